@@ -1,0 +1,118 @@
+# Makefile: build hv.efi for ARCH=aarch64|x86_64, run it, test it, measure it.
+# `make` builds both architectures; `make ARCH=x86_64 efi` one of them.
+ARCH ?= aarch64
+ARCHES := aarch64 x86_64
+B := build/$(ARCH)
+NEWLIB := build/newlib/$(ARCH)
+LIBFDT_SRC := deps/src/libfdt
+DEPS_STAMP := deps/.stamp
+
+HOSTCC ?= gcc
+
+ifeq ($(ARCH),aarch64)
+CROSS := aarch64-linux-gnu-
+EFI_INC := deps/gnu-efi-arm64/root/usr/include/efi
+EFI_LIB := deps/gnu-efi-arm64/root/usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-aarch64.o
+ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -fno-omit-frame-pointer
+ARCH_LDFLAGS := --defsym=EFI_SUBSYSTEM=0xa
+else ifeq ($(ARCH),x86_64)
+CROSS :=
+EFI_INC := /usr/include/efi
+EFI_LIB := /usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
+ARCH_CFLAGS := -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI
+ARCH_LDFLAGS :=
+else
+$(error ARCH must be aarch64 or x86_64)
+endif
+
+CC := $(CROSS)gcc
+LD := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+LIBGCC := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
+
+# Our code: freestanding, PIC (UEFI relocates us), no FP/SIMD registers
+# (newlib's own code may use them; see docs/architecture.md).
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fpic -fshort-wchar \
+  -fno-stack-protector -fno-strict-aliasing -fno-builtin-printf $(ARCH_CFLAGS) \
+  -Iarch/$(ARCH)/include -Iinclude -isystem $(NEWLIB)/include \
+  -I$(EFI_INC) -I$(EFI_INC)/$(ARCH) -I$(LIBFDT_SRC) -MMD -MP
+LIBFDT_CFLAGS := $(filter-out -Wextra -Werror -MMD -MP,$(CFLAGS)) -w
+
+# Each arch lists the host drivers it needs in arch/$(ARCH)/drivers.mk (DRIVERS := ...).
+DRIVERS :=
+-include arch/$(ARCH)/drivers.mk
+SRCS := $(wildcard boot/*.c kernel/*.c arch/$(ARCH)/*.c arch/$(ARCH)/*/*.c) $(DRIVERS)
+ASMS := $(wildcard arch/$(ARCH)/*.S arch/$(ARCH)/*/*.S)
+OBJS := $(patsubst %,$(B)/%.o,$(SRCS) $(ASMS))
+LIBFDT_OBJS := $(patsubst $(LIBFDT_SRC)/%.c,$(B)/libfdt/%.o,$(wildcard $(LIBFDT_SRC)/*.c))
+
+.PHONY: all efi deps run test bench clean unit fuzz
+all: $(DEPS_STAMP)
+	@for a in $(ARCHES); do $(MAKE) --no-print-directory ARCH=$$a efi || exit 1; done
+
+efi: $(B)/hv.efi
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/deps.sh
+	tools/deps.sh
+	@touch $@
+
+$(NEWLIB)/.stamp: | $(DEPS_STAMP)
+	tools/build-newlib.sh $(ARCH) $(NEWLIB)
+
+$(B)/%.c.o: %.c $(NEWLIB)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/%.S.o: %.S $(NEWLIB)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(B)/libfdt/%.o: $(LIBFDT_SRC)/%.c $(NEWLIB)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(LIBFDT_CFLAGS) -c $< -o $@
+
+$(B)/hv.so: $(OBJS) $(LIBFDT_OBJS) linker/efi-$(ARCH).lds
+	$(LD) -nostdlib -shared -Bsymbolic -znocombreloc -T linker/efi-$(ARCH).lds $(ARCH_LDFLAGS) \
+	  -o $@ $(EFI_CRT0) $(OBJS) $(LIBFDT_OBJS) \
+	  -L$(EFI_LIB) -L$(NEWLIB)/lib --start-group -lc -lefi -lgnuefi $(LIBGCC) --end-group
+	tools/check-relocs.sh $(ARCH) $@
+
+ifeq ($(ARCH),aarch64)
+$(B)/hv.efi: $(B)/hv.so tools/pe-fixup.py
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .rodata -j .rel -j .rela \
+	  -j .rel.* -j .rela.* -j .rel* -j .rela* -j .areloc -j .reloc -O binary $< $@.tmp
+	python3 tools/pe-fixup.py $@.tmp
+	mv $@.tmp $@
+else
+$(B)/hv.efi: $(B)/hv.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .rel.* \
+	  -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+endif
+
+-include $(OBJS:.o=.d)
+
+# ---- tests -------------------------------------------------------------
+UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -Iinclude -Itests/unit
+UNIT_LDLIBS := -lcriterion
+UNIT_TESTS :=
+FUZZ_TARGETS :=
+-include tests/unit/*.mk
+
+unit: $(UNIT_TESTS)
+fuzz: $(FUZZ_TARGETS)
+
+test: $(DEPS_STAMP)
+	tools/run-tests.sh
+
+run: all
+	tools/hvrun --arch aarch64 --gic 4 --smp 2 --interactive --config tests/configs/run.cfg
+
+bench: all
+	tools/run-bench.sh
+
+clean:
+	rm -rf build/aarch64 build/x86_64 build/unit build/fuzz build/test

@@ -1,0 +1,55 @@
+/* arch.h: the interface every architecture implements for kernel/ (resolved at link time). */
+#ifndef ARCH_H
+#define ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct boot_info;
+
+#define HV_MAX_CPUS 8
+#define HV_STACK_SIZE_BYTES (64u * 1024u)
+
+/* Name of the architecture as printed in the banner ("aarch64", "x86_64"). */
+const char *arch_name(void);
+
+/* Guest-physical base of a VM's RAM on this architecture (the config parser
+ * checks regions against it). */
+uint64_t arch_guest_ram_base(void);
+
+/* Boot CPU, right after ExitBootServices, still on the firmware's stack:
+ * switch to CPU 0's hypervisor stack (bi->stack_base) and call kernel_main(bi). */
+__attribute__((noreturn)) void arch_enter_kernel(struct boot_info *bi);
+
+/* Boot CPU, first thing in kernel_main: the hypervisor's own page tables,
+ * exception vectors and the console UART. */
+void arch_early_init(struct boot_info *bi);
+
+/* Print the capability report, one "cap: ..." line per fact. */
+void arch_report_caps(void);
+
+/* Start every secondary CPU the platform describes; each runs
+ * kernel_secondary_main(cpu_index) on its own stack. Returns how many CPUs the
+ * platform has in total (boot CPU included). */
+uint32_t arch_start_secondaries(struct boot_info *bi);
+
+/* Index of the calling CPU (0 = boot CPU). */
+uint32_t arch_cpu_index(void);
+
+/* Monotonic time since an arbitrary point. */
+uint64_t arch_time_ns(void);
+
+/* Hint inside spin loops. */
+void arch_cpu_relax(void);
+
+/* Park the calling CPU forever (interrupts off, lowest power). */
+__attribute__((noreturn)) void arch_cpu_park(void);
+
+/* Power the machine off (PSCI SYSTEM_OFF / ACPI S5). */
+__attribute__((noreturn)) void arch_power_off(void);
+
+/* Console UART output, polled; usable from any CPU under the console lock. */
+void arch_console_putc(char c);
+
+#endif

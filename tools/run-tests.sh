@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# run-tests.sh: everything `make test` runs: build, host unit tests, fuzzers, emulator boot tests.
+# Prints PASS/FAIL per check and ends with "N passed, N failed"; exits non-zero on any failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=build/test
+rm -rf "$out" && mkdir -p "$out"
+passed=0 failed=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+ ($2)}"; failed=$((failed + 1)); }
+
+# --- build both architectures ---------------------------------------------
+if make -s all >"$out/build.log" 2>&1; then pass build; else fail build "see $out/build.log"; tail -20 "$out/build.log"; fi
+
+# --- emulator boot tests: tests/boot/*.sh, slow ones (Bochs) started first in the background
+# Each file sets `arch`, `hvrun_args` (array) and defines `checks`, which calls
+# expect REGEX NAME / expect_not REGEX NAME / expect_exit CODE over the console log.
+run_boot() {   # run_boot FILE: runs the emulator, leaves NAME.log and NAME.rc
+  local f=$1 name; name=$(basename "$f" .sh)
+  ( source "$f"
+    timeout_s=${timeout_s:-240}
+    tools/hvrun "${hvrun_args[@]}" --timeout "$timeout_s" --log "$out/$name.log" \
+      >/dev/null 2>"$out/$name.err" </dev/null
+    echo $? >"$out/$name.rc" )
+}
+check_boot() { # check_boot FILE: evaluates the checks of one finished boot
+  local f=$1 name; name=$(basename "$f" .sh)
+  local log="$out/$name.log" rc; rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
+  [ -f "$log" ] || : >"$log"
+  tr -d '\r' <"$log" >"$log.txt"; log="$log.txt"    # the console ends lines with CRLF
+  expect() { if grep -qE -- "$1" "$log"; then pass "$name: $2"; else fail "$name: $2" "no line matching /$1/ in $log"; fi; }
+  expect_not() { if grep -qE -- "$1" "$log"; then fail "$name: $2" "unexpected line: $(grep -m1 -E -- "$1" "$log")"; else pass "$name: $2"; fi; }
+  expect_count() { local n; n=$(grep -cE -- "$1" "$log"); if [ "$n" -eq "$2" ]; then pass "$name: $3"; else fail "$name: $3" "$n lines match /$1/, want $2"; fi; }
+  expect_exit() { if [ "$rc" = "$1" ]; then pass "$name: $2"; else fail "$name: $2" "hvrun exit $rc, want $1; $(tail -1 "$out/$name.err" 2>/dev/null)"; fi; }
+  ( source "$f"; checks ) > "$out/$name.checks"
+  cat "$out/$name.checks"
+  passed=$((passed + $(grep -c '^PASS' "$out/$name.checks")))
+  failed=$((failed + $(grep -c '^FAIL' "$out/$name.checks")))
+}
+slow=() fast=()
+for f in tests/boot/*.sh; do
+  if grep -q 'emulator bochs' "$f"; then slow+=("$f"); else fast+=("$f"); fi
+done
+pids=()
+for f in "${slow[@]}"; do run_boot "$f" & pids+=($!); done
+
+# --- host unit tests (ASan/UBSan) and fuzzers, while Bochs boots -------------
+if make -s unit fuzz >"$out/unit-build.log" 2>&1; then pass unit-build; else fail unit-build "see $out/unit-build.log"; tail -20 "$out/unit-build.log"; fi
+for t in build/unit/test_*; do
+  [ -x "$t" ] || continue
+  n=$(basename "$t")
+  "$t" --verbose >"$out/$n.log" 2>&1; rc=$?
+  grep -E '^\[(PASS|FAIL|----)\]' "$out/$n.log" | grep -E '^\[(PASS|FAIL)\]' | sed 's/^\[PASS\] /PASS unit: /; s/^\[FAIL\] /FAIL unit: /'
+  p=$(grep -c '^\[PASS\]' "$out/$n.log"); q=$(grep -c '^\[FAIL\]' "$out/$n.log")
+  passed=$((passed + p)); failed=$((failed + q))
+  if [ $rc -ne 0 ] && [ "$q" -eq 0 ]; then fail "unit: $n" "exit $rc"; tail -20 "$out/$n.log"; fi
+done
+for fz in build/fuzz/fuzz_*; do
+  [ -x "$fz" ] || continue
+  n=$(basename "$fz"); corpus="$out/corpus-$n"; mkdir -p "$corpus"
+  seeds=tests/fuzz/corpus/${n#fuzz_}
+  if "$fz" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=1 "$corpus" \
+       $( [ -d "$seeds" ] && echo "$seeds" ) >"$out/$n.log" 2>&1; then
+    pass "fuzz: $n ran ${FUZZ_SECONDS}s without a finding"
+  else
+    fail "fuzz: $n" "see $out/$n.log"; grep -m5 -E 'ERROR|SUMMARY|Test unit written' "$out/$n.log"
+  fi
+done
+
+for f in "${fast[@]}"; do run_boot "$f"; check_boot "$f"; done
+for p in "${pids[@]}"; do wait "$p"; done
+for f in "${slow[@]}"; do check_boot "$f"; done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
