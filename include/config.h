@@ -1,0 +1,67 @@
+/* hv.cfg configuration: parsed VM definitions and the strict parser's API. */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_VMS 8
+#define CONFIG_MAX_CPUS 8
+#define CONFIG_MAX_REGIONS 8
+#define CONFIG_PATH_MAX 128
+#define CONFIG_CMDLINE_MAX 512
+#define CONFIG_NAME_MAX 32
+
+enum config_on_crash { CONFIG_ON_CRASH_STOP, CONFIG_ON_CRASH_RESET };
+
+struct config_region {
+    uint64_t gpa;
+    uint64_t size_bytes;
+    bool read_only;
+    uint32_t line;
+};
+
+struct config_vm {
+    char name[CONFIG_NAME_MAX];
+    uint32_t line;              /* line of the [vm NAME] header */
+    bool valid;
+    uint32_t cpu_count;         /* default 1 */
+    uint64_t memory_bytes;
+    char kernel[CONFIG_PATH_MAX];
+    uint32_t kernel_line;
+    char initrd[CONFIG_PATH_MAX];  /* "" when absent */
+    uint32_t initrd_line;
+    char dtb[CONFIG_PATH_MAX];     /* "" when absent */
+    uint32_t dtb_line;
+    char cmdline[CONFIG_CMDLINE_MAX];
+    struct config_region regions[CONFIG_MAX_REGIONS];
+    uint32_t region_count;
+    enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
+};
+
+struct hv_config {
+    char console[16];           /* default "serial" */
+    char focus[CONFIG_NAME_MAX]; /* "" when absent */
+    struct config_vm vms[CONFIG_MAX_VMS];
+    /* All [vm NAME] sections seen (valid or not), up to the max. Sections
+     * beyond the max or with a malformed header are checked but not stored. */
+    uint32_t vm_count;
+};
+
+typedef void (*config_report_fn)(void *ctx, const char *line);
+
+/* Parses text[0..len) named file_name; returns the number of errors reported.
+ * cfg is fully overwritten. Each error goes to report (may be NULL) as one
+ * line "FILE:LINE: error: REASON" without a trailing newline. */
+uint32_t config_parse(struct hv_config *cfg, const char *file_name, const char *text, size_t len,
+                      uint64_t ram_base, config_report_fn report, void *ctx);
+
+/* Helper used by the loader: formats "FILE:LINE: error: REASON" into buf. */
+int config_format_error(char *buf, size_t size, const char *file_name, uint32_t line, const char *reason);
+
+/* Parses a size string like "512M"; returns false when malformed, zero,
+ * not a multiple of 4 KiB, or overflowing uint64. Exposed for tests. */
+bool config_parse_size(const char *s, uint64_t *out);
+
+#endif
