@@ -1,0 +1,124 @@
+/* memslot.c: memslots and the audited guest-memory accessors (pure logic, host-tested). */
+#include <string.h>
+#include "memslot.h"
+
+void memslots_init(struct memslots *ms)
+{
+    memset(ms, 0, sizeof(*ms));
+}
+
+static bool overlaps(const struct memslot *s, uint64_t gpa, uint64_t size)
+{
+    return s->size_bytes && gpa < s->gpa + s->size_bytes && s->gpa < gpa + size;
+}
+
+int memslot_set(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
+                uint32_t flags)
+{
+    if (id >= VM_MAX_MEMSLOTS || ((gpa | size_bytes | hpa) & 0xfff) ||
+        (flags & ~(MEMSLOT_READONLY | MEMSLOT_RAM | MEMSLOT_DIRTY_LOG)))
+        return MEMSLOT_EINVAL;
+    if (size_bytes && (gpa + size_bytes < gpa || hpa + size_bytes < hpa))
+        return MEMSLOT_EINVAL;
+    int rc = MEMSLOT_OK;
+    spin_lock(&ms->lock);
+    if (size_bytes == 0) {
+        if (ms->slot[id].size_bytes == 0)
+            rc = MEMSLOT_ENOENT;
+        else
+            memset(&ms->slot[id], 0, sizeof(ms->slot[id]));
+    } else {
+        for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++)
+            if (i != id && overlaps(&ms->slot[i], gpa, size_bytes))
+                rc = MEMSLOT_EEXIST;
+        if (rc == MEMSLOT_OK)
+            ms->slot[id] = (struct memslot){ gpa, size_bytes, hpa, flags };
+    }
+    if (rc == MEMSLOT_OK)
+        ms->generation++;
+    spin_unlock(&ms->lock);
+    return rc;
+}
+
+bool memslot_get(struct memslots *ms, uint32_t id, struct memslot *out)
+{
+    if (id >= VM_MAX_MEMSLOTS)
+        return false;
+    spin_lock(&ms->lock);
+    *out = ms->slot[id];
+    spin_unlock(&ms->lock);
+    return out->size_bytes != 0;
+}
+
+uint32_t memslot_count(struct memslots *ms)
+{
+    uint32_t n = 0;
+    spin_lock(&ms->lock);
+    for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++)
+        n += ms->slot[i].size_bytes != 0;
+    spin_unlock(&ms->lock);
+    return n;
+}
+
+/* Caller holds ms->lock. */
+static const struct memslot *find_locked(const struct memslots *ms, uint64_t gpa)
+{
+    for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++) {
+        const struct memslot *s = &ms->slot[i];
+        if (s->size_bytes && gpa >= s->gpa && gpa - s->gpa < s->size_bytes)
+            return s;
+    }
+    return NULL;
+}
+
+bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_t *flags)
+{
+    spin_lock(&ms->lock);
+    const struct memslot *s = find_locked(ms, gpa);
+    if (s) {
+        *hpa = s->hpa + (gpa - s->gpa);
+        if (flags)
+            *flags = s->flags;
+    }
+    spin_unlock(&ms->lock);
+    return s != NULL;
+}
+
+/* Copies len bytes between buf and guest memory, chunk by chunk across slots. */
+static int guest_copy(struct memslots *ms, uint64_t gpa, void *buf, size_t len, bool write)
+{
+    uint8_t *p = buf;
+    int rc = 0;
+    if (len && gpa + len - 1 < gpa)
+        return -1;
+    spin_lock(&ms->lock);
+    while (len) {
+        const struct memslot *s = find_locked(ms, gpa);
+        if (!s || (write && (s->flags & MEMSLOT_READONLY))) {
+            rc = -1;
+            break;
+        }
+        uint64_t off = gpa - s->gpa;
+        size_t chunk = s->size_bytes - off < len ? (size_t)(s->size_bytes - off) : len;
+        uint8_t *host = (uint8_t *)(uintptr_t)(s->hpa + off);
+        if (write)
+            memcpy(host, p, chunk);
+        else
+            memcpy(p, host, chunk);
+        p += chunk;
+        gpa += chunk;
+        len -= chunk;
+    }
+    spin_unlock(&ms->lock);
+    return rc;
+}
+
+int guest_read(struct memslots *ms, uint64_t gpa, void *buf, size_t len)
+{
+    return guest_copy(ms, gpa, buf, len, false);
+}
+
+int guest_write(struct memslots *ms, uint64_t gpa, const void *buf, size_t len)
+{
+    return guest_copy(ms, gpa, (void *)buf, len, true);
+}
