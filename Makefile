@@ -14,7 +14,7 @@ CROSS := aarch64-linux-gnu-
 EFI_INC := deps/gnu-efi-arm64/root/usr/include/efi
 EFI_LIB := deps/gnu-efi-arm64/root/usr/lib
 EFI_CRT0 := $(EFI_LIB)/crt0-efi-aarch64.o
-ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -fno-omit-frame-pointer
+ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -fno-omit-frame-pointer -mno-outline-atomics
 ARCH_LDFLAGS := --defsym=EFI_SUBSYSTEM=0xa
 else ifeq ($(ARCH),x86_64)
 CROSS :=
@@ -22,7 +22,7 @@ EFI_INC := /usr/include/efi
 EFI_LIB := /usr/lib
 EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
 ARCH_CFLAGS := -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI
-ARCH_LDFLAGS :=
+ARCH_LDFLAGS := -z nodynamic-undefined-weak
 else
 $(error ARCH must be aarch64 or x86_64)
 endif
@@ -48,9 +48,16 @@ ASMS := $(wildcard arch/$(ARCH)/*.S arch/$(ARCH)/*/*.S)
 OBJS := $(patsubst %,$(B)/%.o,$(SRCS) $(ASMS))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_SRC)/%.c,$(B)/libfdt/%.o,$(wildcard $(LIBFDT_SRC)/*.c))
 
-.PHONY: all efi deps run test bench clean unit fuzz
+.PHONY: all efi deps run test bench clean unit fuzz guests
 all: $(DEPS_STAMP)
 	@for a in $(ARCHES); do $(MAKE) --no-print-directory ARCH=$$a efi || exit 1; done
+	@$(MAKE) --no-print-directory guests
+
+# Guest payloads (tests/guests/*.mk append to GUESTS_AARCH64 / GUESTS_X86_64).
+GUESTS_AARCH64 :=
+GUESTS_X86_64 :=
+-include tests/guests/*.mk
+guests: $(GUESTS_AARCH64) $(GUESTS_X86_64)
 
 efi: $(B)/hv.efi
 
@@ -77,7 +84,7 @@ $(B)/libfdt/%.o: $(LIBFDT_SRC)/%.c $(NEWLIB)/.stamp
 $(B)/hv.so: $(OBJS) $(LIBFDT_OBJS) linker/efi-$(ARCH).lds
 	$(LD) -nostdlib -shared -Bsymbolic -znocombreloc -T linker/efi-$(ARCH).lds $(ARCH_LDFLAGS) \
 	  -o $@ $(EFI_CRT0) $(OBJS) $(LIBFDT_OBJS) \
-	  -L$(EFI_LIB) -L$(NEWLIB)/lib --start-group -lc -lefi -lgnuefi $(LIBGCC) --end-group
+	  -L$(EFI_LIB) -L$(NEWLIB)/lib --start-group -lefi -lgnuefi -lc $(LIBGCC) --end-group
 	tools/check-relocs.sh $(ARCH) $@
 
 ifeq ($(ARCH),aarch64)

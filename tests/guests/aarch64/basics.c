@@ -1,0 +1,262 @@
+/* basics.c: one boot, many checks of the platform a guest sees: PSCI, the hypervisor's
+ * hypercalls, SMP bring-up, all of RAM, the generic timer, aborts and UNDEFs. */
+#include "test.h"
+#include "hypercall.h"
+
+#define CTX_FIRST   0xC0FFEE42ull
+#define CTX_SECOND  0xFEEDFACE12345678ull   /* upper half must arrive too */
+#define SECONDARY_TIMEOUT_US 1000000
+
+static void test_psci(void)
+{
+    int32_t v = psci_version();
+    check(v >= 0x10000, "hvc_psci_version", "PSCI_VERSION = 0x%x, want >= 1.0", v);
+
+    int32_t on = psci_features(PSCI_CPU_ON), bogus = psci_features(0x8400FFFF);
+    check(on == PSCI_SUCCESS && bogus == PSCI_NOT_SUPPORTED, "psci_features",
+          "FEATURES(CPU_ON) = %d want 0, FEATURES(0x8400FFFF) = %d want -1", on, bogus);
+}
+
+static void test_hv_calls(void *dtb)
+{
+    SKIP_IF_NOT_HV("hv_version") {
+        uint64_t v = hvc(HV_HC_VERSION, 0, 0, 0);
+        CHECK_EQ(v, HV_ABI_VERSION, "hv_version");
+    }
+
+    SKIP_IF_NOT_HV("hv_console_write") {
+        static const char msg[] = "hvc console ok\n";
+        int64_t n = (int64_t)hvc(HV_HC_CONSOLE_WRITE, (uintptr_t)msg, sizeof msg - 1, 0);
+        check(n == 15, "hv_console_write", "returned %ld, want 15", n);
+    }
+
+    SKIP_IF_NOT_HV("hv_memslot_info") {
+        uint64_t want_size = ram_end(dtb) - RAM_BASE;
+        struct smccc_res r = smccc_hvc(HV_HC_MEMSLOT_INFO, 0, 0, 0);
+        int64_t max = (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_MEMSLOT_MAX, 0, 0);
+        int64_t past = (int64_t)hvc(HV_HC_MEMSLOT_INFO, max > 0 ? (uint64_t)max : 4096, 0, 0);
+        int64_t huge = (int64_t)hvc(HV_HC_MEMSLOT_INFO, ~0ull, 0, 0);
+        check(r.a0 == 0 && r.a1 == RAM_BASE && r.a2 == want_size && (r.a3 & HV_MEMSLOT_RAM) &&
+              !(r.a3 & HV_MEMSLOT_READONLY) && past == HV_HC_NOT_FOUND && huge == HV_HC_NOT_FOUND,
+              "hv_memslot_info",
+              "slot 0: ret %ld gpa 0x%lx size 0x%lx flags 0x%lx (want 0, 0x%x, 0x%lx, RAM); "
+              "slot %ld -> %ld, slot ~0 -> %ld (want %d)", (int64_t)r.a0, r.a1, r.a2, r.a3,
+              RAM_BASE, want_size, max, past, huge, HV_HC_NOT_FOUND);
+    }
+
+    SKIP_IF_NOT_HV("hv_stats") {
+        /* Exactly one stat-reading HVC lies between two snapshots, whether the counter
+         * is bumped before or after the read is answered: hence the +1. */
+        enum { N = 1000 };
+        uint64_t a = hvc(HV_HC_VM_STAT, HV_STAT_EXITS_HVC, 0, 0);
+        uint64_t b = hvc(HV_HC_VM_STAT, HV_STAT_EXITS_HVC, 0, 0);
+        for (int i = 0; i < N; i++)
+            hvc(HV_HC_VERSION, 0, 0, 0);
+        uint64_t c = hvc(HV_HC_VM_STAT, HV_STAT_EXITS_HVC, 0, 0);
+        check(b - a == 1 && c - b == N + 1, "hv_stats",
+              "EXITS_HVC deltas: %lu with no call between (want 1), %lu after %d calls (want %d)",
+              b - a, c - b, N, N + 1);
+    }
+}
+
+static uint64_t hvc_123(uint64_t fn)
+{
+    return hvc(fn, 1, 2, 3);
+}
+
+static void test_bogus_hvc(void)
+{
+    /* 0xC600FFFF is SMC64 (full x0 is the result); 0x12345678 is a 32-bit convention
+     * id, whose result is w0 only (SMCCC 1.4, 2.6). Neither may raise an exception. */
+    struct exc_record ra, rb;
+    unsigned exc = exc_catch(hvc_123, 0xC600FFFF, &ra) + exc_catch(hvc_123, 0x12345678, &rb);
+    int32_t v = psci_version();     /* still answering afterwards */
+    check(exc == 0 && (int64_t)ra.result == -1 && (int32_t)rb.result == -1 && v >= 0x10000,
+          "bogus_hvc",
+          "0xC600FFFF -> 0x%lx, 0x12345678 -> 0x%lx (want -1), exceptions %u, then version 0x%x",
+          ra.result, rb.result, exc, v);
+}
+
+/* Written by the secondary, read by the boot CPU (shared_store/shared_load). */
+static struct mailbox {
+    uint64_t arrived, context_id, mpidr, release;
+} __attribute__((aligned(64))) mbox;
+
+void secondary_main(uint64_t context_id)
+{
+    shared_store(&mbox.context_id, context_id);
+    shared_store(&mbox.mpidr, mpidr());
+    shared_store(&mbox.arrived, 1);
+    while (!shared_load(&mbox.release))
+        ;
+}   /* the runtime then calls CPU_OFF */
+
+static int32_t wait_affinity(uint64_t target, int32_t want)
+{
+    uint64_t start = counter(), limit = counter_freq();    /* 1 s */
+    int32_t s;
+    while ((s = psci_affinity_info(target)) != want && counter() - start < limit)
+        ;
+    return s;
+}
+
+/* CPU_ON(target, ctx); on arrival checks what it saw, then lets it CPU_OFF. */
+static void bring_up(const char *name, uint64_t target, uint64_t ctx, bool more_checks)
+{
+    shared_store(&mbox.arrived, 0);
+    shared_store(&mbox.release, 0);
+    shared_store(&mbox.context_id, 0);
+    shared_store(&mbox.mpidr, ~0ull);
+    int32_t before = psci_affinity_info(target);
+    int32_t ret = psci_cpu_on_entry(target, ctx);
+    bool arrived = ret == PSCI_SUCCESS && shared_wait(&mbox.arrived, 1, SECONDARY_TIMEOUT_US);
+    uint64_t got_ctx = shared_load(&mbox.context_id), got_mpidr = shared_load(&mbox.mpidr);
+    check(arrived && got_ctx == ctx && (got_mpidr & MPIDR_AFF_MASK) == target, name,
+          "CPU_ON(0x%lx) = %d, arrived %d, context 0x%lx (want 0x%lx), mpidr 0x%lx",
+          target, ret, arrived, got_ctx, ctx, got_mpidr);
+    if (!arrived)
+        return;
+
+    int32_t on = psci_affinity_info(target);
+    int32_t again = psci_cpu_on_entry(target, ctx);
+    shared_store(&mbox.release, 1);
+    int32_t off = wait_affinity(target, AFFINITY_OFF);
+    if (!more_checks)
+        return;
+    check(before == AFFINITY_OFF && on == AFFINITY_ON && off == AFFINITY_OFF, "affinity_info",
+          "AFFINITY_INFO before CPU_ON %d (want 1), running %d (want 0), after CPU_OFF %d (want 1)",
+          before, on, off);
+    check(again == PSCI_ALREADY_ON, "cpu_on_already_on_secondary",
+          "CPU_ON of the running secondary = %d, want -4", again);
+}
+
+static void test_smp(void *dtb)
+{
+    uint64_t cpus[MAX_CPUS], self = mpidr(), target = ~0ull;
+    unsigned n = fdt_cpus(dtb, cpus, MAX_CPUS);
+    for (unsigned i = 0; i < n && target == ~0ull; i++)
+        if ((cpus[i] & MPIDR_AFF_MASK) != self)
+            target = cpus[i] & MPIDR_AFF_MASK;
+
+    int32_t self_on = psci_cpu_on_entry(self, 1);
+    check(self_on == PSCI_ALREADY_ON, "cpu_on_already_on", "CPU_ON(own MPIDR 0x%lx) = %d, want -4",
+          self, self_on);
+
+    if (target == ~0ull) {
+        skip("cpu_on_context", "one cpu in the DTB");
+        skip("affinity_info", "one cpu in the DTB");
+        skip("cpu_on_already_on_secondary", "one cpu in the DTB");
+        skip("cpu_off_on_again", "one cpu in the DTB");
+        return;
+    }
+    bring_up("cpu_on_context", target, CTX_FIRST, true);
+    bring_up("cpu_off_on_again", target, CTX_SECOND, false);
+}
+
+#define RAM_PATTERN 0x5a5a5a5a5a5a5a5aull
+
+static void test_ram(void *dtb)
+{
+    struct region r[2];
+    unsigned n = ram_free_regions(dtb, r);
+    uint64_t bytes = 0, bad = 0, first_bad = 0, got = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        for (volatile uint64_t *p = (uint64_t *)r[i].start; p < (uint64_t *)r[i].end; p++)
+            *p = (uintptr_t)p ^ RAM_PATTERN;
+    for (unsigned i = 0; i < n; i++) {
+        bytes += r[i].end - r[i].start;
+        for (volatile uint64_t *p = (uint64_t *)r[i].start; p < (uint64_t *)r[i].end; p++) {
+            uint64_t v = *p;
+            if (v != ((uintptr_t)p ^ RAM_PATTERN) && bad++ == 0) {
+                first_bad = (uintptr_t)p;
+                got = v;
+            }
+        }
+    }
+    check(bad == 0 && bytes > 0, "ram_touch",
+          "%lu of %lu words wrong, first at 0x%lx = 0x%lx (want 0x%lx)",
+          bad, bytes / 8, first_bad, got, (uint64_t)(first_bad ^ RAM_PATTERN));
+}
+
+static void test_counter(void)
+{
+    uint64_t freq = counter_freq(), prev = counter(), first = prev, backwards = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t now = counter();
+        if (now < prev)
+            backwards++;
+        prev = now;
+    }
+    for (volatile int i = 0; i < 100000; i++)
+        ;
+    uint64_t after = counter();
+    check(freq >= 1000000 && freq <= 10000000000ull && backwards == 0 && after > first,
+          "counter_monotonic", "CNTFRQ %lu, %lu backward steps, %lu -> %lu over a busy loop",
+          freq, backwards, first, after);
+}
+
+#define CNTV_ENABLE  (1u << 0)
+#define CNTV_IMASK   (1u << 1)
+#define CNTV_ISTATUS (1u << 2)
+
+static void test_timer(void)
+{
+    /* IMASK: the condition shows in ISTATUS without an interrupt (Arm ARM D11.2.4).
+     * ISTATUS must not be seen before CVAL: the counter is read after CTL (counter()
+     * starts with an ISB), so "set and still before CVAL" is certainly wrong. */
+    uint64_t ticks = counter_freq() / 100;                  /* 10 ms */
+    write_sysreg(cntv_ctl_el0, 0);
+    write_sysreg(cntv_cval_el0, counter() + ticks);
+    write_sysreg(cntv_ctl_el0, CNTV_ENABLE | CNTV_IMASK);
+    isb();
+    uint64_t cval = read_sysreg(cntv_cval_el0), start = counter(), ctl, now;
+    bool early = false;
+    do {
+        ctl = read_sysreg(cntv_ctl_el0);
+        now = counter();
+        early |= (ctl & CNTV_ISTATUS) && now < cval;
+    } while (!(ctl & CNTV_ISTATUS) && now - start < 100 * ticks);
+    write_sysreg(cntv_ctl_el0, 0);
+    check((ctl & 3) == (CNTV_ENABLE | CNTV_IMASK) && (ctl & CNTV_ISTATUS) && !early,
+          "timer_istatus", "CTL 0x%lx (want 0x7) at CNTVCT %lu, CVAL %lu, set before CVAL: %d",
+          ctl, now, cval, early);
+}
+
+static void test_unmapped_abort(void)
+{
+    /* A hole in QEMU's virt map (between virtio-mmio and the platform bus): bare QEMU
+     * aborts there too, so this runs on both. */
+    const uint64_t addr = 0x0b000000;
+    struct exc_record rec;
+    bool ok = exc_expect(probe_read64, addr, EC_DABT_CUR, probe_read64_insn, &rec);
+    bool far_ok = (rec.esr & ESR_FNV) || rec.far == addr;
+    check(ok && ESR_DFSC(rec.esr) == DFSC_SEA && far_ok, "unmapped_ipa_abort",
+          "load from 0x%lx: esr 0x%lx (want EC 0x25 DFSC 0x10) far 0x%lx elr 0x%lx (want %p)",
+          addr, rec.esr, rec.far, rec.elr, probe_read64_insn);
+}
+
+static void test_undef_sysreg(void)
+{
+    struct exc_record rec;
+    bool ok = exc_expect(probe_impdef_sysreg, 0, EC_UNKNOWN, probe_impdef_sysreg_insn, &rec);
+    check(ok, "undef_sysreg", "mrs s3_1_c15_c15_7: esr 0x%lx (want EC 0) elr 0x%lx (want %p)",
+          rec.esr, rec.elr, probe_impdef_sysreg_insn);
+}
+
+int main(void *dtb)
+{
+    puts("basics: start\n");
+    test_psci();
+    test_hv_calls(dtb);
+    test_bogus_hvc();
+    test_smp(dtb);
+    test_counter();
+    test_timer();
+    test_unmapped_abort();
+    test_undef_sysreg();
+    uint64_t t0 = counter();
+    test_ram(dtb);
+    printf("basics: ram_touch took %lu ms\n", (counter() - t0) * 1000 / counter_freq());
+    test_done();
+}
