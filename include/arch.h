@@ -52,4 +52,7 @@ __attribute__((noreturn)) void arch_power_off(void);
 /* Console UART output, polled; usable from any CPU under the console lock. */
 void arch_console_putc(char c);
 
+/* Test hook: touch an unmapped address so the exception dump and panic path run. */
+void arch_selftest_fault(void);
+
 #endif

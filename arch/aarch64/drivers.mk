@@ -1,0 +1,3 @@
+# drivers.mk: host drivers linked into the aarch64 hypervisor, and where their headers are.
+DRIVERS := drivers/pl011.c
+CFLAGS += -Idrivers

@@ -1,0 +1,21 @@
+/* sysreg.h: access to AArch64 system registers and the barriers around them (Arm DDI 0487). */
+#ifndef AARCH64_SYSREG_H
+#define AARCH64_SYSREG_H
+
+#include <stdint.h>
+
+#define read_sysreg(reg) ({ uint64_t v_; __asm__ volatile("mrs %0, " #reg : "=r"(v_)); v_; })
+#define write_sysreg(reg, val) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(val)) : "memory")
+#define isb() __asm__ volatile("isb" : : : "memory")
+#define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
+
+/* Extracts bits [hi:lo] of v. */
+#define BITS(v, hi, lo) ((uint64_t)(((uint64_t)(v) >> (lo)) & ((2ull << ((hi) - (lo))) - 1)))
+
+/* MPIDR_EL1: Aff3 [39:32] and Aff2..Aff0 [23:0] name a CPU (DDI 0487, MPIDR_EL1); DT cpu reg uses the same bits. */
+#define MPIDR_AFF_MASK 0xff00ffffffull
+
+/* HCR_EL2.E2H (bit 34): the EL2 register formats used here assume it is 0. */
+#define HCR_EL2_E2H (1ull << 34)
+
+#endif
