@@ -1,6 +1,7 @@
 /* Strict hv.cfg parser: global keys plus [vm NAME] sections, every error reported with its line. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -239,20 +240,20 @@ int config_format_error(char *buf, size_t size, const char *file_name, uint32_t 
 static const char *fmt_size(char buf[32], uint64_t v)
 {
     if (v && v % GIB == 0)
-        snprintf(buf, 32, "%lluG", (unsigned long long)(v / GIB));
+        snprintf(buf, 32, "%" PRIu64 "G", (uint64_t)(v / GIB));
     else if (v && v % MIB == 0)
-        snprintf(buf, 32, "%lluM", (unsigned long long)(v / MIB));
+        snprintf(buf, 32, "%" PRIu64 "M", (uint64_t)(v / MIB));
     else if (v && v % KIB == 0)
-        snprintf(buf, 32, "%lluK", (unsigned long long)(v / KIB));
+        snprintf(buf, 32, "%" PRIu64 "K", (uint64_t)(v / KIB));
     else
-        snprintf(buf, 32, "%llu", (unsigned long long)v);
+        snprintf(buf, 32, "%" PRIu64, v);
     return buf;
 }
 
 static const char *fmt_range(char buf[64], uint64_t base, uint64_t size)
 {
     char s[32];
-    snprintf(buf, 64, "0x%llx+%s", (unsigned long long)base, fmt_size(s, size));
+    snprintf(buf, 64, "0x%" PRIx64 "+%s", base, fmt_size(s, size));
     return buf;
 }
 
@@ -336,8 +337,8 @@ static void key_memory(struct parser *p, const struct key_def *key, char *value)
         return;
     }
     if (v - 1 > UINT64_MAX - p->ram_base) {
-        FAIL(p, p->line, "memory '%s' does not fit above RAM base 0x%llx", quote(q, value),
-             (unsigned long long)p->ram_base);
+        FAIL(p, p->line, "memory '%s' does not fit above RAM base 0x%" PRIx64, quote(q, value),
+             p->ram_base);
         return;
     }
     p->vm->memory_bytes = v;
