@@ -43,6 +43,7 @@ struct config_vm {
 struct hv_config {
     char console[16];           /* default "serial" */
     char focus[CONFIG_NAME_MAX]; /* "" when absent */
+    bool selftest_exception;    /* test-only: take a deliberate exception after start-up */
     struct config_vm vms[CONFIG_MAX_VMS];
     /* All [vm NAME] sections seen (valid or not), up to the max. Sections
      * beyond the max or with a malformed header are checked but not stored. */

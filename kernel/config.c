@@ -36,6 +36,7 @@ struct key_def {
 
 static void key_console(struct parser *p, const struct key_def *key, char *value);
 static void key_focus(struct parser *p, const struct key_def *key, char *value);
+static void key_selftest(struct parser *p, const struct key_def *key, char *value);
 static void key_cpus(struct parser *p, const struct key_def *key, char *value);
 static void key_memory(struct parser *p, const struct key_def *key, char *value);
 static void key_kernel(struct parser *p, const struct key_def *key, char *value);
@@ -49,6 +50,7 @@ static void key_on_crash(struct parser *p, const struct key_def *key, char *valu
 static const struct key_def keys[] = {
     { "console", SCOPE_GLOBAL, false, false, false, key_console },
     { "focus", SCOPE_GLOBAL, false, false, false, key_focus },
+    { "selftest", SCOPE_GLOBAL, false, false, false, key_selftest },
     { "cpus", SCOPE_VM, false, false, false, key_cpus },
     { "memory", SCOPE_VM, true, false, false, key_memory },
     { "kernel", SCOPE_VM, true, false, false, key_kernel },
@@ -302,6 +304,19 @@ static void key_focus(struct parser *p, const struct key_def *key, char *value)
         return;
     }
     memcpy(p->cfg->focus, value, strlen(value) + 1);
+}
+
+/* Test-only: makes the hypervisor take a deliberate exception after start-up, so
+ * the register dump and panic path are exercised (docs/config.md). */
+static void key_selftest(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    (void)key;
+    if (strcmp(value, "exception") != 0) {
+        FAIL(p, p->line, "unknown selftest '%s' (expected 'exception')", quote(q, value));
+        return;
+    }
+    p->cfg->selftest_exception = true;
 }
 
 static void key_cpus(struct parser *p, const struct key_def *key, char *value)

@@ -669,3 +669,14 @@ Test(config_format, file_name_is_used)
     cr_assert_eq(config_parse(&cfg, "\\EFI\\hv\\hv.cfg", text, strlen(text), 0, collect, &cap), 1);
     cr_assert_str_eq(cap.lines[0], "\\EFI\\hv\\hv.cfg:1: error: expected 'key = value', '[vm NAME]' or '# comment', got 'oops'");
 }
+
+Test(config, selftest_key_is_global_and_checked)
+{
+    static struct hv_config cfg;
+    const char *ok = "selftest = exception\n";
+    cr_assert_eq(config_parse(&cfg, "hv.cfg", ok, strlen(ok), 0x40000000, NULL, NULL), 0);
+    cr_assert(cfg.selftest_exception);
+    const char *bad = "selftest = reboot\n";
+    cr_assert_eq(config_parse(&cfg, "hv.cfg", bad, strlen(bad), 0x40000000, NULL, NULL), 1);
+    cr_assert_not(cfg.selftest_exception);
+}
