@@ -101,6 +101,8 @@ endif
 
 -include $(OBJS:.o=.d)
 
+.DELETE_ON_ERROR:
+
 # ---- tests -------------------------------------------------------------
 UNIT_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
   -Iinclude -Itests/unit
