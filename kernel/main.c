@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "page_alloc.h"
 #include "spinlock.h"
+#include "vm.h"
 
 struct page_allocator hv_pages;                 /* lock: hv_page_lock */
 static struct spinlock hv_page_lock = SPINLOCK_INIT;
@@ -50,16 +51,17 @@ void kernel_secondary_main(uint32_t cpu_index)
 {
     __atomic_fetch_add(&cpus_online, 1, __ATOMIC_ACQ_REL);
     hv_printf("cpu %" PRIu32 ": online\n", cpu_index);
-    arch_cpu_park();
+    vm_pcpu_loop(cpu_index);
 }
 
-static void wait_for_cpus(uint32_t expected)
+static uint32_t wait_for_cpus(uint32_t expected)
 {
     uint64_t deadline = arch_time_ns() + 10ull * 1000 * 1000 * 1000;
     while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < expected && arch_time_ns() < deadline)
         arch_cpu_relax();
     uint32_t online = __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
     hv_printf("cpus: %" PRIu32 " of %" PRIu32 " online\n", online, expected);
+    return online;
 }
 
 static void report_vms(const struct boot_info *bi)
@@ -81,10 +83,15 @@ void kernel_main(struct boot_info *bi)
     hv_printf("hv: running on cpu 0 after ExitBootServices\n");
     memory_init(bi);
     arch_report_caps();
+    if (bi->config.selftest_exception) {
+        hv_printf("hv: selftest: taking a deliberate exception\n");
+        arch_selftest_fault();
+    }
     cpus_online = 1;
-    uint32_t cpu_count = arch_start_secondaries(bi);
-    wait_for_cpus(cpu_count);
+    uint32_t cpu_count = wait_for_cpus(arch_start_secondaries(bi));
     report_vms(bi);
+    if (vm_start_all(bi, cpu_count))
+        vm_pcpu_loop(0);
     hv_printf("hv: nothing left to run, powering off\n");
     arch_power_off();
 }

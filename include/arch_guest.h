@@ -1,0 +1,38 @@
+/* arch_guest.h: what each architecture provides to run guests (kernel/vm.c, kernel/vcpu.c). */
+#ifndef ARCH_GUEST_H
+#define ARCH_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pgtable.h"
+
+struct vm;
+struct vcpu;
+struct vcpu_exit;
+
+/* The stage-2 / EPT / NPT entry format and its TLB maintenance for one VM. */
+const struct pt_format *arch_stage2_format(void);
+void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes);
+
+/* Per-VM arch state (VMID / ASID, platform devices such as the virtual UART). */
+bool arch_vm_init(struct vm *vm);
+/* Places the configured images in guest memory per the arch's boot protocol and
+ * returns the entry point and first argument for vCPU 0. */
+bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0);
+
+/* Architectural reset state with the PC at entry and context in x0 / the
+ * first argument register. */
+void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context);
+/* Runs the guest until an exit; exits the arch handles itself are still reported
+ * (for the statistics) with their reason. */
+void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit);
+/* Finishes the instruction behind exit: writes a read's data or a hypercall's
+ * results and steps past it; !handled gives the guest the architectural answer
+ * for an access to nothing (aarch64: synchronous external abort). */
+void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled);
+/* Waits on the calling pCPU until the vCPU has work again (WFI/HLT). */
+void arch_vcpu_block(struct vcpu *vcpu);
+/* Makes vcpu (running on another pCPU, or blocked) leave the guest / wake soon. */
+void arch_vcpu_kick(struct vcpu *vcpu);
+
+#endif

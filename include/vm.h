@@ -1,0 +1,118 @@
+/* vm.h: the arch-neutral VM and vCPU model: memory, devices, run loop, exit statistics. */
+#ifndef VM_H
+#define VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch_vm.h"      /* struct arch_vm, struct arch_vcpu: arch/$(ARCH)/include */
+#include "config.h"
+#include "memslot.h"
+#include "mmio_bus.h"
+#include "pgtable.h"
+
+#define VM_MAX_VCPUS CONFIG_MAX_CPUS
+#define VM_MAX_VMS CONFIG_MAX_VMS
+
+/* Why a vCPU left the guest. Counted per VM; the handler table in vcpu.c is
+ * indexed by these. The arch fills the payload for the ones kernel/ handles. */
+enum exit_reason {
+    EXIT_HYPERCALL,        /* HVC / VMCALL outside the arch's own services (PSCI) */
+    EXIT_MMIO,             /* access to an unmapped guest-physical address */
+    EXIT_PIO,              /* x86 port I/O */
+    EXIT_WFX,              /* WFI / WFE / HLT */
+    EXIT_SYSREG,           /* system register / MSR / CPUID, handled by the arch */
+    EXIT_FIRMWARE,         /* PSCI (aarch64), handled by the arch */
+    EXIT_IRQ,              /* a physical interrupt arrived while the guest ran */
+    EXIT_ABORT,            /* the guest was given an abort / exception (UNDEF, external abort) */
+    EXIT_SHUTDOWN,         /* the VM asked to power off or reset */
+    EXIT_OTHER,
+    EXIT_REASON_COUNT
+};
+
+struct vcpu_exit {
+    uint32_t reason;       /* enum exit_reason */
+    union {
+        struct {
+            uint64_t gpa;
+            uint32_t size;       /* 1, 2, 4, 8 */
+            bool write;
+            uint64_t data;       /* write: the value; read: filled by kernel/ */
+        } mmio;
+        struct {
+            uint64_t nr;
+            uint64_t arg[4];
+            uint64_t ret[4];     /* filled by kernel/; ret[0] goes to x0 / RAX */
+        } hypercall;
+    };
+};
+
+enum vcpu_power { VCPU_OFF, VCPU_ON_PENDING, VCPU_ON };
+enum vm_state { VM_RUNNING, VM_STOPPING, VM_STOPPED };
+enum vm_shutdown { VM_SHUTDOWN_NONE, VM_SHUTDOWN_OFF, VM_SHUTDOWN_RESET, VM_SHUTDOWN_CRASH };
+
+struct vm;
+
+struct vcpu {
+    struct vm *vm;
+    uint32_t id;               /* index within the VM (MPIDR Aff0 / APIC ID) */
+    uint32_t pcpu;             /* the physical CPU that runs it */
+    uint32_t power;            /* enum vcpu_power, atomic */
+    uint64_t on_entry, on_context;   /* from CPU_ON / SIPI, valid while ON_PENDING */
+    struct arch_vcpu arch;
+};
+
+struct vm {
+    uint32_t id;
+    const char *name;
+    const struct config_vm *cfg;
+    const struct boot_vm *boot;
+    uint32_t state;            /* enum vm_state, atomic */
+    uint32_t shutdown;         /* enum vm_shutdown requested, atomic */
+    uint32_t vcpus_running;    /* vCPUs still inside their run loop, atomic */
+    uint32_t reset_count;
+    struct memslots slots;
+    struct pgtable stage2;     /* stage-2 / EPT / NPT, one format per arch */
+    struct pt_env stage2_env;
+    struct mmio_bus mmio;
+    struct mmio_bus pio;
+    uint32_t vcpu_count;
+    struct vcpu vcpu[VM_MAX_VCPUS];
+    uint64_t exit_count[EXIT_REASON_COUNT];   /* atomic */
+    uint64_t exit_total;                      /* atomic */
+    struct arch_vm arch;
+    struct vm_console {
+        char line[160];
+        uint32_t len;
+        struct spinlock lock;
+    } console;
+};
+
+extern struct vm vms[VM_MAX_VMS];
+extern uint32_t vm_count;
+
+/* Creates a VM from a loaded configuration entry; false (reported) on failure. */
+bool vm_create(struct vm *vm, uint32_t id, const struct config_vm *cfg, const struct boot_vm *boot);
+/* Maps RAM and regions into stage-2 and memslots, loads the images, resets vCPU 0 to run. */
+bool vm_load(struct vm *vm);
+/* The vCPU run loop; returns when the VM has stopped. */
+void vcpu_run_loop(struct vcpu *vcpu);
+/* Power a vCPU on (PSCI CPU_ON, SIPI): 0, or -1 already on, -2 on pending. Racing
+ * callers see exactly one success. */
+int vcpu_power_on(struct vm *vm, uint32_t vcpu_id, uint64_t entry, uint64_t context);
+void vcpu_power_off(struct vcpu *vcpu);
+/* Stop (or reset, or crash) the whole VM from any of its vCPUs. */
+void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
+void vm_count_exit(struct vm *vm, uint32_t reason);
+/* Bytes the guest writes to its console, muxed to the physical one with a prefix. */
+void vm_console_putc(struct vm *vm, char c);
+
+/* Creates and loads every configured VM, one vCPU per physical CPU. */
+struct boot_info;
+uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count);
+/* Every pCPU's final loop: run the vCPU placed on it until its VM stops. */
+__attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu);
+
+/* kernel/hypercall.c: the arch-neutral hypercall ABI of include/hypercall.h. */
+void hypercall_handle(struct vcpu *vcpu, struct vcpu_exit *exit);
+
+#endif

@@ -1,0 +1,82 @@
+/* hypercall.c: the arch-neutral hypercall ABI (include/hypercall.h, docs/hypercalls.md). */
+#include <stdint.h>
+#include "hypercall.h"
+#include "vm.h"
+
+#define CONSOLE_WRITE_MAX 4096u
+
+static int64_t hc_console_write(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
+{
+    char buf[256];
+    if (len > CONSOLE_WRITE_MAX)
+        return HV_HC_INVALID;
+    for (uint64_t done = 0; done < len;) {
+        uint64_t chunk = len - done < sizeof(buf) ? len - done : sizeof(buf);
+        if (guest_read(&vcpu->vm->slots, gpa + done, buf, chunk))
+            return HV_HC_INVALID;   /* outside guest RAM: nothing printed past this point */
+        for (uint64_t i = 0; i < chunk; i++)
+            vm_console_putc(vcpu->vm, buf[i]);
+        done += chunk;
+    }
+    return (int64_t)len;
+}
+
+static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
+{
+    struct vm *vm = vcpu->vm;
+    static const uint8_t stat_to_reason[] = {
+        [HV_STAT_EXITS_HVC] = EXIT_HYPERCALL, [HV_STAT_EXITS_MMIO] = EXIT_MMIO,
+        [HV_STAT_EXITS_SYSREG] = EXIT_SYSREG, [HV_STAT_EXITS_WFX] = EXIT_WFX,
+        [HV_STAT_EXITS_IRQ] = EXIT_IRQ, [HV_STAT_EXITS_ABORT] = EXIT_ABORT,
+    };
+    switch (id) {
+    case HV_STAT_EXITS_TOTAL:
+        return (int64_t)__atomic_load_n(&vm->exit_total, __ATOMIC_RELAXED);
+    case HV_STAT_EXITS_HVC ... HV_STAT_EXITS_ABORT:
+        return (int64_t)__atomic_load_n(&vm->exit_count[stat_to_reason[id]], __ATOMIC_RELAXED);
+    case HV_STAT_MEMSLOT_MAX:
+        return VM_MAX_MEMSLOTS;
+    case HV_STAT_VCPU_COUNT:
+        return vm->vcpu_count;
+    default:
+        return HV_HC_NOT_SUPPORTED;
+    }
+}
+
+static void hc_memslot_info(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct memslot s;
+    if (exit->hypercall.arg[0] >= VM_MAX_MEMSLOTS || !memslot_get(&vcpu->vm->slots, (uint32_t)exit->hypercall.arg[0], &s)) {
+        exit->hypercall.ret[0] = (uint64_t)(int64_t)HV_HC_NOT_FOUND;
+        return;
+    }
+    exit->hypercall.ret[0] = HV_HC_SUCCESS;
+    exit->hypercall.ret[1] = s.gpa;
+    exit->hypercall.ret[2] = s.size_bytes;
+    exit->hypercall.ret[3] = ((s.flags & MEMSLOT_READONLY) ? HV_MEMSLOT_READONLY : 0) |
+                             ((s.flags & MEMSLOT_RAM) ? HV_MEMSLOT_RAM : 0);
+}
+
+void hypercall_handle(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    uint64_t *ret = exit->hypercall.ret;
+    ret[0] = ret[1] = ret[2] = ret[3] = 0;
+    switch (exit->hypercall.nr) {
+    case HV_HC_VERSION:
+        ret[0] = HV_ABI_VERSION;
+        break;
+    case HV_HC_CONSOLE_WRITE:
+        ret[0] = (uint64_t)hc_console_write(vcpu, exit->hypercall.arg[0], exit->hypercall.arg[1]);
+        break;
+    case HV_HC_VM_STAT:
+        ret[0] = (uint64_t)hc_vm_stat(vcpu, exit->hypercall.arg[0]);
+        break;
+    case HV_HC_MEMSLOT_INFO:
+        hc_memslot_info(vcpu, exit);
+        break;
+    default:
+        /* SMCCC: unknown function IDs return NOT_SUPPORTED; the guest keeps running. */
+        ret[0] = (uint64_t)(int64_t)HV_HC_NOT_SUPPORTED;
+        break;
+    }
+}

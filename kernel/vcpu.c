@@ -1,0 +1,113 @@
+/* vcpu.c: the vCPU run loop, exit dispatch by reason, and vCPU power state. */
+#include "arch.h"
+#include "arch_guest.h"
+#include "kernel.h"
+#include "vm.h"
+
+typedef void (*exit_handler_fn)(struct vcpu *vcpu, struct vcpu_exit *exit);
+
+static void handle_mmio(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct vm *vm = vcpu->vm;
+    bool ok;
+    if (exit->mmio.write) {
+        ok = mmio_bus_write(&vm->mmio, vcpu, exit->mmio.gpa, exit->mmio.size, exit->mmio.data);
+        if (!ok) {
+            /* A write to a read-only memslot behaves as ROM: ignored, counted. */
+            uint64_t hpa;
+            uint32_t flags;
+            ok = memslot_translate(&vm->slots, exit->mmio.gpa, &hpa, &flags) && (flags & MEMSLOT_READONLY);
+        }
+    } else {
+        ok = mmio_bus_read(&vm->mmio, vcpu, exit->mmio.gpa, exit->mmio.size, &exit->mmio.data);
+    }
+    if (!ok)
+        vm_count_exit(vm, EXIT_ABORT);
+    arch_vcpu_complete(vcpu, exit, ok);
+}
+
+static void handle_hypercall(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    hypercall_handle(vcpu, exit);
+    arch_vcpu_complete(vcpu, exit, true);
+}
+
+static void handle_wfx(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    (void)exit;
+    arch_vcpu_block(vcpu);
+}
+
+/* One row per exit reason; NULL rows were fully handled by the arch. */
+static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+    [EXIT_HYPERCALL] = handle_hypercall,
+    [EXIT_MMIO] = handle_mmio,
+    [EXIT_WFX] = handle_wfx,
+};
+
+void vm_count_exit(struct vm *vm, uint32_t reason)
+{
+    if (reason < EXIT_REASON_COUNT)
+        __atomic_fetch_add(&vm->exit_count[reason], 1, __ATOMIC_RELAXED);
+}
+
+int vcpu_power_on(struct vm *vm, uint32_t vcpu_id, uint64_t entry, uint64_t context)
+{
+    if (vcpu_id >= vm->vcpu_count)
+        return -3;
+    struct vcpu *v = &vm->vcpu[vcpu_id];
+    uint32_t expected = VCPU_OFF;
+    /* Only one racing caller wins the OFF -> ON_PENDING transition. */
+    if (!__atomic_compare_exchange_n(&v->power, &expected, VCPU_ON_PENDING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return expected == VCPU_ON ? -1 : -2;
+    v->on_entry = entry;
+    v->on_context = context;
+    __atomic_store_n(&v->power, VCPU_ON_PENDING, __ATOMIC_RELEASE);  /* publishes entry/context */
+    arch_vcpu_kick(v);
+    return 0;
+}
+
+void vcpu_power_off(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->power, VCPU_OFF, __ATOMIC_RELEASE);
+}
+
+void vm_request_shutdown(struct vm *vm, enum vm_shutdown how)
+{
+    uint32_t none = VM_SHUTDOWN_NONE;
+    __atomic_compare_exchange_n(&vm->shutdown, &none, how, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_kick(&vm->vcpu[i]);
+}
+
+/* Waits while the vCPU is off; true when it was powered on, false when the VM stops. */
+static bool wait_until_on(struct vcpu *vcpu)
+{
+    for (;;) {
+        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE)
+            return false;
+        uint32_t p = __atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE);
+        if (p == VCPU_ON)
+            return true;
+        if (p == VCPU_ON_PENDING) {
+            arch_vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_context);
+            __atomic_store_n(&vcpu->power, VCPU_ON, __ATOMIC_RELEASE);
+            return true;
+        }
+        arch_vcpu_block(vcpu);
+    }
+}
+
+void vcpu_run_loop(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+    while (wait_until_on(vcpu)) {
+        struct vcpu_exit exit;
+        arch_vcpu_run(vcpu, &exit);
+        __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
+        vm_count_exit(vm, exit.reason);
+        if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
+            exit_handlers[exit.reason](vcpu, &exit);
+    }
+}

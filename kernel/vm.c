@@ -1,0 +1,180 @@
+/* vm.c: VM creation from the configuration, memory layout, reset, console mux, and pCPU placement. */
+#include <inttypes.h>
+#include <string.h>
+#include "arch.h"
+#include "arch_guest.h"
+#include "boot_info.h"
+#include "kernel.h"
+#include "page_alloc.h"
+#include "vm.h"
+
+struct vm vms[VM_MAX_VMS];
+uint32_t vm_count;
+static uint32_t vms_alive;                         /* VMs not yet stopped, atomic */
+static struct vcpu *pcpu_vcpu[HV_MAX_CPUS];        /* written by CPU 0 before release */
+static uint32_t placement_done;                    /* atomic: pcpu_vcpu[] is final */
+
+/* --- stage-2 table memory ------------------------------------------------ */
+static uint64_t s2_alloc(void *ctx) { (void)ctx; return hv_page_alloc(1, PAGE_SIZE); }
+static void s2_free(void *ctx, uint64_t pa) { (void)ctx; hv_page_free(pa, 1); }
+static uint64_t *s2_ptr(void *ctx, uint64_t pa) { (void)ctx; return (uint64_t *)(uintptr_t)pa; }
+static void s2_tlbi(void *ctx, uint64_t ipa, uint64_t size) { arch_stage2_tlb_invalidate(ctx, ipa, size); }
+
+void vm_console_putc(struct vm *vm, char c)
+{
+    struct vm_console *con = &vm->console;
+    spin_lock(&con->lock);
+    if (c != '\r' && c != '\n')
+        con->line[con->len++] = c;
+    if (c == '\n' || con->len == sizeof(con->line) - 1) {
+        hv_printf("[%s] %.*s\n", vm->name, (int)con->len, con->line);
+        con->len = 0;
+    }
+    spin_unlock(&con->lock);
+}
+
+bool vm_create(struct vm *vm, uint32_t id, const struct config_vm *cfg, const struct boot_vm *boot)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->id = id;
+    vm->name = cfg->name;
+    vm->cfg = cfg;
+    vm->boot = boot;
+    vm->vcpu_count = cfg->cpu_count;
+    memslots_init(&vm->slots);
+    vm->stage2_env = (struct pt_env){ s2_alloc, s2_free, s2_ptr, s2_tlbi, vm };
+    if (pt_init(&vm->stage2, arch_stage2_format(), &vm->stage2_env)) {
+        hv_printf("vm %s: out of memory for stage-2 tables\n", vm->name);
+        return false;
+    }
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        vm->vcpu[i].vm = vm;
+        vm->vcpu[i].id = i;
+        vm->vcpu[i].power = VCPU_OFF;
+    }
+    return arch_vm_init(vm);
+}
+
+/* Maps one memslot into stage-2: blocks where aligned, pages at the edges, pages
+ * only while dirty logging. */
+static bool map_slot(struct vm *vm, uint32_t id, uint64_t gpa, uint64_t size, uint64_t hpa, uint32_t flags)
+{
+    if (memslot_set(&vm->slots, id, gpa, size, hpa, flags) != MEMSLOT_OK)
+        return false;
+    uint32_t perms = (flags & MEMSLOT_READONLY) ? PT_R | PT_X : PT_RWX;
+    return pt_map(&vm->stage2, gpa, hpa, size, perms, (flags & MEMSLOT_DIRTY_LOG) ? PT_MAP_PAGES_ONLY : 0) == 0;
+}
+
+static bool vm_map_memory(struct vm *vm)
+{
+    if (!map_slot(vm, 0, arch_guest_ram_base(), vm->boot->ram.size_bytes, vm->boot->ram.base, MEMSLOT_RAM))
+        return false;
+    for (uint32_t i = 0; i < vm->cfg->region_count; i++) {
+        const struct config_region *r = &vm->cfg->regions[i];
+        uint64_t hpa = hv_page_alloc(r->size_bytes / PAGE_SIZE, 2u << 20);
+        if (!hpa) {
+            hv_printf("vm %s: no memory for region 0x%" PRIx64 "\n", vm->name, r->gpa);
+            return false;
+        }
+        if (!map_slot(vm, 1 + i, r->gpa, r->size_bytes, hpa, r->read_only ? MEMSLOT_READONLY : 0))
+            return false;
+    }
+    return true;
+}
+
+/* Loads the images and makes vCPU 0 ready to start; the other vCPUs stay off (PSCI). */
+static bool vm_boot(struct vm *vm)
+{
+    uint64_t entry, arg0;
+    if (!arch_vm_load_images(vm, &entry, &arg0))
+        return false;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        vm->vcpu[i].power = VCPU_OFF;
+    __atomic_store_n(&vm->shutdown, VM_SHUTDOWN_NONE, __ATOMIC_RELEASE);
+    return vcpu_power_on(vm, 0, entry, arg0) == 0;
+}
+
+bool vm_load(struct vm *vm)
+{
+    if (!vm_map_memory(vm) || !vm_boot(vm)) {
+        hv_printf("vm %s: cannot load\n", vm->name);
+        return false;
+    }
+    return true;
+}
+
+/* Called by each pCPU when its vCPU's run loop ends; the last one out of the VM
+ * acts on the shutdown request. Returns true when the pCPU should run again. */
+static bool vm_vcpu_left(struct vm *vm)
+{
+    uint32_t gen = __atomic_load_n(&vm->reset_count, __ATOMIC_ACQUIRE);
+    if (__atomic_sub_fetch(&vm->vcpus_running, 1, __ATOMIC_ACQ_REL) != 0) {
+        while (__atomic_load_n(&vm->reset_count, __ATOMIC_ACQUIRE) == gen &&
+               __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED)
+            arch_cpu_relax();
+        return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED;
+    }
+    uint32_t how = __atomic_load_n(&vm->shutdown, __ATOMIC_ACQUIRE);
+    if (how == VM_SHUTDOWN_RESET || (how == VM_SHUTDOWN_CRASH && vm->cfg->on_crash == CONFIG_ON_CRASH_RESET)) {
+        hv_printf("vm %s: %s, reloading from its images\n", vm->name,
+                  how == VM_SHUTDOWN_RESET ? "reset" : "crashed");
+        __atomic_store_n(&vm->vcpus_running, vm->vcpu_count, __ATOMIC_RELEASE);
+        if (vm_boot(vm)) {
+            __atomic_fetch_add(&vm->reset_count, 1, __ATOMIC_ACQ_REL);
+            return true;
+        }
+    }
+    hv_printf("vm %s: %s\n", vm->name, how == VM_SHUTDOWN_CRASH ? "crashed, stopped" : "powered off");
+    __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+    if (__atomic_sub_fetch(&vms_alive, 1, __ATOMIC_ACQ_REL) == 0) {
+        hv_printf("hv: all VMs stopped, powering off\n");
+        arch_power_off();
+    }
+    return false;
+}
+
+/* Every pCPU ends here: run the vCPU placed on it until its VM stops. */
+__attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
+{
+    while (!__atomic_load_n(&placement_done, __ATOMIC_ACQUIRE))
+        arch_cpu_relax();
+    struct vcpu *v = pcpu_vcpu[pcpu];
+    if (!v)
+        arch_cpu_park();
+    do {
+        vcpu_run_loop(v);
+    } while (vm_vcpu_left(v->vm));
+    arch_cpu_park();
+}
+
+/* Creates the VMs of boot_info and places one vCPU per physical CPU. Returns the
+ * number of VMs started. */
+uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
+{
+    uint32_t next_pcpu = 0;
+    for (uint32_t i = 0; i < bi->vm_count; i++) {
+        const struct boot_vm *b = &bi->vms[i];
+        const struct config_vm *c = &bi->config.vms[b->config_index];
+        struct vm *vm = &vms[vm_count];
+        if (next_pcpu + c->cpu_count > pcpu_count) {
+            hv_printf("vm %s: needs %" PRIu32 " physical CPUs, %" PRIu32 " left: not started\n", c->name,
+                      c->cpu_count, pcpu_count - next_pcpu);
+            continue;
+        }
+        if (!vm_create(vm, vm_count, c, b) || !vm_load(vm)) {
+            hv_printf("vm %s: not started\n", c->name);
+            continue;
+        }
+        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
+            vm->vcpu[v].pcpu = next_pcpu;
+            pcpu_vcpu[next_pcpu++] = &vm->vcpu[v];
+        }
+        vm->vcpus_running = vm->vcpu_count;
+        hv_printf("vm %s: started, vCPUs on pCPUs %" PRIu32 "-%" PRIu32 "\n", vm->name, vm->vcpu[0].pcpu,
+                  next_pcpu - 1);
+        vm_count++;
+    }
+    vms_alive = vm_count;
+    __atomic_store_n(&placement_done, 1, __ATOMIC_RELEASE);
+    return vm_count;
+}

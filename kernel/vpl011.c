@@ -1,0 +1,67 @@
+/* vpl011.c: an emulated Arm PL011 (DDI 0183): TX to the VM's console line, RX empty, IDs for AMBA probing. */
+#include "vm.h"
+#include "vpl011.h"
+
+enum {
+    UARTDR = 0x000, UARTRSR = 0x004, UARTFR = 0x018, UARTILPR = 0x020, UARTIBRD = 0x024,
+    UARTFBRD = 0x028, UARTLCR_H = 0x02c, UARTCR = 0x030, UARTIFLS = 0x034, UARTIMSC = 0x038,
+    UARTRIS = 0x03c, UARTMIS = 0x040, UARTICR = 0x044, UARTDMACR = 0x048,
+    UARTPERIPHID0 = 0xfe0,
+};
+
+#define FR_RXFE (1u << 4)
+#define FR_TXFE (1u << 7)
+#define INT_TX  (1u << 5)
+
+/* PL011 r1p5 peripheral and PrimeCell IDs (DDI 0183G 3.3.14-15): Linux's AMBA bus matches these. */
+static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+
+void vpl011_init(struct vpl011 *u, struct vm *vm)
+{
+    *u = (struct vpl011){ .vm = vm, .cr = 0x300, .ifls = 0x12, .ris = INT_TX };
+}
+
+static uint64_t vpl011_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size)
+{
+    (void)vcpu;
+    (void)size;
+    struct vpl011 *u = dev;
+    switch (off) {
+    case UARTDR: return 0;                          /* no input queued */
+    case UARTFR: return FR_RXFE | FR_TXFE;          /* transmit is instantaneous */
+    case UARTIBRD: return u->ibrd;
+    case UARTFBRD: return u->fbrd;
+    case UARTLCR_H: return u->lcr_h;
+    case UARTCR: return u->cr;
+    case UARTIFLS: return u->ifls;
+    case UARTIMSC: return u->imsc;
+    case UARTRIS: return u->ris;
+    case UARTMIS: return u->ris & u->imsc;
+    case UARTDMACR: return u->dmacr;
+    default:
+        if (off >= UARTPERIPHID0 && off < UARTPERIPHID0 + 32 && !(off & 3))
+            return pl011_id[(off - UARTPERIPHID0) / 4];
+        return 0;                                   /* reserved: RAZ/WI */
+    }
+}
+
+static void vpl011_write(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size, uint64_t value)
+{
+    (void)vcpu;
+    (void)size;
+    struct vpl011 *u = dev;
+    switch (off) {
+    case UARTDR: vm_console_putc(u->vm, (char)(value & 0xff)); break;
+    case UARTIBRD: u->ibrd = value & 0xffff; break;
+    case UARTFBRD: u->fbrd = value & 0x3f; break;
+    case UARTLCR_H: u->lcr_h = value & 0xff; break;
+    case UARTCR: u->cr = value & 0xff87; break;
+    case UARTIFLS: u->ifls = value & 0x3f; break;
+    case UARTIMSC: u->imsc = value & 0x7ff; break;
+    case UARTICR: u->ris &= ~(uint32_t)value | INT_TX; break;   /* TX stays ready */
+    case UARTDMACR: u->dmacr = value & 7; break;
+    default: break;                                 /* RSR/ECR clear, reserved: ignored */
+    }
+}
+
+const struct mmio_ops vpl011_ops = { vpl011_read, vpl011_write };
