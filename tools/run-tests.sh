@@ -8,12 +8,23 @@ out=build/test
 rm -rf "$out" && mkdir -p "$out"
 passed=0 failed=0
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+# `tools/run-tests.sh NAME...` runs only those boot tests (tests/boot/NAME.sh), for development.
+only=("$@")
 
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1${2:+ ($2)}"; failed=$((failed + 1)); }
 
 # --- build both architectures ---------------------------------------------
-if make -s all >"$out/build.log" 2>&1; then pass build; else fail build "see $out/build.log"; tail -20 "$out/build.log"; fi
+if [ ${#only[@]} -gt 0 ]; then
+  for n in "${only[@]}"; do
+    f=tests/boot/$n.sh
+    [ -f "$f" ] || { echo "no such boot test: $f" >&2; exit 2; }
+    (source "$f"; case " ${hvrun_args[*]} " in *" aarch64 "*) a=aarch64 ;; *) a=x86_64 ;; esac
+     make -s ARCH=$a efi guests >/dev/null) || { echo "build failed" >&2; exit 1; }
+  done
+fi
+if [ ${#only[@]} -gt 0 ]; then :
+elif make -s all >"$out/build.log" 2>&1; then pass build; else fail build "see $out/build.log"; tail -20 "$out/build.log"; fi
 
 # --- emulator boot tests: tests/boot/*.sh, slow ones (Bochs) started first in the background
 # Each file sets `arch`, `hvrun_args` (array) and defines `checks`, which calls
@@ -41,15 +52,19 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
   failed=$((failed + $(grep -c '^FAIL' "$out/$name.checks")))
 }
 slow=() fast=()
-for f in tests/boot/*.sh; do
+boot_files=(tests/boot/*.sh)
+[ ${#only[@]} -gt 0 ] && boot_files=("${only[@]/#/tests/boot/}") && boot_files=("${boot_files[@]/%/.sh}")
+for f in "${boot_files[@]}"; do
   if grep -q 'emulator bochs' "$f"; then slow+=("$f"); else fast+=("$f"); fi
 done
 pids=()
 for f in "${slow[@]}"; do run_boot "$f" & pids+=($!); done
 
 # --- host unit tests (ASan/UBSan) and fuzzers, while Bochs boots -------------
-if make -s unit fuzz >"$out/unit-build.log" 2>&1; then pass unit-build; else fail unit-build "see $out/unit-build.log"; tail -20 "$out/unit-build.log"; fi
+if [ ${#only[@]} -gt 0 ]; then :
+elif make -s unit fuzz >"$out/unit-build.log" 2>&1; then pass unit-build; else fail unit-build "see $out/unit-build.log"; tail -20 "$out/unit-build.log"; fi
 for t in build/unit/test_*; do
+  [ ${#only[@]} -gt 0 ] && break
   [ -x "$t" ] || continue
   n=$(basename "$t")
   "$t" --verbose >"$out/$n.log" 2>&1; rc=$?
@@ -59,6 +74,7 @@ for t in build/unit/test_*; do
   if [ $rc -ne 0 ] && [ "$q" -eq 0 ]; then fail "unit: $n" "exit $rc"; tail -20 "$out/$n.log"; fi
 done
 for fz in build/fuzz/fuzz_*; do
+  [ ${#only[@]} -gt 0 ] && break
   [ -x "$fz" ] || continue
   n=$(basename "$fz"); corpus="$out/corpus-$n"; mkdir -p "$corpus"
   seeds=tests/fuzz/corpus/${n#fuzz_}
