@@ -32,7 +32,7 @@ enum exit_reason {
 struct vcpu_exit {
     uint32_t reason;       /* enum exit_reason */
     union {
-        struct {
+        struct {                 /* EXIT_MMIO, and EXIT_PIO with gpa = the port */
             uint64_t gpa;
             uint32_t size;       /* 1, 2, 4, 8 */
             bool write;

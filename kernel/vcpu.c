@@ -26,6 +26,16 @@ static void handle_mmio(struct vcpu *vcpu, struct vcpu_exit *exit)
     arch_vcpu_complete(vcpu, exit, ok);
 }
 
+/* x86 port I/O through the VM's port bus; the arch gives an unclaimed read all-ones. */
+static void handle_pio(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct vm *vm = vcpu->vm;
+    bool ok = exit->mmio.write
+                  ? mmio_bus_write(&vm->pio, vcpu, exit->mmio.gpa, exit->mmio.size, exit->mmio.data)
+                  : mmio_bus_read(&vm->pio, vcpu, exit->mmio.gpa, exit->mmio.size, &exit->mmio.data);
+    arch_vcpu_complete(vcpu, exit, ok);
+}
+
 static void handle_hypercall(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     hypercall_handle(vcpu, exit);
@@ -42,6 +52,7 @@ static void handle_wfx(struct vcpu *vcpu, struct vcpu_exit *exit)
 static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_HYPERCALL] = handle_hypercall,
     [EXIT_MMIO] = handle_mmio,
+    [EXIT_PIO] = handle_pio,
     [EXIT_WFX] = handle_wfx,
 };
 
