@@ -83,12 +83,12 @@ void kernel_main(struct boot_info *bi)
     hv_printf("hv: running on cpu 0 after ExitBootServices\n");
     memory_init(bi);
     arch_report_caps();
+    cpus_online = 1;
+    uint32_t cpu_count = wait_for_cpus(arch_start_secondaries(bi));
     if (bi->config.selftest_exception) {
         hv_printf("hv: selftest: taking a deliberate exception\n");
         arch_selftest_fault();
     }
-    cpus_online = 1;
-    uint32_t cpu_count = wait_for_cpus(arch_start_secondaries(bi));
     report_vms(bi);
     if (vm_start_all(bi, cpu_count))
         vm_pcpu_loop(0);
