@@ -65,24 +65,18 @@ static uint32_t ept_entry_perms(uint64_t e, uint32_t level)
     return p;
 }
 
-const struct pt_format x86_ept_format = {
-    .name = "ept",
-    .block_levels = (1u << 1) | (1u << 2),
-    .make_table = ept_make_table,
-    .make_leaf = ept_make_leaf,
-    .is_present = ept_is_present,
-    .is_table = ept_is_table,
-    .entry_pa = ept_entry_pa,
-    .entry_perms = ept_entry_perms,
-};
+/* The same entry layout, with or without 1 GiB pages. */
+#define EPT_FORMAT(fmt_name, levels)       \
+    {                                      \
+        .name = fmt_name,                  \
+        .block_levels = (levels),          \
+        .make_table = ept_make_table,      \
+        .make_leaf = ept_make_leaf,        \
+        .is_present = ept_is_present,      \
+        .is_table = ept_is_table,          \
+        .entry_pa = ept_entry_pa,          \
+        .entry_perms = ept_entry_perms,    \
+    }
 
-const struct pt_format x86_ept_format_2m = {
-    .name = "ept-2m",
-    .block_levels = 1u << 2,
-    .make_table = ept_make_table,
-    .make_leaf = ept_make_leaf,
-    .is_present = ept_is_present,
-    .is_table = ept_is_table,
-    .entry_pa = ept_entry_pa,
-    .entry_perms = ept_entry_perms,
-};
+const struct pt_format x86_ept_format = EPT_FORMAT("ept", (1u << 1) | (1u << 2));
+const struct pt_format x86_ept_format_2m = EPT_FORMAT("ept-2m", 1u << 2);
