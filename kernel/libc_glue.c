@@ -94,3 +94,14 @@ __attribute__((noreturn)) void _exit(int status)
     (void)status;
     kernel_panic("exit() called");
 }
+
+/* Some newlib targets (x86_64-elf) call the plain names: the same functions. */
+void *sbrk(ptrdiff_t incr) __attribute__((alias("_sbrk")));
+int write(int fd, const char *buf, int len) __attribute__((alias("_write")));
+int read(int fd, char *buf, int len) __attribute__((alias("_read")));
+int close(int fd) __attribute__((alias("_close")));
+int lseek(int fd, int off, int whence) __attribute__((alias("_lseek")));
+int fstat(int fd, struct stat *st) __attribute__((alias("_fstat")));
+int isatty(int fd) __attribute__((alias("_isatty")));
+int getpid(void) __attribute__((alias("_getpid")));
+int kill(int pid, int sig) __attribute__((alias("_kill")));
