@@ -118,7 +118,8 @@ test: $(DEPS_STAMP)
 	tools/run-tests.sh
 
 run: all
-	tools/hvrun --arch aarch64 --gic 4 --smp 2 --interactive --config tests/configs/run.cfg
+	tools/hvrun --arch aarch64 --gic 4 --smp 2 --interactive --config tests/configs/run.cfg \
+	  --file build/guests/aarch64/hello.bin='\guests\hello.bin'
 
 bench: all
 	tools/run-bench.sh
