@@ -57,7 +57,8 @@ struct vcpu {
     uint32_t id;               /* index within the VM (MPIDR Aff0 / APIC ID) */
     uint32_t pcpu;             /* the physical CPU that runs it */
     uint32_t power;            /* enum vcpu_power, atomic */
-    uint64_t on_entry, on_context;   /* from CPU_ON / SIPI, valid while ON_PENDING */
+    uint64_t on_entry, on_context;   /* from CPU_ON / SIPI, valid once on_ready is set */
+    uint32_t on_ready;         /* atomic: the CPU_ON winner wrote on_entry/on_context */
     struct arch_vcpu arch;
 };
 

@@ -72,9 +72,10 @@ int vcpu_power_on(struct vm *vm, uint32_t vcpu_id, uint64_t entry, uint64_t cont
     if (!__atomic_compare_exchange_n(&v->power, &expected, VCPU_ON_PENDING, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return expected == VCPU_ON ? -1 : -2;
+    /* The target may see ON_PENDING before these are written: on_ready publishes them. */
     v->on_entry = entry;
     v->on_context = context;
-    __atomic_store_n(&v->power, VCPU_ON_PENDING, __ATOMIC_RELEASE);  /* publishes entry/context */
+    __atomic_store_n(&v->on_ready, 1, __ATOMIC_RELEASE);
     arch_vcpu_kick(v);
     return 0;
 }
@@ -101,11 +102,14 @@ static bool wait_until_on(struct vcpu *vcpu)
         uint32_t p = __atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE);
         if (p == VCPU_ON)
             return true;
-        if (p == VCPU_ON_PENDING) {
+        if (p == VCPU_ON_PENDING && __atomic_load_n(&vcpu->on_ready, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&vcpu->on_ready, 0, __ATOMIC_RELAXED);
             arch_vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_context);
             __atomic_store_n(&vcpu->power, VCPU_ON, __ATOMIC_RELEASE);
             return true;
         }
+        if (p == VCPU_ON_PENDING)
+            continue;                 /* the CPU_ON winner is still writing the entry */
         arch_vcpu_block(vcpu);
     }
 }

@@ -88,8 +88,10 @@ static bool vm_boot(struct vm *vm)
     uint64_t entry, arg0;
     if (!arch_vm_load_images(vm, &entry, &arg0))
         return false;
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         vm->vcpu[i].power = VCPU_OFF;
+        vm->vcpu[i].on_ready = 0;     /* a CPU_ON not yet taken when the VM stopped */
+    }
     __atomic_store_n(&vm->shutdown, VM_SHUTDOWN_NONE, __ATOMIC_RELEASE);
     return vcpu_power_on(vm, 0, entry, arg0) == 0;
 }

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include "arch.h"
 #include "cpu_data.h"
+#include "guest.h"
 #include "kernel.h"
 #include "mmio.h"
 #include "sysreg.h"
@@ -86,7 +87,8 @@ bool mmio_probe_read32(uint64_t addr, uint32_t *out)
     return !c->probe_faulted;
 }
 
-/* Called by vectors.S; returns (and the vector erets) only for an absorbed probe fault. */
+/* Called by vectors.S; returns (and the vector erets) only for an absorbed probe fault or
+ * the lazy FP/SIMD trap. */
 void el2_exception(uint64_t kind, struct exception_frame *f);
 
 void el2_exception(uint64_t kind, struct exception_frame *f)
@@ -94,6 +96,9 @@ void el2_exception(uint64_t kind, struct exception_frame *f)
     struct cpu_data *c = this_cpu();
     uint64_t esr = read_sysreg(esr_el2), far = read_sysreg(far_el2);
     if (kind == VECTOR_SYNC_SP_EL2 && probe_absorbed(c, esr, far))
+        return;
+    /* newlib's first FP/SIMD use after a guest exit (fpsimd.c). */
+    if (kind == VECTOR_SYNC_SP_EL2 && ESR_EC(esr) == EC_FP_ASIMD && fpsimd_trap())
         return;
     if (c && c->in_exception++)
         arch_power_off();   /* the dump itself faulted: nothing more is safe to print */

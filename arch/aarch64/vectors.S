@@ -1,4 +1,5 @@
-/* vectors.S: the EL2 exception vector table (VBAR_EL2): every entry saves the GPRs and calls exception.c. */
+/* vectors.S: the EL2 exception vector table (VBAR_EL2): exceptions from a guest return to
+ * guest_enter's caller (world_switch.S); the hypervisor's own save the GPRs and call exception.c. */
 
 /* struct exception_frame in exception.c: x0..x30 and one pad word. */
 #define FRAME_BYTES (32 * 8)
@@ -27,6 +28,14 @@
     b       vector_common
 .endm
 
+/* From the guest (lower EL): SP_EL2 is guest_enter's frame; keep x0/x1 there, pass the index. */
+.macro guest_vector_entry kind
+    .balign 128
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\kind
+    b       guest_exit
+.endm
+
     .text
     .balign 2048
     .global el2_vectors
@@ -42,15 +51,15 @@ el2_vectors:
     vector_entry 6
     vector_entry 7
     /* lower EL using AArch64 */
-    vector_entry 8
-    vector_entry 9
-    vector_entry 10
-    vector_entry 11
+    guest_vector_entry 8
+    guest_vector_entry 9
+    guest_vector_entry 10
+    guest_vector_entry 11
     /* lower EL using AArch32 */
-    vector_entry 12
-    vector_entry 13
-    vector_entry 14
-    vector_entry 15
+    guest_vector_entry 12
+    guest_vector_entry 13
+    guest_vector_entry 14
+    guest_vector_entry 15
 
 vector_common:
     mov     x1, sp

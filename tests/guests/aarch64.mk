@@ -33,6 +33,19 @@ $(GA64_ELFS): $(GA64_OUT)/%.elf: $(GA64_OUT)/%.c.o $(GA64_RT_OBJS) $(GA64_SRC)/r
 $(GA64_PAYLOADS:%=$(GA64_OUT)/%.bin): $(GA64_OUT)/%.bin: $(GA64_OUT)/%.elf
 	$(GA64_CROSS)objcopy -O binary --set-section-flags .bss=alloc,load,contents $< $@
 
+# hello.img: hello.bin inside an arm64 Image header, for the Linux boot protocol loader.
+GUESTS_AARCH64 += $(GA64_OUT)/hello.img
+guests-aarch64: $(GA64_OUT)/hello.img
+$(GA64_OUT)/hello.img: $(GA64_OUT)/hello.bin $(GA64_SRC)/mkimage.py
+	python3 $(GA64_SRC)/mkimage.py $< $@
+
+# custom.dtb: a configured device tree (hv.cfg `dtb`) for the boot tests.
+GUESTS_AARCH64 += $(GA64_OUT)/custom.dtb
+guests-aarch64: $(GA64_OUT)/custom.dtb
+$(GA64_OUT)/custom.dtb: $(GA64_SRC)/custom.dts
+	@mkdir -p $(@D)
+	dtc -q -I dts -O dtb -o $@ $<
+
 -include $(GA64_RT_OBJS:.o=.d) $(GA64_MAIN_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(GA64_PREV_GOAL)

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include "arch.h"
 
+struct arch_vcpu;
+
 /* One per CPU, cache-line aligned. The boot CPU fills entry i before CPU_ON and
  * cleans it to the PoC (the secondary reads it with its MMU and caches off);
  * from then on CPU i owns it, except `online`, which the boot CPU polls. */
@@ -30,6 +32,9 @@ struct cpu_data {
     uint32_t probe_active;    /* mmio_probe_read32 in progress for probe_addr ... */
     uint32_t probe_faulted;   /* ... and its load took a data abort (exception.c) */
     uint64_t probe_addr;
+    /* Guest state on this CPU (vcpu.c, fpsimd.c); only this CPU touches them. */
+    const void *loaded_vcpu;  /* whose EL2 controls (HCR, VTTBR, ...) are in the registers */
+    struct arch_vcpu *fp_owner; /* whose FP/SIMD state is live in the registers, or NULL */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct cpu_data, stack_top) == CPU_DATA_STACK_TOP, "asm offset");

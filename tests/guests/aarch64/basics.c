@@ -1,5 +1,6 @@
 /* basics.c: one boot, many checks of the platform a guest sees: PSCI, the hypervisor's
- * hypercalls, SMP bring-up, all of RAM, the generic timer, aborts and UNDEFs. */
+ * hypercalls, SMP bring-up, all of RAM, the generic timer, aborts and UNDEFs, emulated
+ * loads with writeback, read-only memory, FP/SIMD state across exits. */
 #include "test.h"
 #include "hypercall.h"
 
@@ -57,6 +58,77 @@ static void test_hv_calls(void *dtb)
               "EXITS_HVC deltas: %lu with no call between (want 1), %lu after %d calls (want %d)",
               b - a, c - b, N, N + 1);
     }
+}
+
+/* Under hv the virtual counter starts near 0 when the VM is created (CNTVOFF_EL2), long
+ * after the physical one started with the machine (firmware boot takes seconds). */
+static void test_cntvoff(uint64_t vct_at_start, uint64_t pct_at_start)
+{
+    SKIP_IF_NOT_HV("cntvoff") {
+        check(vct_at_start < pct_at_start && pct_at_start - vct_at_start > counter_freq() / 2, "cntvoff",
+              "CNTVCT %lu, CNTPCT %lu at start: want the virtual counter at least 0.5 s behind",
+              vct_at_start, pct_at_start);
+    }
+}
+
+/* A write to a read-only memslot is ignored (ROM) and counted as one emulated access. */
+static void test_readonly_region(void)
+{
+    SKIP_IF_NOT_HV("readonly_region") {
+        int64_t max = (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_MEMSLOT_MAX, 0, 0);
+        struct smccc_res r = { 0 };
+        for (int64_t i = 0; i < max; i++) {
+            r = smccc_hvc(HV_HC_MEMSLOT_INFO, (uint64_t)i, 0, 0);
+            if (r.a0 == 0 && (r.a3 & HV_MEMSLOT_READONLY))
+                break;
+        }
+        if (r.a0 != 0 || !(r.a3 & HV_MEMSLOT_READONLY)) {
+            check(false, "readonly_region", "no memslot with HV_MEMSLOT_READONLY among %ld", max);
+            return;
+        }
+        volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(r.a1 + 0x100);
+        uint64_t before = *p;
+        uint64_t mmio0 = hvc(HV_HC_VM_STAT, HV_STAT_EXITS_MMIO, 0, 0);
+        *p = ~before;
+        uint64_t mmio1 = hvc(HV_HC_VM_STAT, HV_STAT_EXITS_MMIO, 0, 0);
+        uint64_t after = *p;
+        check(after == before && mmio1 - mmio0 == 1, "readonly_region",
+              "slot at 0x%lx: 0x%lx -> 0x%lx after writing 0x%lx (want unchanged), MMIO exits +%lu (want 1)",
+              r.a1, before, after, ~before, mmio1 - mmio0);
+    }
+}
+
+/* Loads from the PL011 in forms without an instruction syndrome (post-index writeback)
+ * and with a register offset: the hypervisor decodes them (real QEMU just does them). */
+static void test_mmio_decode(void)
+{
+    uint64_t base = PL011_BASE + 0x18, addr = base, fr, id_base = PL011_BASE, id_off = 0xfe0, id0;
+    __asm__ volatile("ldr %w0, [%1], #4" : "=&r"(fr), "+r"(addr) : : "memory");
+    __asm__ volatile("ldrb %w0, [%1, %2]" : "=r"(id0) : "r"(id_base), "r"(id_off) : "memory");
+    check((fr & 0x90) == 0x90 && addr == base + 4 && id0 == 0x11, "mmio_decode_writeback",
+          "ldr post-index: UARTFR 0x%lx (want RXFE|TXFE), base 0x%lx (want 0x%lx); "
+          "ldrb register offset: UARTPeriphID0 0x%lx (want 0x11)", fr, addr, base + 4, id0);
+}
+
+/* FP/SIMD registers and FPCR survive exits into a hypervisor whose libc uses them. */
+static void test_fp_preserved(void)
+{
+    uint64_t lo = 0x0123456789abcdefull, hi = 0xfedcba9876543210ull, fpcr_want = 3ull << 22;  /* RMode */
+    uint64_t got_lo, got_hi, got31, fpcr;
+    static const char msg[] = "fp check: hypervisor printing with the guest's FP state live\n";
+    write_sysreg(cpacr_el1, 3ull << 20);        /* FPEN: no FP/SIMD traps at EL1 */
+    isb();
+    __asm__ volatile(".arch_extension simd\n\t"
+                     "mov v0.d[0], %0\n\tmov v0.d[1], %1\n\tmov v31.d[0], %1\n\tmsr fpcr, %2"
+                     : : "r"(lo), "r"(hi), "r"(fpcr_want) : "v0", "v31");
+    for (int i = 0; i < 20; i++)
+        hvc(hv_present() ? HV_HC_CONSOLE_WRITE : PSCI_VERSION, (uintptr_t)msg, i == 0 ? sizeof msg - 1 : 0, 0);
+    __asm__ volatile(".arch_extension simd\n\t"
+                     "mov %0, v0.d[0]\n\tmov %1, v0.d[1]\n\tmov %2, v31.d[0]\n\tmrs %3, fpcr"
+                     : "=r"(got_lo), "=r"(got_hi), "=r"(got31), "=r"(fpcr));
+    __asm__ volatile("msr fpcr, xzr");
+    check(got_lo == lo && got_hi == hi && got31 == hi && fpcr == fpcr_want, "fp_simd_preserved",
+          "v0 = 0x%lx%016lx, v31.d[0] = 0x%lx, FPCR 0x%lx after exits", got_hi, got_lo, got31, fpcr);
 }
 
 static uint64_t hvc_123(uint64_t fn)
@@ -246,7 +318,9 @@ static void test_undef_sysreg(void)
 
 int main(void *dtb)
 {
+    uint64_t vct0 = counter(), pct0 = read_sysreg(cntpct_el0);
     puts("basics: start\n");
+    test_cntvoff(vct0, pct0);
     test_psci();
     test_hv_calls(dtb);
     test_bogus_hvc();
@@ -255,6 +329,9 @@ int main(void *dtb)
     test_timer();
     test_unmapped_abort();
     test_undef_sysreg();
+    test_mmio_decode();
+    test_readonly_region();
+    test_fp_preserved();
     uint64_t t0 = counter();
     test_ram(dtb);
     printf("basics: ram_touch took %lu ms\n", (counter() - t0) * 1000 / counter_freq());

@@ -1,0 +1,113 @@
+/* abort.c: stage-2 aborts from the guest (ESR_EL2.EC 0x24 / 0x20): emulated MMIO, writes to
+ * read-only memslots, and an external abort for everything else (Arm ARM D17.2.40, ISS
+ * encoding for a Data Abort). */
+#include "guest.h"
+
+/* Data abort ISS fields. */
+#define ISS_ISV      (1u << 24)
+#define ISS_CM       (1u << 8)
+#define ISS_S1PTW    (1u << 7)
+#define ISS_WNR      (1u << 6)
+#define FSC_TYPE(iss) ((iss) & 0x3c)
+#define FSC_TRANSLATION 0x04
+#define FSC_PERMISSION  0x0c
+
+#define PAR_F          (1ull << 0)
+#define PAR_PA_MASK    0x0000fffffffff000ull
+
+/* HPFAR_EL2.FIPA (bits 47:4) holds IPA bits 55:12 of a stage-2 fault (Arm ARM D17.2.67). */
+static uint64_t fault_ipa(uint64_t far)
+{
+    return (read_sysreg(hpfar_el2) & 0x0000fffffffffff0ull) << 8 | (far & 0xfff);
+}
+
+/* A guest VA to its IPA through the guest's stage 1 when its MMU is on: AT S1E1R or
+ * S1E0R (Arm ARM C5.5) leave the IPA in PAR_EL1, which is the guest's: saved and restored. */
+static bool guest_va_to_ipa(struct vcpu *v, uint64_t va, uint64_t *ipa)
+{
+    if (!(read_sysreg(sctlr_el1) & SCTLR_EL1_M)) {
+        *ipa = va;
+        return true;
+    }
+    uint64_t saved = read_sysreg(par_el1), par;
+    if (guest_at_el0(v))
+        __asm__ volatile("at s1e0r, %0" : : "r"(va) : "memory");
+    else
+        __asm__ volatile("at s1e1r, %0" : : "r"(va) : "memory");
+    isb();
+    par = read_sysreg(par_el1);
+    write_sysreg(par_el1, saved);
+    *ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+    return !(par & PAR_F);
+}
+
+/* The guest's instruction at its PC, read through the audited accessor. */
+static bool fetch_insn(struct vcpu *v, uint32_t *insn)
+{
+    uint64_t ipa;
+    return guest_va_to_ipa(v, v->arch.pc, &ipa) && guest_read(&v->vm->slots, ipa, insn, sizeof(*insn)) == 0;
+}
+
+/* The faulting IPA. HPFAR_EL2 holds it for stage-2 translation faults; for permission
+ * faults it may not be valid (KVM: __translate_far_to_hpfar), so translate FAR_EL2 then. */
+static bool fault_ipa_of(struct vcpu *v, uint32_t type, uint64_t far, uint64_t *ipa)
+{
+    if (type == FSC_PERMISSION)
+        return guest_va_to_ipa(v, far, ipa);
+    *ipa = fault_ipa(far);
+    return true;
+}
+
+void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    struct arch_vcpu *a = &v->arch;
+    uint32_t iss = ESR_ISS(esr), type = FSC_TYPE(iss);
+    uint64_t far = read_sysreg(far_el2), ipa = 0, hpa;
+    uint32_t flags = 0;
+    bool write = iss & ISS_WNR;
+    bool in_slot = fault_ipa_of(v, type, far, &ipa) && memslot_translate(&v->vm->slots, ipa, &hpa, &flags);
+    a->far = far;
+    exit->reason = EXIT_ABORT;
+
+    /* Emulated: a translation fault outside every memslot, or a write to a read-only one.
+     * A fault on the guest's own table walk (S1PTW) is never a device access. */
+    bool mmio = !(iss & ISS_S1PTW) &&
+                ((type == FSC_TRANSLATION && !in_slot) ||
+                 (type == FSC_PERMISSION && in_slot && write && (flags & MEMSLOT_READONLY)));
+    if (!mmio) {
+        inject_data_abort(v, far);
+        return;
+    }
+    if (iss & ISS_CM) {
+        /* Cache maintenance by VA on a device: nothing to maintain; skip it (as KVM does). */
+        a->pc += a->insn_len;
+        exit->reason = EXIT_OTHER;
+        return;
+    }
+    /* ISV=0 (writeback forms, or a core that gives no syndrome): decode the A64 instruction
+     * itself. AArch32 EL0 accesses are not decoded. */
+    uint32_t insn;
+    bool decoded = true;
+    if (iss & ISS_ISV)
+        a64_ldst_from_iss(iss, &a->mmio);
+    else
+        decoded = !(a->pstate & PSR_AARCH32) && fetch_insn(v, &insn) && a64_decode_ldst(insn, &a->mmio) &&
+                  a->mmio.store == write;
+    if (!decoded) {
+        inject_data_abort(v, far);
+        return;
+    }
+    exit->reason = EXIT_MMIO;
+    exit->mmio.gpa = ipa;
+    exit->mmio.size = a->mmio.size_bytes;
+    exit->mmio.write = a->mmio.store;
+    exit->mmio.data = a->mmio.store ? guest_reg(v, a->mmio.rt) : 0;
+}
+
+/* An instruction fetch from an IPA with no memory behind it. */
+void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    (void)esr;
+    exit->reason = EXIT_ABORT;
+    inject_prefetch_abort(v, read_sysreg(far_el2));
+}

@@ -1,0 +1,53 @@
+/* arch_vm.h: aarch64 per-VM and per-vCPU state (EL1 guests under EL2). */
+#ifndef ARCH_VM_H
+#define ARCH_VM_H
+
+/* Offsets world_switch.S uses. */
+#define GUEST_REGS_PC     248
+#define GUEST_REGS_PSTATE 256
+
+#ifndef __ASSEMBLY__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "insn_decode.h"
+#include "vpl011.h"
+
+/* FP/SIMD registers saved lazily (fpsimd.S): q0-q31, FPSR, FPCR. */
+struct fpsimd_state {
+    __uint128_t q[32];
+    uint64_t fpsr, fpcr;
+};
+
+struct arch_vm {
+    uint16_t vmid;            /* VTTBR_EL2.VMID: vm->id + 1 (0 is never used for a guest) */
+    uint64_t cntvoff;         /* CNTVOFF_EL2: the guest's virtual counter starts near 0 */
+    uint64_t dtb_ipa;         /* where the DTB went (x0 of vCPU 0) */
+    uint64_t dtb_size_bytes;
+    struct vpl011 uart;       /* PL011 at 0x09000000 */
+};
+
+/* Only x[], pc and pstate are switched on every entry/exit. The EL1 system registers
+ * (SP_EL1, ELR_EL1, SPSR_EL1, SCTLR_EL1, timers, ...) stay live in hardware: exactly one
+ * vCPU runs on a pCPU and the hypervisor never uses EL1 state. */
+struct arch_vcpu {
+    uint64_t x[31];           /* x0-x30 (offset 0) */
+    uint64_t pc;              /* ELR_EL2 */
+    uint64_t pstate;          /* SPSR_EL2 */
+    uint64_t mpidr;           /* VMPIDR_EL2: what MPIDR_EL1 reads in the guest */
+    uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
+    bool wfe;                 /* the last WFx exit was a WFE: do not block on it */
+    bool injected;            /* the last exit ended with an exception given to the guest */
+    uint32_t fault_loop;      /* consecutive exits that only injected an exception */
+    uint32_t insn_len;        /* length of the instruction behind the last exit (2 or 4) */
+    struct a64_ldst mmio;     /* the access behind a pending EXIT_MMIO */
+    uint64_t far;             /* FAR_EL2 of the last abort */
+    /* The guest's FP/SIMD registers when they are not live in hardware (see fpsimd.c). */
+    struct fpsimd_state fp __attribute__((aligned(16)));
+};
+
+_Static_assert(offsetof(struct arch_vcpu, pc) == GUEST_REGS_PC, "asm offset");
+_Static_assert(offsetof(struct arch_vcpu, pstate) == GUEST_REGS_PSTATE, "asm offset");
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/* guest.h: what the aarch64 guest-side files share: EL2 control values, syndrome fields,
+ * exception injection, the trap handlers and the guest's devices. */
+#ifndef AARCH64_GUEST_H
+#define AARCH64_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sysreg.h"
+#include "vm.h"
+
+/* ESR_ELx (Arm ARM D17.2.40): EC [31:26], IL [25], ISS [24:0]. */
+#define ESR_EC(esr)  ((uint32_t)BITS(esr, 31, 26))
+#define ESR_IL       (1u << 25)
+#define ESR_ISS(esr) ((uint32_t)BITS(esr, 24, 0))
+
+#define EC_UNKNOWN     0x00
+#define EC_WFX         0x01
+#define EC_FP_ASIMD    0x07
+#define EC_HVC64       0x16
+#define EC_SMC64       0x17
+#define EC_SYS64       0x18
+#define EC_SVE         0x19
+#define EC_SME         0x1d
+#define EC_IABT_LOW    0x20
+#define EC_IABT_CUR    0x21
+#define EC_DABT_LOW    0x24
+#define EC_DABT_CUR    0x25
+
+/* Fault status codes (ISS DFSC/IFSC). */
+#define FSC_SEA        0x10     /* synchronous external abort, not on a table walk */
+
+/* PSTATE / SPSR_ELx (Arm ARM C5.2.19). */
+#define PSR_MODE_MASK  0x1full
+#define PSR_MODE_EL0t  0x0ull
+#define PSR_MODE_EL1t  0x4ull
+#define PSR_MODE_EL1h  0x5ull
+#define PSR_AARCH32    (1ull << 4)
+#define PSR_DAIF       (0xfull << 6)
+#define PSR_SSBS       (1ull << 12)
+#define PSR_PAN        (1ull << 22)
+
+/* SCTLR_EL1 (Arm ARM D17.2.118). */
+#define SCTLR_EL1_M     (1ull << 0)
+#define SCTLR_EL1_SPAN  (1ull << 23)
+#define SCTLR_EL1_DSSBS (1ull << 44)
+#define SCTLR_EL1_RESET 0x30d00800ull   /* RES1 bits (29, 28, 23, 22, 20, 11); MMU and caches off */
+
+/* After this many exits in a row that only gave the guest an exception, it is looping. */
+#define FAULT_LOOP_LIMIT 10000u
+
+/* Guest GPR n as an operand: 31 is XZR. */
+static inline uint64_t guest_reg(const struct vcpu *v, uint32_t n) { return n < 31 ? v->arch.x[n] : 0; }
+static inline void guest_set_reg(struct vcpu *v, uint32_t n, uint64_t val) { if (n < 31) v->arch.x[n] = val; }
+static inline bool guest_at_el0(const struct vcpu *v) { return (v->arch.pstate & 0xc) == 0; }
+
+/* inject.c: exceptions given to the guest at EL1 (Arm ARM D1.10.2). */
+void inject_undef(struct vcpu *v);
+void inject_data_abort(struct vcpu *v, uint64_t far);
+void inject_prefetch_abort(struct vcpu *v, uint64_t far);
+
+/* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
+void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
+void sysreg_init(void);
+void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);       /* abort.c */
+void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
+bool vpsci_is_psci(uint64_t x0);                                             /* vpsci.c */
+void vpsci_call(struct vcpu *v);
+void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind);   /* trap.c */
+
+/* fpsimd.c / fpsimd.S: lazy FP/SIMD switching. */
+struct fpsimd_state;
+void fpsimd_save(struct fpsimd_state *s);
+void fpsimd_load(const struct fpsimd_state *s);
+void fpsimd_guest_enter(struct arch_vcpu *a);      /* before the ERET: guest state live, no traps */
+void fpsimd_vcpu_reset(struct arch_vcpu *a);       /* zeroed state, loaded on the next entry */
+bool fpsimd_trap(void);                            /* exception.c: EC 0x07 taken from EL2 */
+uint64_t fpsimd_cptr_guest(void);
+
+/* world_switch.S */
+uint64_t guest_enter(struct arch_vcpu *a);
+
+/* VTTBR_EL2 (Arm ARM D17.2.158): VMID in bits [55:48] (8-bit VMIDs), stage-2 root below. */
+static inline uint64_t guest_vttbr(const struct vm *vm)
+{
+    return (uint64_t)vm->arch.vmid << 48 | vm->stage2.root_pa;
+}
+
+#endif

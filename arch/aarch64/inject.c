@@ -1,0 +1,72 @@
+/* inject.c: synchronous exceptions given to an EL1 guest (Arm ARM D1.10.2, "Exception entry"),
+ * and the fault-loop guard that stops a guest that does nothing else. */
+#include <inttypes.h>
+#include "guest.h"
+#include "kernel.h"
+
+/* VBAR_EL1 offsets (Arm ARM D1.10.2, Table D1-7) by where the exception came from. */
+#define VECTOR_CUR_SP0   0x000
+#define VECTOR_CUR_SPX   0x200
+#define VECTOR_LOWER_A64 0x400
+#define VECTOR_LOWER_A32 0x600
+
+static uint64_t vector_offset(uint64_t pstate)
+{
+    if (pstate & PSR_AARCH32)
+        return VECTOR_LOWER_A32;
+    switch (pstate & 0xc) {
+    case 0: return VECTOR_LOWER_A64;                                   /* EL0 */
+    default: return (pstate & 1) ? VECTOR_CUR_SPX : VECTOR_CUR_SP0;     /* EL1h / EL1t */
+    }
+}
+
+/* Counts exceptions given to the guest with no other kind of exit in between
+ * (arch_vcpu_run resets the count); a guest that only faults is stopped as crashed. */
+static void fault_loop_check(struct vcpu *v, uint64_t pc)
+{
+    struct arch_vcpu *a = &v->arch;
+    a->injected = true;
+    if (++a->fault_loop == FAULT_LOOP_LIMIT) {
+        hv_printf("vm %s: fault loop at PC 0x%" PRIx64 ", stopping\n", v->vm->name, pc);
+        vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
+    }
+}
+
+/* Takes an exception to EL1 with syndrome esr: ELR_EL1 = the faulting instruction,
+ * SPSR_EL1 = PSTATE then, PC = VBAR_EL1 + offset, PSTATE = EL1h with DAIF masked, PAN
+ * set unless SCTLR_EL1.SPAN, SSBS = SCTLR_EL1.DSSBS. */
+static void inject(struct vcpu *v, uint32_t esr, bool set_far, uint64_t far)
+{
+    struct arch_vcpu *a = &v->arch;
+    uint64_t sctlr = read_sysreg(sctlr_el1);
+    uint64_t pc = a->pc;
+    write_sysreg(esr_el1, esr);
+    if (set_far)
+        write_sysreg(far_el1, far);
+    write_sysreg(elr_el1, pc);
+    write_sysreg(spsr_el1, a->pstate);
+    a->pc = read_sysreg(vbar_el1) + vector_offset(a->pstate);
+    a->pstate = PSR_MODE_EL1h | PSR_DAIF | (sctlr & SCTLR_EL1_SPAN ? 0 : PSR_PAN) |
+                (sctlr & SCTLR_EL1_DSSBS ? PSR_SSBS : 0);
+    fault_loop_check(v, pc);
+}
+
+/* Unknown reason, EC 0 (Arm ARM D17.2.40): what an UNDEFINED instruction gives. */
+void inject_undef(struct vcpu *v)
+{
+    inject(v, (EC_UNKNOWN << 26) | ESR_IL, false, 0);
+}
+
+/* Synchronous external abort: EC 0x25 from EL1, 0x24 from EL0, DFSC 0x10. */
+void inject_data_abort(struct vcpu *v, uint64_t far)
+{
+    uint32_t ec = guest_at_el0(v) ? EC_DABT_LOW : EC_DABT_CUR;
+    inject(v, (ec << 26) | ESR_IL | FSC_SEA, true, far);
+}
+
+/* The same for an instruction fetch: EC 0x21 from EL1, 0x20 from EL0, IFSC 0x10. */
+void inject_prefetch_abort(struct vcpu *v, uint64_t far)
+{
+    uint32_t ec = guest_at_el0(v) ? EC_IABT_LOW : EC_IABT_CUR;
+    inject(v, (ec << 26) | ESR_IL | FSC_SEA, true, far);
+}

@@ -1,0 +1,83 @@
+/* trap.c: why the guest left: the lower-EL vector taken and, for synchronous exceptions,
+ * ESR_EL2.EC, dispatched through one table row per exception class (Arm ARM D17.2.40). */
+#include "guest.h"
+
+typedef void (*ec_handler)(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
+
+/* WFI / WFE (HCR_EL2.TWI/TWE): ISS.TI bit 0 set for WFE (and WFET); the PC is at the
+ * instruction. A WFE returns at once: guests spin with it (arch_vcpu_block). */
+static void ec_wfx(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    v->arch.wfe = esr & 1;
+    v->arch.pc += v->arch.insn_len;
+    exit->reason = EXIT_WFX;
+}
+
+/* HVC: the preferred return address is already past the instruction. PSCI is ours; the
+ * rest is the kernel's hypercall ABI (nr = x0, arguments x1-x4). */
+static void ec_hvc(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    (void)esr;
+    const uint64_t *x = v->arch.x;
+    if (vpsci_is_psci(x[0])) {
+        vpsci_call(v);
+        exit->reason = EXIT_FIRMWARE;
+        return;
+    }
+    exit->reason = EXIT_HYPERCALL;
+    exit->hypercall.nr = x[0];
+    for (int i = 0; i < 4; i++)
+        exit->hypercall.arg[i] = x[1 + i];
+}
+
+/* SMC (HCR_EL2.TSC): ELR_EL2 is the SMC itself. PSCI works over SMC too; there is no
+ * secure firmware behind the guest, so anything else is SMCCC NOT_SUPPORTED. */
+static void ec_smc(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    (void)esr;
+    v->arch.pc += v->arch.insn_len;
+    exit->reason = EXIT_FIRMWARE;
+    if (vpsci_is_psci(v->arch.x[0]))
+        vpsci_call(v);
+    else
+        v->arch.x[0] = (uint64_t)-1;
+}
+
+/* Classes that reach EL2 only for features hidden from the guest (SVE, SME, ...) or that
+ * should not happen at all: the guest sees an UNDEFINED instruction. */
+static void ec_undef(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
+{
+    (void)esr;
+    exit->reason = EXIT_ABORT;
+    inject_undef(v);
+}
+
+static const ec_handler ec_handlers[64] = {
+    [EC_WFX] = ec_wfx,
+    [EC_HVC64] = ec_hvc,
+    [EC_SMC64] = ec_smc,
+    [EC_SYS64] = sysreg_trap,
+    [EC_IABT_LOW] = abort_insn,
+    [EC_DABT_LOW] = abort_data,
+};
+
+/* Vector index (vectors.S): 8-11 from AArch64, 12-15 from AArch32; sync, IRQ, FIQ, SError. */
+void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind)
+{
+    switch (kind & 3) {
+    case 0: {
+        uint64_t esr = read_sysreg(esr_el2);
+        ec_handler h = ec_handlers[ESR_EC(esr)];
+        v->arch.insn_len = (esr & ESR_IL) ? 4 : 2;
+        (h ? h : ec_undef)(v, exit, esr);
+        return;
+    }
+    case 1:
+    case 2:
+        exit->reason = EXIT_IRQ;        /* HCR_EL2.IMO/FMO: the host's interrupt */
+        return;
+    default:
+        exit->reason = EXIT_OTHER;      /* SError (HCR_EL2.AMO): nothing to do with it yet */
+        return;
+    }
+}

@@ -1,0 +1,208 @@
+/* vcpu.c: an EL1 guest vCPU on its physical CPU: EL2 trap controls, architectural reset,
+ * entry and exit, finishing emulated instructions, WFI blocking and kicks. */
+#include <string.h>
+#include "arch_guest.h"
+#include "cpu_data.h"
+#include "guest.h"
+
+/* HCR_EL2 for a guest (Arm ARM D17.2.48; the set KVM uses, HCR_GUEST_FLAGS). */
+#define HCR_VM    (1ull << 0)     /* stage 2 on */
+#define HCR_SWIO  (1ull << 1)     /* DC ISW acts as DC CISW */
+#define HCR_PTW   (1ull << 2)     /* stage-1 walks to Device memory fault */
+#define HCR_FMO   (1ull << 3)     /* physical FIQ, IRQ, SError to EL2 */
+#define HCR_IMO   (1ull << 4)
+#define HCR_AMO   (1ull << 5)
+#define HCR_FB    (1ull << 9)     /* TLB and cache maintenance broadcast inner shareable */
+#define HCR_BSU_IS (1ull << 10)   /* barriers upgraded to inner shareable */
+#define HCR_TWI   (1ull << 13)    /* WFI traps (EC 0x01) */
+#define HCR_TWE   (1ull << 14)    /* WFE traps */
+#define HCR_TID3  (1ull << 18)    /* ID group 3 reads trap: sanitised (sysreg_trap.c) */
+#define HCR_TSC   (1ull << 19)    /* SMC traps (EC 0x17) */
+#define HCR_TIDCP (1ull << 20)    /* IMPLEMENTATION DEFINED registers trap: UNDEF */
+#define HCR_TACR  (1ull << 21)    /* ACTLR_EL1 traps */
+#define HCR_TSW   (1ull << 22)    /* set/way cache maintenance traps */
+#define HCR_RW    (1ull << 31)    /* EL1 is AArch64 */
+#define HCR_TLOR  (1ull << 35)    /* LORegions registers trap: UNDEF (hidden) */
+#define HCR_TERR  (1ull << 36)    /* RAS error records trap: UNDEF (hidden) */
+#define HCR_APK   (1ull << 40)    /* pointer authentication keys and instructions do */
+#define HCR_API   (1ull << 41)    /* not trap: EL1 state stays live, we never use it */
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+                   HCR_TWI | HCR_TWE | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | \
+                   HCR_TLOR | HCR_TERR | HCR_APK | HCR_API)
+
+/* VTCR_EL2 (D17.2.157): 48-bit IPA (T0SZ 16) walked from level 0 (SL0 2), 4 KiB granule,
+ * walks inner shareable write-back; PS from ID_AA64MMFR0_EL1.PARange, at most 48 bits. */
+#define VTCR_T0SZ_48  16ull
+#define VTCR_SL0_L0   (2ull << 6)
+#define VTCR_IRGN0_WB (1ull << 8)
+#define VTCR_ORGN0_WB (1ull << 10)
+#define VTCR_SH0_IS   (3ull << 12)
+#define VTCR_PS_SHIFT 16
+#define VTCR_RES1     (1ull << 31)
+
+/* CNTHCTL_EL2 with E2H=0 (D17.2.27): EL1 reads the physical counter and uses the physical
+ * timer directly; an event stream every 2^(EVNTI+1) counts so WFE wakes periodically
+ * (bit 9 at QEMU's 62.5 MHz: about every 16 us). */
+#define CNTHCTL_EL1PCTEN (1ull << 0)
+#define CNTHCTL_EL1PCEN  (1ull << 1)
+#define CNTHCTL_EVNTEN   (1ull << 2)
+#define CNTHCTL_EVNTI(n) ((uint64_t)(n) << 4)
+#define CNTHCTL_GUEST (CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN | CNTHCTL_EVNTEN | CNTHCTL_EVNTI(9))
+
+/* MDCR_EL2 (D17.2.86): PMU (TPM, TPMCR), statistical profiling (TPMS, E2PB = 0) and trace
+ * filter (TTRF) accesses trap and are UNDEF until the PMU issue; HPMN keeps its reset value. */
+#define MDCR_HPMN_MASK 0x1full
+#define MDCR_TPMCR (1ull << 5)
+#define MDCR_TPM   (1ull << 6)
+#define MDCR_TPMS  (1ull << 14)
+#define MDCR_TTRF  (1ull << 19)
+
+/* VMPIDR_EL2: bit 31 RES1, U (bit 30) 0: part of a multiprocessor system; Aff0 = vCPU id. */
+#define MPIDR_RES1 (1ull << 31)
+
+#define CNT_CTL_FIRED 0x5ull      /* CNTx_CTL_EL0: ENABLE and ISTATUS, IMASK clear */
+#define CNT_CTL_MASK  0x7ull
+
+/* EL1 and EL0 system registers at reset (Arm ARM D1.9: UNKNOWN mostly; these are the
+ * values QEMU's reset gives): MMU, caches and alignment checks off, no traps, timers off. */
+#define EL1_RESET_REGS(X) \
+    X(sctlr_el1, SCTLR_EL1_RESET) X(ttbr0_el1, 0) X(ttbr1_el1, 0) X(tcr_el1, 0) X(mair_el1, 0) \
+    X(amair_el1, 0) X(vbar_el1, 0) X(cpacr_el1, 0) X(contextidr_el1, 0) X(tpidr_el1, 0) \
+    X(tpidr_el0, 0) X(tpidrro_el0, 0) X(sp_el0, 0) X(sp_el1, 0) X(elr_el1, 0) X(spsr_el1, 0) \
+    X(esr_el1, 0) X(far_el1, 0) X(par_el1, 0) X(afsr0_el1, 0) X(afsr1_el1, 0) X(cntkctl_el1, 0) \
+    X(cntv_ctl_el0, 0) X(cntv_cval_el0, 0) X(cntp_ctl_el0, 0) X(cntp_cval_el0, 0) \
+    X(mdscr_el1, 0) X(csselr_el1, 0)
+
+static uint64_t vtcr_guest(void)
+{
+    uint64_t ps = BITS(read_sysreg(id_aa64mmfr0_el1), 3, 0);
+    if (ps > 5)
+        ps = 5;
+    return VTCR_T0SZ_48 | VTCR_SL0_L0 | VTCR_IRGN0_WB | VTCR_ORGN0_WB | VTCR_SH0_IS |
+           ps << VTCR_PS_SHIFT | VTCR_RES1;
+}
+
+/* Loads the EL2 controls for the vCPU placed on this pCPU. They stay loaded between
+ * exits: one vCPU per pCPU. */
+static void vcpu_load(struct vcpu *vcpu)
+{
+    struct cpu_data *c = this_cpu();
+    if (c->loaded_vcpu == vcpu)
+        return;
+    const struct vm *vm = vcpu->vm;
+    write_sysreg(vtcr_el2, vtcr_guest());
+    write_sysreg(vttbr_el2, guest_vttbr(vm));
+    write_sysreg(cntvoff_el2, vm->arch.cntvoff);
+    write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
+    write_sysreg(mdcr_el2, (read_sysreg(mdcr_el2) & MDCR_HPMN_MASK) | MDCR_TPM | MDCR_TPMCR |
+                           MDCR_TPMS | MDCR_TTRF);
+    write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+    write_sysreg(vmpidr_el2, vcpu->arch.mpidr);
+    write_sysreg(hcr_el2, HCR_GUEST);
+    isb();
+    c->loaded_vcpu = vcpu;
+}
+
+/* Runs on the vCPU's own pCPU (kernel/vcpu.c wait_until_on), so the EL1 registers written
+ * here are the guest's. */
+void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    for (int i = 0; i < 31; i++)
+        a->x[i] = 0;
+    a->x[0] = context;
+    a->pc = entry;
+    a->pstate = PSR_MODE_EL1h | PSR_DAIF;
+    a->mpidr = MPIDR_RES1 | vcpu->id;
+    a->wfe = a->injected = false;
+    a->fault_loop = 0;
+#define X(reg, value) write_sysreg(reg, value);
+    EL1_RESET_REGS(X)
+#undef X
+    isb();
+    fpsimd_vcpu_reset(a);
+    this_cpu()->loaded_vcpu = NULL;
+}
+
+void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    if (!a->injected)
+        a->fault_loop = 0;
+    a->injected = false;
+    vcpu_load(vcpu);
+    fpsimd_guest_enter(a);
+    trap_dispatch(vcpu, exit, guest_enter(a));
+}
+
+/* The stack pointer the guest's instruction used as base register 31. */
+static uint64_t guest_sp_read(const struct vcpu *v)
+{
+    return (v->arch.pstate & PSR_MODE_MASK) == PSR_MODE_EL1h ? read_sysreg(sp_el1) : read_sysreg(sp_el0);
+}
+
+static void guest_sp_write(struct vcpu *v, uint64_t val)
+{
+    if ((v->arch.pstate & PSR_MODE_MASK) == PSR_MODE_EL1h)
+        write_sysreg(sp_el1, val);
+    else
+        write_sysreg(sp_el0, val);
+}
+
+/* Finishes an emulated load or store: the loaded value into Rt (extended as the
+ * instruction says), the base register's writeback, and the PC past it. */
+static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit)
+{
+    struct arch_vcpu *a = &v->arch;
+    const struct a64_ldst *m = &a->mmio;
+    if (!m->store)
+        guest_set_reg(v, m->rt, a64_load_value(m, exit->mmio.data));
+    if (m->writeback && m->rn == 31)
+        guest_sp_write(v, guest_sp_read(v) + (uint64_t)m->imm);
+    else if (m->writeback)
+        a->x[m->rn] += (uint64_t)m->imm;
+    a->pc += a->insn_len;
+}
+
+void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    if (exit->reason == EXIT_HYPERCALL) {
+        for (int i = 0; i < 4; i++)
+            a->x[i] = exit->hypercall.ret[i];     /* the PC is already past the HVC */
+    } else if (exit->reason == EXIT_MMIO) {
+        if (handled)
+            complete_mmio(vcpu, exit);
+        else
+            inject_data_abort(vcpu, a->far);      /* nothing there: Arm ARM D1.10 */
+    }
+}
+
+/* The guest's EL1 timers are live in the registers: one whose condition is met and
+ * that is not masked ends a WFI. */
+static bool timer_fired(void)
+{
+    return (read_sysreg(cntv_ctl_el0) & CNT_CTL_MASK) == CNT_CTL_FIRED ||
+           (read_sysreg(cntp_ctl_el0) & CNT_CTL_MASK) == CNT_CTL_FIRED;
+}
+
+void arch_vcpu_block(struct vcpu *vcpu)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    if (a->wfe) {
+        a->wfe = false;
+        return;
+    }
+    while (!__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired())
+            return;
+        __asm__ volatile("wfe" ::: "memory");     /* SEV from arch_vcpu_kick, or the event stream */
+    }
+}
+
+void arch_vcpu_kick(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->arch.kick, 1, __ATOMIC_RELEASE);
+    dsb(ish);
+    __asm__ volatile("sev" ::: "memory");
+}

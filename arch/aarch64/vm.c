@@ -1,0 +1,26 @@
+/* vm.c: a VM's aarch64 state: VMID, virtual counter offset, and the devices of the
+ * virtual platform (QEMU virt layout, ARCHITECTURE.md). */
+#include "arch_guest.h"
+#include "guest.h"
+#include "guest_dtb.h"
+#include "kernel.h"
+
+bool arch_vm_init(struct vm *vm)
+{
+    static bool id_regs_ready;     /* boot CPU, before any guest runs */
+    if (!id_regs_ready) {
+        sysreg_init();
+        id_regs_ready = true;
+    }
+    vm->arch.vmid = (uint16_t)(vm->id + 1);
+    /* CNTVCT = CNTPCT - CNTVOFF_EL2: each VM's virtual counter starts near 0 at creation. */
+    isb();
+    vm->arch.cntvoff = read_sysreg(cntpct_el0);
+    vpl011_init(&vm->arch.uart, vm);
+    if (mmio_bus_register(&vm->mmio, VIRT_PL011_BASE, VPL011_SIZE_BYTES, &vpl011_ops, &vm->arch.uart, "pl011")) {
+        hv_printf("vm %s: cannot register the PL011\n", vm->name);
+        return false;
+    }
+    arch_stage2_tlb_invalidate(vm, 0, 1ull << 48);   /* nothing cached for this VMID survives */
+    return true;
+}

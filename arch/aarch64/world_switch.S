@@ -1,0 +1,86 @@
+/* world_switch.S: entering an EL1 guest with ERET and coming back when it takes an exception to EL2. */
+#include "arch_vm.h"
+
+/* guest_enter's frame on the hypervisor stack: x29/x30, x19-x28, the vCPU pointer. SP_EL2
+ * stays at this frame while the guest runs, so the lower-EL vectors find it again. */
+#define FRAME_BYTES 112
+#define FRAME_VCPU  96
+#define CPTR_EL2_TFP (1 << 10)
+
+    .text
+/* uint64_t guest_enter(struct arch_vcpu *v): runs the guest from v->x, v->pc, v->pstate
+ * until it takes an exception to EL2; returns the vector index (vectors.S, 8..15). */
+    .global guest_enter
+    .type guest_enter, %function
+guest_enter:
+    stp     x29, x30, [sp, #-FRAME_BYTES]!
+    stp     x19, x20, [sp, #16]
+    stp     x21, x22, [sp, #32]
+    stp     x23, x24, [sp, #48]
+    stp     x25, x26, [sp, #64]
+    stp     x27, x28, [sp, #80]
+    str     x0, [sp, #FRAME_VCPU]
+    ldp     x1, x2, [x0, #GUEST_REGS_PC]
+    msr     elr_el2, x1
+    msr     spsr_el2, x2
+    ldp     x2, x3, [x0, #16 * 1]
+    ldp     x4, x5, [x0, #16 * 2]
+    ldp     x6, x7, [x0, #16 * 3]
+    ldp     x8, x9, [x0, #16 * 4]
+    ldp     x10, x11, [x0, #16 * 5]
+    ldp     x12, x13, [x0, #16 * 6]
+    ldp     x14, x15, [x0, #16 * 7]
+    ldp     x16, x17, [x0, #16 * 8]
+    ldp     x18, x19, [x0, #16 * 9]
+    ldp     x20, x21, [x0, #16 * 10]
+    ldp     x22, x23, [x0, #16 * 11]
+    ldp     x24, x25, [x0, #16 * 12]
+    ldp     x26, x27, [x0, #16 * 13]
+    ldp     x28, x29, [x0, #16 * 14]
+    ldr     x30, [x0, #16 * 15]
+    ldp     x0, x1, [x0, #16 * 0]
+    eret
+    dsb     nsh                 /* no speculation past the ERET (Spectre-style hardening) */
+    isb
+    .size guest_enter, . - guest_enter
+
+/* From a lower-EL vector (vectors.S): [sp] holds the guest's x0/x1, x1 = vector index. */
+    .global guest_exit
+    .type guest_exit, %function
+guest_exit:
+    ldr     x0, [sp, #16 + FRAME_VCPU]
+    stp     x2, x3, [x0, #16 * 1]
+    stp     x4, x5, [x0, #16 * 2]
+    stp     x6, x7, [x0, #16 * 3]
+    stp     x8, x9, [x0, #16 * 4]
+    stp     x10, x11, [x0, #16 * 5]
+    stp     x12, x13, [x0, #16 * 6]
+    stp     x14, x15, [x0, #16 * 7]
+    stp     x16, x17, [x0, #16 * 8]
+    stp     x18, x19, [x0, #16 * 9]
+    stp     x20, x21, [x0, #16 * 10]
+    stp     x22, x23, [x0, #16 * 11]
+    stp     x24, x25, [x0, #16 * 12]
+    stp     x26, x27, [x0, #16 * 13]
+    stp     x28, x29, [x0, #16 * 14]
+    str     x30, [x0, #16 * 15]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0, #16 * 0]
+    mrs     x2, elr_el2
+    mrs     x3, spsr_el2
+    stp     x2, x3, [x0, #GUEST_REGS_PC]
+    /* The guest's FP/SIMD registers are still live: from here on the hypervisor's own
+     * first FP use traps (CPTR_EL2.TFP, E2H=0: traps EL2 too) and saves them (fpsimd.c). */
+    mrs     x2, cptr_el2
+    orr     x2, x2, #CPTR_EL2_TFP
+    msr     cptr_el2, x2
+    isb
+    mov     x0, x1
+    ldp     x19, x20, [sp, #16]
+    ldp     x21, x22, [sp, #32]
+    ldp     x23, x24, [sp, #48]
+    ldp     x25, x26, [sp, #64]
+    ldp     x27, x28, [sp, #80]
+    ldp     x29, x30, [sp], #FRAME_BYTES
+    ret
+    .size guest_exit, . - guest_exit

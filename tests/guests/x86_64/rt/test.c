@@ -1,0 +1,42 @@
+/* test.c: PASS/FAIL/SKIP/DONE/BENCH line output (formats in ../README.md). */
+#include "test.h"
+
+/* Atomic: an AP may report a FAIL (unexpected exception) while the boot CPU checks. */
+static unsigned passed, failed;
+
+bool check(bool ok, const char *name, const char *fmt, ...)
+{
+    if (ok) {
+        __atomic_fetch_add(&passed, 1, __ATOMIC_RELAXED);
+        printf("PASS %s\n", name);
+        return true;
+    }
+    __atomic_fetch_add(&failed, 1, __ATOMIC_RELAXED);
+    char detail[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    printf("FAIL %s: %s\n", name, detail);  /* one printf: one unbroken line */
+    return false;
+}
+
+void skip(const char *name, const char *reason)
+{
+    printf("SKIP %s (%s)\n", name, reason);
+}
+
+void bench_report(const char *name, uint64_t total_ticks, uint64_t iterations)
+{
+    printf("BENCH %s total_ticks=%lu iterations=%lu cntfrq=%lu\n",
+           name, total_ticks, iterations, tsc_hz());
+}
+
+void test_done(void)
+{
+    unsigned f = __atomic_load_n(&failed, __ATOMIC_RELAXED);
+    printf("DONE passed=%u failed=%u\n", __atomic_load_n(&passed, __ATOMIC_RELAXED), f);
+    outb(DEBUG_EXIT_PORT, f ? 1 : 0);
+    for (;;)                    /* no isa-debug-exit device: stop here */
+        __asm__ volatile("cli; hlt");
+}

@@ -1,0 +1,136 @@
+/* test_guest_dtb.c: the device tree aarch64 guests boot with (arch/aarch64/guest_dtb.c),
+ * read back with libfdt: memory, one cpu per vCPU, PSCI over HVC, PL011, /chosen. */
+#include <criterion/criterion.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "boot_info.h"
+#include "guest_dtb.h"
+#include "vm.h"
+
+/* What guest_dtb.c uses from the rest of the hypervisor. */
+uint64_t arch_guest_ram_base(void) { return 0x40000000ull; }
+int hv_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static struct vm vm;
+static struct config_vm cfg;
+static struct boot_vm boot;
+static uint8_t buf[64 << 10];
+
+static void setup(void)
+{
+    memset(&vm, 0, sizeof(vm));
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&boot, 0, sizeof(boot));
+    strcpy(cfg.name, "t");
+    boot.ram.size_bytes = 256ull << 20;
+    vm.name = cfg.name;
+    vm.cfg = &cfg;
+    vm.boot = &boot;
+    vm.vcpu_count = 3;
+}
+
+TestSuite(guest_dtb, .init = setup);
+
+static uint64_t be64_at(const void *p)   /* properties are only 4-byte aligned */
+{
+    fdt64_t v;
+    memcpy(&v, p, sizeof(v));
+    return fdt64_to_cpu(v);
+}
+
+static const char *str_prop(const void *fdt, const char *path, const char *name)
+{
+    int node = fdt_path_offset(fdt, path);
+    cr_assert_geq(node, 0, "%s missing", path);
+    const char *v = fdt_getprop(fdt, node, name, NULL);
+    cr_assert_not_null(v, "%s:%s missing", path, name);
+    return v;
+}
+
+Test(guest_dtb, generated_platform)
+{
+    strcpy(cfg.cmdline, "console=ttyAMA0 quiet");
+    size_t size = guest_dtb_build(&vm, buf, sizeof(buf), 0x40400000, 0x1234);
+    cr_assert(size > 0 && size == fdt_totalsize(buf));
+    cr_assert_eq(fdt_check_header(buf), 0);
+
+    int mem = fdt_path_offset(buf, "/memory@40000000"), len;
+    const void *reg = fdt_getprop(buf, mem, "reg", &len);
+    cr_assert(reg && len == 16);
+    cr_assert_eq(be64_at(reg), 0x40000000ull);
+    cr_assert_eq(be64_at((const uint8_t *)reg + 8), 256ull << 20);
+
+    for (uint32_t i = 0; i < 3; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/cpus/cpu@%u", i);
+        int cpu = fdt_path_offset(buf, path);
+        cr_assert_geq(cpu, 0, "%s", path);
+        const fdt32_t *r = fdt_getprop(buf, cpu, "reg", &len);
+        cr_assert(r && len == 4 && fdt32_to_cpu(*r) == i, "cpu reg = MPIDR Aff0 = vCPU id");
+        cr_assert_str_eq(fdt_getprop(buf, cpu, "enable-method", NULL), "psci");
+    }
+    cr_assert_lt(fdt_path_offset(buf, "/cpus/cpu@3"), 0, "one node per vCPU only");
+
+    int psci = fdt_path_offset(buf, "/psci");
+    cr_assert_eq(fdt_node_check_compatible(buf, psci, "arm,psci-1.0"), 0);
+    cr_assert_eq(fdt_node_check_compatible(buf, psci, "arm,psci-0.2"), 0);
+    cr_assert_str_eq(str_prop(buf, "/psci", "method"), "hvc");
+    cr_assert_str_eq(str_prop(buf, "/timer", "compatible"), "arm,armv8-timer");
+
+    int uart = fdt_path_offset(buf, "/pl011@9000000");
+    cr_assert_eq(fdt_node_check_compatible(buf, uart, "arm,primecell"), 0);
+    reg = fdt_getprop(buf, uart, "reg", &len);
+    cr_assert(reg && len == 16 && be64_at(reg) == 0x09000000ull);
+    const fdt32_t *clocks = fdt_getprop(buf, uart, "clocks", &len);
+    cr_assert(clocks && len == 8);
+    int clk = fdt_node_offset_by_phandle(buf, fdt32_to_cpu(clocks[0]));
+    cr_assert_eq(fdt_node_check_compatible(buf, clk, "fixed-clock"), 0, "clocks point at the fixed clock");
+
+    cr_assert_str_eq(str_prop(buf, "/chosen", "bootargs"), "console=ttyAMA0 quiet");
+    cr_assert_str_eq(str_prop(buf, "/chosen", "stdout-path"), "/pl011@9000000");
+    cr_assert_eq(be64_at(str_prop(buf, "/chosen", "linux,initrd-start")), 0x40400000ull);
+    cr_assert_eq(be64_at(str_prop(buf, "/chosen", "linux,initrd-end")), 0x40401234ull);
+}
+
+Test(guest_dtb, no_initrd_no_cmdline_no_props)
+{
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    int chosen = fdt_path_offset(buf, "/chosen");
+    cr_assert_null(fdt_getprop(buf, chosen, "linux,initrd-start", NULL));
+    cr_assert_null(fdt_getprop(buf, chosen, "bootargs", NULL));
+}
+
+Test(guest_dtb, configured_tree_gets_chosen)
+{
+    static uint8_t src[4096];
+    cr_assert_eq(fdt_create_empty_tree(src, sizeof(src)), 0);
+    cr_assert_geq(fdt_add_subnode(src, 0, "marker"), 0);
+    boot.dtb.base = (uint64_t)(uintptr_t)src;
+    boot.dtb.size_bytes = fdt_totalsize(src);
+    strcpy(cfg.cmdline, "root=/dev/vda");
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0x48000000, 0x100) > 0);
+    cr_assert_geq(fdt_path_offset(buf, "/marker"), 0, "the configured tree is kept");
+    cr_assert_lt(fdt_path_offset(buf, "/psci"), 0, "nothing generated is added");
+    cr_assert_str_eq(str_prop(buf, "/chosen", "bootargs"), "root=/dev/vda");
+    cr_assert_eq(be64_at(str_prop(buf, "/chosen", "linux,initrd-end")), 0x48000100ull);
+}
+
+Test(guest_dtb, refuses_a_bad_configured_tree_and_a_small_buffer)
+{
+    static uint8_t junk[64] = "not a device tree";
+    boot.dtb.base = (uint64_t)(uintptr_t)junk;
+    boot.dtb.size_bytes = sizeof(junk);
+    cr_assert_eq(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0), 0);
+    boot.dtb.base = 0;
+    cr_assert_eq(guest_dtb_build(&vm, buf, 128, 0, 0), 0, "a tree that does not fit is refused");
+}
