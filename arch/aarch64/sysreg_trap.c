@@ -3,10 +3,10 @@
  * maintenance (TSW). Everything else that traps (IMPDEF via TIDCP, PMU via MDCR_EL2.TPM,
  * LORegions, RAS records, AMU, ...) is UNDEFINED for the guest. */
 #include "guest.h"
+#include "sysreg_table.h"
 
 /* ISS for EC 0x18 (Arm ARM D17.2.40): Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
  * Rt [9:5], CRm [4:1], Direction [0] (1: read, MRS). Rows are keyed like Linux's sys_reg(). */
-#define SYS_KEY(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 #define ISS_KEY(iss) SYS_KEY(BITS(iss, 21, 20), BITS(iss, 16, 14), BITS(iss, 13, 10), BITS(iss, 4, 1), \
                              BITS(iss, 19, 17))
 #define ISS_RT(iss)   ((uint32_t)BITS(iss, 9, 5))
@@ -110,10 +110,31 @@ static bool is_id_space(uint32_t key)
     return (key >> 7) == SYS_KEY(3, 0, 0, 0, 0) >> 7 && ((key >> 3) & 0xf) >= 1 && ((key >> 3) & 0xf) <= 7;
 }
 
+/* The subsystems' tables, searched after the rows above. */
+static const struct sysreg_table *const subsystem_tables[] = { &vgic_sysreg_table, &pmu_sysreg_table };
+
+static const struct sysreg_handler_row *find_handler(uint32_t key)
+{
+    for (size_t t = 0; t < sizeof(subsystem_tables) / sizeof(subsystem_tables[0]); t++)
+        for (size_t i = 0; i < subsystem_tables[t]->row_count; i++)
+            if (subsystem_tables[t]->rows[i].key == key)
+                return &subsystem_tables[t]->rows[i];
+    return NULL;
+}
+
 /* Performs the access; false when the guest must get an UNDEF. */
 static bool emulate(struct vcpu *v, uint32_t key, uint32_t rt, bool read)
 {
     const struct sysreg_row *row = find_row(key);
+    const struct sysreg_handler_row *handler = row ? NULL : find_handler(key);
+    if (handler) {
+        uint64_t value = read ? 0 : (rt == 31 ? 0 : v->arch.x[rt]);
+        if (!handler->access(v, key, read, &value))
+            return false;
+        if (read)
+            guest_set_reg(v, rt, value);
+        return true;
+    }
     if (!row) {
         if (is_id_space(key) && read)
             guest_set_reg(v, rt, 0);
