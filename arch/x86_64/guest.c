@@ -1,43 +1,410 @@
-/* guest.c: x86_64 guest support entry points. VMX and SVM backends are not written yet
- * (issue "x86_64: run guests under VMX and SVM"), so VM creation says so and fails cleanly. */
+/* guest.c: the arch_guest.h entry points for x86_64, written once on top of the x86 vCPU interface
+ * (x86_vcpu.h): backend choice, VM platform devices, boot protocol, and the exit handlers that turn a
+ * backend's exit into kernel/'s struct vcpu_exit. */
+#include <inttypes.h>
+#include <string.h>
+#include "arch.h"
 #include "arch_guest.h"
+#include "boot_info.h"
 #include "kernel.h"
 #include "stage2.h"
-#include "vm.h"
+#include "x86.h"
+#include "x86_guest_walk.h"
+#include "x86_vcpu.h"
 
-const struct pt_format *arch_stage2_format(void) { return &x86_npt_format; }
+#define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_DF        (1ull << 10)
+#define CPUID_8000000A_NP (1u << 0)
+#define MSR_VM_CR         0xC0010114u
+#define VM_CR_SVMDIS      (1u << 4)
+
+/* Chosen once by CPU 0 on the first call (vm_create, before any other CPU runs guests), read-only after. */
+static const struct x86_vcpu_ops *backend;
+static bool backend_chosen;
+/* Per pCPU: its virtualization extension is on. Each entry is written only by its own CPU. */
+static bool cpu_enabled[HV_MAX_CPUS];
+
+/* SVM on CPUs with SVM and nested paging (AMD APM Vol. 2, 15.4), VMX on CPUs with VMX (Intel SDM
+ * Vol. 3C, 23.6); the backends check the finer capabilities themselves. */
+const struct x86_vcpu_ops *x86_vcpu_backend(void)
+{
+    if (backend_chosen)
+        return backend;
+    backend_chosen = true;
+    uint32_t max_ext = cpuid(0x80000000, 0).eax;
+    if (cpuid(1, 0).ecx & CPUID_1_ECX_VMX)
+        backend = &vmx_vcpu_ops;
+    else if (max_ext >= 0x8000000A && (cpuid(0x80000001, 0).ecx & CPUID_80000001_ECX_SVM) &&
+             (cpuid(0x8000000A, 0).edx & CPUID_8000000A_NP) && !(rdmsr(MSR_VM_CR) & VM_CR_SVMDIS))
+        backend = &svm_vcpu_ops;
+    if (backend)
+        hv_printf("x86: guests run under %s with %s\n", backend->name, backend->stage2_format()->name);
+    return backend;
+}
+
+const struct pt_format *arch_stage2_format(void)
+{
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    return ops ? ops->stage2_format() : &x86_npt_format;
+}
+
+/* The backends flush on the next entry of each vCPU (NPT: TLB_CONTROL by ASID; EPT: INVEPT). */
 void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes)
 {
-    (void)vm; (void)ipa; (void)size_bytes;
+    (void)ipa; (void)size_bytes;
+    __atomic_fetch_add(&vm->arch.tlb_gen, 1, __ATOMIC_RELEASE);
 }
 
 bool arch_vm_init(struct vm *vm)
 {
-    hv_printf("vm %s: x86_64 guests are not supported yet (no VMX/SVM backend)\n", vm->name);
-    return false;
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    if (!ops) {
+        hv_printf("vm %s: this CPU has neither VMX nor SVM with nested paging\n", vm->name);
+        return false;
+    }
+    vm->arch.asid = vm->id + 1;
+    vuart16550_init(&vm->arch.uart, vm);
+    if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
+                          &vm->arch.uart, "com1") || !x86_debug_exit_register(vm)) {
+        hv_printf("vm %s: cannot register its platform devices\n", vm->name);
+        return false;
+    }
+    if (!ops->vm_init(vm))
+        return false;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        if (!ops->vcpu_init(&vm->vcpu[i]))
+            return false;
+    return true;
 }
 
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
-    (void)vm; (void)entry; (void)arg0;
-    return false;
+    const struct boot_vm *b = vm->boot;
+    struct x86_boot_image img = {
+        .kernel = (const uint8_t *)(uintptr_t)b->kernel.base, .kernel_size = b->kernel.size_bytes,
+        .initrd = b->initrd.base ? (const uint8_t *)(uintptr_t)b->initrd.base : NULL,
+        .initrd_size = b->initrd.size_bytes, .cmdline = vm->cfg->cmdline,
+        .ram_size_bytes = b->ram.size_bytes,
+    };
+    const struct x86_image_loader *loader = x86_boot_find_loader(img.kernel, img.kernel_size);
+    if (!loader) {
+        hv_printf("vm %s: kernel: unknown image format (no Multiboot header)\n", vm->name);
+        return false;
+    }
+    char err[160];
+    if (!loader->load(&vm->slots, &img, &vm->arch.boot, err, sizeof(err))) {
+        hv_printf("vm %s: kernel: %s: %s\n", vm->name, loader->name, err);
+        return false;
+    }
+    *entry = vm->arch.boot.rip;
+    *arg0 = vm->arch.boot.gpr[GPR_RBX];
+    return true;
 }
 
+/* Runs on the vCPU's own pCPU (kernel/vcpu.c wait_until_on). */
 void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 {
-    (void)vcpu; (void)entry; (void)context;
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    uint32_t cpu = arch_cpu_index();
+    if (!cpu_enabled[cpu]) {
+        if (!ops->cpu_enable())
+            kernel_panic("cannot enable hardware virtualization");
+        cpu_enabled[cpu] = true;
+    }
+    struct x86_boot_state s = vcpu->vm->arch.boot;
+    s.rip = entry;
+    s.gpr[GPR_RBX] = context;
+    struct arch_vcpu *a = &vcpu->arch;
+    memcpy(a->gpr, s.gpr, sizeof(a->gpr));
+    a->rip = entry;
+    a->rflags = RFLAGS_RESERVED1;
+    a->flush_on_entry = true;
+    __atomic_store_n(&a->kick, 0, __ATOMIC_RELAXED);
+    x86_msr_reset(vcpu);
+    ops->vcpu_reset(vcpu, &s);
 }
+
+/* --- exit handlers: one row per enum x86_exit_kind ------------------------- */
+
+typedef void (*x86_exit_fn)(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
+
+static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
+{
+    hv_printf("vm %s: vcpu %" PRIu32 ": %s (exit 0x%" PRIx64 ") at RIP 0x%" PRIx64 ", stopping the VM\n",
+              v->vm->name, v->id, what, code, v->arch.rip);
+    vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
+    exit->reason = EXIT_SHUTDOWN;
+}
+
+static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    x86_vcpu_backend()->inject_exception(v, vector, has_error, error);
+}
+
+static void skip(struct vcpu *v, const struct x86_exit *x) { v->arch.rip += x->insn_len; }
+
+static void exit_none(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    (void)v; (void)x;
+    exit->reason = EXIT_OTHER;
+}
+
+static void exit_cpuid(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    uint64_t *g = v->arch.gpr;
+    uint32_t r[4];
+    x86_cpuid_policy(v, (uint32_t)g[GPR_RAX], (uint32_t)g[GPR_RCX], r);
+    g[GPR_RAX] = r[0];
+    g[GPR_RBX] = r[1];
+    g[GPR_RCX] = r[2];
+    g[GPR_RDX] = r[3];
+    skip(v, x);
+    exit->reason = EXIT_SYSREG;
+}
+
+static void exit_rdmsr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    uint64_t *g = v->arch.gpr, value;
+    exit->reason = EXIT_SYSREG;
+    if (!x86_msr_read(v, (uint32_t)g[GPR_RCX], &value)) {
+        inject(v, X86_EXC_GP, true, 0);
+        return;
+    }
+    g[GPR_RAX] = (uint32_t)value;
+    g[GPR_RDX] = value >> 32;
+    skip(v, x);
+}
+
+static void exit_wrmsr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    uint64_t *g = v->arch.gpr;
+    exit->reason = EXIT_SYSREG;
+    if (!x86_msr_write(v, (uint32_t)g[GPR_RCX], (uint32_t)g[GPR_RAX] | g[GPR_RDX] << 32)) {
+        inject(v, X86_EXC_GP, true, 0);
+        return;
+    }
+    skip(v, x);
+}
+
+static uint64_t size_mask(uint32_t size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
+
+static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    if (x->io.string) {
+        crash(v, exit, "string port I/O (INS/OUTS) is not emulated", x->code);
+        return;
+    }
+    v->arch.next_rip = v->arch.rip + x->insn_len;
+    exit->reason = EXIT_PIO;
+    exit->mmio.gpa = x->io.port;
+    exit->mmio.size = x->io.size;
+    exit->mmio.write = !x->io.in;
+    exit->mmio.data = x->io.in ? 0 : v->arch.gpr[GPR_RAX] & size_mask(x->io.size);
+}
+
+static void exit_hlt(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    skip(v, x);
+    exit->reason = EXIT_WFX;
+}
+
+static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    const uint64_t *g = v->arch.gpr;
+    v->arch.next_rip = v->arch.rip + x->insn_len;
+    exit->reason = EXIT_HYPERCALL;
+    exit->hypercall.nr = g[GPR_RAX];
+    exit->hypercall.arg[0] = g[GPR_RBX];
+    exit->hypercall.arg[1] = g[GPR_RCX];
+    exit->hypercall.arg[2] = g[GPR_RDX];
+    exit->hypercall.arg[3] = g[GPR_RSI];
+}
+
+/* An access to a guest-physical address outside RAM (or a write to a read-only slot): fetch the
+ * instruction at CS:RIP through the guest's page tables, decode it, and hand kernel/ the access. */
+static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    struct arch_vcpu *a = &v->arch;
+    if (x->npf.fetch) {
+        crash(v, exit, "instruction fetch from a guest-physical address with no memory", x->npf.gpa);
+        return;
+    }
+    if (x->npf.walk) {
+        crash(v, exit, "guest page tables in a guest-physical range with no memory", x->npf.gpa);
+        return;
+    }
+    struct x86_guest_mode m;
+    x86_vcpu_backend()->get_mode(v, &m);
+    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
+    enum x86_cpu_mode mode = m.cs_l ? X86_MODE_64 : m.cs_db ? X86_MODE_32 : X86_MODE_16;
+    uint64_t la = m.cs_base + a->rip;
+    if (mode != X86_MODE_64)
+        la &= 0xFFFFFFFFull;
+    uint8_t bytes[X86_INSN_MAX_BYTES];
+    size_t n = x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, sizeof(bytes));
+    int rc = x86_insn_decode(bytes, n, mode, &a->mmio);
+    if (rc != X86_DECODE_OK) {
+        hv_printf("vm %s: vcpu %" PRIu32 ": MMIO at 0x%" PRIx64 " by an instruction the decoder refuses (%d), "
+                  "bytes %02x %02x %02x %02x\n", v->vm->name, v->id, x->npf.gpa, rc, n > 0 ? bytes[0] : 0,
+                  n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
+        crash(v, exit, "cannot emulate the MMIO access", x->code);
+        return;
+    }
+    const struct x86_insn *i = &a->mmio;
+    a->next_rip = a->rip + i->len;
+    exit->reason = EXIT_MMIO;
+    exit->mmio.gpa = x->npf.gpa;
+    exit->mmio.size = i->size;
+    exit->mmio.write = i->kind != X86_INSN_LOAD;
+    exit->mmio.data = i->kind == X86_INSN_LOAD ? 0 : x86_insn_store_value(i, a->gpr[i->reg]);
+}
+
+static void exit_intr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    (void)v; (void)x;
+    exit->reason = EXIT_IRQ;
+}
+
+static void exit_shutdown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    crash(v, exit, "triple fault", x->code);
+}
+
+/* INIT to a running vCPU: INIT/SIPI start-up comes with the virtual LAPIC; ignored until then. */
+static void exit_init(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    (void)v; (void)x;
+    exit->reason = EXIT_OTHER;
+}
+
+static void exit_ud(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    inject(v, X86_EXC_UD, false, 0);
+    exit->reason = EXIT_ABORT;
+}
+
+static void exit_skip(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    skip(v, x);
+    exit->reason = EXIT_OTHER;
+}
+
+static void exit_failed_entry(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    hv_printf("vm %s: vcpu %" PRIu32 ": VM entry failed (0x%" PRIx64 ", 0x%" PRIx64 ")\n", v->vm->name, v->id,
+              x->info1, x->info2);
+    crash(v, exit, "invalid guest state", x->code);
+}
+
+static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    hv_printf("vm %s: vcpu %" PRIu32 ": unhandled exit 0x%" PRIx64 " (info 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
+              v->vm->name, v->id, x->code, x->info1, x->info2);
+    crash(v, exit, "unhandled exit", x->code);
+}
+
+static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
+    [X86_EXIT_NONE] = exit_none,
+    [X86_EXIT_CPUID] = exit_cpuid,
+    [X86_EXIT_RDMSR] = exit_rdmsr,
+    [X86_EXIT_WRMSR] = exit_wrmsr,
+    [X86_EXIT_IO] = exit_io,
+    [X86_EXIT_HLT] = exit_hlt,
+    [X86_EXIT_HYPERCALL] = exit_hypercall,
+    [X86_EXIT_NPF] = exit_npf,
+    [X86_EXIT_INTR] = exit_intr,
+    [X86_EXIT_SHUTDOWN] = exit_shutdown,
+    [X86_EXIT_INIT] = exit_init,
+    [X86_EXIT_UD] = exit_ud,
+    [X86_EXIT_SKIP] = exit_skip,
+    [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
+    [X86_EXIT_UNKNOWN] = exit_unknown,
+};
 
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
-    (void)vcpu;
-    exit->reason = EXIT_SHUTDOWN;
+    struct x86_exit x;
+    memset(&x, 0, sizeof(x));
+    x86_vcpu_backend()->run(vcpu, &x);
+    exit->reason = EXIT_OTHER;
+    if (x.kind >= X86_EXIT_KIND_COUNT)
+        x.kind = X86_EXIT_UNKNOWN;
+    exit_handlers[x.kind](vcpu, &x, exit);
+}
+
+/* Writes v to a register of addr_size bytes the way the CPU does: 16-bit merges, 32-bit zero-extends. */
+static uint64_t reg_update(uint64_t old, uint64_t v, uint32_t size)
+{
+    if (size == 2)
+        return (old & ~0xFFFFull) | (v & 0xFFFF);
+    return v & size_mask(size);
+}
+
+static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool handled)
+{
+    struct arch_vcpu *a = &v->arch;
+    const struct x86_insn *i = &a->mmio;
+    if (i->kind == X86_INSN_LOAD) {
+        /* x86 has no external abort here: a read of nothing gives all-ones, as on a PC bus. */
+        uint64_t data = handled ? exit->mmio.data : ~0ull;
+        a->gpr[i->reg] = x86_insn_load_result(i, a->gpr[i->reg], data);
+    } else if (i->kind == X86_INSN_STOS) {
+        /* One element per exit: rDI steps by the size (backwards with RFLAGS.DF), a REP decrements
+         * rCX and re-executes until it reaches 0 (SDM Vol. 2B, STOS and REP). */
+        uint64_t step = (a->rflags & RFLAGS_DF) ? (uint64_t)-(int64_t)i->size : i->size;
+        a->gpr[GPR_RDI] = reg_update(a->gpr[GPR_RDI], a->gpr[GPR_RDI] + step, i->addr_size);
+        if (i->rep) {
+            a->gpr[GPR_RCX] = reg_update(a->gpr[GPR_RCX], a->gpr[GPR_RCX] - 1, i->addr_size);
+            if (a->gpr[GPR_RCX] & size_mask(i->addr_size))
+                return;
+        }
+    }
+    a->rip = a->next_rip;
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)
 {
-    (void)vcpu; (void)exit; (void)handled;
+    struct arch_vcpu *a = &vcpu->arch;
+    switch (exit->reason) {
+    case EXIT_HYPERCALL:
+        a->gpr[GPR_RAX] = exit->hypercall.ret[0];
+        a->gpr[GPR_RBX] = exit->hypercall.ret[1];
+        a->gpr[GPR_RCX] = exit->hypercall.ret[2];
+        a->gpr[GPR_RDX] = exit->hypercall.ret[3];
+        a->rip = a->next_rip;
+        break;
+    case EXIT_PIO:
+        if (!exit->mmio.write) {
+            /* IN from a port no device claims reads all-ones (the PC bus floats high). */
+            uint64_t data = handled ? exit->mmio.data : ~0ull;
+            a->gpr[GPR_RAX] = exit->mmio.size == 4 ? (uint32_t)data
+                              : (a->gpr[GPR_RAX] & ~size_mask(exit->mmio.size)) | (data & size_mask(exit->mmio.size));
+        }
+        a->rip = a->next_rip;
+        break;
+    case EXIT_MMIO:
+        complete_mmio(vcpu, exit, handled);
+        break;
+    default:
+        break;
+    }
 }
 
-void arch_vcpu_block(struct vcpu *vcpu) { (void)vcpu; }
-void arch_vcpu_kick(struct vcpu *vcpu) { (void)vcpu; }
+/* HLT and powered-off vCPUs wait here for a kick (power-on, shutdown). No virtual interrupts yet:
+ * the LAPIC and IOAPIC come later, and then a pending interrupt ends the wait too. */
+void arch_vcpu_block(struct vcpu *vcpu)
+{
+    while (!__atomic_exchange_n(&vcpu->arch.kick, 0, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE)
+            return;
+        arch_cpu_relax();
+    }
+}
+
+/* A kicked vCPU that is blocked returns from arch_vcpu_block. One inside the guest notices at its
+ * next exit: forcing that exit with an IPI comes with interrupt virtualization. */
+void arch_vcpu_kick(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->arch.kick, 1, __ATOMIC_RELEASE);
+}

@@ -1,15 +1,53 @@
-/* arch_vm.h: x86_64 per-VM and per-vCPU state (VMX/SVM backends arrive with the x86 guest issue). */
+/* arch_vm.h: x86_64 per-VM and per-vCPU state, shared by the SVM and VMX backends (x86_vcpu.h). */
 #ifndef ARCH_VM_H
 #define ARCH_VM_H
 
+/* Offsets the world switches (svm/svm_vmrun.S, vmx/vmx_entry.S) use. */
+#define X86_GPR_RAX 0
+#define X86_GPR_RSP 4
+
+#ifndef __ASSEMBLY__
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "vuart16550.h"
+#include "x86_boot.h"
+#include "x86_insn.h"
+
+/* General-purpose registers in their encoding order (Intel SDM Vol. 2A, table 2-2):
+ * RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, so a ModRM register number indexes gpr[]. */
+enum x86_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI, GPR_COUNT = X86_GPR_COUNT };
 
 struct arch_vm {
-    uint32_t asid;
+    uint32_t asid;            /* SVM guest ASID / VMX VPID: vm->id + 1 (0 is the host's) */
+    uint32_t tlb_gen;         /* bumped by arch_stage2_tlb_invalidate, atomic */
+    uint64_t eptp;            /* VMX: EPT pointer of vm->stage2 */
+    struct vuart16550 uart;   /* COM1 at 0x3F8 */
+    struct x86_boot_state boot;   /* vCPU 0's start state from the boot protocol */
 };
 
+/* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */
+struct svm_vcpu { uint64_t vmcb_pa; };
+struct vmx_vcpu { uint64_t vmcs_pa; bool launched; };
+
 struct arch_vcpu {
-    uint64_t rip;
+    uint64_t gpr[GPR_COUNT];  /* offset 0; RAX and RSP also live in the VMCB / VMCS, synced by the backend */
+    uint64_t rip, rflags;     /* synced by the backend around each run */
+    uint64_t next_rip;        /* where the instruction behind the pending exit ends */
+    uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
+    uint32_t tlb_gen_seen;    /* arch_vm.tlb_gen at the last flush on entry */
+    bool flush_on_entry;      /* a fresh vCPU / pCPU: flush its ASID or VPID before running */
+    struct x86_insn mmio;     /* the decoded instruction behind a pending EXIT_MMIO */
+    uint64_t apic_base;       /* IA32_APIC_BASE as the guest sees it (never the real one) */
+    uint64_t pat;             /* IA32_PAT */
+    int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
+    union {
+        struct svm_vcpu svm;
+        struct vmx_vcpu vmx;
+    };
 };
+
+_Static_assert(offsetof(struct arch_vcpu, gpr) == 0, "world switch expects gpr[] at offset 0");
+#endif
 
 #endif

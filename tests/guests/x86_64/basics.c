@@ -66,27 +66,29 @@ static void test_bogus_hypercall(void)
     }
 }
 
+/* Bare QEMU, for the checks its accelerators cannot pass (see the SKIP reasons). */
+static bool on_qemu_tcg(void)
+{
+    return !hv_present() && !strncmp(hv_signature(), "TCGTCGTCGTCG", 12);
+}
+
+static bool on_kvm(void)
+{
+    return !hv_present() && !strncmp(hv_signature(), "KVMKVMKVM", 9);
+}
+
 static void test_cpuid_leaf(void)
 {
-    struct cpuid_regs r = cpuid(0x40000000, 0), f = cpuid(1, 0);
-    char sig[13];
-    memcpy(sig, &r.ebx, 4);
-    memcpy(sig + 4, &r.ecx, 4);
-    memcpy(sig + 8, &r.edx, 4);
-    sig[12] = '\0';
-    for (int i = 0; i < 12; i++)
-        if (sig[i] < 0x20 || sig[i] > 0x7e)
-            sig[i] = '.';
     if (!hv_present()) {
         char why[64];
-        snprintf(why, sizeof why, "not under hv: CPUID 0x40000000 says \"%s\"", sig);
+        snprintf(why, sizeof why, "not under hv: CPUID 0x40000000 says \"%s\"", hv_signature());
         skip("cpuid_hypervisor_leaf", why);
         return;
     }
-    check((f.ecx & CPUID_1_ECX_HYPERVISOR) && r.eax >= 0x40000000 && r.eax < 0x40000100 &&
-          !memcmp(sig, HV_CPUID_SIGNATURE, 12), "cpuid_hypervisor_leaf",
-          "CPUID.1:ECX 0x%x (want bit 31), 0x40000000: max leaf 0x%x, signature \"%s\" (want \"%s\")",
-          f.ecx, r.eax, sig, HV_CPUID_SIGNATURE);
+    struct cpuid_regs r = cpuid(0x40000000, 0), f = cpuid(1, 0);
+    check((f.ecx & CPUID_1_ECX_HYPERVISOR) && r.eax >= 0x40000000 && r.eax < 0x40000100,
+          "cpuid_hypervisor_leaf", "CPUID.1:ECX 0x%x (want bit 31), 0x40000000: max leaf 0x%x, "
+          "signature \"%s\"", f.ecx, r.eax, hv_signature());
 }
 
 static uint64_t wrmsr_bogus(uint64_t msr)
@@ -94,18 +96,23 @@ static uint64_t wrmsr_bogus(uint64_t msr)
     return probe_wrmsr(msr, 0x1234);
 }
 
-static void test_unknown_msr(void)
+static void check_msr_gp(const char *name, uint64_t (*fn)(uint64_t), const char *insn)
 {
     /* SDM Vol. 2B, RDMSR/WRMSR: #GP(0) for a reserved or unimplemented MSR address. */
     struct exc_record rec;
-    bool ok = exc_expect(probe_rdmsr, 0x12345678, EXC_GP, probe_rdmsr_insn, &rec);
-    check(ok && rec.error == 0, "rdmsr_unknown_gp",
-          "RDMSR 0x12345678: vector %lu error 0x%lx rip 0x%lx (want #GP(0) at %p)",
-          rec.vector, rec.error, rec.rip, probe_rdmsr_insn);
-    ok = exc_expect(wrmsr_bogus, 0x12345678, EXC_GP, probe_wrmsr_insn, &rec);
-    check(ok && rec.error == 0, "wrmsr_unknown_gp",
-          "WRMSR 0x12345678: vector %lu error 0x%lx rip 0x%lx (want #GP(0) at %p)",
-          rec.vector, rec.error, rec.rip, probe_wrmsr_insn);
+    if (exc_catch(fn, 0x12345678, &rec) == 0 && on_qemu_tcg()) {
+        skip(name, "QEMU TCG: unknown MSRs read 0 and ignore writes");
+        return;
+    }
+    bool ok = exc_expect(fn, 0x12345678, EXC_GP, insn, &rec);
+    check(ok && rec.error == 0, name, "MSR 0x12345678: vector %lu error 0x%lx rip 0x%lx (want "
+          "#GP(0) at %p)", rec.vector, rec.error, rec.rip, insn);
+}
+
+static void test_unknown_msr(void)
+{
+    check_msr_gp("rdmsr_unknown_gp", probe_rdmsr, probe_rdmsr_insn);
+    check_msr_gp("wrmsr_unknown_gp", wrmsr_bogus, probe_wrmsr_insn);
 }
 
 static void test_nothing_there(void)
@@ -173,7 +180,7 @@ static void ap_main(unsigned cpu)
     for (uint32_t i = 0; i < IPI_COUNT; i++) {
         uint32_t before = irq_count(0, VEC_IPI);
         ok += lapic_send_ipi(bsp_apic_id, VEC_IPI) &&
-              wait_eq(&cpus[0].irq_count[VEC_IPI], before + 1, 100000);
+              wait_eq(&cpus[0].irq_count[VEC_IPI], before + 1, 1000000);
     }
     mbox.sent_ok = ok;
     mbox.sent = 1;
@@ -204,7 +211,7 @@ static void test_smp(void)
     for (uint32_t i = 0; i < IPI_COUNT; i++) {
         uint32_t before = irq_count((unsigned)ap, VEC_IPI);
         sent_ok += lapic_send_ipi(AP_APIC_ID, VEC_IPI) &&
-                   wait_eq(&cpus[ap].irq_count[VEC_IPI], before + 1, 100000);
+                   wait_eq(&cpus[ap].irq_count[VEC_IPI], before + 1, 1000000);
     }
     stray_bsp = irq_count(0, VEC_IPI) - stray_bsp;
     uint32_t at_ap = irq_count((unsigned)ap, VEC_IPI);
@@ -220,8 +227,12 @@ static void test_smp(void)
 }
 
 /* The LAPIC timer ticks lapic_timer_hz() at divide-by-1 (calibrated against the TSC at
- * start-up): a count of c lasts c * tsc_hz / lapic_hz TSC ticks. Early by more than 1%
- * (the calibration's error) is wrong; late is only bounded loosely (scheduling). */
+ * start-up): a count of c lasts c * tsc_hz / lapic_hz TSC ticks. Times are taken from just
+ * before the timer is armed, so a descheduled vCPU can only make them longer: early by more
+ * than 1% (the calibration's error) is wrong. Late is bounded loosely, by LATE(): a host
+ * busy elsewhere delays interrupts by tens of milliseconds. */
+#define LATE(want) (4 * (want) + us_to_tsc(100000))
+
 static void test_lapic_oneshot(void)
 {
     uint64_t hz = lapic_timer_hz();
@@ -231,14 +242,14 @@ static void test_lapic_oneshot(void)
 
     lapic_write(LAPIC_TDCR, TDCR_DIV_1);
     lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_ONESHOT | VEC_TIMER);
+    uint64_t t0 = tsc();
     lapic_write(LAPIC_TMICT, count);
-    uint64_t t0 = tsc();                                    /* after the start: never late */
     bool fired = wait_ge(&cpus[0].irq_count[VEC_TIMER], before + 1, 1000000);
     uint64_t elapsed = irq_tsc(0, VEC_TIMER) - t0;
     delay_us(30000);                                        /* a one-shot stays quiet */
     uint32_t n = irq_count(0, VEC_TIMER) - before, cur = lapic_read(LAPIC_TMCCT);
     lapic_timer_stop();
-    check(hz && fired && n == 1 && cur == 0 && elapsed >= want - want / 100 && elapsed < 5 * want,
+    check(hz && fired && n == 1 && cur == 0 && elapsed >= want - want / 100 && elapsed < LATE(want),
           "lapic_timer_oneshot", "LAPIC %lu Hz, count %u: %u interrupts (want 1), first after "
           "%lu us (want %lu us), current count then %u (want 0)", hz, count, n,
           tsc_to_us(elapsed), tsc_to_us(want), cur);
@@ -246,16 +257,16 @@ static void test_lapic_oneshot(void)
 
 static void test_lapic_periodic(void)
 {
-    enum { N = 25 };
+    enum { N = 20 };
     uint64_t hz = lapic_timer_hz();
-    uint32_t period = (uint32_t)(hz / 500);                 /* 2 ms */
+    uint32_t period = (uint32_t)(hz / 200);                 /* 5 ms */
     uint64_t want = (uint64_t)period * tsc_hz() / (hz ? hz : 1);
     uint32_t before = irq_count(0, VEC_TIMER);
 
     lapic_write(LAPIC_TDCR, TDCR_DIV_1);
     lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | VEC_TIMER);
-    lapic_write(LAPIC_TMICT, period);
     uint64_t t0 = tsc();
+    lapic_write(LAPIC_TMICT, period);
     bool got = wait_ge(&cpus[0].irq_count[VEC_TIMER], before + N, 1000000);
     uint64_t last = irq_tsc(0, VEC_TIMER);
     uint32_t n = irq_count(0, VEC_TIMER) - before;          /* N, or one more by now */
@@ -263,7 +274,7 @@ static void test_lapic_periodic(void)
     delay_us(20000);                                        /* stopped: 10 periods of silence */
     uint32_t after = irq_count(0, VEC_TIMER) - before;
     uint64_t elapsed = last - t0;
-    check(got && after == n && elapsed >= n * (want - want / 100) && elapsed < 2 * n * want,
+    check(got && after == n && elapsed >= n * (want - want / 100) && elapsed < LATE(n * want),
           "lapic_timer_periodic", "period %u counts (%lu us): %u interrupts in %lu us (want %u in "
           "about %lu us), %u more after stopping (want 0)", period, tsc_to_us(want), n,
           tsc_to_us(elapsed), N, tsc_to_us(N * want), after - n);
@@ -320,8 +331,8 @@ static void test_ioapic_edge(void)
     uint64_t want = us_to_tsc(10000);
 
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
-    pit_oneshot(PIT_HZ / 100);
     uint64_t t0 = tsc();
+    pit_oneshot(PIT_HZ / 100);
     ioapic_write_rte(PIT_GSI, rte);
     uint64_t readback = ioapic_read_rte(PIT_GSI);
     bool fired = wait_ge(&cpus[0].irq_count[VEC_IOAPIC_EDGE], before + 1, 1000000);
@@ -330,7 +341,7 @@ static void test_ioapic_edge(void)
     uint32_t n = irq_count(0, VEC_IOAPIC_EDGE) - before, pic = pic_count() - pic_before;
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
     check(pins >= 24 && readback == rte && fired && n == 1 && pic == 0 &&
-          elapsed >= want - want / 100, "ioapic_pit_edge",
+          elapsed >= want - want / 100 && elapsed < LATE(want), "ioapic_pit_edge",
           "IOAPIC version 0x%x (%u pins, want >= 24), RTE %u read back 0x%lx (wrote 0x%lx); PIT "
           "10 ms one-shot: %u interrupts at vector 0x%x (want 1) after %lu us, %u through the 8259",
           ver, pins, PIT_GSI, readback, rte, n, VEC_IOAPIC_EDGE, tsc_to_us(elapsed), pic);
@@ -338,39 +349,51 @@ static void test_ioapic_edge(void)
 
 /* Level-triggered: the IOAPIC sets Remote IRR on delivery and clears it on the EOI broadcast;
  * a line still high then is delivered again (82093AA datasheet, 3.2.4). The handler leaves
- * the line high twice and lowers it on the third arrival: exactly 3 arrivals, each with
- * Remote IRR set. An edge-only implementation would give 1. */
-static volatile uint32_t level_seen, level_remote_irr;
+ * the line high twice and lowers it from the third arrival on: exactly 3 arrivals, each with
+ * Remote IRR set. An edge-only implementation gives 1, one that ignores the lowered line more.
+ * Lowering reloads the PIT, which raises the line again 55 ms later: arrivals from then on
+ * are not counted as extra. */
+#define LEVEL_QUIET_US 50000
+static volatile uint32_t level_seen, level_remote_irr, level_extra;
+static volatile uint64_t level_third_tsc;
 
 static void level_handler(unsigned vector)
 {
     (void)vector;
-    if (ioapic_read_rte(PIT_GSI) & RTE_REMOTE_IRR)
+    uint32_t k = ++level_seen;
+    if (k <= 3 && (ioapic_read_rte(PIT_GSI) & RTE_REMOTE_IRR))
         level_remote_irr++;
-    if (++level_seen == 3)
-        pit_oneshot(0xFFFF);            /* OUT0 low again for 55 ms; the test ends before */
+    if (k == 3)
+        level_third_tsc = tsc();
+    if (k > 3 && tsc() - level_third_tsc < us_to_tsc(LEVEL_QUIET_US))
+        level_extra++;
+    if (k >= 3)
+        pit_oneshot(0xFFFF);            /* OUT0 low again, for 55 ms */
 }
 
 static void test_ioapic_level(void)
 {
+    if (on_kvm()) {
+        skip("ioapic_level_eoi", "KVM's in-kernel PIT pulses IRQ 0 instead of holding OUT0");
+        return;
+    }
     uint64_t rte = VEC_IOAPIC_LEVEL | RTE_LEVEL | RTE_DEST(lapic_id());
-    uint32_t before = irq_count(0, VEC_IOAPIC_LEVEL);
 
-    level_seen = level_remote_irr = 0;
+    level_seen = level_remote_irr = level_extra = 0;
     irq_set_handler(VEC_IOAPIC_LEVEL, level_handler);
     ioapic_write_rte(PIT_GSI, RTE_MASKED | RTE_LEVEL);
     pit_oneshot(PIT_HZ / 1000);         /* high after 1 ms, then held */
     ioapic_write_rte(PIT_GSI, rte);
-    bool got = wait_ge(&cpus[0].irq_count[VEC_IOAPIC_LEVEL], before + 3, 1000000);
+    bool got = wait_ge(&level_seen, 3, 1000000);
     delay_us(20000);
-    uint32_t n = irq_count(0, VEC_IOAPIC_LEVEL) - before;
     uint64_t after = ioapic_read_rte(PIT_GSI);
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
     irq_set_handler(VEC_IOAPIC_LEVEL, NULL);
-    check(got && n == 3 && level_remote_irr == 3 && !(after & RTE_REMOTE_IRR),
-          "ioapic_level_eoi", "%u arrivals (want 3: line held high through 2 EOIs), Remote IRR "
-          "set in %u of them (want 3), RTE afterwards 0x%lx (want Remote IRR clear)",
-          n, level_remote_irr, after);
+    check(got && level_extra == 0 && level_remote_irr == 3 && !(after & RTE_REMOTE_IRR),
+          "ioapic_level_eoi", "%u arrivals, %u of them within %d ms of the third (want 3 and 0: "
+          "line held high through 2 EOIs, then lowered), Remote IRR set in %u of the first 3 "
+          "(want 3), RTE afterwards 0x%lx (want Remote IRR clear)", level_seen, level_extra,
+          LEVEL_QUIET_US / 1000, level_remote_irr, after);
 }
 
 int main(void)

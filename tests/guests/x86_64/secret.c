@@ -1,2 +1,47 @@
+/* secret.c: the isolation victim: fills its free RAM with SECRET-OF-VM-B, stays alive a
+ * while so probe.elf can look for it, and checks nobody overwrote it meanwhile. */
 #include "test.h"
-int main(void) { test_done(); }
+#include "secret.h"
+
+#define HOLD_US 1000000
+
+static void fill(const struct region *r, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        for (uint64_t a = (r[i].start + 15) & ~15ull; a + 16 <= r[i].end; a += 16) {
+            ((volatile uint64_t *)a)[0] = SECRET_W0;
+            ((volatile uint64_t *)a)[1] = SECRET_W1;
+        }
+}
+
+/* Returns the number of slots that no longer hold the secret; *first = the first one. */
+static uint64_t verify(const struct region *r, unsigned n, uint64_t *slots, uint64_t *first)
+{
+    uint64_t bad = 0;
+    *slots = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (uint64_t a = (r[i].start + 15) & ~15ull; a + 16 <= r[i].end; a += 16) {
+            (*slots)++;
+            if ((((volatile uint64_t *)a)[0] != SECRET_W0 ||
+                 ((volatile uint64_t *)a)[1] != SECRET_W1) && bad++ == 0)
+                *first = a;
+        }
+    return bad;
+}
+
+int main(void)
+{
+    struct region r[32];
+    unsigned n = ram_free_regions(r, 32);
+    uint64_t slots, first = 0, bad;
+
+    fill(r, n);
+    bad = verify(r, n, &slots, &first);
+    check(bad == 0 && slots > 0, "secret_stored", "%lu of %lu slots wrong, first at 0x%lx",
+          bad, slots, first);
+    printf("secret: stored in %lu MiB\n", slots >> 16);
+    delay_us(HOLD_US);
+    bad = verify(r, n, &slots, &first);
+    check(bad == 0, "secret_intact", "%lu of %lu slots changed, first at 0x%lx", bad, slots, first);
+    test_done();
+}

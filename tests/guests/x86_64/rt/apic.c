@@ -1,5 +1,6 @@
 /* apic.c: the local APIC (xAPIC MMIO), the IOAPIC and the 8259 pair, which is masked. */
 #include "rt.h"
+#include "internal.h"
 
 #define APIC_BASE_BSP   (1ull << 8)
 #define APIC_BASE_EXTD  (1ull << 10)    /* x2APIC mode */

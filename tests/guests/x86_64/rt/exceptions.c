@@ -1,6 +1,7 @@
 /* exceptions.c: the IDT. Exceptions are recorded and, inside exc_catch() at a probe
  * instruction, skipped; anything else is a FAIL. Interrupts are counted per CPU and vector. */
 #include "test.h"
+#include "internal.h"
 
 /* Pushed by the CPU (SDM Vol. 3A, 6.14.2), by the stub (vector, error code) and isr_common. */
 struct isr_frame {

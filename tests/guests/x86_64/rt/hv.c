@@ -1,11 +1,13 @@
 /* hv.c: detecting the hypervisor (CPUID 0x40000000) and choosing VMCALL or VMMCALL. */
 #include "rt.h"
+#include "internal.h"
 #include "hypercall.h"
 
 #define CPUID_HV_LEAF   0x40000000u
 
 /* Boot CPU, before main(); read-only afterwards. */
 static bool present, use_vmmcall;
+static char signature[13];
 
 void cpuid_vendor(char out[13])
 {
@@ -42,6 +44,8 @@ void hv_init(void)
     memcpy(sig + 4, &r.ecx, 4);
     memcpy(sig + 8, &r.edx, 4);
     present = r.eax >= CPUID_HV_LEAF && !memcmp(sig, HV_CPUID_SIGNATURE, 12);
+    for (int i = 0; i < 12; i++)
+        signature[i] = sig[i] >= 0x20 && sig[i] < 0x7f ? sig[i] : '.';
     cpuid_vendor(vendor);
     use_vmmcall = !strncmp(vendor, "AuthenticAMD", 12) || !strncmp(vendor, "HygonGenuine", 12);
     struct exc_record rec;
@@ -52,6 +56,11 @@ void hv_init(void)
 bool hv_present(void)
 {
     return present;
+}
+
+const char *hv_signature(void)
+{
+    return signature;
 }
 
 const char *hv_insn_name(void)

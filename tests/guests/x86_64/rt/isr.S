@@ -1,6 +1,6 @@
 /* isr.S: one 16-byte stub per IDT vector; all of them save the GPRs and call isr_dispatch(frame). */
 
-/* Vectors whose exceptions push an error code (SDM Vol. 3A, 6.3.1 table 6-1): the others get
+/* Vectors whose exceptions push an error code (SDM Vol. 3A, table 6-1): the others get
  * a 0 so every frame looks alike (struct isr_frame in exceptions.c). */
 .macro STUB v
     .balign 16

@@ -1,6 +1,7 @@
 /* multiboot.c: the Multiboot v1 info block (Multiboot 0.6.96, 3.3), copied at start-up, and the
  * RAM ranges derived from it. */
 #include "rt.h"
+#include "internal.h"
 
 struct mb_info_raw {
     uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;

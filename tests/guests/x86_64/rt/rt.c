@@ -1,18 +1,12 @@
 /* rt.c: C entry of the boot CPU: per-CPU state, console, Multiboot info, IDT, interrupt
  * controllers, clocks, hypervisor detection, then main(). */
 #include "test.h"
+#include "internal.h"
 
 /* Per-CPU stacks: cpu_stacks[i] is CPU i's (start.S for the boot CPU, smp.c for APs). */
 uint8_t cpu_stacks[MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
 extern uint32_t boot_magic, boot_info;  /* start.S: EAX and EBX at entry */
 
-void mb_init(uint32_t eax, uint32_t info_pa);
-void idt_init(void);
-void idt_load(void);
-void pic_disable(void);
-void tsc_calibrate(void);
-void lapic_timer_calibrate(void);
-void hv_init(void);
 void rt_main(void) __attribute__((noreturn));
 
 void rt_main(void)
@@ -24,6 +18,7 @@ void rt_main(void)
     wrmsr(MSR_IA32_GS_BASE, (uintptr_t)&cpus[0]);   /* cpu_index() works from here on */
     mb_init(boot_magic, boot_info);     /* first: the info block may lie in RAM we reuse */
     uart_init();
+    putc('\n');                         /* firmware (SeaBIOS) may have left a partial line */
     idt_init();
     idt_load();
     pic_disable();

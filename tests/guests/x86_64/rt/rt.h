@@ -22,7 +22,6 @@ void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-void uart_init(void);
 
 /* ---- port I/O, MSRs, CPUID, control registers ---- */
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
@@ -238,6 +237,9 @@ extern char hv_vmcall_insn[], hv_vmmcall_insn[];
 /* CPUID 0x40000000 answers "hvhypervisor": false on bare QEMU, where VMCALL/VMMCALL #UD. */
 #define HV_CPUID_SIGNATURE "hvhypervisor"
 bool hv_present(void);
+/* The signature CPUID 0x40000000 gave (EBX, ECX, EDX), unprintable bytes as '.': e.g.
+ * "TCGTCGTCGTCG" on QEMU TCG, "KVMKVMKVM..." on KVM. */
+const char *hv_signature(void);
 const char *hv_insn_name(void);         /* "vmcall" or "vmmcall": the one hv_call() uses */
 const void *hv_insn(void);              /* its address, for exc_expect() */
 

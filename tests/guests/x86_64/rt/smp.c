@@ -1,5 +1,6 @@
 /* smp.c: CPU count from fw_cfg and AP start-up by INIT-SIPI-SIPI. */
 #include "rt.h"
+#include "internal.h"
 
 #define FW_CFG_PORT_SEL     0x510
 #define FW_CFG_PORT_DATA    0x511
@@ -21,7 +22,7 @@ unsigned fwcfg_cpu_count(void)
 
 extern char ap_trampoline[], ap_trampoline_end[];   /* start.S */
 extern uint8_t cpu_stacks[MAX_CPUS][STACK_SIZE];     /* rt.c */
-void idt_load(void);
+void rt_ap_main(void);
 
 /* Handed to the one AP being started (ap_start waits for it before starting another). */
 uint64_t ap_boot_stack;                 /* start.S */

@@ -1,6 +1,7 @@
 /* uart.c: COM1 16550 output and a small printf (%d %i %u %x %X %p %s %c %%, flags 0 and -,
  * width, l/ll/z), with a lock so each printf comes out whole when several CPUs print. */
 #include "rt.h"
+#include "internal.h"
 
 #define UART_THR    (COM1_BASE + 0)     /* DLL when LCR.DLAB */
 #define UART_IER    (COM1_BASE + 1)     /* DLM when LCR.DLAB */

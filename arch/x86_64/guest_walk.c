@@ -1,0 +1,82 @@
+/* guest_walk.c: walks the guest's page tables (SDM Vol. 3A, 4.3 32-bit, 4.4 PAE, 4.5 4-level paging)
+ * through guest_read, to fetch the instruction behind an MMIO exit. Pure code. */
+#include "x86_guest_walk.h"
+
+#define CR0_PG    (1ull << 31)
+#define CR4_PSE   (1ull << 4)
+#define CR4_PAE   (1ull << 5)
+#define EFER_LMA  (1ull << 10)
+#define PTE_P     (1ull << 0)
+#define PTE_PS    (1ull << 7)
+#define ADDR_MASK 0x000FFFFFFFFFF000ull
+
+static bool read_entry(struct memslots *ms, uint64_t gpa, uint32_t bytes, uint64_t *e)
+{
+    *e = 0;
+    return guest_read(ms, gpa, e, bytes) == 0 && (*e & PTE_P);
+}
+
+/* 32-bit paging: 2 levels of 4-byte entries, PDE.PS maps 4 MiB (bits 39:32 of the frame in 20:13). */
+static bool walk32(struct memslots *ms, const struct x86_paging_regs *r, uint32_t la, uint64_t *gpa)
+{
+    uint64_t pde, pte;
+    if (!read_entry(ms, (r->cr3 & 0xFFFFF000u) + ((la >> 22) & 0x3FF) * 4, 4, &pde))
+        return false;
+    if ((pde & PTE_PS) && (r->cr4 & CR4_PSE)) {
+        *gpa = (pde & 0xFFC00000u) | ((pde >> 13) & 0xFF) << 32 | (la & 0x3FFFFF);
+        return true;
+    }
+    if (!read_entry(ms, (pde & 0xFFFFF000u) + ((la >> 12) & 0x3FF) * 4, 4, &pte))
+        return false;
+    *gpa = (pte & 0xFFFFF000u) | (la & 0xFFF);
+    return true;
+}
+
+/* PAE (3 levels from a 4-entry PDPT) and 4-level paging: 8-byte entries, PS at the 1 GiB and 2 MiB levels. */
+static bool walk64(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, uint64_t *gpa)
+{
+    bool pae32 = !(r->efer & EFER_LMA);
+    uint64_t table = pae32 ? (r->cr3 & 0xFFFFFFE0u) : (r->cr3 & ADDR_MASK);
+    uint32_t first = pae32 ? 2 : 3;                 /* level 3 = PML4, 2 = PDPT, 1 = PD, 0 = PT */
+    for (uint32_t level = first;; level--) {
+        uint32_t shift = 12 + 9 * level;
+        uint64_t index = pae32 && level == 2 ? (la >> 30) & 3 : (la >> shift) & 0x1FF;
+        uint64_t e;
+        if (!read_entry(ms, table + index * 8, 8, &e))
+            return false;
+        if (level == 0 || (level <= 2 && (e & PTE_PS) && !(pae32 && level == 2))) {
+            uint64_t page_mask = (1ull << shift) - 1;
+            *gpa = (e & ADDR_MASK & ~page_mask) | (la & page_mask);
+            return true;
+        }
+        table = e & ADDR_MASK;
+    }
+}
+
+bool x86_guest_translate(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, uint64_t *gpa)
+{
+    if (!(r->cr0 & CR0_PG)) {
+        *gpa = r->efer & EFER_LMA ? la : (la & 0xFFFFFFFFu);
+        return true;
+    }
+    if (!(r->cr4 & CR4_PAE))
+        return walk32(ms, r, (uint32_t)la, gpa);
+    return walk64(ms, r, r->efer & EFER_LMA ? la : (la & 0xFFFFFFFFu), gpa);
+}
+
+size_t x86_guest_read_linear(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, void *buf,
+                             size_t len)
+{
+    uint8_t *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        uint64_t gpa;
+        size_t chunk = 4096 - ((la + done) & 0xFFF);
+        if (chunk > len - done)
+            chunk = len - done;
+        if (!x86_guest_translate(ms, r, la + done, &gpa) || guest_read(ms, gpa, p + done, chunk))
+            break;
+        done += chunk;
+    }
+    return done;
+}

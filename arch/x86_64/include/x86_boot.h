@@ -1,0 +1,64 @@
+/* x86_boot.h: guest boot protocols (pluggable image loaders keyed by image format) and the e820 map
+ * a VM sees. The loaders are pure code over the audited guest-memory accessors (host-tested). */
+#ifndef X86_BOOT_H
+#define X86_BOOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "memslot.h"
+
+#define X86_GPR_COUNT 16
+
+/* How the boot CPU starts: the protocol's register state. X86_BOOT_PROTECTED32: 32-bit protected
+ * mode, flat CS/DS (base 0, limit 4 GiB), paging off (Multiboot v1, 3.2 "Machine state"). */
+enum x86_boot_mode { X86_BOOT_PROTECTED32 };
+
+struct x86_boot_state {
+    uint32_t mode;                     /* enum x86_boot_mode */
+    uint64_t rip;
+    uint64_t gpr[X86_GPR_COUNT];       /* in encoding order: RAX RCX RDX RBX RSP RBP RSI RDI R8.. */
+};
+
+/* What a loader gets: the images boot/ read from the ESP (host memory) and the guest's RAM size. */
+struct x86_boot_image {
+    const uint8_t *kernel;
+    size_t kernel_size;
+    const uint8_t *initrd;             /* NULL when absent */
+    size_t initrd_size;
+    const char *cmdline;               /* "" when absent */
+    uint64_t ram_size_bytes;           /* guest RAM from guest-physical 0 */
+};
+
+struct x86_image_loader {
+    const char *name;
+    /* Whether image is in this loader's format (cheap: magic numbers only). */
+    bool (*probe)(const uint8_t *image, size_t size);
+    /* Places the images in guest memory and fills the start state; false with a reason in err. */
+    bool (*load)(struct memslots *mem, const struct x86_boot_image *img, struct x86_boot_state *out,
+                 char *err, size_t err_size);
+};
+
+/* multiboot.c: Multiboot v1 (ELF32, ELF64, or the a.out kludge of header flag 16). */
+extern const struct x86_image_loader multiboot_loader;
+#define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
+#define MULTIBOOT_INFO_GPA 0x8000u     /* the info block and what it points to: 0x8000-0x8FFF */
+#define MULTIBOOT_INFO_END 0x9000u
+
+/* The e820 map of a VM with ram_size bytes at 0 (ACPI 6.5, 15 "System Address Map Interfaces"):
+ * RAM 0-0x9FC00, reserved 0x9FC00-0x100000 (EBDA, VGA, BIOS), RAM from 1 MiB to the end. */
+enum { E820_RAM = 1, E820_RESERVED = 2 };
+struct x86_e820_entry {
+    uint64_t base, size_bytes;
+    uint32_t type;
+};
+#define X86_E820_MAX 4
+#define X86_E820_LOW_RAM_END 0x9FC00u
+#define X86_E820_HIGH_RAM_BASE 0x100000u
+uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E820_MAX]);
+
+/* boot_loader.c: the loader table; the first loader whose probe accepts the kernel loads it.
+ * NULL when none does. */
+const struct x86_image_loader *x86_boot_find_loader(const uint8_t *image, size_t size);
+
+#endif

@@ -1,0 +1,23 @@
+/* x86_guest_walk.h: guest linear -> guest physical through the guest's own page tables, read with the
+ * audited accessor (pure, host-tested: tests/unit/test_x86_guest_walk.c). */
+#ifndef X86_GUEST_WALK_H
+#define X86_GUEST_WALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "memslot.h"
+
+struct x86_paging_regs {
+    uint64_t cr0, cr3, cr4, efer;
+};
+
+/* Translates la; false when a table is outside guest memory or an entry is not present. Covers
+ * paging off, 32-bit paging (4 MiB pages with CR4.PSE), PAE and 4-level paging (SDM Vol. 3A, 4.3-4.5). */
+bool x86_guest_translate(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, uint64_t *gpa);
+
+/* Reads up to len bytes of guest linear memory at la, page by page; returns how many it could read. */
+size_t x86_guest_read_linear(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, void *buf,
+                             size_t len);
+
+#endif

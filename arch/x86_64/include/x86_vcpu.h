@@ -1,0 +1,94 @@
+/* x86_vcpu.h: the one x86 vCPU interface (as KVM's kvm_x86_ops): SVM (svm/) and VMX (vmx/) implement
+ * it, guest.c implements the arch_guest.h entry points and the exit handling once on top of it. */
+#ifndef X86_VCPU_H
+#define X86_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pgtable.h"
+#include "vm.h"
+
+/* Exits as the backends report them, independent of VMX exit reasons and SVM exit codes. */
+enum x86_exit_kind {
+    X86_EXIT_NONE,          /* nothing for guest.c to do (the backend handled it) */
+    X86_EXIT_CPUID,
+    X86_EXIT_RDMSR,
+    X86_EXIT_WRMSR,
+    X86_EXIT_IO,
+    X86_EXIT_HLT,
+    X86_EXIT_HYPERCALL,     /* VMCALL / VMMCALL */
+    X86_EXIT_NPF,           /* EPT violation / nested page fault */
+    X86_EXIT_INTR,          /* a physical interrupt or NMI */
+    X86_EXIT_SHUTDOWN,      /* triple fault */
+    X86_EXIT_INIT,          /* INIT signal */
+    X86_EXIT_UD,            /* an instruction the guest may not use: inject #UD */
+    X86_EXIT_SKIP,          /* an instruction that does nothing here (INVD, WBINVD): step past it */
+    X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
+    X86_EXIT_UNKNOWN,
+    X86_EXIT_KIND_COUNT
+};
+
+struct x86_exit {
+    uint32_t kind;               /* enum x86_exit_kind */
+    uint32_t insn_len;           /* length of the instruction behind the exit; 0 when unknown */
+    uint64_t code;               /* the backend's own exit code (reports) */
+    uint64_t info1, info2;       /* the backend's qualification words (reports) */
+    struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
+    struct { uint64_t gpa; bool write, fetch, walk; } npf;
+};
+
+/* What the guest's paging and code segment look like (page walks, instruction decode). */
+struct x86_guest_mode {
+    uint64_t cr0, cr3, cr4, efer;
+    uint64_t cs_base;
+    bool cs_l, cs_db;            /* 64-bit code segment; default operand size 32 */
+};
+
+/* The exceptions the hypervisor injects (Intel SDM Vol. 3A, table 6-1). */
+#define X86_EXC_UD 6
+#define X86_EXC_GP 13
+
+struct x86_vcpu_ops {
+    const char *name;
+    /* The EPT / NPT format for this CPU. */
+    const struct pt_format *(*stage2_format)(void);
+    /* Per physical CPU, on that CPU, once before its first guest: EFER.SVME / VMXON. */
+    bool (*cpu_enable)(void);
+    /* Per VM / vCPU, on CPU 0 at creation: VMCB / VMCS memory, ASID / VPID, EPT pointer. */
+    bool (*vm_init)(struct vm *vm);
+    bool (*vcpu_init)(struct vcpu *vcpu);
+    /* On the vCPU's pCPU: the state of struct x86_boot_state, everything else at its reset value. */
+    void (*vcpu_reset)(struct vcpu *vcpu, const struct x86_boot_state *s);
+    /* Enters the guest with arch_vcpu.gpr/rip/rflags, returns with them updated and the exit decoded. */
+    void (*run)(struct vcpu *vcpu, struct x86_exit *exit);
+    /* Queues an exception for the next entry. */
+    void (*inject_exception)(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
+    void (*get_mode)(struct vcpu *vcpu, struct x86_guest_mode *mode);
+    /* IA32_EFER and IA32_PAT of the guest (the backends keep them in the VMCB / VMCS). */
+    uint64_t (*get_efer)(struct vcpu *vcpu);
+    void (*set_efer)(struct vcpu *vcpu, uint64_t efer);
+    void (*set_pat)(struct vcpu *vcpu, uint64_t pat);
+    void (*set_tsc_offset)(struct vcpu *vcpu, int64_t offset);
+};
+
+extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */
+extern const struct x86_vcpu_ops vmx_vcpu_ops;   /* vmx/vmx.c */
+
+/* guest.c: the backend chosen from CPUID at boot (NULL: neither VMX nor SVM). */
+const struct x86_vcpu_ops *x86_vcpu_backend(void);
+
+/* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
+void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+/* msr.c: the MSR allow list; false means the access raises #GP(0). */
+bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+/* The reset values msr.c virtualizes (IA32_APIC_BASE, IA32_PAT). */
+void x86_msr_reset(struct vcpu *vcpu);
+
+/* debug_exit.c: the isa-debug-exit port of the VM's platform (QEMU PC layout). */
+#define X86_DEBUG_EXIT_PORT 0xF4u
+#define X86_DEBUG_EXIT_PORT_COUNT 4u
+bool x86_debug_exit_register(struct vm *vm);
+
+#endif

@@ -1,0 +1,213 @@
+/* insn_decode.c: decodes the x86 memory-access instructions guests use on MMIO (MOV, MOVZX, MOVSX,
+ * MOVSXD, STOS) far enough to emulate them: length, direction, size, register or immediate operand.
+ * The faulting guest-physical address comes from the exit, so operands are never evaluated.
+ * Pure code (tests/unit/test_x86_decode.c, tests/fuzz/fuzz_x86_decode.c). Intel SDM Vol. 2A, ch. 2. */
+#include "x86_insn.h"
+
+#define REX_W 0x8
+#define REX_R 0x4
+
+struct cursor {
+    const uint8_t *p;
+    size_t avail, pos;
+};
+
+static bool take(struct cursor *c, size_t n, uint64_t *value)
+{
+    if (c->avail - c->pos < n || c->pos + n > X86_INSN_MAX_BYTES)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)c->p[c->pos + i] << (8 * i);
+    c->pos += n;
+    if (value)
+        *value = v;
+    return true;
+}
+
+/* Skips the ModRM operand's SIB and displacement (SDM Vol. 2A, 2.1.5, tables 2-1 to 2-3).
+ * Returns X86_DECODE_NOT_MEMORY for mod == 3. */
+static int skip_modrm_memory(struct cursor *c, uint8_t modrm, uint32_t addr_size)
+{
+    uint32_t mod = modrm >> 6, rm = modrm & 7, disp = 0;
+    if (mod == 3)
+        return X86_DECODE_NOT_MEMORY;
+    if (addr_size == 2) {
+        disp = mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 6) ? 2 : 0;
+    } else {
+        if (rm == 4) {
+            uint64_t sib;
+            if (!take(c, 1, &sib))
+                return X86_DECODE_TRUNCATED;
+            if (mod == 0 && (sib & 7) == 5)
+                disp = 4;
+        }
+        if (mod == 1)
+            disp = 1;
+        else if (mod == 2 || (mod == 0 && rm == 5))
+            disp = 4;
+    }
+    return take(c, disp, NULL) ? X86_DECODE_OK : X86_DECODE_TRUNCATED;
+}
+
+static uint64_t sign_extend(uint64_t v, uint32_t size)
+{
+    if (size >= 8)
+        return v;
+    uint32_t shift = 64 - 8 * size;
+    return (uint64_t)((int64_t)(v << shift) >> shift);
+}
+
+static uint64_t size_mask(uint32_t size)
+{
+    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out)
+{
+    struct cursor c = { bytes, avail, 0 };
+    bool opsize_prefix = false, addrsize_prefix = false, rep = false;
+    uint8_t rex = 0;
+    uint64_t b;
+
+    /* Legacy prefixes in any order; a REX prefix counts only right before the opcode (2.2.1). */
+    for (;;) {
+        if (!take(&c, 1, &b))
+            return X86_DECODE_TRUNCATED;
+        if (b == 0x66) {
+            opsize_prefix = true;
+        } else if (b == 0x67) {
+            addrsize_prefix = true;
+        } else if (b == 0xF2 || b == 0xF3) {
+            rep = true;
+        } else if (b == 0xF0 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65) {
+            /* LOCK and segment overrides: the address is already known */
+        } else if (mode == X86_MODE_64 && (b & 0xF0) == 0x40) {
+            rex = (uint8_t)b;
+            if (!take(&c, 1, &b))
+                return X86_DECODE_TRUNCATED;
+            if ((b & 0xF0) == 0x40 || b == 0x66 || b == 0x67 || b == 0xF2 || b == 0xF3 || b == 0xF0 ||
+                b == 0x2E || b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65) {
+                c.pos--;          /* a prefix after REX: that REX is ignored, decode on */
+                rex = 0;
+                continue;
+            }
+            break;
+        } else {
+            break;
+        }
+        rex = 0;
+    }
+
+    /* Operand and address sizes (SDM Vol. 1, 3.6 and 3.6.1, table 3-4). */
+    uint32_t opsize = mode == X86_MODE_16 ? (opsize_prefix ? 4 : 2) : (opsize_prefix ? 2 : 4);
+    if (rex & REX_W)
+        opsize = 8;
+    uint32_t addr_size = mode == X86_MODE_64 ? (addrsize_prefix ? 4 : 8)
+                       : mode == X86_MODE_32 ? (addrsize_prefix ? 2 : 4) : (addrsize_prefix ? 4 : 2);
+
+    struct x86_insn insn = { .addr_size = (uint8_t)addr_size };
+    uint32_t opcode = (uint32_t)b;
+    if (opcode == 0x0F) {
+        if (!take(&c, 1, &b))
+            return X86_DECODE_TRUNCATED;
+        opcode = 0x0F00 | (uint32_t)b;
+    }
+
+    bool has_modrm = true, byte_reg = false;
+    switch (opcode) {
+    case 0x88: insn.kind = X86_INSN_STORE; insn.size = 1; byte_reg = true; break;
+    case 0x89: insn.kind = X86_INSN_STORE; insn.size = (uint8_t)opsize; break;
+    case 0x8A: insn.kind = X86_INSN_LOAD; insn.size = insn.dest_size = 1; byte_reg = true; break;
+    case 0x8B: insn.kind = X86_INSN_LOAD; insn.size = insn.dest_size = (uint8_t)opsize; break;
+    case 0xC6: insn.kind = X86_INSN_STORE_IMM; insn.size = 1; break;
+    case 0xC7: insn.kind = X86_INSN_STORE_IMM; insn.size = (uint8_t)opsize; break;
+    case 0x0FB6: case 0x0FB7: case 0x0FBE: case 0x0FBF:
+        insn.kind = X86_INSN_LOAD;
+        insn.size = (opcode & 1) ? 2 : 1;
+        insn.dest_size = (uint8_t)opsize;
+        insn.sign_extend = opcode >= 0x0FBE;
+        break;
+    case 0x63:                              /* MOVSXD; ARPL outside 64-bit mode */
+        if (mode != X86_MODE_64)
+            return X86_DECODE_UNSUPPORTED;
+        insn.kind = X86_INSN_LOAD;
+        insn.size = 4;
+        insn.dest_size = (uint8_t)opsize;
+        insn.sign_extend = true;
+        break;
+    case 0xA0: case 0xA1: case 0xA2: case 0xA3:  /* MOV AL/rAX <-> moffs */
+        has_modrm = false;
+        insn.kind = opcode < 0xA2 ? X86_INSN_LOAD : X86_INSN_STORE;
+        insn.size = insn.dest_size = (opcode & 1) ? (uint8_t)opsize : 1;
+        insn.reg = 0;
+        if (!take(&c, addr_size, NULL))
+            return X86_DECODE_TRUNCATED;
+        break;
+    case 0xAA: case 0xAB:
+        has_modrm = false;
+        insn.kind = X86_INSN_STOS;
+        insn.size = opcode == 0xAA ? 1 : (uint8_t)opsize;
+        insn.reg = 0;
+        insn.rep = rep;
+        break;
+    default:
+        return X86_DECODE_UNSUPPORTED;
+    }
+    if (insn.kind != X86_INSN_LOAD)
+        insn.dest_size = 0;
+
+    if (has_modrm) {
+        uint64_t modrm;
+        if (!take(&c, 1, &modrm))
+            return X86_DECODE_TRUNCATED;
+        uint32_t reg = (modrm >> 3) & 7;
+        if (insn.kind == X86_INSN_STORE_IMM && reg != 0)
+            return X86_DECODE_UNSUPPORTED;  /* C6/C7 with reg != 0: XABORT, XBEGIN, ... */
+        int rc = skip_modrm_memory(&c, (uint8_t)modrm, addr_size);
+        if (rc)
+            return rc;
+        if (byte_reg && !rex && reg >= 4) {
+            insn.reg = (uint8_t)(reg - 4);  /* AH, CH, DH, BH (2.1.5, table 2-2 note) */
+            insn.reg_high8 = true;
+        } else {
+            insn.reg = (uint8_t)(reg | ((rex & REX_R) ? 8 : 0));
+        }
+        if (insn.kind == X86_INSN_STORE_IMM) {
+            uint32_t imm_bytes = insn.size == 8 ? 4 : insn.size;
+            if (!take(&c, imm_bytes, &insn.imm))
+                return X86_DECODE_TRUNCATED;
+            insn.imm = sign_extend(insn.imm, imm_bytes) & size_mask(insn.size);
+            insn.reg = 0;
+        }
+    }
+    insn.len = (uint8_t)c.pos;
+    *out = insn;
+    return X86_DECODE_OK;
+}
+
+uint64_t x86_insn_load_result(const struct x86_insn *insn, uint64_t old, uint64_t data)
+{
+    uint64_t v = data & size_mask(insn->size);
+    if (insn->sign_extend)
+        v = sign_extend(v, insn->size);
+    switch (insn->dest_size) {
+    case 1:
+        return insn->reg_high8 ? (old & ~0xFF00ull) | (v & 0xFF) << 8 : (old & ~0xFFull) | (v & 0xFF);
+    case 2:
+        return (old & ~0xFFFFull) | (v & 0xFFFF);
+    case 4:
+        return v & 0xFFFFFFFFull;
+    default:
+        return v;
+    }
+}
+
+uint64_t x86_insn_store_value(const struct x86_insn *insn, uint64_t reg_value)
+{
+    if (insn->kind == X86_INSN_STORE_IMM)
+        return insn->imm;
+    if (insn->reg_high8)
+        return (reg_value >> 8) & 0xFF;
+    return reg_value & size_mask(insn->size);
+}

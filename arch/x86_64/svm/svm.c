@@ -1,0 +1,305 @@
+/* svm.c: the SVM backend of the x86 vCPU interface (AMD APM Vol. 2, chapter 15): EFER.SVME and the host
+ * save area per pCPU, a VMCB per vCPU with nested paging and an ASID per VM, the exit decoding. */
+#include <inttypes.h>
+#include <string.h>
+#include "arch.h"
+#include "kernel.h"
+#include "page_alloc.h"
+#include "stage2.h"
+#include "vmcb.h"
+#include "x86.h"
+#include "x86_vcpu.h"
+
+#define MSR_VM_HSAVE_PA  0xC0010117u
+#define EFER_SVME        (1ull << 12)
+#define CPUID_SVM_NRIPS  (1u << 3)     /* CPUID 8000000A EDX: next RIP saved on intercepts (15.7.1) */
+#define IOPM_PAGES       3             /* 12 KiB I/O permission map (15.10.1) */
+#define MSRPM_PAGES      2             /* 8 KiB MSR permission map (15.11) */
+
+/* Multiboot start state (Multiboot v1, 3.2): flat 32-bit code and data, CR0.PE, paging off. */
+#define ATTR_CODE32      0xC9B         /* G, D, P, S, type 0xB (execute/read, accessed) */
+#define ATTR_DATA32      0xC93         /* G, B, P, S, type 0x3 (read/write, accessed) */
+#define ATTR_LDT         0x082         /* P, type 2 */
+#define ATTR_TSS32_BUSY  0x08B         /* P, type 0xB */
+#define SEL_CODE         0x10
+#define SEL_DATA         0x18
+#define CR0_PE           (1ull << 0)
+#define CR0_ET           (1ull << 4)
+#define DR6_RESET        0xFFFF0FF0ull
+#define DR7_RESET        0x400ull
+
+struct svm_cpu {
+    uint64_t hsave_pa;                 /* VM_HSAVE_PA: where VMRUN keeps the host state */
+    uint64_t host_vmcb_pa;             /* the host's VMSAVE state: GS base, TR, SYSCALL MSRs */
+};
+
+/* Each entry written once by its own pCPU (svm_cpu_enable). */
+static struct svm_cpu svm_cpus[HV_MAX_CPUS];
+/* Written once by CPU 0 (the first svm_vm_init), read-only afterwards: every port traps; MSRs trap
+ * except those VMRUN/VMLOAD/VMSAVE switch with the VMCB. */
+static uint64_t iopm_pa, msrpm_pa;
+static bool nrips;
+
+void svm_vmrun(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+
+static struct vmcb *vmcb_of(const struct vcpu *v) { return (struct vmcb *)(uintptr_t)v->arch.svm.vmcb_pa; }
+
+static const struct pt_format *svm_stage2_format(void) { return &x86_npt_format; }
+
+static bool svm_cpu_enable(void)
+{
+    struct svm_cpu *c = &svm_cpus[arch_cpu_index()];
+    c->hsave_pa = hv_page_alloc(1, PAGE_SIZE);
+    c->host_vmcb_pa = hv_page_alloc(1, PAGE_SIZE);
+    if (!c->hsave_pa || !c->host_vmcb_pa)
+        return false;
+    wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, c->hsave_pa);
+    __asm__ volatile("vmsave %0" :: "a"(c->host_vmcb_pa) : "memory");
+    return true;
+}
+
+/* MSRPM (15.11, table 15-7): two bits per MSR (read, write) in three 2 KiB blocks. */
+static void msrpm_pass(uint8_t *pm, uint32_t msr)
+{
+    uint32_t block;
+    if (msr < 0x2000)
+        block = 0;
+    else if (msr - 0xC0000000u < 0x2000)
+        block = 1;
+    else if (msr - 0xC0010000u < 0x2000)
+        block = 2;
+    else
+        return;
+    uint32_t bit = block * 0x800 * 8 + (msr & 0x1FFF) * 2;
+    pm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
+}
+
+/* Guest state of these MSRs is in the VMCB and switched by VMRUN / VMLOAD / VMSAVE: the guest owns
+ * them directly (the hypervisor never uses SYSCALL, SYSENTER or SWAPGS). */
+static const uint32_t msr_passthrough[] = {
+    0x174, 0x175, 0x176,                       /* SYSENTER_CS, _ESP, _EIP */
+    0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084,   /* STAR, LSTAR, CSTAR, SFMASK */
+    0xC0000100, 0xC0000101, 0xC0000102,        /* FS.base, GS.base, KernelGSbase */
+};
+
+static bool svm_vm_init(struct vm *vm)
+{
+    if (!iopm_pa) {
+        nrips = cpuid(0x8000000A, 0).edx & CPUID_SVM_NRIPS;
+        iopm_pa = hv_page_alloc(IOPM_PAGES, PAGE_SIZE);
+        msrpm_pa = hv_page_alloc(MSRPM_PAGES, PAGE_SIZE);
+        if (!iopm_pa || !msrpm_pa)
+            return false;
+        memset((void *)(uintptr_t)iopm_pa, 0xFF, IOPM_PAGES * PAGE_SIZE);
+        memset((void *)(uintptr_t)msrpm_pa, 0xFF, MSRPM_PAGES * PAGE_SIZE);
+        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
+            msrpm_pass((uint8_t *)(uintptr_t)msrpm_pa, msr_passthrough[i]);
+    }
+    uint32_t asids = cpuid(0x8000000A, 0).ebx;
+    if (vm->arch.asid >= asids) {
+        hv_printf("vm %s: no SVM ASID left (%" PRIu32 " supported)\n", vm->name, asids);
+        return false;
+    }
+    return true;
+}
+
+static bool svm_vcpu_init(struct vcpu *vcpu)
+{
+    vcpu->arch.svm.vmcb_pa = hv_page_alloc(1, PAGE_SIZE);
+    return vcpu->arch.svm.vmcb_pa != 0;
+}
+
+static void seg(struct vmcb_seg *s, uint16_t selector, uint16_t attrib, uint32_t limit)
+{
+    *s = (struct vmcb_seg){ selector, attrib, limit, 0 };
+}
+
+static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    memset(vmcb, 0, sizeof(*vmcb));
+    struct vmcb_control *c = &vmcb->control;
+    c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID |
+                         INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+    c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+                         INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
+                         INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
+    c->iopm_base_pa = iopm_pa;
+    c->msrpm_base_pa = msrpm_pa;
+    c->guest_asid = vcpu->vm->arch.asid;
+    c->tlb_control = TLB_CONTROL_FLUSH_ASID;
+    c->int_ctl = V_INTR_MASKING;             /* guest RFLAGS.IF masks only virtual interrupts (15.21.1) */
+    c->np_control = NP_ENABLE;
+    c->n_cr3 = vcpu->vm->stage2.root_pa;
+    c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
+
+    struct vmcb_save *s = &vmcb->save;
+    seg(&s->cs, SEL_CODE, ATTR_CODE32, 0xFFFFFFFFu);
+    seg(&s->ds, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+    seg(&s->es, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+    seg(&s->fs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+    seg(&s->gs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+    seg(&s->ss, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+    seg(&s->gdtr, 0, 0, 0);                   /* Multiboot: the OS loads its own GDT and IDT */
+    seg(&s->idtr, 0, 0, 0x3FF);
+    seg(&s->ldtr, 0, ATTR_LDT, 0xFFFF);
+    seg(&s->tr, 0, ATTR_TSS32_BUSY, 0xFFFF);
+    s->cpl = 0;
+    s->efer = EFER_SVME;                      /* VMRUN requires it (15.5.1); the guest reads it as 0 */
+    s->cr0 = CR0_PE | CR0_ET;
+    s->dr6 = DR6_RESET;
+    s->dr7 = DR7_RESET;
+    s->rflags = vcpu->arch.rflags;
+    s->rip = st->rip;
+    s->g_pat = vcpu->arch.pat;
+}
+
+static void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
+{
+    vmcb_of(vcpu)->control.event_inj = vector | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID |
+                                       (has_error ? EVENTINJ_EV | (uint64_t)error << 32 : 0);
+}
+
+/* --- exit decoding: one row per intercepted EXITCODE ----------------------- */
+
+typedef void (*svm_decode_fn)(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x);
+
+static void decode_ioio(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    uint64_t info = vmcb->control.exit_info1;
+    x->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+    x->io.size = (uint8_t)((info >> IOIO_SZ_SHIFT) & 7);    /* one-hot 1, 2, 4 = the byte count */
+    x->io.in = info & IOIO_TYPE_IN;
+    x->io.string = info & IOIO_STR;
+    x->io.rep = info & IOIO_REP;
+    x->insn_len = (uint32_t)(vmcb->control.exit_info2 - v->arch.rip);   /* EXITINFO2 = next RIP */
+}
+
+static void decode_msr(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    (void)v;
+    x->kind = vmcb->control.exit_info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
+}
+
+static void decode_npf(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    (void)v;
+    uint64_t err = vmcb->control.exit_info1;
+    x->npf.gpa = vmcb->control.exit_info2;
+    x->npf.write = err & NPF_WRITE;
+    x->npf.fetch = err & NPF_FETCH;
+    x->npf.walk = err & NPF_GUEST_WALK;
+}
+
+static const struct {
+    uint64_t code;
+    uint8_t kind;               /* enum x86_exit_kind */
+    uint8_t insn_len;           /* without NRIPS: the instruction's fixed length (no prefixes) */
+    svm_decode_fn decode;
+} svm_exits[] = {
+    { SVM_EXIT_INTR, X86_EXIT_INTR, 0, NULL },
+    { SVM_EXIT_NMI, X86_EXIT_INTR, 0, NULL },
+    { SVM_EXIT_SMI, X86_EXIT_INTR, 0, NULL },
+    { SVM_EXIT_INIT, X86_EXIT_INIT, 0, NULL },
+    { SVM_EXIT_CPUID, X86_EXIT_CPUID, 2, NULL },          /* 0F A2 */
+    { SVM_EXIT_INVD, X86_EXIT_SKIP, 2, NULL },            /* 0F 08 */
+    { SVM_EXIT_WBINVD, X86_EXIT_SKIP, 2, NULL },          /* 0F 09 */
+    { SVM_EXIT_HLT, X86_EXIT_HLT, 1, NULL },              /* F4 */
+    { SVM_EXIT_IOIO, X86_EXIT_IO, 0, decode_ioio },
+    { SVM_EXIT_MSR, X86_EXIT_RDMSR, 2, decode_msr },      /* 0F 32 / 0F 30 */
+    { SVM_EXIT_SHUTDOWN, X86_EXIT_SHUTDOWN, 0, NULL },
+    { SVM_EXIT_VMMCALL, X86_EXIT_HYPERCALL, 3, NULL },    /* 0F 01 D9 */
+    { SVM_EXIT_VMRUN, X86_EXIT_UD, 0, NULL },             /* no nested SVM: #UD as with EFER.SVME clear */
+    { SVM_EXIT_VMLOAD, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_VMSAVE, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_STGI, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_CLGI, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_SKINIT, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_INVLPGA, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_MONITOR, X86_EXIT_UD, 0, NULL },           /* hidden in CPUID */
+    { SVM_EXIT_MWAIT, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, 0, NULL },
+    { SVM_EXIT_XSETBV, X86_EXIT_UD, 0, NULL },            /* XSAVE is hidden in CPUID */
+    { SVM_EXIT_NPF, X86_EXIT_NPF, 0, decode_npf },
+};
+
+static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    x->code = vmcb->control.exit_code;
+    x->info1 = vmcb->control.exit_info1;
+    x->info2 = vmcb->control.exit_info2;
+    if (x->code == SVM_EXIT_INVALID) {
+        x->kind = X86_EXIT_FAILED_ENTRY;
+        return;
+    }
+    for (size_t i = 0; i < sizeof(svm_exits) / sizeof(svm_exits[0]); i++) {
+        if (svm_exits[i].code != x->code)
+            continue;
+        x->kind = svm_exits[i].kind;
+        x->insn_len = nrips && vmcb->control.next_rip > v->arch.rip
+                          ? (uint32_t)(vmcb->control.next_rip - v->arch.rip) : svm_exits[i].insn_len;
+        if (svm_exits[i].decode)
+            svm_exits[i].decode(v, vmcb, x);
+        return;
+    }
+    x->kind = X86_EXIT_UNKNOWN;
+}
+
+static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    vmcb->save.rax = a->gpr[GPR_RAX];
+    vmcb->save.rsp = a->gpr[GPR_RSP];
+    vmcb->save.rip = a->rip;
+    vmcb->save.rflags = a->rflags;
+    /* Stage-2 changes since this vCPU last ran, or a new pCPU: flush its ASID (15.16.1). */
+    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
+    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
+        vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ASID;
+        a->tlb_gen_seen = gen;
+        a->flush_on_entry = false;
+    }
+    svm_vmrun(a->gpr, a->svm.vmcb_pa, svm_cpus[arch_cpu_index()].host_vmcb_pa);
+    vmcb->control.tlb_control = TLB_CONTROL_NONE;
+    a->gpr[GPR_RAX] = vmcb->save.rax;
+    a->gpr[GPR_RSP] = vmcb->save.rsp;
+    a->rip = vmcb->save.rip;
+    a->rflags = vmcb->save.rflags;
+    /* An event whose delivery the exit interrupted is delivered again on the next entry (15.7.2). */
+    uint64_t pending = vmcb->control.exit_int_info;
+    vmcb->control.event_inj = (pending & EVENTINJ_VALID) ? pending : 0;
+    svm_decode(vcpu, vmcb, x);
+}
+
+static void svm_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
+{
+    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    *m = (struct x86_guest_mode){
+        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer, .cs_base = s->cs.base,
+        .cs_l = (s->cs.attrib & SEG_ATTR_L) && (s->efer & EFER_LMA), .cs_db = s->cs.attrib & SEG_ATTR_DB,
+    };
+}
+
+static uint64_t svm_get_efer(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.efer; }
+static void svm_set_efer(struct vcpu *vcpu, uint64_t efer) { vmcb_of(vcpu)->save.efer = efer | EFER_SVME; }
+static void svm_set_pat(struct vcpu *vcpu, uint64_t pat) { vmcb_of(vcpu)->save.g_pat = pat; }
+static void svm_set_tsc_offset(struct vcpu *vcpu, int64_t off) { vmcb_of(vcpu)->control.tsc_offset = (uint64_t)off; }
+
+const struct x86_vcpu_ops svm_vcpu_ops = {
+    .name = "svm",
+    .stage2_format = svm_stage2_format,
+    .cpu_enable = svm_cpu_enable,
+    .vm_init = svm_vm_init,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_reset = svm_vcpu_reset,
+    .run = svm_run,
+    .inject_exception = svm_inject_exception,
+    .get_mode = svm_get_mode,
+    .get_efer = svm_get_efer,
+    .set_efer = svm_set_efer,
+    .set_pat = svm_set_pat,
+    .set_tsc_offset = svm_set_tsc_offset,
+};

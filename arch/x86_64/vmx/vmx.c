@@ -1,0 +1,454 @@
+/* vmx.c: the VMX backend of the x86 vCPU interface (Intel SDM Vol. 3C, chapters 23-29): VMXON per pCPU,
+ * a VMCS per vCPU with EPT, VPID and unrestricted guest, controls adjusted to the capability MSRs,
+ * and the exit decoding. */
+#include <inttypes.h>
+#include <string.h>
+#include "arch.h"
+#include "kernel.h"
+#include "page_alloc.h"
+#include "stage2.h"
+#include "vmcs.h"
+#include "x86.h"
+#include "x86_vcpu.h"
+
+#define MSR_IA32_PAT              0x277u
+#define MSR_IA32_FS_BASE          0xC0000100u
+#define MSR_IA32_VMX_CR0_FIXED0   0x486u
+#define MSR_IA32_VMX_CR0_FIXED1   0x487u
+#define MSR_IA32_VMX_CR4_FIXED0   0x488u
+#define MSR_IA32_VMX_CR4_FIXED1   0x489u
+#define FEATURE_CONTROL_LOCK      (1ull << 0)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
+#define VMX_BASIC_TRUE_CTLS       (1ull << 55)
+#define EPT_CAP_WALK4             (1ull << 6)
+#define EPT_CAP_WB                (1ull << 14)
+#define EPT_CAP_1G                (1ull << 17)
+#define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
+#define CR0_PE  (1ull << 0)
+#define CR0_ET  (1ull << 4)
+#define CR0_PG  (1ull << 31)
+#define CR4_VMXE (1ull << 13)
+#define EFER_LMA_BIT (1ull << 10)
+/* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
+#define AR_CODE32     0xC09Bu
+#define AR_DATA32     0xC093u
+#define AR_TSS32_BUSY 0x008Bu
+#define AR_UNUSABLE   (1u << 16)
+#define AR_L          (1u << 13)
+#define AR_DB         (1u << 14)
+#define SEL_CODE 0x10
+#define SEL_DATA 0x18
+#define GDT_CODE64 0x08
+#define GDT_DATA   0x10
+#define GDT_TSS    0x18
+
+int vmx_enter(uint64_t *gpr, int launched);
+
+struct vmx_caps {
+    uint32_t revision;
+    uint32_t pin, cpu, sec, exit, entry;    /* the controls this hypervisor uses, adjusted */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+    uint64_t ept_vpid;
+};
+
+/* Filled once by CPU 0 (vmx_caps_read from the first stage2_format / vm_init call), read-only after. */
+static struct vmx_caps caps;
+static bool caps_ok;
+static uint64_t msr_bitmap_pa;
+/* Per pCPU: its VMXON region, written once by that CPU. */
+static uint64_t vmxon_pa[HV_MAX_CPUS];
+
+/* SDM Vol. 3D, A.3-A.5: bits clear in the low word must be 1, bits set in the high word may be 1.
+ * Returns the adjusted value, or 0 with *ok cleared when a required bit is not allowed. */
+static uint32_t adjust(uint32_t msr, uint32_t true_msr, uint32_t want, uint32_t required, bool *ok)
+{
+    uint64_t v = rdmsr((rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS) && true_msr ? true_msr : msr);
+    uint32_t ctl = (want | (uint32_t)v) & (uint32_t)(v >> 32);
+    if ((ctl & required) != required)
+        *ok = false;
+    return ctl;
+}
+
+static bool vmx_caps_read(void)
+{
+    if (caps.revision)
+        return caps_ok;
+    caps.revision = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFFu;
+    bool ok = true;
+    caps.pin = adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
+                      PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, &ok);
+    uint32_t cpu_req = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY;
+    caps.cpu = adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+                      cpu_req | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING, cpu_req, &ok);
+    uint32_t sec_req = SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_UNRESTRICTED_GUEST;
+    caps.sec = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0,
+                      sec_req | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_WBINVD_EXITING, sec_req, &ok);
+    uint32_t exit_req = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+                        EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT;
+    caps.exit = adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS, exit_req, exit_req, &ok);
+    uint32_t entry_req = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT;
+    caps.entry = adjust(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS, entry_req, entry_req, &ok);
+    caps.entry &= ~ENTRY_IA32E_MODE;
+    caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+    caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    caps.ept_vpid = ok ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+    if (!(caps.ept_vpid & EPT_CAP_WALK4) || !(caps.ept_vpid & EPT_CAP_WB))
+        ok = false;
+    if (!ok)
+        hv_printf("vmx: this CPU lacks a control the VMX backend needs (EPT, VPID, unrestricted guest, "
+                  "EFER/PAT switching, 4-level WB EPT)\n");
+    caps_ok = ok;
+    return ok;
+}
+
+static const struct pt_format *vmx_stage2_format(void)
+{
+    vmx_caps_read();
+    return (caps.ept_vpid & EPT_CAP_1G) ? &x86_ept_format : &x86_ept_format_2m;
+}
+
+/* SDM Vol. 3C, 23.7 and 23.8: IA32_FEATURE_CONTROL (locked with VMX outside SMX when the firmware left
+ * it unlocked, as Bochs does), the CR0/CR4 fixed bits, then VMXON with this pCPU's region. */
+static bool vmx_cpu_enable(void)
+{
+    if (!vmx_caps_read())
+        return false;
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    if (!(fc & FEATURE_CONTROL_LOCK)) {
+        fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
+        wrmsr(MSR_IA32_FEATURE_CONTROL, fc);
+    }
+    if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+        hv_printf("vmx: IA32_FEATURE_CONTROL is locked with VMX disabled\n");
+        return false;
+    }
+    uint32_t cpu = arch_cpu_index();
+    vmxon_pa[cpu] = hv_page_alloc(1, PAGE_SIZE);
+    if (!vmxon_pa[cpu])
+        return false;
+    *(uint32_t *)(uintptr_t)vmxon_pa[cpu] = caps.revision;
+    uint64_t cr0 = (read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1;
+    uint64_t cr4 = (read_cr4() | caps.cr4_fixed0 | CR4_VMXE) & caps.cr4_fixed1;
+    __asm__ volatile("mov %0, %%cr0" :: "r"(cr0) : "memory");
+    write_cr4(cr4);
+    bool ok;
+    __asm__ volatile("vmxon %1" : "=@cca"(ok) : "m"(vmxon_pa[cpu]) : "memory");
+    if (!ok)
+        hv_printf("vmx: VMXON failed on cpu %" PRIu32 "\n", cpu);
+    return ok;
+}
+
+/* MSR bitmap (24.6.9): read bitmaps for 0-1FFF and C0000000-C0001FFF, then the write bitmaps. */
+static void msr_bitmap_pass(uint8_t *bm, uint32_t msr)
+{
+    uint32_t base = msr < 0x2000 ? 0 : (msr - 0xC0000000u < 0x2000 ? 1024 : 0xFFFFFFFFu);
+    if (base == 0xFFFFFFFFu)
+        return;
+    uint32_t bit = msr & 0x1FFF;
+    bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+    bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+/* FS/GS base and SYSENTER are guest-state fields (switched by entry and exit); the SYSCALL MSRs and
+ * KernelGSbase stay live in hardware: the hypervisor never uses SYSCALL or SWAPGS, one vCPU per pCPU. */
+static const uint32_t msr_passthrough[] = {
+    0x174, 0x175, 0x176, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000100, 0xC0000101, 0xC0000102,
+};
+
+static bool vmx_vm_init(struct vm *vm)
+{
+    if (!vmx_caps_read())
+        return false;
+    if (!msr_bitmap_pa) {
+        msr_bitmap_pa = hv_page_alloc(1, PAGE_SIZE);
+        if (!msr_bitmap_pa)
+            return false;
+        memset((void *)(uintptr_t)msr_bitmap_pa, 0xFF, PAGE_SIZE);
+        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
+            msr_bitmap_pass((uint8_t *)(uintptr_t)msr_bitmap_pa, msr_passthrough[i]);
+    }
+    vm->arch.eptp = vm->stage2.root_pa | EPTP_WB_WALK4;
+    return true;
+}
+
+static bool vmx_vcpu_init(struct vcpu *vcpu)
+{
+    vcpu->arch.vmx.vmcs_pa = hv_page_alloc(1, PAGE_SIZE);
+    if (!vcpu->arch.vmx.vmcs_pa)
+        return false;
+    *(uint32_t *)(uintptr_t)vcpu->arch.vmx.vmcs_pa = caps.revision;
+    return true;
+}
+
+struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
+
+static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t ar)
+{
+    uint32_t index = (sel_field - GUEST_ES_SELECTOR) / 2;
+    vmwrite(sel_field, sel);
+    vmwrite(GUEST_ES_BASE + 2 * index, 0);
+    vmwrite(GUEST_ES_LIMIT + 2 * index, 0xFFFFFFFFu);
+    vmwrite(GUEST_ES_AR_BYTES + 2 * index, ar);
+}
+
+/* The host state VM exits return to (27.5): this pCPU's own GDT, IDT, TSS, GS base and page tables. */
+static void write_host_state(void)
+{
+    struct dtr gdtr, idtr;
+    __asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
+    const uint64_t *gdt = (const uint64_t *)(uintptr_t)gdtr.base;
+    uint64_t lo = gdt[GDT_TSS / 8], hi = gdt[GDT_TSS / 8 + 1];
+    uint64_t tr_base = ((lo >> 16) & 0xFFFFFF) | ((lo >> 56) & 0xFF) << 24 | (hi & 0xFFFFFFFF) << 32;
+    vmwrite(HOST_CR0, read_cr0());
+    vmwrite(HOST_CR3, read_cr3());
+    vmwrite(HOST_CR4, read_cr4());
+    vmwrite(HOST_CS_SELECTOR, GDT_CODE64);
+    vmwrite(HOST_SS_SELECTOR, GDT_DATA);
+    vmwrite(HOST_DS_SELECTOR, GDT_DATA);
+    vmwrite(HOST_ES_SELECTOR, GDT_DATA);
+    vmwrite(HOST_FS_SELECTOR, GDT_DATA);
+    vmwrite(HOST_GS_SELECTOR, GDT_DATA);
+    vmwrite(HOST_TR_SELECTOR, GDT_TSS);
+    vmwrite(HOST_FS_BASE, rdmsr(MSR_IA32_FS_BASE));
+    vmwrite(HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
+    vmwrite(HOST_TR_BASE, tr_base);
+    vmwrite(HOST_GDTR_BASE, gdtr.base);
+    vmwrite(HOST_IDTR_BASE, idtr.base);
+    vmwrite(HOST_IA32_SYSENTER_CS, 0);
+    vmwrite(HOST_IA32_SYSENTER_ESP, 0);
+    vmwrite(HOST_IA32_SYSENTER_EIP, 0);
+    vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+    vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+/* Multiboot start state (Multiboot v1, 3.2) under unrestricted guest: CR0.PE, paging off. CR0 and CR4
+ * bits that VMX operation fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and
+ * writes its own view through the read shadows without exits (25.3). */
+static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    uint64_t pa = a->vmx.vmcs_pa;
+    __asm__ volatile("vmclear %0" :: "m"(pa) : "cc", "memory");
+    __asm__ volatile("vmptrld %0" :: "m"(pa) : "cc", "memory");
+    a->vmx.launched = false;
+
+    vmwrite(PIN_BASED_VM_EXEC_CONTROL, caps.pin);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, caps.cpu);
+    vmwrite(SECONDARY_VM_EXEC_CONTROL, caps.sec);
+    vmwrite(VM_EXIT_CONTROLS, caps.exit);
+    vmwrite(VM_ENTRY_CONTROLS, caps.entry);
+    vmwrite(EXCEPTION_BITMAP, 0);
+    vmwrite(CR3_TARGET_COUNT, 0);
+    vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
+    vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
+    vmwrite(MSR_BITMAP, msr_bitmap_pa);
+    vmwrite(TSC_OFFSET, (uint64_t)a->tsc_offset);
+    vmwrite(EPT_POINTER, vcpu->vm->arch.eptp);
+    vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
+    write_host_state();
+
+    uint64_t cr0_visible = CR0_PE | CR0_ET;
+    uint64_t cr0_host = caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);    /* unrestricted guest frees PE and PG */
+    vmwrite(CR0_GUEST_HOST_MASK, cr0_host);
+    vmwrite(CR0_READ_SHADOW, cr0_visible);
+    vmwrite(GUEST_CR0, (cr0_visible | cr0_host) & caps.cr0_fixed1);
+    vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
+    vmwrite(CR4_READ_SHADOW, 0);
+    vmwrite(GUEST_CR4, caps.cr4_fixed0);
+    vmwrite(GUEST_CR3, 0);
+    guest_seg(GUEST_CS_SELECTOR, SEL_CODE, AR_CODE32);
+    guest_seg(GUEST_DS_SELECTOR, SEL_DATA, AR_DATA32);
+    guest_seg(GUEST_ES_SELECTOR, SEL_DATA, AR_DATA32);
+    guest_seg(GUEST_FS_SELECTOR, SEL_DATA, AR_DATA32);
+    guest_seg(GUEST_GS_SELECTOR, SEL_DATA, AR_DATA32);
+    guest_seg(GUEST_SS_SELECTOR, SEL_DATA, AR_DATA32);
+    vmwrite(GUEST_LDTR_SELECTOR, 0);
+    vmwrite(GUEST_LDTR_BASE, 0);
+    vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
+    vmwrite(GUEST_LDTR_AR_BYTES, AR_UNUSABLE);
+    vmwrite(GUEST_TR_SELECTOR, 0);
+    vmwrite(GUEST_TR_BASE, 0);
+    vmwrite(GUEST_TR_LIMIT, 0xFFFF);
+    vmwrite(GUEST_TR_AR_BYTES, AR_TSS32_BUSY);
+    vmwrite(GUEST_GDTR_BASE, 0);
+    vmwrite(GUEST_GDTR_LIMIT, 0);
+    vmwrite(GUEST_IDTR_BASE, 0);
+    vmwrite(GUEST_IDTR_LIMIT, 0x3FF);
+    vmwrite(GUEST_DR7, 0x400);
+    vmwrite(GUEST_RSP, st->gpr[GPR_RSP]);
+    vmwrite(GUEST_RIP, st->rip);
+    vmwrite(GUEST_RFLAGS, a->rflags);
+    vmwrite(GUEST_IA32_EFER, 0);
+    vmwrite(GUEST_IA32_PAT, a->pat);
+    vmwrite(GUEST_IA32_DEBUGCTL, 0);
+    vmwrite(GUEST_SYSENTER_CS, 0);
+    vmwrite(GUEST_SYSENTER_ESP, 0);
+    vmwrite(GUEST_SYSENTER_EIP, 0);
+    vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
+    vmwrite(GUEST_ACTIVITY_STATE, 0);
+    vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmwrite(VMCS_LINK_POINTER, ~0ull);
+}
+
+static void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
+{
+    (void)vcpu;
+    /* Real-mode guests take no error code (26.2.1.3): only with CR0.PE. */
+    if (!(vmread(GUEST_CR0) & CR0_PE))
+        has_error = false;
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID |
+                                      (has_error ? INTR_INFO_ERROR_VALID : 0));
+    if (has_error)
+        vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+/* --- exit decoding: one row per basic exit reason ---------------------------- */
+
+typedef void (*vmx_decode_fn)(struct x86_exit *x);
+
+static void decode_io(struct x86_exit *x)
+{
+    uint64_t q = x->info1;
+    x->io.size = (uint8_t)((q & IO_QUAL_SIZE_MASK) + 1);
+    x->io.in = q & IO_QUAL_IN;
+    x->io.string = q & IO_QUAL_STRING;
+    x->io.rep = q & IO_QUAL_REP;
+    x->io.port = (uint16_t)(q >> IO_QUAL_PORT_SHIFT);
+}
+
+static void decode_ept_violation(struct x86_exit *x)
+{
+    uint64_t q = x->info1;
+    x->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+    x->npf.write = q & EPT_QUAL_WRITE;
+    x->npf.fetch = q & EPT_QUAL_FETCH;
+    x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
+}
+
+static const struct {
+    uint16_t reason;
+    uint8_t kind;
+    vmx_decode_fn decode;
+} vmx_exits[] = {
+    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_INTR, NULL },     /* only NMIs: the exception bitmap is 0 */
+    { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL },
+    { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
+    { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
+    { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
+    { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
+    { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL },
+    { EXIT_REASON_HLT, X86_EXIT_HLT, NULL },
+    { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL },
+    { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL },
+    { 19, X86_EXIT_UD, NULL }, { 20, X86_EXIT_UD, NULL }, { 21, X86_EXIT_UD, NULL },   /* VMX instructions: */
+    { 22, X86_EXIT_UD, NULL }, { 23, X86_EXIT_UD, NULL }, { 24, X86_EXIT_UD, NULL },   /* no nested VMX yet */
+    { 25, X86_EXIT_UD, NULL }, { 26, X86_EXIT_UD, NULL }, { EXIT_REASON_VMXON, X86_EXIT_UD, NULL },
+    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io },
+    { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL },
+    { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL },
+    { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL },               /* MONITOR/MWAIT hidden in CPUID */
+    { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL },
+    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation },
+    { EXIT_REASON_INVEPT, X86_EXIT_UD, NULL },
+    { EXIT_REASON_INVVPID, X86_EXIT_UD, NULL },
+    { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL },
+    { EXIT_REASON_XSETBV, X86_EXIT_UD, NULL },              /* XSAVE hidden in CPUID */
+};
+
+static void vmx_decode(struct x86_exit *x, uint32_t reason)
+{
+    x->code = reason;
+    x->info1 = vmread(EXIT_QUALIFICATION);
+    x->insn_len = (uint32_t)vmread(VM_EXIT_INSTRUCTION_LEN);
+    if (reason & EXIT_REASON_ENTRY_FAILURE) {
+        x->kind = X86_EXIT_FAILED_ENTRY;
+        return;
+    }
+    for (size_t i = 0; i < sizeof(vmx_exits) / sizeof(vmx_exits[0]); i++) {
+        if (vmx_exits[i].reason != (reason & 0xFFFF))
+            continue;
+        x->kind = vmx_exits[i].kind;
+        if (vmx_exits[i].decode)
+            vmx_exits[i].decode(x);
+        return;
+    }
+    x->kind = X86_EXIT_UNKNOWN;
+}
+
+/* INVEPT / INVVPID single-context (30.3): this VM's EPT and VPID translations on this pCPU. */
+static void vmx_flush(struct vcpu *vcpu)
+{
+    struct { uint64_t eptp, zero; } ept_desc = { vcpu->vm->arch.eptp, 0 };
+    struct { uint64_t vpid, zero; } vpid_desc = { vcpu->vm->arch.asid, 0 };
+    __asm__ volatile("invept %0, %1" :: "m"(ept_desc), "r"(1ull) : "cc", "memory");
+    __asm__ volatile("invvpid %0, %1" :: "m"(vpid_desc), "r"(1ull) : "cc", "memory");
+}
+
+static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
+    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
+        vmx_flush(vcpu);
+        a->tlb_gen_seen = gen;
+        a->flush_on_entry = false;
+    }
+    vmwrite(GUEST_RSP, a->gpr[GPR_RSP]);
+    vmwrite(GUEST_RIP, a->rip);
+    vmwrite(GUEST_RFLAGS, a->rflags);
+    /* IA-32e mode guest must equal EFER.LMA, which the guest changes itself by turning paging on. */
+    uint64_t entry = vmread(VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE;
+    vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA_BIT) ? ENTRY_IA32E_MODE : 0));
+    if (vmx_enter(a->gpr, a->vmx.launched)) {
+        x->kind = X86_EXIT_FAILED_ENTRY;
+        x->code = ~0ull;
+        x->info1 = vmread(VM_INSTRUCTION_ERROR);
+        return;
+    }
+    a->vmx.launched = true;
+    a->gpr[GPR_RSP] = vmread(GUEST_RSP);
+    a->rip = vmread(GUEST_RIP);
+    a->rflags = vmread(GUEST_RFLAGS);
+    /* An event whose delivery the exit interrupted is delivered again on the next entry (27.2.4). */
+    uint32_t idt = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, (idt & INTR_INFO_VALID) ? idt & ~(1u << 12) : 0);
+    if ((idt & INTR_INFO_VALID) && (idt & INTR_INFO_ERROR_VALID))
+        vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
+    vmx_decode(x, (uint32_t)vmread(VM_EXIT_REASON));
+}
+
+static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
+{
+    (void)vcpu;
+    uint32_t ar = (uint32_t)vmread(GUEST_CS_AR_BYTES);
+    uint64_t efer = vmread(GUEST_IA32_EFER);
+    *m = (struct x86_guest_mode){
+        .cr0 = vmread(GUEST_CR0), .cr3 = vmread(GUEST_CR3), .cr4 = vmread(GUEST_CR4), .efer = efer,
+        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
+    };
+}
+
+static uint64_t vmx_get_efer(struct vcpu *vcpu) { (void)vcpu; return vmread(GUEST_IA32_EFER); }
+static void vmx_set_efer(struct vcpu *vcpu, uint64_t efer) { (void)vcpu; vmwrite(GUEST_IA32_EFER, efer); }
+static void vmx_set_pat(struct vcpu *vcpu, uint64_t pat) { (void)vcpu; vmwrite(GUEST_IA32_PAT, pat); }
+static void vmx_set_tsc_offset(struct vcpu *vcpu, int64_t off) { (void)vcpu; vmwrite(TSC_OFFSET, (uint64_t)off); }
+
+const struct x86_vcpu_ops vmx_vcpu_ops = {
+    .name = "vmx",
+    .stage2_format = vmx_stage2_format,
+    .cpu_enable = vmx_cpu_enable,
+    .vm_init = vmx_vm_init,
+    .vcpu_init = vmx_vcpu_init,
+    .vcpu_reset = vmx_vcpu_reset,
+    .run = vmx_run,
+    .inject_exception = vmx_inject_exception,
+    .get_mode = vmx_get_mode,
+    .get_efer = vmx_get_efer,
+    .set_efer = vmx_set_efer,
+    .set_pat = vmx_set_pat,
+    .set_tsc_offset = vmx_set_tsc_offset,
+};

@@ -1,0 +1,12 @@
+# x86_64 guests under SVM (QEMU TCG, AMD with nested paging), 2 CPUs, one VM per CPU: Multiboot hand-over,
+# long mode, the 16550 console, CPUID policy, MSR allow list, hypercalls, port and MMIO accesses to
+# nothing, exit port 0xF4, power-off. LAPIC, IOAPIC and AP start-up checks come with their emulation.
+hvrun_args=(--arch x86_64 --smp 2 --config tests/configs/x86_guests.cfg
+            --file build/guests/x86_64/hello.elf='\guests\hello.elf'
+            --file build/guests/x86_64/basics.elf='\guests\basics.elf')
+timeout_s=180
+source tests/boot/x86_guests_common.inc
+checks() {
+  expect '^x86: guests run under svm with npt' "SVM backend chosen from CPUID, NPT format"
+  x86_guests_checks
+}

@@ -1,0 +1,11 @@
+# x86_64 guests under VMX (Bochs, corei7_skylake_x: EPT, VPID, unrestricted guest), 2 CPUs, one VM per
+# CPU: the same payloads and checks as x86_guests_svm.sh, through the VMX backend.
+hvrun_args=(--arch x86_64 --emulator bochs --smp 2 --config tests/configs/x86_guests.cfg
+            --file build/guests/x86_64/hello.elf='\guests\hello.elf'
+            --file build/guests/x86_64/basics.elf='\guests\basics.elf')
+timeout_s=900
+source tests/boot/x86_guests_common.inc
+checks() {
+  expect '^x86: guests run under vmx with ept' "VMX backend chosen from CPUID, EPT format"
+  x86_guests_checks
+}
