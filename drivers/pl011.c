@@ -4,6 +4,7 @@
 #define UARTDR      0x000
 #define UARTFR      0x018
 #define UARTFR_TXFF (1u << 5)   /* DDI 0183 3.3.3: transmit FIFO full */
+#define UARTFR_RXFE (1u << 4)   /* receive FIFO empty */
 
 /* Set once by the boot CPU before the console sink points here; callers hold the console lock. */
 static volatile uint32_t *pl011_regs;
@@ -20,4 +21,11 @@ void pl011_putc(char c)
     while (pl011_regs[UARTFR / 4] & UARTFR_TXFF)
         __asm__ volatile("yield");
     pl011_regs[UARTDR / 4] = (uint8_t)c;
+}
+
+int pl011_getc(void)
+{
+    if (!pl011_regs || (pl011_regs[UARTFR / 4] & UARTFR_RXFE))
+        return -1;
+    return (int)(pl011_regs[UARTDR / 4] & 0xff);
 }

@@ -3,6 +3,7 @@
 #include "x86.h"
 
 #define UART_THR 0          /* transmit holding (DLAB = 0) */
+#define UART_RBR 0          /* receive buffer (DLAB = 0, read) */
 #define UART_DLL 0          /* divisor latch low (DLAB = 1) */
 #define UART_IER 1          /* interrupt enable (DLAB = 0) */
 #define UART_DLM 1          /* divisor latch high (DLAB = 1) */
@@ -15,6 +16,7 @@
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS 0x03
 #define LSR_THRE 0x20       /* transmit holding register empty */
+#define LSR_DR   0x01       /* data ready */
 #define UART_CLOCK_HZ 1843200u
 
 void uart16550_init(uint16_t port, uint32_t baud)
@@ -34,4 +36,11 @@ void uart16550_putc(uint16_t port, char c)
     while (!(inb(port + UART_LSR) & LSR_THRE))
         __asm__ volatile("pause");
     outb(port + UART_THR, (uint8_t)c);
+}
+
+int uart16550_getc(uint16_t port)
+{
+    if (!(inb(port + UART_LSR) & LSR_DR))
+        return -1;
+    return inb(port + UART_RBR);
 }

@@ -8,5 +8,7 @@
 
 void uart16550_init(uint16_t port, uint32_t baud);
 void uart16550_putc(uint16_t port, char c);
+/* The next received byte, or -1 when none is waiting (never blocks). */
+int uart16550_getc(uint16_t port);
 
 #endif

@@ -51,6 +51,8 @@ __attribute__((noreturn)) void arch_power_off(void);
 
 /* Console UART output, polled; usable from any CPU under the console lock. */
 void arch_console_putc(char c);
+/* Console UART input: the next byte, or -1 when none is waiting (never blocks). */
+int arch_console_getc(void);
 
 /* Test hook: touch an unmapped address so the exception dump and panic path run. */
 void arch_selftest_fault(void);
