@@ -35,6 +35,7 @@ void arch_early_init(struct boot_info *bi)
     x86_paging_init(bi);
     x86_platform_init(bi);
     x86_tsc_calibrate();
+    lapic_cpu_init(0);
 }
 
 void arch_cpu_relax(void) { __asm__ volatile("pause"); }

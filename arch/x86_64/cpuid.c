@@ -14,11 +14,13 @@ enum { EAX, EBX, ECX, EDX };
 /* Leaf 1 (SDM Vol. 2A, table 3-10 and 3-11). */
 #define L1_ECX_HIDE ((1u << 2) /* DTES64 */ | (1u << 3) /* MONITOR */ | (1u << 4) /* DS-CPL */ | \
                      (1u << 5) /* VMX */ | (1u << 6) /* SMX */ | (1u << 7) /* EIST */ | (1u << 8) /* TM2 */ | \
-                     (1u << 15) /* PDCM */ | (1u << 18) /* DCA */ | (1u << 21) /* x2APIC: not emulated yet */ | \
-                     (1u << 24) /* TSC-deadline: no LAPIC timer yet */ | (1u << 26) /* XSAVE */ | \
+                     (1u << 15) /* PDCM */ | (1u << 18) /* DCA */ | (1u << 26) /* XSAVE */ | \
                      (1u << 27) /* OSXSAVE */ | (1u << 28) /* AVX: needs XSAVE */ | (1u << 12) /* FMA */ | \
                      (1u << 29) /* F16C */)
 #define L1_ECX_HYPERVISOR (1u << 31)
+/* Emulated by vlapic.c whatever the host has: x2APIC (21) and the TSC-deadline timer (24). */
+#define L1_ECX_EMULATED ((1u << 21) | (1u << 24))
+#define L1_EDX_APIC (1u << 9)
 #define L1_EDX_HIDE ((1u << 12) /* MTRR: no MTRR MSRs */ | (1u << 14) /* MCA */ | (1u << 7) /* MCE */ | \
                      (1u << 21) /* DS */ | (1u << 22) /* ACPI thermal MSRs */ | (1u << 29) /* TM */ | \
                      (1u << 31) /* PBE */ | (1u << 28) /* HTT */)
@@ -45,8 +47,8 @@ static void leaf_1(struct vcpu *vcpu, uint32_t subleaf, uint32_t r[4])
     (void)subleaf;
     /* EBX: initial APIC ID in 31:24 = the vCPU index, CLFLUSH size in 15:8 kept. */
     r[EBX] = (r[EBX] & 0x0000FF00u) | vcpu->id << 24;
-    r[ECX] = (r[ECX] & ~L1_ECX_HIDE) | L1_ECX_HYPERVISOR;
-    r[EDX] &= ~L1_EDX_HIDE;
+    r[ECX] = (r[ECX] & ~L1_ECX_HIDE) | L1_ECX_HYPERVISOR | L1_ECX_EMULATED;
+    r[EDX] = (r[EDX] & ~L1_EDX_HIDE) | L1_EDX_APIC;
 }
 
 static void leaf_7(struct vcpu *vcpu, uint32_t subleaf, uint32_t r[4])

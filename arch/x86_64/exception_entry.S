@@ -15,7 +15,11 @@ x86_exception_stubs:
     pushq $0
     .endif
     pushq $vector
+    .if vector < 32
     jmp exception_common
+    .else
+    jmp irq_common
+    .endif
     .set vector, vector + 1
     .endr
 
@@ -56,6 +60,34 @@ exception_common:
     popq %rbx
     popq %rax
     addq $16, %rsp          /* vector and error code */
+    iretq
+
+/* Vectors 32-255: the hypervisor's own interrupts (kick IPI, host timer, spurious). They come only at
+ * the points where the hypervisor opens IF around a VM exit; x86_host_irq EOIs and nothing else: the
+ * VM exit they caused was their purpose. Caller-saved registers are enough (SysV ABI). */
+irq_common:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    cld
+    movq 72(%rsp), %rdi     /* vector */
+    call x86_host_irq
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rax
+    addq $16, %rsp
     iretq
 
     .section .note.GNU-stack, "", @progbits

@@ -10,9 +10,11 @@
 #include "stage2.h"
 #include "x86.h"
 #include "x86_guest_walk.h"
+#include "x86_internal.h"
 #include "x86_vcpu.h"
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_IF        (1ull << 9)
 #define RFLAGS_DF        (1ull << 10)
 #define CPUID_8000000A_NP (1u << 0)
 #define MSR_VM_CR         0xC0010114u
@@ -65,7 +67,8 @@ bool arch_vm_init(struct vm *vm)
     vm->arch.asid = vm->id + 1;
     vuart16550_init(&vm->arch.uart, vm);
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
-                          &vm->arch.uart, "com1") || !x86_debug_exit_register(vm)) {
+                          &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
+        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
@@ -80,6 +83,12 @@ bool arch_vm_init(struct vm *vm)
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
     const struct boot_vm *b = vm->boot;
+    /* Each (re)load starts the platform devices from their power-up state. */
+    vioapic_reset(vm);
+    vpit_reset(vm);
+    vm->arch.fw_cfg = (struct fw_cfg){ 0, 0 };
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        vm->vcpu[i].arch.start_sipi = false;
     struct x86_boot_image img = {
         .kernel = (const uint8_t *)(uintptr_t)b->kernel.base, .kernel_size = b->kernel.size_bytes,
         .initrd = b->initrd.base ? (const uint8_t *)(uintptr_t)b->initrd.base : NULL,
@@ -94,6 +103,10 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     char err[160];
     if (!loader->load(&vm->slots, &img, &vm->arch.boot, err, sizeof(err))) {
         hv_printf("vm %s: kernel: %s: %s\n", vm->name, loader->name, err);
+        return false;
+    }
+    if (img.ram_size_bytes >= X86_E820_HIGH_RAM_BASE && !x86_acpi_build(vm)) {
+        hv_printf("vm %s: cannot write its ACPI tables\n", vm->name);
         return false;
     }
     *entry = vm->arch.boot.rip;
@@ -111,16 +124,25 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
             kernel_panic("cannot enable hardware virtualization");
         cpu_enabled[cpu] = true;
     }
+    struct arch_vcpu *a = &vcpu->arch;
     struct x86_boot_state s = vcpu->vm->arch.boot;
     s.rip = entry;
     s.gpr[GPR_RBX] = context;
-    struct arch_vcpu *a = &vcpu->arch;
+    if (a->start_sipi) {      /* an AP after INIT-SIPI: every register at its INIT value, real mode */
+        memset(&s, 0, sizeof(s));
+        s.mode = X86_BOOT_REAL_SIPI;
+        s.rip = entry;
+        a->start_sipi = false;
+    }
     memcpy(a->gpr, s.gpr, sizeof(a->gpr));
-    a->rip = entry;
+    a->rip = s.mode == X86_BOOT_REAL_SIPI ? 0 : entry;
     a->rflags = RFLAGS_RESERVED1;
     a->flush_on_entry = true;
+    a->host_timer_armed = ~0ull;     /* unknown: programmed before the first entry */
     __atomic_store_n(&a->kick, 0, __ATOMIC_RELAXED);
     x86_msr_reset(vcpu);
+    vlapic_reset(vcpu);
+    x86_fpu_reset(vcpu);
     ops->vcpu_reset(vcpu, &s);
 }
 
@@ -205,6 +227,7 @@ static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *
 static void exit_hlt(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     skip(v, x);
+    x86_vcpu_backend()->clear_interrupt_shadow(v);   /* STI; HLT: the interrupt lands after the HLT */
     exit->reason = EXIT_WFX;
 }
 
@@ -259,9 +282,11 @@ static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit 
     exit->mmio.data = i->kind == X86_INSN_LOAD ? 0 : x86_insn_store_value(i, a->gpr[i->reg]);
 }
 
+/* A kick or the host timer (the point was the exit itself); the host timer is one-shot: re-arm it. */
 static void exit_intr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    (void)v; (void)x;
+    (void)x;
+    v->arch.host_timer_armed = ~0ull;
     exit->reason = EXIT_IRQ;
 }
 
@@ -322,11 +347,95 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
+/* --- interrupts: timers, injection, INIT/SIPI, blocking and kicks -------------------------------- */
+
+/* The time-driven devices this vCPU answers for: its LAPIC timer, and on vCPU 0 the PIT. */
+static void update_timers(struct vcpu *v, uint64_t now)
+{
+    vlapic_timer_update(v, now);
+    if (v->id == 0)
+        vpit_update(v->vm, now);
+}
+
+/* Injects the highest-priority deliverable interrupt if the guest can take it now, else asks for an
+ * exit at the first moment it can (SDM Vol. 3A, 6.8.1 and 10.8.3; SDM Vol. 3C, 26.6; APM 15.20). */
+static void inject_events(struct vcpu *v)
+{
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    struct arch_vcpu *a = &v->arch;
+    if (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !ops->event_queued(v)) {
+        __atomic_store_n(&a->lapic.nmi_pending, 0, __ATOMIC_RELAXED);
+        ops->inject_nmi(v);
+    }
+    uint8_t vector;
+    bool want = vlapic_pending(v, &vector);
+    if (want && ops->interrupt_allowed(v)) {
+        vlapic_ack(v, vector);
+        ops->inject_interrupt(v, vector);
+        want = vlapic_pending(v, &vector);      /* a higher class still waiting: exit after this one */
+    }
+    if (want != a->window_requested) {
+        ops->set_interrupt_window(v, want);
+        a->window_requested = want;
+    }
+}
+
+/* The host LAPIC timer forces an exit at the next virtual deadline, since a guest spinning without
+ * exits would otherwise never see its timer. */
+static void arm_host_timer(struct vcpu *v)
+{
+    uint64_t d = vlapic_next_deadline(v);
+    if (v->id == 0) {
+        uint64_t p = __atomic_load_n(&v->vm->arch.pit.next_event, __ATOMIC_RELAXED);
+        if (p && (!d || p < d))
+            d = p;
+    }
+    if (d != v->arch.host_timer_armed) {
+        lapic_timer_arm(d);
+        v->arch.host_timer_armed = d;
+    }
+}
+
+/* INIT (SDM Vol. 3A, 8.4.1 and 10.6.1): a running vCPU stops and waits for a start-up IPI, which in
+ * kernel/'s terms is powered off; one that is off already waits. */
+void x86_vcpu_init_signal(struct vcpu *t)
+{
+    if (__atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_OFF)
+        return;
+    __atomic_store_n(&t->arch.lapic.init_pending, 1, __ATOMIC_RELEASE);
+    arch_vcpu_kick(t);
+}
+
+/* A start-up IPI to a vCPU waiting for one starts it in real mode at vector << 12 through kernel/'s
+ * vcpu_power_on (its reset runs on the target's pCPU); a vCPU already running ignores it (8.4.4.1). */
+void x86_vcpu_startup_ipi(struct vcpu *t, uint8_t vector)
+{
+    if (__atomic_load_n(&t->power, __ATOMIC_ACQUIRE) != VCPU_OFF)
+        return;
+    t->arch.start_sipi = true;                  /* published by vcpu_power_on's release of on_ready */
+    vcpu_power_on(t->vm, t->id, (uint64_t)vector << 12, 0);
+}
+
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    struct arch_vcpu *a = &vcpu->arch;
+    if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
+        vcpu_power_off(vcpu);
+        exit->reason = EXIT_OTHER;
+        return;
+    }
+    /* From here a sender that sets work for this vCPU either sees kick_by_ipi and sends an IPI, or this
+     * vCPU sees the work below (both sides order their store before their load). */
+    __atomic_store_n(&a->kick_by_ipi, 1, __ATOMIC_SEQ_CST);
+    update_timers(vcpu, rdtsc());
+    inject_events(vcpu);
+    arm_host_timer(vcpu);
+    x86_fpu_enter(vcpu);
     struct x86_exit x;
     memset(&x, 0, sizeof(x));
-    x86_vcpu_backend()->run(vcpu, &x);
+    ops->run(vcpu, &x);
+    __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
     exit->reason = EXIT_OTHER;
     if (x.kind >= X86_EXIT_KIND_COUNT)
         x.kind = X86_EXIT_UNKNOWN;
@@ -391,20 +500,52 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
     }
 }
 
-/* HLT and powered-off vCPUs wait here for a kick (power-on, shutdown). No virtual interrupts yet:
- * the LAPIC and IOAPIC come later, and then a pending interrupt ends the wait too. */
+/* Whether a blocked vCPU has work again: for a halted one (HLT, SDM Vol. 3A, 8.x) an interrupt it can
+ * take (IF set, above PPR), an NMI or INIT; for a powered-off one a kick (power-on); for both a stop. */
+static bool block_done(struct vcpu *vcpu, bool halted)
+{
+    struct arch_vcpu *a = &vcpu->arch;
+    bool kicked = __atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL);
+    if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE)
+        return true;
+    if (!halted)
+        return kicked;
+    uint8_t vector;
+    update_timers(vcpu, rdtsc());
+    return __atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) ||
+           ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
+}
+
+/* Halted and powered-off vCPUs sleep in HLT on their pCPU (an emulator then frees the host CPU), woken
+ * by a kick IPI or the host timer set for the next virtual deadline. STI; HLT takes an interrupt that
+ * became pending after the last check only once HLT has started, so no wake-up is lost. */
 void arch_vcpu_block(struct vcpu *vcpu)
 {
-    while (!__atomic_exchange_n(&vcpu->arch.kick, 0, __ATOMIC_ACQ_REL)) {
-        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE)
+    struct arch_vcpu *a = &vcpu->arch;
+    bool halted = __atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON;
+    for (;;) {
+        if (block_done(vcpu, halted))
             return;
-        arch_cpu_relax();
+        __atomic_store_n(&a->kick_by_ipi, 1, __ATOMIC_SEQ_CST);
+        if (block_done(vcpu, halted)) {
+            __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
+            return;
+        }
+        if (halted)
+            arm_host_timer(vcpu);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        a->host_timer_armed = ~0ull;          /* it may have fired: program it again */
+        __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
     }
 }
 
-/* A kicked vCPU that is blocked returns from arch_vcpu_block. One inside the guest notices at its
- * next exit: forcing that exit with an IPI comes with interrupt virtualization. */
+/* A blocked vCPU polls; one inside the guest is forced out by a physical IPI to its pCPU (the INTR
+ * intercept / external-interrupt exiting turns it into a VM exit). */
 void arch_vcpu_kick(struct vcpu *vcpu)
 {
     __atomic_store_n(&vcpu->arch.kick, 1, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&vcpu->arch.kick_by_ipi, __ATOMIC_ACQUIRE) && vcpu->pcpu != arch_cpu_index())
+        lapic_kick_cpu(vcpu->pcpu);
 }

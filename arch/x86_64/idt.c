@@ -66,8 +66,21 @@ void x86_idt_load(void)
     __asm__ volatile("lidt %0" :: "m"(idtr));
 }
 
+void x86_host_irq(uint64_t vector);
+
+/* Kick IPIs, the host timer, anything a firmware left programmed: acknowledged, nothing more. */
+void x86_host_irq(uint64_t vector)
+{
+    if (vector != X86_VECTOR_SPURIOUS)   /* a spurious interrupt is not in service: no EOI (SDM 10.9) */
+        lapic_eoi();
+}
+
 void x86_exception(struct x86_exception_frame *f)
 {
+    if (f->vector == 7) {                /* #NM: CR0.TS guards the guest's x87/SSE state (fpu.c) */
+        x86_fpu_nm();
+        return;
+    }
     const char *name = f->vector < 32 ? exception_names[f->vector] : "unexpected interrupt";
     hv_printf("exception: vector %" PRIu64 " %s, error code 0x%" PRIx64 ", cpu %" PRIu32 "\n",
               f->vector, name, f->error_code, arch_cpu_index());

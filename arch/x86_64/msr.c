@@ -78,17 +78,9 @@ static bool tsc_write(struct vcpu *v, uint64_t value)
 }
 
 /* Virtual only: a guest write never reaches the real IA32_APIC_BASE (FACTS: QEMU and Bochs cannot
- * re-enable an xAPIC whose enable bit was cleared). x2APIC is not emulated yet: enabling it is #GP. */
+ * re-enable an xAPIC whose enable bit was cleared); vlapic.c checks the mode transitions. */
 static bool apic_base_read(struct vcpu *v, uint64_t *value) { *value = v->arch.apic_base; return true; }
-
-static bool apic_base_write(struct vcpu *v, uint64_t value)
-{
-    uint64_t allowed = APIC_BASE_ADDR | APIC_BASE_EN | APIC_BASE_BSP;
-    if ((value & ~allowed) || (value & APIC_BASE_ADDR) >= (1ull << 36))
-        return false;
-    v->arch.apic_base = (value & ~APIC_BASE_BSP) | (v->arch.apic_base & APIC_BASE_BSP);
-    return true;
-}
+static bool apic_base_write(struct vcpu *v, uint64_t value) { return vlapic_apic_base_write(v, value); }
 
 static bool misc_enable_read(struct vcpu *v, uint64_t *value) { (void)v; *value = MISC_ENABLE_FAST_STRINGS; return true; }
 static bool zero_read(struct vcpu *v, uint64_t *value) { (void)v; *value = 0; return true; }
@@ -117,8 +109,13 @@ void x86_msr_reset(struct vcpu *vcpu)
     vcpu->arch.tsc_offset = 0;
 }
 
+/* The x2APIC registers (SDM Vol. 3A, 10.12.1.2) and IA32_TSC_DEADLINE belong to the virtual LAPIC. */
+static bool lapic_msr(uint32_t msr) { return (msr >= 0x800 && msr <= 0x8FF) || msr == 0x6E0; }
+
 bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
+    if (lapic_msr(msr))
+        return vlapic_msr_read(vcpu, msr, value);
     for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
         if (msr_table[i].msr == msr)
             return msr_table[i].read && msr_table[i].read(vcpu, value);
@@ -127,6 +124,8 @@ bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
+    if (lapic_msr(msr))
+        return vlapic_msr_write(vcpu, msr, value);
     for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
         if (msr_table[i].msr == msr)
             return msr_table[i].write && msr_table[i].write(vcpu, value);

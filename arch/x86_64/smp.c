@@ -51,6 +51,7 @@ static __attribute__((noreturn)) void ap_entry(uint32_t index)
     x86_percpu_load(index);
     if (read_cr4() & CR4_OSXSAVE)
         xsetbv(0, boot_xcr0);
+    lapic_cpu_init(index);
     __atomic_fetch_add(&cpus_reported, 1, __ATOMIC_RELEASE);
     kernel_secondary_main(index);
 }

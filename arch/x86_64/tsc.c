@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "x86_internal.h"
+#include "x86_vplatform.h"
 
 #define PM_TIMER_HZ 3579545u           /* ACPI 6.5, 4.8.3.3 */
 #define PIT_HZ 1193182u
@@ -12,7 +13,7 @@
 
 /* Set once by CPU 0 in arch_early_init: ns = (tsc - tsc_base) * ns_per_tsc_q32 >> 32.
  * Until then time runs as if the TSC counted at 1 GHz, so early timeouts still end. */
-static uint64_t tsc_base, ns_per_tsc_q32 = 1ull << 32;
+static uint64_t tsc_base, ns_per_tsc_q32 = 1ull << 32, tsc_hz = 1000000000ull;
 
 /* TSC ticks during CALIBRATE_MS of the PM timer (24 or 32 bits, wraps: read it often);
  * 0 when the timer does not count. */
@@ -61,9 +62,12 @@ void x86_tsc_calibrate(void)
     if (!hz)
         kernel_panic("TSC does not count");
     ns_per_tsc_q32 = (1000000000ull << 32) / hz;
+    tsc_hz = hz;
     tsc_base = rdtsc();
     hv_printf("tsc: %" PRIu64 " kHz (calibrated against the %s)\n", hz / 1000, source);
 }
+
+uint64_t x86_tsc_hz(void) { return tsc_hz; }
 
 uint64_t arch_time_ns(void)
 {

@@ -1,7 +1,7 @@
-# x86_64 guests under SVM (QEMU TCG, AMD with nested paging), 2 CPUs, one VM per CPU: Multiboot hand-over,
+# x86_64 guests under SVM (QEMU TCG, AMD with nested paging), hello on 1 vCPU, basics on 2: Multiboot hand-over,
 # long mode, the 16550 console, CPUID policy, MSR allow list, hypercalls, port and MMIO accesses to
-# nothing, exit port 0xF4, power-off. LAPIC, IOAPIC and AP start-up checks come with their emulation.
-hvrun_args=(--arch x86_64 --smp 2 --config tests/configs/x86_guests.cfg
+# nothing, exit port 0xF4, power-off, virtual LAPIC (timers, IPIs), IOAPIC with the PIT, AP start-up.
+hvrun_args=(--arch x86_64 --smp 4 --config tests/configs/x86_guests.cfg
             --file build/guests/x86_64/hello.elf='\guests\hello.elf'
             --file build/guests/x86_64/basics.elf='\guests\basics.elf')
 timeout_s=180

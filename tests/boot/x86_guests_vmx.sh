@@ -1,6 +1,6 @@
-# x86_64 guests under VMX (Bochs, corei7_skylake_x: EPT, VPID, unrestricted guest), 2 CPUs, one VM per
-# CPU: the same payloads and checks as x86_guests_svm.sh, through the VMX backend.
-hvrun_args=(--arch x86_64 --emulator bochs --smp 2 --config tests/configs/x86_guests.cfg
+# x86_64 guests under VMX (Bochs, corei7_skylake_x: EPT, VPID, unrestricted guest), hello on 1 vCPU,
+# basics on 2: the same payloads and checks as x86_guests_svm.sh, through the VMX backend.
+hvrun_args=(--arch x86_64 --emulator bochs --smp 3 --config tests/configs/x86_guests.cfg
             --file build/guests/x86_64/hello.elf='\guests\hello.elf'
             --file build/guests/x86_64/basics.elf='\guests\basics.elf')
 timeout_s=900

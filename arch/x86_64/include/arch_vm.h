@@ -13,6 +13,7 @@
 #include "vuart16550.h"
 #include "x86_boot.h"
 #include "x86_insn.h"
+#include "x86_vplatform.h"
 
 /* General-purpose registers in their encoding order (Intel SDM Vol. 2A, table 2-2):
  * RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, so a ModRM register number indexes gpr[]. */
@@ -24,6 +25,10 @@ struct arch_vm {
     uint64_t eptp;            /* VMX: EPT pointer of vm->stage2 */
     struct vuart16550 uart;   /* COM1 at 0x3F8 */
     struct x86_boot_state boot;   /* vCPU 0's start state from the boot protocol */
+    struct vioapic ioapic;    /* at 0xFEC00000 */
+    struct vpit pit;          /* ports 0x40-0x43 and 0x61 */
+    struct vpic8259 pic[2];   /* 0x20/0x21 and 0xA0/0xA1: masked, never delivers; under pit.lock */
+    struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
 };
 
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */
@@ -41,6 +46,12 @@ struct arch_vcpu {
     uint64_t apic_base;       /* IA32_APIC_BASE as the guest sees it (never the real one) */
     uint64_t pat;             /* IA32_PAT */
     int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
+    struct vlapic lapic;      /* the vCPU's local APIC */
+    uint32_t kick_by_ipi;     /* atomic: in the guest, or asleep in HLT on its pCPU: a kick must be an IPI */
+    bool window_requested;    /* an interrupt-window exit is armed */
+    bool start_sipi;          /* the next reset is a start-up IPI's (real mode), set by the sender */
+    uint64_t host_timer_armed;   /* host TSC deadline the pCPU's LAPIC timer is set for; 0: none */
+    struct { uint8_t area[512] __attribute__((aligned(16))); bool in_memory; } fpu;   /* fpu.c */
     union {
         struct svm_vcpu svm;
         struct vmx_vcpu vmx;

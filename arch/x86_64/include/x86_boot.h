@@ -11,8 +11,10 @@
 #define X86_GPR_COUNT 16
 
 /* How the boot CPU starts: the protocol's register state. X86_BOOT_PROTECTED32: 32-bit protected
- * mode, flat CS/DS (base 0, limit 4 GiB), paging off (Multiboot v1, 3.2 "Machine state"). */
-enum x86_boot_mode { X86_BOOT_PROTECTED32 };
+ * mode, flat CS/DS (base 0, limit 4 GiB), paging off (Multiboot v1, 3.2 "Machine state").
+ * X86_BOOT_REAL_SIPI: an AP after INIT and a start-up IPI (SDM Vol. 3A, 8.4.4.1 and 10.6.1): real mode,
+ * CS selector rip >> 4, CS base rip (the 4 KiB-aligned page the SIPI vector names), IP 0. */
+enum x86_boot_mode { X86_BOOT_PROTECTED32, X86_BOOT_REAL_SIPI };
 
 struct x86_boot_state {
     uint32_t mode;                     /* enum x86_boot_mode */

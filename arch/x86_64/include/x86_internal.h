@@ -45,5 +45,23 @@ uint32_t lapic_id(void);
 bool lapic_x2apic_mode(void);
 /* Sends an IPI (ICR low word: vector, delivery mode, level); false if it stayed pending. */
 bool lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+/* Per CPU, on it: enable, mask the timer and LINT0, record the APIC ID (CPU 0: timer rate). */
+void lapic_cpu_init(uint32_t index);
+void lapic_eoi(void);
+/* The host timer that forces a VM exit at the next virtual timer deadline (host TSC; 0: none). */
+void lapic_timer_arm(uint64_t tsc_deadline);
+/* Makes CPU index take an interrupt: a VM exit if it runs a guest (kick). */
+void lapic_kick_cpu(uint32_t index);
+
+/* Host interrupt vectors: handlers only EOI (exception_entry.S, idt.c); their point is the VM exit. */
+#define X86_VECTOR_KICK     0xF0
+#define X86_VECTOR_TIMER    0xF1
+#define X86_VECTOR_SPURIOUS 0xFF
+
+/* fpu.c: lazy switching of the guest's x87/SSE state (#NM in the hypervisor). */
+struct vcpu;
+void x86_fpu_reset(struct vcpu *vcpu);
+void x86_fpu_enter(struct vcpu *vcpu);
+void x86_fpu_nm(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "pgtable.h"
 #include "vm.h"
+#include "x86_vplatform.h"
 
 /* Exits as the backends report them, independent of VMX exit reasons and SVM exit codes. */
 enum x86_exit_kind {
@@ -69,6 +70,17 @@ struct x86_vcpu_ops {
     void (*set_efer)(struct vcpu *vcpu, uint64_t efer);
     void (*set_pat)(struct vcpu *vcpu, uint64_t pat);
     void (*set_tsc_offset)(struct vcpu *vcpu, int64_t offset);
+    /* Event injection (SDM Vol. 3C, 26.6 and 25.3; APM Vol. 2, 15.20 and 15.21). interrupt_allowed:
+     * RFLAGS.IF set, no STI / MOV-SS shadow and no event already queued for the next entry. */
+    bool (*interrupt_allowed)(struct vcpu *vcpu);
+    bool (*event_queued)(struct vcpu *vcpu);
+    void (*inject_interrupt)(struct vcpu *vcpu, uint8_t vector);
+    void (*inject_nmi)(struct vcpu *vcpu);
+    /* Exit as soon as the guest can take an interrupt (SVM: V_IRQ with the VINTR intercept; VMX:
+     * interrupt-window exiting). */
+    void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
+    /* The guest left the instruction behind the exit (HLT after STI): no shadow on the next one. */
+    void (*clear_interrupt_shadow)(struct vcpu *vcpu);
 };
 
 extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */
@@ -76,6 +88,9 @@ extern const struct x86_vcpu_ops vmx_vcpu_ops;   /* vmx/vmx.c */
 
 /* guest.c: the backend chosen from CPUID at boot (NULL: neither VMX nor SVM). */
 const struct x86_vcpu_ops *x86_vcpu_backend(void);
+/* guest.c: INIT and start-up IPIs (SDM Vol. 3A, 8.4 and 10.6.1) through kernel/'s vCPU power state. */
+void x86_vcpu_init_signal(struct vcpu *vcpu);
+void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector);
 
 /* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
 void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

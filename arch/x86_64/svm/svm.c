@@ -25,6 +25,10 @@
 #define SEL_DATA         0x18
 #define CR0_PE           (1ull << 0)
 #define CR0_ET           (1ull << 4)
+#define CR0_RESET        0x60000010ull   /* CD, NW, ET: the INIT state (APM Vol. 2, 14.1.3) */
+#define ATTR_CODE16      0x09B           /* P, S, type 0xB: real-mode CS after INIT */
+#define ATTR_DATA16      0x093
+#define RFLAGS_IF        (1ull << 9)
 #define DR6_RESET        0xFFFF0FF0ull
 #define DR7_RESET        0x400ull
 
@@ -131,30 +135,80 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     c->guest_asid = vcpu->vm->arch.asid;
     c->tlb_control = TLB_CONTROL_FLUSH_ASID;
     c->int_ctl = V_INTR_MASKING;             /* guest RFLAGS.IF masks only virtual interrupts (15.21.1) */
+    vcpu->arch.window_requested = false;
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
     c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
 
     struct vmcb_save *s = &vmcb->save;
-    seg(&s->cs, SEL_CODE, ATTR_CODE32, 0xFFFFFFFFu);
-    seg(&s->ds, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-    seg(&s->es, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-    seg(&s->fs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-    seg(&s->gs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-    seg(&s->ss, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-    seg(&s->gdtr, 0, 0, 0);                   /* Multiboot: the OS loads its own GDT and IDT */
-    seg(&s->idtr, 0, 0, 0x3FF);
+    if (st->mode == X86_BOOT_REAL_SIPI) {
+        /* After INIT and a start-up IPI (APM Vol. 2, 14.1.3 and 15.19): real mode, CS = vector << 8. */
+        seg(&s->cs, (uint16_t)(st->rip >> 4), ATTR_CODE16, 0xFFFF);
+        s->cs.base = st->rip;
+        seg(&s->ds, 0, ATTR_DATA16, 0xFFFF);
+        seg(&s->es, 0, ATTR_DATA16, 0xFFFF);
+        seg(&s->fs, 0, ATTR_DATA16, 0xFFFF);
+        seg(&s->gs, 0, ATTR_DATA16, 0xFFFF);
+        seg(&s->ss, 0, ATTR_DATA16, 0xFFFF);
+        seg(&s->gdtr, 0, 0, 0xFFFF);
+        seg(&s->idtr, 0, 0, 0xFFFF);
+    } else {
+        seg(&s->cs, SEL_CODE, ATTR_CODE32, 0xFFFFFFFFu);
+        seg(&s->ds, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+        seg(&s->es, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+        seg(&s->fs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+        seg(&s->gs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+        seg(&s->ss, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
+        seg(&s->gdtr, 0, 0, 0);               /* Multiboot: the OS loads its own GDT and IDT */
+        seg(&s->idtr, 0, 0, 0x3FF);
+    }
     seg(&s->ldtr, 0, ATTR_LDT, 0xFFFF);
     seg(&s->tr, 0, ATTR_TSS32_BUSY, 0xFFFF);
     s->cpl = 0;
     s->efer = EFER_SVME;                      /* VMRUN requires it (15.5.1); the guest reads it as 0 */
-    s->cr0 = CR0_PE | CR0_ET;
+    s->cr0 = st->mode == X86_BOOT_REAL_SIPI ? CR0_RESET : CR0_PE | CR0_ET;
     s->dr6 = DR6_RESET;
     s->dr7 = DR7_RESET;
     s->rflags = vcpu->arch.rflags;
-    s->rip = st->rip;
+    s->rip = st->mode == X86_BOOT_REAL_SIPI ? 0 : st->rip;
     s->g_pat = vcpu->arch.pat;
 }
+
+static bool svm_event_queued(struct vcpu *vcpu) { return vmcb_of(vcpu)->control.event_inj & EVENTINJ_VALID; }
+
+static bool svm_interrupt_allowed(struct vcpu *vcpu)
+{
+    const struct vmcb *vmcb = vmcb_of(vcpu);
+    return (vcpu->arch.rflags & RFLAGS_IF) && !(vmcb->control.int_shadow & INT_SHADOW) &&
+           !(vmcb->control.event_inj & EVENTINJ_VALID);
+}
+
+/* EVENTINJ (15.20): delivered through the guest IDT at the next VMRUN. */
+static void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+    vmcb_of(vcpu)->control.event_inj = vector | EVENTINJ_TYPE_INTR | EVENTINJ_VALID;
+}
+
+static void svm_inject_nmi(struct vcpu *vcpu)
+{
+    vmcb_of(vcpu)->control.event_inj = 2 | EVENTINJ_TYPE_NMI | EVENTINJ_VALID;
+}
+
+/* A virtual interrupt of the highest priority, ignoring V_TPR, that is never taken: the VINTR intercept
+ * fires first, as soon as the guest could take it (15.21.2, 15.21.4). */
+static void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
+{
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    if (on) {
+        c->int_ctl |= V_IRQ | V_IGN_TPR | 0xFull << V_INTR_PRIO_SHIFT;
+        c->intercept_misc1 |= INTERCEPT_VINTR;
+    } else {
+        c->int_ctl &= ~(V_IRQ | V_IGN_TPR | 0xFull << V_INTR_PRIO_SHIFT);
+        c->intercept_misc1 &= ~INTERCEPT_VINTR;
+    }
+}
+
+static void svm_clear_interrupt_shadow(struct vcpu *vcpu) { vmcb_of(vcpu)->control.int_shadow = 0; }
 
 static void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
 {
@@ -203,6 +257,7 @@ static const struct {
     { SVM_EXIT_NMI, X86_EXIT_INTR, 0, NULL },
     { SVM_EXIT_SMI, X86_EXIT_INTR, 0, NULL },
     { SVM_EXIT_INIT, X86_EXIT_INIT, 0, NULL },
+    { SVM_EXIT_VINTR, X86_EXIT_NONE, 0, NULL },          /* interrupt window: guest.c injects */
     { SVM_EXIT_CPUID, X86_EXIT_CPUID, 2, NULL },          /* 0F A2 */
     { SVM_EXIT_INVD, X86_EXIT_SKIP, 2, NULL },            /* 0F 08 */
     { SVM_EXIT_WBINVD, X86_EXIT_SKIP, 2, NULL },          /* 0F 09 */
@@ -255,6 +310,9 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     vmcb->save.rsp = a->gpr[GPR_RSP];
     vmcb->save.rip = a->rip;
     vmcb->save.rflags = a->rflags;
+    /* With V_INTR_MASKING the guest's CR8 is V_TPR (15.21.1): the virtual LAPIC's TPR, both ways. */
+    uint32_t tpr = a->lapic.tpr >> 4;
+    vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | tpr;
     /* Stage-2 changes since this vCPU last ran, or a new pCPU: flush its ASID (15.16.1). */
     uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
     if (a->flush_on_entry || gen != a->tlb_gen_seen) {
@@ -268,6 +326,8 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     a->gpr[GPR_RSP] = vmcb->save.rsp;
     a->rip = vmcb->save.rip;
     a->rflags = vmcb->save.rflags;
+    if ((vmcb->control.int_ctl & V_TPR_MASK) != tpr)
+        a->lapic.tpr = (uint32_t)(vmcb->control.int_ctl & V_TPR_MASK) << 4;
     /* An event whose delivery the exit interrupted is delivered again on the next entry (15.7.2). */
     uint64_t pending = vmcb->control.exit_int_info;
     vmcb->control.event_inj = (pending & EVENTINJ_VALID) ? pending : 0;
@@ -302,4 +362,10 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .set_efer = svm_set_efer,
     .set_pat = svm_set_pat,
     .set_tsc_offset = svm_set_tsc_offset,
+    .interrupt_allowed = svm_interrupt_allowed,
+    .event_queued = svm_event_queued,
+    .inject_interrupt = svm_inject_interrupt,
+    .inject_nmi = svm_inject_nmi,
+    .set_interrupt_window = svm_set_interrupt_window,
+    .clear_interrupt_shadow = svm_clear_interrupt_shadow,
 };

@@ -21,6 +21,8 @@ svm_vmrun:
     pushq %rdi                      /* gpr[] */
     movq %rsi, %rax
     clgi                            /* no interrupt or NMI until the host state is whole again */
+    sti                             /* host IF = 1 during the guest: a physical interrupt (kick, host
+                                       timer) exits (INTR intercept, 15.21.4); GIF = 0 holds it till STGI */
     vmload %rax
     movq GPR(1)(%rdi), %rcx
     movq GPR(2)(%rdi), %rdx
@@ -57,7 +59,8 @@ svm_vmrun:
     addq $8, %rsp
     popq %rax
     vmload %rax                     /* the hypervisor's GS base (per-CPU data) and TR */
-    stgi
+    stgi                            /* a pending host interrupt is taken here (idt.c: EOI only) */
+    cli
     popq %r15
     popq %r14
     popq %r13

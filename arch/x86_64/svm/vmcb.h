@@ -10,6 +10,7 @@
 #define INTERCEPT_NMI       (1u << 1)
 #define INTERCEPT_SMI       (1u << 2)
 #define INTERCEPT_INIT      (1u << 3)
+#define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_CPUID     (1u << 18)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_HLT       (1u << 24)
@@ -33,10 +34,17 @@
 
 #define TLB_CONTROL_NONE        0
 #define TLB_CONTROL_FLUSH_ASID  3       /* flush this guest's ASID (15.16.1) */
+#define V_TPR_MASK              0xFull
+#define V_IRQ                   (1ull << 8)
+#define V_INTR_PRIO_SHIFT       16
+#define V_IGN_TPR               (1ull << 20)
 #define V_INTR_MASKING          (1ull << 24)
+#define INT_SHADOW              (1ull << 0)
 #define NP_ENABLE               (1ull << 0)
 
 /* EVENTINJ (15.20): vector 7:0, type 10:8, EV 11, V 31, error code 63:32. */
+#define EVENTINJ_TYPE_INTR      (0ull << 8)
+#define EVENTINJ_TYPE_NMI       (2ull << 8)
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
 #define EVENTINJ_EV             (1ull << 11)
 #define EVENTINJ_VALID          (1ull << 31)
@@ -46,6 +54,7 @@
 #define SVM_EXIT_NMI        0x061
 #define SVM_EXIT_SMI        0x062
 #define SVM_EXIT_INIT       0x063
+#define SVM_EXIT_VINTR      0x064
 #define SVM_EXIT_CPUID      0x072
 #define SVM_EXIT_INVD       0x076
 #define SVM_EXIT_HLT        0x078

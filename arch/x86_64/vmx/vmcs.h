@@ -50,7 +50,10 @@ enum vmcs_field {
 /* Pin-based (24.6.1), primary (24.6.2) and secondary (24.6.2 table 24-7) processor-based controls. */
 #define PIN_EXTERNAL_INTERRUPT  (1u << 0)
 #define PIN_NMI_EXITING         (1u << 3)
+#define CPU_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_HLT_EXITING         (1u << 7)
+#define CPU_CR8_LOAD_EXITING    (1u << 19)
+#define CPU_CR8_STORE_EXITING   (1u << 20)
 #define CPU_MWAIT_EXITING       (1u << 10)
 #define CPU_UNCOND_IO_EXITING   (1u << 24)
 #define CPU_USE_MSR_BITMAPS     (1u << 28)
@@ -73,6 +76,8 @@ enum vmcs_field {
 #define ENTRY_LOAD_IA32_EFER    (1u << 15)
 
 /* VM-entry interruption information (24.8.3) and IDT-vectoring information (24.9.3). */
+#define INTR_INFO_TYPE_EXT_INTR (0u << 8)
+#define INTR_INFO_TYPE_NMI      (2u << 8)
 #define INTR_INFO_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_INFO_ERROR_VALID   (1u << 11)
 #define INTR_INFO_VALID         (1u << 31)
@@ -83,6 +88,7 @@ enum vmcs_field {
 #define EXIT_REASON_TRIPLE_FAULT     2
 #define EXIT_REASON_INIT_SIGNAL      3
 #define EXIT_REASON_SIPI             4
+#define EXIT_REASON_INTERRUPT_WINDOW 7
 #define EXIT_REASON_CPUID            10
 #define EXIT_REASON_GETSEC           11
 #define EXIT_REASON_HLT              12
@@ -90,6 +96,7 @@ enum vmcs_field {
 #define EXIT_REASON_VMCALL           18
 #define EXIT_REASON_VMCLEAR          19
 #define EXIT_REASON_VMXON            27
+#define EXIT_REASON_CR_ACCESS        28
 #define EXIT_REASON_IO_INSTRUCTION   30
 #define EXIT_REASON_MSR_READ         31
 #define EXIT_REASON_MSR_WRITE        32
@@ -104,6 +111,9 @@ enum vmcs_field {
 #define EXIT_REASON_WBINVD           54
 #define EXIT_REASON_XSETBV           55
 #define EXIT_REASON_ENTRY_FAILURE    (1u << 31)
+
+/* Guest interruptibility state (24.4.2, table 24-3): blocking by STI, by MOV SS. */
+#define INTERRUPTIBILITY_SHADOW 3u
 
 /* I/O exit qualification (table 27-5) and EPT-violation qualification (table 27-7). */
 #define IO_QUAL_SIZE_MASK   7u

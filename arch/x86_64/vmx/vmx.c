@@ -25,10 +25,15 @@
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
 #define CR0_PE  (1ull << 0)
+#define CR0_TS  (1ull << 3)
 #define CR0_ET  (1ull << 4)
 #define CR0_PG  (1ull << 31)
 #define CR4_VMXE (1ull << 13)
 #define EFER_LMA_BIT (1ull << 10)
+#define CR0_RESET 0x60000010ull      /* CD, NW, ET: the INIT state (SDM Vol. 3A, 9.1.1, table 9-1) */
+#define RFLAGS_IF (1ull << 9)
+#define AR_CODE16 0x009Bu
+#define AR_DATA16 0x0093u
 /* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
 #define AR_CODE32     0xC09Bu
 #define AR_DATA32     0xC093u
@@ -78,8 +83,11 @@ static bool vmx_caps_read(void)
     caps.pin = adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
                       PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, &ok);
     uint32_t cpu_req = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY;
+    /* CR8 exiting: without a TPR shadow, MOV CR8 would reach the host's own TPR (SDM 25.1.3). */
+    cpu_req |= CPU_INTR_WINDOW_EXITING | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
     caps.cpu = adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
                       cpu_req | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING, cpu_req, &ok);
+    caps.cpu &= ~CPU_INTR_WINDOW_EXITING;   /* allowed; set only while a window is wanted */
     uint32_t sec_req = SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_UNRESTRICTED_GUEST;
     caps.sec = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0,
                       sec_req | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_WBINVD_EXITING, sec_req, &ok);
@@ -184,13 +192,18 @@ static bool vmx_vcpu_init(struct vcpu *vcpu)
 
 struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
 
-static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t ar)
+static void guest_seg_at(uint32_t sel_field, uint16_t sel, uint32_t ar, uint64_t base, uint32_t limit)
 {
     uint32_t index = (sel_field - GUEST_ES_SELECTOR) / 2;
     vmwrite(sel_field, sel);
-    vmwrite(GUEST_ES_BASE + 2 * index, 0);
-    vmwrite(GUEST_ES_LIMIT + 2 * index, 0xFFFFFFFFu);
+    vmwrite(GUEST_ES_BASE + 2 * index, base);
+    vmwrite(GUEST_ES_LIMIT + 2 * index, limit);
     vmwrite(GUEST_ES_AR_BYTES + 2 * index, ar);
+}
+
+static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t ar)
+{
+    guest_seg_at(sel_field, sel, ar, 0, 0xFFFFFFFFu);
 }
 
 /* The host state VM exits return to (27.5): this pCPU's own GDT, IDT, TSS, GS base and page tables. */
@@ -201,7 +214,7 @@ static void write_host_state(void)
     const uint64_t *gdt = (const uint64_t *)(uintptr_t)gdtr.base;
     uint64_t lo = gdt[GDT_TSS / 8], hi = gdt[GDT_TSS / 8 + 1];
     uint64_t tr_base = ((lo >> 16) & 0xFFFFFF) | ((lo >> 56) & 0xFF) << 24 | (hi & 0xFFFFFFFF) << 32;
-    vmwrite(HOST_CR0, read_cr0());
+    vmwrite(HOST_CR0, read_cr0() | CR0_TS);   /* fpu.c: the guest's x87/SSE state stays guarded */
     vmwrite(HOST_CR3, read_cr3());
     vmwrite(HOST_CR4, read_cr4());
     vmwrite(HOST_CS_SELECTOR, GDT_CODE64);
@@ -251,7 +264,8 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
     write_host_state();
 
-    uint64_t cr0_visible = CR0_PE | CR0_ET;
+    bool real = st->mode == X86_BOOT_REAL_SIPI;
+    uint64_t cr0_visible = real ? CR0_RESET : CR0_PE | CR0_ET;
     uint64_t cr0_host = caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);    /* unrestricted guest frees PE and PG */
     vmwrite(CR0_GUEST_HOST_MASK, cr0_host);
     vmwrite(CR0_READ_SHADOW, cr0_visible);
@@ -260,12 +274,23 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(CR4_READ_SHADOW, 0);
     vmwrite(GUEST_CR4, caps.cr4_fixed0);
     vmwrite(GUEST_CR3, 0);
-    guest_seg(GUEST_CS_SELECTOR, SEL_CODE, AR_CODE32);
-    guest_seg(GUEST_DS_SELECTOR, SEL_DATA, AR_DATA32);
-    guest_seg(GUEST_ES_SELECTOR, SEL_DATA, AR_DATA32);
-    guest_seg(GUEST_FS_SELECTOR, SEL_DATA, AR_DATA32);
-    guest_seg(GUEST_GS_SELECTOR, SEL_DATA, AR_DATA32);
-    guest_seg(GUEST_SS_SELECTOR, SEL_DATA, AR_DATA32);
+    if (real) {
+        /* After INIT and a start-up IPI (SDM Vol. 3A, 8.4.4.1, 10.6.1): real mode under unrestricted
+         * guest, CS = vector << 8 with base vector << 12, IP 0, 64 KiB limits. */
+        guest_seg_at(GUEST_CS_SELECTOR, (uint16_t)(st->rip >> 4), AR_CODE16, st->rip, 0xFFFF);
+        guest_seg_at(GUEST_DS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
+        guest_seg_at(GUEST_ES_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
+        guest_seg_at(GUEST_FS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
+        guest_seg_at(GUEST_GS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
+        guest_seg_at(GUEST_SS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
+    } else {
+        guest_seg(GUEST_CS_SELECTOR, SEL_CODE, AR_CODE32);
+        guest_seg(GUEST_DS_SELECTOR, SEL_DATA, AR_DATA32);
+        guest_seg(GUEST_ES_SELECTOR, SEL_DATA, AR_DATA32);
+        guest_seg(GUEST_FS_SELECTOR, SEL_DATA, AR_DATA32);
+        guest_seg(GUEST_GS_SELECTOR, SEL_DATA, AR_DATA32);
+        guest_seg(GUEST_SS_SELECTOR, SEL_DATA, AR_DATA32);
+    }
     vmwrite(GUEST_LDTR_SELECTOR, 0);
     vmwrite(GUEST_LDTR_BASE, 0);
     vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
@@ -275,12 +300,13 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(GUEST_TR_LIMIT, 0xFFFF);
     vmwrite(GUEST_TR_AR_BYTES, AR_TSS32_BUSY);
     vmwrite(GUEST_GDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_LIMIT, 0);
+    vmwrite(GUEST_GDTR_LIMIT, real ? 0xFFFF : 0);
     vmwrite(GUEST_IDTR_BASE, 0);
-    vmwrite(GUEST_IDTR_LIMIT, 0x3FF);
+    vmwrite(GUEST_IDTR_LIMIT, real ? 0xFFFF : 0x3FF);
     vmwrite(GUEST_DR7, 0x400);
     vmwrite(GUEST_RSP, st->gpr[GPR_RSP]);
-    vmwrite(GUEST_RIP, st->rip);
+    vmwrite(GUEST_RIP, real ? 0 : st->rip);
+    a->window_requested = false;
     vmwrite(GUEST_RFLAGS, a->rflags);
     vmwrite(GUEST_IA32_EFER, 0);
     vmwrite(GUEST_IA32_PAT, a->pat);
@@ -306,12 +332,55 @@ static void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_err
         vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 }
 
+static bool vmx_event_queued(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    return vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+}
+
+/* 26.3.1.5: an external interrupt may be injected only with RFLAGS.IF set and no STI / MOV-SS blocking. */
+static bool vmx_interrupt_allowed(struct vcpu *vcpu)
+{
+    return (vcpu->arch.rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_SHADOW) &&
+           !vmx_event_queued(vcpu);
+}
+
+static void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+    (void)vcpu;
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_EXT_INTR | INTR_INFO_VALID);
+}
+
+static void vmx_inject_nmi(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
+}
+
+/* Interrupt-window exiting (24.6.2): an exit before the first instruction the guest could be
+ * interrupted at. */
+static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
+{
+    (void)vcpu;
+    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_INTR_WINDOW_EXITING : c & ~(uint64_t)CPU_INTR_WINDOW_EXITING);
+}
+
+static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    uint64_t s = vmread(GUEST_INTERRUPTIBILITY_INFO);
+    if (s & INTERRUPTIBILITY_SHADOW)
+        vmwrite(GUEST_INTERRUPTIBILITY_INFO, s & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
+}
+
 /* --- exit decoding: one row per basic exit reason ---------------------------- */
 
-typedef void (*vmx_decode_fn)(struct x86_exit *x);
+typedef void (*vmx_decode_fn)(struct vcpu *v, struct x86_exit *x);
 
-static void decode_io(struct x86_exit *x)
+static void decode_io(struct vcpu *v, struct x86_exit *x)
 {
+    (void)v;
     uint64_t q = x->info1;
     x->io.size = (uint8_t)((q & IO_QUAL_SIZE_MASK) + 1);
     x->io.in = q & IO_QUAL_IN;
@@ -320,13 +389,30 @@ static void decode_io(struct x86_exit *x)
     x->io.port = (uint16_t)(q >> IO_QUAL_PORT_SHIFT);
 }
 
-static void decode_ept_violation(struct x86_exit *x)
+static void decode_ept_violation(struct vcpu *v, struct x86_exit *x)
 {
+    (void)v;
     uint64_t q = x->info1;
     x->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
     x->npf.write = q & EPT_QUAL_WRITE;
     x->npf.fetch = q & EPT_QUAL_FETCH;
     x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
+}
+
+/* MOV to / from CR8 (table 27-3: CR number 3:0, access type 5:4, GPR 11:8): the virtual LAPIC's TPR
+ * (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]). Other CR accesses do not exit. */
+static void decode_cr(struct vcpu *v, struct x86_exit *x)
+{
+    uint64_t q = x->info1;
+    uint32_t cr = q & 0xF, type = (q >> 4) & 3, reg = (q >> 8) & 0xF;
+    if (cr != 8 || type > 1) {
+        x->kind = X86_EXIT_UNKNOWN;
+        return;
+    }
+    if (type == 0)
+        v->arch.lapic.tpr = (uint32_t)(v->arch.gpr[reg] & 0xF) << 4;
+    else
+        v->arch.gpr[reg] = v->arch.lapic.tpr >> 4;
 }
 
 static const struct {
@@ -338,6 +424,8 @@ static const struct {
     { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL },
     { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
+    { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL },   /* guest.c injects */
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_SKIP, decode_cr },
     { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
     { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL },
@@ -359,7 +447,7 @@ static const struct {
     { EXIT_REASON_XSETBV, X86_EXIT_UD, NULL },              /* XSAVE hidden in CPUID */
 };
 
-static void vmx_decode(struct x86_exit *x, uint32_t reason)
+static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
     x->code = reason;
     x->info1 = vmread(EXIT_QUALIFICATION);
@@ -373,7 +461,7 @@ static void vmx_decode(struct x86_exit *x, uint32_t reason)
             continue;
         x->kind = vmx_exits[i].kind;
         if (vmx_exits[i].decode)
-            vmx_exits[i].decode(x);
+            vmx_exits[i].decode(v, x);
         return;
     }
     x->kind = X86_EXIT_UNKNOWN;
@@ -418,7 +506,12 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, (idt & INTR_INFO_VALID) ? idt & ~(1u << 12) : 0);
     if ((idt & INTR_INFO_VALID) && (idt & INTR_INFO_ERROR_VALID))
         vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
-    vmx_decode(x, (uint32_t)vmread(VM_EXIT_REASON));
+    uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+    /* Without "acknowledge interrupt on exit" the interrupt is still pending in the host LAPIC: open IF
+     * for one instruction so the host IDT takes it (idt.c: EOI only), or the next entry exits again. */
+    if ((reason & 0xFFFF) == EXIT_REASON_EXTERNAL_INTERRUPT)
+        __asm__ volatile("sti; nop; cli" ::: "memory");
+    vmx_decode(vcpu, x, reason);
 }
 
 static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
@@ -451,4 +544,10 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .set_efer = vmx_set_efer,
     .set_pat = vmx_set_pat,
     .set_tsc_offset = vmx_set_tsc_offset,
+    .interrupt_allowed = vmx_interrupt_allowed,
+    .event_queued = vmx_event_queued,
+    .inject_interrupt = vmx_inject_interrupt,
+    .inject_nmi = vmx_inject_nmi,
+    .set_interrupt_window = vmx_set_interrupt_window,
+    .clear_interrupt_shadow = vmx_clear_interrupt_shadow,
 };

@@ -1,0 +1,113 @@
+/* x86_vplatform.h: the emulated PC interrupt and timer devices of a VM (QEMU PC layout): a local APIC
+ * per vCPU (vlapic.c), the IOAPIC (vioapic.c), the 8254 PIT with port 0x61 and the masked 8259 pair
+ * (vpit.c), fw_cfg (fw_cfg.c), and the host timer / kick plumbing that makes them run on time. */
+#ifndef X86_VPLATFORM_H
+#define X86_VPLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "spinlock.h"
+
+struct vm;
+struct vcpu;
+
+/* --- virtual local APIC (Intel SDM Vol. 3A, chapter 10) ------------------------------------------ */
+#define VLAPIC_BASE_DEFAULT 0xFEE00000ull
+#define VLAPIC_LVT_COUNT 6            /* timer, thermal, PMC, LINT0, LINT1, error */
+#define VLAPIC_TIMER_HZ 1000000000ull /* the APIC bus clock the timer counts (divide by 1) */
+
+/* Every field under lock: the owning vCPU and senders on other pCPUs (IPIs, IOAPIC) both touch it. */
+struct vlapic {
+    struct spinlock lock;
+    uint32_t tpr, ldr, dfr, svr, esr, icr_lo, icr_hi, tdcr, tmict;
+    uint32_t lvt[VLAPIC_LVT_COUNT];
+    uint32_t irr[8], isr[8], tmr[8];    /* 256-bit registers, vector v at bit v % 32 of word v / 32 */
+    uint64_t timer_deadline;          /* host TSC when the timer fires next; 0: not armed */
+    uint64_t timer_period;            /* periodic mode: the period in host TSC ticks */
+    uint64_t tsc_deadline;            /* IA32_TSC_DEADLINE as the guest wrote it (guest TSC) */
+    uint32_t irr_pending;             /* atomic hint: an IRR bit may be set (checked before each entry) */
+    uint32_t nmi_pending;             /* atomic: an NMI IPI waits for injection */
+    uint32_t init_pending;            /* atomic: an INIT IPI arrived while the vCPU ran */
+};
+
+/* --- IOAPIC (Intel 82093AA datasheet) ------------------------------------------------------------ */
+#define VIOAPIC_BASE 0xFEC00000ull
+#define VIOAPIC_PINS 24
+struct vioapic {
+    struct spinlock lock;
+    uint32_t ioregsel, id;
+    uint32_t line;                    /* bit n: input pin n asserted (level high) */
+    uint64_t rte[VIOAPIC_PINS];
+};
+
+/* --- 8254 PIT (Intel 8254 datasheet) and the 8259 pair ----------------------------------------- */
+#define VPIT_GSI 2                    /* ISA IRQ 0 -> IOAPIC pin 2 (the MADT interrupt source override) */
+struct vpit_channel {
+    uint8_t mode, access, bcd;
+    bool write_hi, read_hi;           /* lobyte/hibyte access: which byte comes next */
+    bool latched, status_latched;
+    uint16_t latch, write_lo;
+    uint8_t status;
+    uint32_t count;                   /* reload value, 1..65536 */
+    uint64_t start;                   /* host TSC when counting began; 0: not counting */
+    uint64_t periods;                 /* periodic modes: periods already signalled */
+};
+struct vpit {
+    struct spinlock lock;
+    struct vpit_channel ch[3];
+    uint8_t port61;                   /* bit 0: channel 2 gate, bit 1: speaker data */
+    bool out0;                        /* the level last driven onto IOAPIC pin 2 */
+    uint64_t next_event;              /* host TSC of channel 0's next output change; 0: none */
+};
+struct vpic8259 { uint8_t imr, icw_step, icw4_wanted, single; };
+
+struct fw_cfg { uint16_t selector; uint32_t offset; };
+
+/* vlapic.c */
+void vlapic_reset(struct vcpu *vcpu);
+bool vlapic_register(struct vm *vm);
+/* IA32_APIC_BASE, the x2APIC MSRs 0x800-0x8FF and IA32_TSC_DEADLINE; false: #GP. */
+bool vlapic_apic_base_write(struct vcpu *vcpu, uint64_t value);
+bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+/* Delivers an interrupt message (from an ICR write or the IOAPIC) to the vCPUs it addresses: dest is an
+ * 8-bit xAPIC / IOAPIC destination (0xFF: broadcast) unless x2dest (32 bits, 0xFFFFFFFF: broadcast). */
+enum { APIC_DM_FIXED = 0, APIC_DM_LOWEST = 1, APIC_DM_SMI = 2, APIC_DM_NMI = 4, APIC_DM_INIT = 5,
+       APIC_DM_STARTUP = 6, APIC_DM_EXTINT = 7 };
+struct apic_msg {
+    uint32_t dest;
+    bool x2dest, logical, level;
+    uint8_t mode, vector;
+};
+void vlapic_deliver(struct vm *vm, const struct apic_msg *m);
+/* Fires the timer if due; the highest IRR vector above PPR (true), acknowledge moves it to ISR. */
+void vlapic_timer_update(struct vcpu *vcpu, uint64_t now);
+uint64_t vlapic_next_deadline(struct vcpu *vcpu);
+bool vlapic_pending(struct vcpu *vcpu, uint8_t *vector);
+void vlapic_ack(struct vcpu *vcpu, uint8_t vector);
+
+/* vioapic.c */
+bool vioapic_register(struct vm *vm);
+void vioapic_reset(struct vm *vm);
+void vioapic_set_line(struct vm *vm, uint32_t pin, bool level);
+void vioapic_eoi(struct vm *vm, uint8_t vector);
+
+/* vpit.c: PIT at 0x40-0x43, port 0x61, 8259s at 0x20/0x21 and 0xA0/0xA1. */
+bool vpit_register(struct vm *vm);
+void vpit_reset(struct vm *vm);
+void vpit_update(struct vm *vm, uint64_t now);     /* drives channel 0's output onto the IOAPIC */
+
+/* fw_cfg.c: the QEMU firmware configuration interface at 0x510 (selector) / 0x511 (data). */
+bool fw_cfg_register(struct vm *vm);
+
+/* acpi_guest.c: RSDP, XSDT, MADT, FADT for the VM, in the BIOS area of its RAM. */
+bool x86_acpi_build(struct vm *vm);
+
+/* tsc.c: host TSC frequency, and conversions. */
+uint64_t x86_tsc_hz(void);
+static inline uint64_t x86_scale(uint64_t v, uint64_t mul, uint64_t div)
+{
+    return (uint64_t)((unsigned __int128)v * mul / div);
+}
+
+#endif
