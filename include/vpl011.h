@@ -2,6 +2,7 @@
 #ifndef VPL011_H
 #define VPL011_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "mmio_bus.h"
 
@@ -12,10 +13,15 @@ struct vm;
 struct vpl011 {
     struct vm *vm;
     uint32_t cr, lcr_h, ibrd, fbrd, ifls, imsc, ris, dmacr;
+    /* Optional, set by the arch after vpl011_init: the interrupt line UARTINTR, i.e.
+     * (RIS & IMSC) != 0 (DDI 0183, "Interrupts"), given on every change. */
+    void (*set_irq)(struct vpl011 *u, bool level);
 };
 
 extern const struct mmio_ops vpl011_ops;
 
 void vpl011_init(struct vpl011 *u, struct vm *vm);
+/* Gives set_irq the current line: after anything that changes RIS or IMSC (e.g. RX data). */
+void vpl011_update_irq(struct vpl011 *u);
 
 #endif

@@ -104,6 +104,9 @@ static bool wait_until_on(struct vcpu *vcpu)
             return true;
         if (p == VCPU_ON_PENDING && __atomic_load_n(&vcpu->on_ready, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&vcpu->on_ready, 0, __ATOMIC_RELAXED);
+            /* The reset (CPU_ON, and vCPU 0 after a VM reset) runs on the vCPU's own pCPU with
+             * no lock held: arch resets may block (the PMU reset lowers its vGIC line). Keep
+             * it outside any spinlock. */
             arch_vcpu_reset(vcpu, vcpu->on_entry, vcpu->on_context);
             __atomic_store_n(&vcpu->power, VCPU_ON, __ATOMIC_RELEASE);
             return true;

@@ -45,6 +45,12 @@ static uint64_t vpl011_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t
     }
 }
 
+void vpl011_update_irq(struct vpl011 *u)
+{
+    if (u->set_irq)
+        u->set_irq(u, (u->ris & u->imsc) != 0);
+}
+
 static void vpl011_write(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size, uint64_t value)
 {
     (void)vcpu;
@@ -57,8 +63,8 @@ static void vpl011_write(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t si
     case UARTLCR_H: u->lcr_h = value & 0xff; break;
     case UARTCR: u->cr = value & 0xff87; break;
     case UARTIFLS: u->ifls = value & 0x3f; break;
-    case UARTIMSC: u->imsc = value & 0x7ff; break;
-    case UARTICR: u->ris &= ~(uint32_t)value | INT_TX; break;   /* TX stays ready */
+    case UARTIMSC: u->imsc = value & 0x7ff; vpl011_update_irq(u); break;
+    case UARTICR: u->ris &= ~(uint32_t)value | INT_TX; vpl011_update_irq(u); break;   /* TX stays ready */
     case UARTDMACR: u->dmacr = value & 7; break;
     default: break;                                 /* RSR/ECR clear, reserved: ignored */
     }

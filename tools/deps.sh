@@ -84,4 +84,40 @@ if [ ! -f "$D/src/newlib/.stamp" ]; then
   tar -C "$D/src/newlib" -xf /usr/src/newlib/newlib-*.tar.xz
   touch "$D/src/newlib/.stamp"
 fi
+
+# Linux guest (tests/linux, tools/build-initramfs.sh): Debian's arm64 kernel (its
+# /boot/vmlinuz-* is an uncompressed arm64 Image) and busybox-static:arm64, unpacked
+# into deps/linux-arm64 and deps/busybox-arm64. The kernel package is the one the
+# linux-image-arm64 metapackage depends on; deps/linux-arm64/Image links to its vmlinuz.
+fetch_deb() {   # fetch_deb DIR PACKAGE: apt-get download + dpkg -x into DIR/root
+  local dir=$1 pkg=$2
+  rm -rf "$dir" && mkdir -p "$dir" && chmod 777 "$dir"
+  # An old package list can name a version the mirror no longer has: refresh it once.
+  (cd "$dir" && { apt-get download -qq "$pkg" 2>/dev/null ||
+                  { $SUDO apt-get update -qq && apt-get download -qq "$pkg"; }; } &&
+   dpkg -x ./*.deb root && rm -f ./*.deb)
+}
+if [ ! -f "$D/linux-arm64/.stamp" ]; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+    $SUDO apt-get update -qq
+  fi
+  kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
+         sed -nE 's/^ *Depends: (linux-image-[0-9][^ :]*-arm64)(:arm64)?$/\1/p' | head -1)
+  [ -n "$kpkg" ] || { echo "deps: cannot find the kernel package linux-image-arm64 depends on" >&2; exit 1; }
+  echo "deps: fetching $kpkg:arm64"
+  fetch_deb "$D/linux-arm64" "$kpkg:arm64"
+  rm -rf "$D/linux-arm64/root/lib" "$D/linux-arm64/root/usr"   # modules: not used (300 MB)
+  img=$(ls "$D"/linux-arm64/root/boot/vmlinuz-* | head -1)
+  ln -sf "root/boot/$(basename "$img")" "$D/linux-arm64/Image"
+  echo "$kpkg" >"$D/linux-arm64/package"
+  touch "$D/linux-arm64/.stamp"
+fi
+if [ ! -f "$D/busybox-arm64/.stamp" ]; then
+  echo "deps: fetching busybox-static:arm64"
+  fetch_deb "$D/busybox-arm64" busybox-static:arm64
+  touch "$D/busybox-arm64/.stamp"
+fi
+# The initramfs (build/linux/initrd.gz) is rebuilt when tests/linux/ or the script changes.
+"$top/tools/build-initramfs.sh" --if-stale
 echo "deps: ok"

@@ -2,6 +2,7 @@
 #include "arch.h"
 #include "boot_info.h"
 #include "cpu_data.h"
+#include "host_irq.h"
 #include "kernel.h"
 #include "sysreg.h"
 
@@ -40,6 +41,7 @@ void arch_cpu_relax(void)
 
 void arch_cpu_park(void)
 {
+    host_irq_cpu_off();     /* no interrupt may end the WFI below: it would only spin */
     __asm__ volatile("msr daifset, #0xf" ::: "memory");
     for (;;)
         __asm__ volatile("wfi" ::: "memory");

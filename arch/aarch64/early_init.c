@@ -3,6 +3,7 @@
 #include "arch.h"
 #include "boot_info.h"
 #include "el2_mmu.h"
+#include "host_irq.h"
 #include "host_platform.h"
 #include "kernel.h"
 #include "pl011.h"
@@ -31,4 +32,6 @@ void arch_early_init(struct boot_info *bi)
     hv_printf("aarch64: host described by %s: %" PRIu32 " CPUs, console PL011 at 0x%" PRIx64
               ", PSCI via %s\n", host_platform.source, host_platform.cpu_count, host_platform.uart.base,
               host_platform.psci_hvc ? "HVC" : "SMC");
+    host_irq_init();
+    host_irq_cpu_init();
 }

@@ -54,6 +54,7 @@ secondary_entry:
     mov     w1, #1
     add     x2, x19, #CPU_DATA_ONLINE
     stlr    w1, [x2]            /* the boot CPU waits for this before the next CPU_ON */
+    bl      host_irq_cpu_init   /* this CPU's redistributor and GIC CPU interface */
     ldr     w0, [x19, #CPU_DATA_INDEX]
     mov     x29, xzr
     mov     x30, xzr

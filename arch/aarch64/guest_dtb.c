@@ -1,6 +1,7 @@
 /* guest_dtb.c: the guest's device tree: generated with libfdt's sequential-write API for
- * the virtual platform (memory, CPUs, PSCI, timer, PL011, /chosen), or the configured one
- * with /chosen set as the boot protocol asks (Linux Documentation/arch/arm64/booting.rst). */
+ * the virtual platform (memory, CPUs, PSCI, GICv3 + ITS, timer, PMU, PL011, /chosen), or the
+ * configured one with /chosen set as the boot protocol asks (Linux
+ * Documentation/arch/arm64/booting.rst). */
 #include <inttypes.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -8,10 +9,16 @@
 #include "boot_info.h"
 #include "guest_dtb.h"
 #include "kernel.h"
+#include "vgic.h"
 #include "vm.h"
 
 #define PHANDLE_APB_PCLK 1
+#define PHANDLE_GIC 2
+#define PHANDLE_ITS 3
 #define APB_PCLK_HZ 24000000u        /* QEMU virt's fixed 24 MHz clock for the PL011 */
+
+/* An empty (boolean) property; libfdt copies from the pointer even for zero bytes. */
+#define PROP_EMPTY(fdt, name) fdt_property(fdt, name, "", 0)
 
 /* A string list property: the literal's embedded NULs separate the strings. */
 #define PROP_STRINGS(fdt, name, lit) fdt_property(fdt, name, lit, sizeof(lit))
@@ -55,8 +62,63 @@ static int node_cpus(void *fdt, const struct vm *vm)
     return err | fdt_end_node(fdt);
 }
 
-/* The PL011 and the fixed clock Linux's AMBA driver wants (clocks "uartclk", "apb_pclk").
- * No interrupts yet: the GIC node arrives with the vGIC. */
+/* The Linux arm,gic-v3 binding: #interrupt-cells 3 = type (0 SPI, 1 PPI), number within the
+ * type, flags (4: level, active high). */
+#define IRQ_SPI 0
+#define IRQ_PPI 1
+#define IRQ_LEVEL_HIGH 4
+
+static int prop_irqs(void *fdt, const uint32_t *cells, size_t count)
+{
+    fdt32_t v[12];
+    for (size_t i = 0; i < count; i++)
+        v[i] = cpu_to_fdt32(cells[i]);
+    return fdt_property(fdt, "interrupts", v, (int)(count * sizeof(v[0])));
+}
+
+/* The vGIC (QEMU virt's layout): GICD, one redistributor region of 0x20000 per vCPU, and the
+ * ITS as a child (bindings arm,gic-v3 and arm,gic-v3-its). */
+static int node_gic(void *fdt, const struct vm *vm)
+{
+    fdt64_t reg[4] = { cpu_to_fdt64(VGIC_GICD_BASE), cpu_to_fdt64(VGIC_GICD_SIZE), cpu_to_fdt64(VGIC_GICR_BASE),
+                       cpu_to_fdt64(VGIC_GICR_STRIDE * vm->vcpu_count) };
+    char name[32];
+    snprintf(name, sizeof(name), "intc@%" PRIx64, (uint64_t)VGIC_GICD_BASE);   /* nano: no %ll */
+    int err = fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
+    err |= fdt_property_u32(fdt, "#interrupt-cells", 3);
+    err |= fdt_property_u32(fdt, "#address-cells", 2);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= PROP_EMPTY(fdt, "ranges");
+    err |= PROP_EMPTY(fdt, "interrupt-controller");
+    err |= fdt_property_u32(fdt, "#redistributor-regions", 1);
+    err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
+    snprintf(name, sizeof(name), "its@%" PRIx64, (uint64_t)VGIC_GITS_BASE);
+    err |= fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "arm,gic-v3-its");
+    err |= PROP_EMPTY(fdt, "msi-controller");
+    err |= fdt_property_u32(fdt, "#msi-cells", 1);
+    err |= prop_reg(fdt, VGIC_GITS_BASE, VGIC_GITS_SIZE);
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_ITS);
+    err |= fdt_end_node(fdt);
+    return err | fdt_end_node(fdt);
+}
+
+/* arm,armv8-timer: secure physical, non-secure physical, virtual and hypervisor timer PPIs
+ * (INTIDs 29, 30, 27, 26). */
+static int node_timer(void *fdt)
+{
+    static const uint32_t irqs[] = { IRQ_PPI, 13, IRQ_LEVEL_HIGH, IRQ_PPI, 14, IRQ_LEVEL_HIGH,
+                                     IRQ_PPI, 11, IRQ_LEVEL_HIGH, IRQ_PPI, 10, IRQ_LEVEL_HIGH };
+    int err = fdt_begin_node(fdt, "timer");
+    err |= fdt_property_string(fdt, "compatible", "arm,armv8-timer");
+    err |= prop_irqs(fdt, irqs, sizeof(irqs) / sizeof(irqs[0]));
+    return err | fdt_end_node(fdt);
+}
+
+/* The PL011 (SPI 1, level) and the fixed clock Linux's AMBA driver wants (clocks
+ * "uartclk", "apb_pclk"). */
 static int node_uart(void *fdt)
 {
     fdt32_t clocks[2] = { cpu_to_fdt32(PHANDLE_APB_PCLK), cpu_to_fdt32(PHANDLE_APB_PCLK) };
@@ -70,8 +132,21 @@ static int node_uart(void *fdt)
     err |= fdt_begin_node(fdt, "pl011@9000000");
     err |= PROP_STRINGS(fdt, "compatible", "arm,pl011\0arm,primecell");
     err |= prop_reg(fdt, VIRT_PL011_BASE, 0x1000);
+    static const uint32_t irqs[] = { IRQ_SPI, VGIC_INTID_UART - 32, IRQ_LEVEL_HIGH };
+    err |= prop_irqs(fdt, irqs, sizeof(irqs) / sizeof(irqs[0]));
     err |= PROP_STRINGS(fdt, "clock-names", "uartclk\0apb_pclk");
     err |= fdt_property(fdt, "clocks", clocks, sizeof(clocks));
+    return err | fdt_end_node(fdt);
+}
+
+/* The emulated PMUv3 (pmu_sysreg.c): its overflow interrupt is PPI 7 = INTID 23, level-high,
+ * as on QEMU virt (cells: GIC_PPI 1, number, IRQ_TYPE_LEVEL_HIGH 4; the GIC is the parent). */
+static int node_pmu(void *fdt)
+{
+    fdt32_t irq[3] = { cpu_to_fdt32(1), cpu_to_fdt32(7), cpu_to_fdt32(4) };
+    int err = fdt_begin_node(fdt, "pmu");
+    err |= fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3");
+    err |= fdt_property(fdt, "interrupts", irq, sizeof(irq));
     return err | fdt_end_node(fdt);
 }
 
@@ -84,6 +159,7 @@ static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_
     err |= fdt_property_u32(fdt, "#address-cells", 2);
     err |= fdt_property_u32(fdt, "#size-cells", 2);
     err |= fdt_property_string(fdt, "compatible", "linux,dummy-virt");
+    err |= fdt_property_u32(fdt, "interrupt-parent", PHANDLE_GIC);
     err |= node_chosen(fdt, vm, initrd_ipa, initrd_size);
 
     snprintf(name, sizeof(name), "memory@%" PRIx64, arch_guest_ram_base());
@@ -99,9 +175,9 @@ static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_
     err |= fdt_property_string(fdt, "method", "hvc");
     err |= fdt_end_node(fdt);
 
-    err |= fdt_begin_node(fdt, "timer");
-    err |= fdt_property_string(fdt, "compatible", "arm,armv8-timer");
-    err |= fdt_end_node(fdt);
+    err |= node_gic(fdt, vm);
+    err |= node_timer(fdt);
+    err |= node_pmu(fdt);
 
     err |= node_uart(fdt);
     err |= fdt_end_node(fdt);

@@ -70,3 +70,10 @@ void inject_prefetch_abort(struct vcpu *v, uint64_t far)
     uint32_t ec = guest_at_el0(v) ? EC_IABT_LOW : EC_IABT_CUR;
     inject(v, (ec << 26) | ESR_IL | FSC_SEA, true, far);
 }
+
+/* A system-register access trapped to EL1 (EC 0x18) with the instruction's own ISS: what an
+ * EL0 access disabled by an EL1 control (PMUSERENR_EL0) takes. */
+void inject_sysreg_trap(struct vcpu *v, uint32_t iss)
+{
+    inject(v, (EC_SYS64 << 26) | ESR_IL | iss, false, 0);
+}

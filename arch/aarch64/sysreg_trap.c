@@ -1,8 +1,10 @@
 /* sysreg_trap.c: the guest's trapped system-register accesses (ESR_EL2.EC 0x18), one table
  * row per register: sanitised ID registers (HCR_EL2.TID3), ACTLR_EL1 (TACR), set/way cache
- * maintenance (TSW). Everything else that traps (IMPDEF via TIDCP, PMU via MDCR_EL2.TPM,
- * LORegions, RAS records, AMU, ...) is UNDEFINED for the guest. */
+ * maintenance (TSW); the vGIC's and the PMU's registers (MDCR_EL2.TPM) in their own tables.
+ * Everything else that traps (IMPDEF via TIDCP, LORegions, RAS records, AMU, ...) is UNDEFINED
+ * for the guest. */
 #include "guest.h"
+#include "pmu.h"
 #include "sysreg_table.h"
 
 /* ISS for EC 0x18 (Arm ARM D17.2.40): Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
@@ -37,12 +39,12 @@
     X(MVFR1_EL1,        0, 3, 1, ~0ull) \
     X(MVFR2_EL1,        0, 3, 2, ~0ull) \
     X(ID_AA64PFR0_EL1,  0, 4, 0, F(7, 0) | F(23, 12) | F(51, 48) | F(63, 56)) \
-        /* keep EL0, EL1, EL3, FP, AdvSIMD, DIT, CSV2, CSV3; hide EL2, GIC, RAS, SVE, SEL2, MPAM, AMU, RME */ \
+        /* keep EL0, EL1, EL3, FP, AdvSIMD, DIT, CSV2, CSV3; GIC set below; hide EL2, RAS, SVE, SEL2, MPAM, AMU, RME */ \
     X(ID_AA64PFR1_EL1,  0, 4, 1, F(7, 0) | F(35, 32))     /* BT, SSBS, CSV2_frac; no MTE, SME, NMI, RAS, MPAM */ \
     X(ID_AA64ZFR0_EL1,  0, 4, 4, 0)                       /* SVE */ \
     X(ID_AA64SMFR0_EL1, 0, 4, 5, 0)                       /* SME */ \
     X(ID_AA64DFR0_EL1,  0, 5, 0, F(3, 0) | F(15, 12) | F(23, 20) | F(31, 28) | F(39, 36)) \
-        /* keep DebugVer, BRPs, WRPs, CTX_CMPs, DoubleLock; no PMU, SPE, trace, BRBE */ \
+        /* keep DebugVer, BRPs, WRPs, CTX_CMPs, DoubleLock; PMUVer set below; no SPE, trace, BRBE */ \
     X(ID_AA64DFR1_EL1,  0, 5, 1, 0) \
     X(ID_AA64AFR0_EL1,  0, 5, 4, 0) \
     X(ID_AA64AFR1_EL1,  0, 5, 5, 0) \
@@ -75,6 +77,10 @@ void sysreg_init(void)
 #undef X
     uint64_t parange = BITS(read_sysreg(id_aa64mmfr0_el1), 3, 0);
     id_value[IDX_ID_AA64MMFR0_EL1] |= parange < GUEST_PARANGE ? parange : GUEST_PARANGE;
+    /* GIC = 1: the GICv3 system-register CPU interface (the vGIC; 3 would claim GICv4.1). */
+    id_value[IDX_ID_AA64PFR0_EL1] |= 1ull << 24;
+    if (pmu_host_has_pmuv3())      /* the emulated PMU (pmu_sysreg.c) */
+        id_value[IDX_ID_AA64DFR0_EL1] |= (uint64_t)PMU_PMUVER << 8;
 }
 
 enum sysreg_kind { SR_ID, SR_RAZ_WI, SR_NOP };
@@ -160,7 +166,8 @@ void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     uint32_t iss = ESR_ISS(esr);
     exit->reason = EXIT_SYSREG;
     if (emulate(v, (uint32_t)ISS_KEY(iss), ISS_RT(iss), ISS_READ(iss))) {
-        v->arch.pc += v->arch.insn_len;
+        if (!v->arch.injected)      /* a handler may have given the guest an exception instead */
+            v->arch.pc += v->arch.insn_len;
         return;
     }
     vm_count_exit(v->vm, EXIT_ABORT);

@@ -4,6 +4,8 @@
 #include "arch_guest.h"
 #include "cpu_data.h"
 #include "guest.h"
+#include "host_irq.h"
+#include "vgic.h"
 
 /* HCR_EL2 for a guest (Arm ARM D17.2.48; the set KVM uses, HCR_GUEST_FLAGS). */
 #define HCR_VM    (1ull << 0)     /* stage 2 on */
@@ -49,8 +51,10 @@
 #define CNTHCTL_EVNTI(n) ((uint64_t)(n) << 4)
 #define CNTHCTL_GUEST (CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN | CNTHCTL_EVNTEN | CNTHCTL_EVNTI(9))
 
-/* MDCR_EL2 (D17.2.86): PMU (TPM, TPMCR), statistical profiling (TPMS, E2PB = 0) and trace
- * filter (TTRF) accesses trap and are UNDEF until the PMU issue; HPMN keeps its reset value. */
+/* MDCR_EL2 (D17.2.86): PMU (TPM, TPMCR) accesses trap and are emulated (pmu_sysreg.c);
+ * statistical profiling (TPMS, E2PB = 0) and trace filter (TTRF) accesses trap and are UNDEF.
+ * HPMN keeps its reset value (= PMCR_EL0.N of the real PMU): it only splits the physical
+ * counters, which no guest ever uses, and the guest's PMCR_EL0.N is the emulated one. */
 #define MDCR_HPMN_MASK 0x1full
 #define MDCR_TPMCR (1ull << 5)
 #define MDCR_TPM   (1ull << 6)
@@ -96,6 +100,7 @@ static void vcpu_load(struct vcpu *vcpu)
     write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
     write_sysreg(mdcr_el2, (read_sysreg(mdcr_el2) & MDCR_HPMN_MASK) | MDCR_TPM | MDCR_TPMCR |
                            MDCR_TPMS | MDCR_TTRF);
+    pmu_vcpu_load();
     write_sysreg(vpidr_el2, read_sysreg(midr_el1));
     write_sysreg(vmpidr_el2, vcpu->arch.mpidr);
     write_sysreg(hcr_el2, HCR_GUEST);
@@ -121,18 +126,34 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 #undef X
     isb();
     fpsimd_vcpu_reset(a);
+    vgic_vcpu_hw_reset(vcpu);
+    pmu_vcpu_reset(vcpu);         /* no lock held here: see pmu_vcpu_reset */
     this_cpu()->loaded_vcpu = NULL;
 }
 
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     struct arch_vcpu *a = &vcpu->arch;
+    bool was_injected = a->injected;
     if (!a->injected)
         a->fault_loop = 0;
     a->injected = false;
     vcpu_load(vcpu);
+    host_tick_arm();
+    /* Interrupts into the list registers while FP/SIMD still traps (the vGIC may call
+     * newlib's memcpy/memset, which use vector registers). */
+    vtimer_sync(vcpu);
+    vgic_flush(vcpu);
     fpsimd_guest_enter(a);
-    trap_dispatch(vcpu, exit, guest_enter(a));
+    pmu_guest_enter(vcpu);        /* CPU_CYCLES count the time between these two */
+    uint64_t kind = guest_enter(a);
+    pmu_guest_exit(vcpu);
+    vgic_fold(vcpu);
+    trap_dispatch(vcpu, exit, kind);
+    if (exit->reason == EXIT_IRQ) {
+        host_irq_handle(vcpu);
+        a->injected = was_injected;   /* an interrupt is no progress for a guest in a fault loop */
+    }
 }
 
 /* The stack pointer the guest's instruction used as base register 31. */
@@ -186,12 +207,25 @@ static bool timer_fired(void)
            (read_sysreg(cntp_ctl_el0) & CNT_CTL_MASK) == CNT_CTL_FIRED;
 }
 
+/* With the host GIC: wait in WFI (woken by a kick SGI, the guest's timers or the hypervisor
+ * timer at their deadline) until the vCPU has an interrupt to take, is kicked, or its VM
+ * stops. WFI wakes on a pending interrupt whatever PSTATE.I says (Arm DDI 0487, "Wait For
+ * Interrupt"), and one left pending is never lost: it is acknowledged in the loop. */
 void arch_vcpu_block(struct vcpu *vcpu)
 {
     struct arch_vcpu *a = &vcpu->arch;
     if (a->wfe) {
         a->wfe = false;
         return;
+    }
+    while (host_irq_ready()) {
+        host_irq_handle(vcpu);
+        if (__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL) ||
+            __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE ||
+            (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)))
+            return;
+        host_timer_wake_at(vtimer_deadline(vcpu));
+        __asm__ volatile("dsb sy\n\twfi" ::: "memory");
     }
     while (!__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL)) {
         if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired())
@@ -200,9 +234,12 @@ void arch_vcpu_block(struct vcpu *vcpu)
     }
 }
 
+/* An SGI to the vCPU's pCPU: it leaves the guest at once, or its WFI returns. */
 void arch_vcpu_kick(struct vcpu *vcpu)
 {
     __atomic_store_n(&vcpu->arch.kick, 1, __ATOMIC_RELEASE);
+    if (host_irq_kick(vcpu->pcpu))
+        return;
     dsb(ish);
     __asm__ volatile("sev" ::: "memory");
 }

@@ -4,6 +4,14 @@
 #include "guest.h"
 #include "guest_dtb.h"
 #include "kernel.h"
+#include "vgic.h"
+#include "vgic_its.h"
+
+/* The PL011's UARTINTR is SPI 1 (INTID 33), level-sensitive. */
+static void uart_irq(struct vpl011 *u, bool level)
+{
+    vgic_set_spi_level(u->vm, VGIC_INTID_UART, level);
+}
 
 bool arch_vm_init(struct vm *vm)
 {
@@ -17,10 +25,13 @@ bool arch_vm_init(struct vm *vm)
     isb();
     vm->arch.cntvoff = read_sysreg(cntpct_el0);
     vpl011_init(&vm->arch.uart, vm);
+    vm->arch.uart.set_irq = uart_irq;
     if (mmio_bus_register(&vm->mmio, VIRT_PL011_BASE, VPL011_SIZE_BYTES, &vpl011_ops, &vm->arch.uart, "pl011")) {
         hv_printf("vm %s: cannot register the PL011\n", vm->name);
         return false;
     }
+    if (!vgic_vm_init(vm) || !vgic_its_init(vm))
+        return false;
     arch_stage2_tlb_invalidate(vm, 0, 1ull << 48);   /* nothing cached for this VMID survives */
     return true;
 }

@@ -134,3 +134,63 @@ Test(guest_dtb, refuses_a_bad_configured_tree_and_a_small_buffer)
     boot.dtb.base = 0;
     cr_assert_eq(guest_dtb_build(&vm, buf, 128, 0, 0), 0, "a tree that does not fit is refused");
 }
+
+Test(guest_dtb, generated_pmu_node_on_ppi23)
+{
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    int pmu = fdt_path_offset(buf, "/pmu");
+    cr_assert_eq(fdt_node_check_compatible(buf, pmu, "arm,armv8-pmuv3"), 0);
+    int len;
+    const fdt32_t *irq = fdt_getprop(buf, pmu, "interrupts", &len);
+    cr_assert(irq && len == 12);
+    cr_assert_eq(fdt32_to_cpu(irq[0]), 1, "GIC_PPI");
+    cr_assert_eq(fdt32_to_cpu(irq[1]) + 16, 23, "PPI 7 is INTID 23");
+    cr_assert_eq(fdt32_to_cpu(irq[2]), 4, "level-high");
+}
+
+static uint32_t cell(const fdt32_t *p, int i) { return fdt32_to_cpu(p[i]); }
+
+Test(guest_dtb, generated_gicv3_with_its_is_the_interrupt_parent)
+{
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    int gic = fdt_path_offset(buf, "/intc@8000000"), len;
+    cr_assert_geq(gic, 0, "the GIC node exists at the QEMU virt address");
+    cr_assert_eq(fdt_node_check_compatible(buf, gic, "arm,gic-v3"), 0);
+    cr_assert_not_null(fdt_getprop(buf, gic, "interrupt-controller", NULL));
+    cr_assert_not_null(fdt_getprop(buf, gic, "ranges", NULL));
+    const fdt32_t *c = fdt_getprop(buf, gic, "#interrupt-cells", &len);
+    cr_assert(c && len == 4 && cell(c, 0) == 3);
+    const void *reg = fdt_getprop(buf, gic, "reg", &len);
+    cr_assert(reg && len == 32, "GICD and one GICR region");
+    cr_assert_eq(be64_at(reg), 0x08000000ull);
+    cr_assert_eq(be64_at((const uint8_t *)reg + 8), 0x10000ull);
+    cr_assert_eq(be64_at((const uint8_t *)reg + 16), 0x080a0000ull);
+    cr_assert_eq(be64_at((const uint8_t *)reg + 24), 3 * 0x20000ull, "0x20000 per vCPU");
+
+    const fdt32_t *parent = fdt_getprop(buf, 0, "interrupt-parent", &len);
+    cr_assert(parent && len == 4);
+    cr_assert_eq(fdt_node_offset_by_phandle(buf, cell(parent, 0)), gic, "the root's interrupt-parent is the GIC");
+
+    int its = fdt_path_offset(buf, "/intc@8000000/its@8080000");
+    cr_assert_geq(its, 0, "the ITS is a child of the GIC");
+    cr_assert_eq(fdt_node_check_compatible(buf, its, "arm,gic-v3-its"), 0);
+    cr_assert_not_null(fdt_getprop(buf, its, "msi-controller", NULL));
+    c = fdt_getprop(buf, its, "#msi-cells", &len);
+    cr_assert(c && len == 4 && cell(c, 0) == 1);
+    reg = fdt_getprop(buf, its, "reg", &len);
+    cr_assert(reg && len == 16 && be64_at(reg) == 0x08080000ull && be64_at((const uint8_t *)reg + 8) == 0x20000ull);
+}
+
+Test(guest_dtb, generated_timer_and_uart_interrupts)
+{
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    int len;
+    const fdt32_t *t = fdt_getprop(buf, fdt_path_offset(buf, "/timer"), "interrupts", &len);
+    cr_assert(t && len == 48, "four timer interrupts");
+    static const uint32_t want[] = { 1, 13, 4, 1, 14, 4, 1, 11, 4, 1, 10, 4 };   /* INTIDs 29, 30, 27, 26 */
+    for (int i = 0; i < 12; i++)
+        cr_assert_eq(cell(t, i), want[i], "timer cell %d", i);
+    const fdt32_t *u = fdt_getprop(buf, fdt_path_offset(buf, "/pl011@9000000"), "interrupts", &len);
+    cr_assert(u && len == 12);
+    cr_assert(cell(u, 0) == 0 && cell(u, 1) == 1 && cell(u, 2) == 4, "SPI 1 (INTID 33), level-high");
+}

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "insn_decode.h"
+#include "vgic_state.h"
+#include "pmu.h"
+#include "vgic_its.h"
 #include "vpl011.h"
 
 /* FP/SIMD registers saved lazily (fpsimd.S): q0-q31, FPSR, FPCR. */
@@ -25,6 +28,8 @@ struct arch_vm {
     uint64_t dtb_ipa;         /* where the DTB went (x0 of vCPU 0) */
     uint64_t dtb_size_bytes;
     struct vpl011 uart;       /* PL011 at 0x09000000 */
+    struct vgic_dist vgic;    /* GICD at 0x08000000 (vgic.c) */
+    struct vgic_its its;      /* emulated ITS at 0x08080000 (vgic_its.c) */
 };
 
 /* Only x[], pc and pstate are switched on every entry/exit. The EL1 system registers
@@ -42,6 +47,8 @@ struct arch_vcpu {
     uint32_t insn_len;        /* length of the instruction behind the last exit (2 or 4) */
     struct a64_ldst mmio;     /* the access behind a pending EXIT_MMIO */
     uint64_t far;             /* FAR_EL2 of the last abort */
+    struct vgic_cpu vgic;     /* its redistributor and list registers (vgic.c) */
+    struct vpmu pmu;          /* the emulated PMU (pmu.c, pmu_sysreg.c) */
     /* The guest's FP/SIMD registers when they are not live in hardware (see fpsimd.c). */
     struct fpsimd_state fp __attribute__((aligned(16)));
 };

@@ -57,6 +57,7 @@ static inline bool guest_at_el0(const struct vcpu *v) { return (v->arch.pstate &
 void inject_undef(struct vcpu *v);
 void inject_data_abort(struct vcpu *v, uint64_t far);
 void inject_prefetch_abort(struct vcpu *v, uint64_t far);
+void inject_sysreg_trap(struct vcpu *v, uint32_t iss);   /* EC 0x18 to EL1 (e.g. PMUSERENR) */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
@@ -66,6 +67,13 @@ void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
 bool vpsci_is_psci(uint64_t x0);                                             /* vpsci.c */
 void vpsci_call(struct vcpu *v);
 void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind);   /* trap.c */
+
+/* pmu_sysreg.c: the emulated PMU's vCPU side. */
+bool pmu_host_has_pmuv3(void);
+void pmu_vcpu_load(void);
+void pmu_vcpu_reset(struct vcpu *v);
+void pmu_guest_enter(struct vcpu *v);
+void pmu_guest_exit(struct vcpu *v);
 
 /* fpsimd.c / fpsimd.S: lazy FP/SIMD switching. */
 struct fpsimd_state;

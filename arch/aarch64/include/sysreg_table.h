@@ -13,7 +13,8 @@ struct vcpu;
 #define SYS_KEY(op0, op1, crn, crm, op2) ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 
 /* Emulates one access: for a read, *value is filled; for a write it holds the value.
- * Returns false when the guest must get an UNDEF instead. */
+ * Returns false when the guest must get an UNDEF instead. A handler that gave the guest
+ * another exception itself (inject_*, e.g. an EL0 access trapped to EL1) returns true. */
 typedef bool (*sysreg_access_fn)(struct vcpu *v, uint32_t key, bool read, uint64_t *value);
 
 struct sysreg_handler_row {

@@ -28,12 +28,35 @@ struct vcpu;
 void vgic_set_ppi_level(struct vcpu *v, uint32_t intid, bool level);
 /* Level-sensitive shared interrupt (SPI) of a VM, routed per GICD_IROUTER. */
 void vgic_set_spi_level(struct vm *vm, uint32_t intid, bool level);
-/* Makes an LPI pending on a vCPU (the ITS translated an event); ignored when the LPI is
- * disabled in the guest's configuration table or out of range. */
+/* Makes an LPI pending on a vCPU (the ITS translated an event); ignored when the vCPU's
+ * GICR_CTLR.EnableLPIs is 0 or the INTID is beyond GICR_PROPBASER.IDbits. An LPI disabled in
+ * the guest's configuration table becomes pending but is not delivered until an INV/INVALL
+ * (vgic_lpi_config_changed) finds it enabled (Arm IHI 0069, "LPIs"). */
 void vgic_inject_lpi(struct vcpu *v, uint32_t intid);
+/* Removes an LPI's pending state on a vCPU (ITS CLEAR, DISCARD); true if it was pending. */
+bool vgic_clear_lpi(struct vcpu *v, uint32_t intid);
+/* Moves a pending LPI (ITS MOVI) or every pending LPI (MOVALL) from one vCPU to another. */
+void vgic_move_lpi(struct vcpu *from, struct vcpu *to, uint32_t intid);
+void vgic_move_all_lpis(struct vcpu *from, struct vcpu *to);
 /* The LPI configuration changed in guest memory (ITS INV / INVALL): re-read it. */
 void vgic_lpi_config_changed(struct vm *vm, uint32_t intid);   /* intid 0: all */
 /* True when the vCPU has an interrupt it could take now (wakes WFI). */
 bool vgic_vcpu_pending(struct vcpu *v);
+
+/* --- for the aarch64 core (vm.c, vcpu.c, host_irq.c, vtimer.c) --- */
+/* Registers the GICD and GICR frames on vm->mmio; vgic_vm_reset: everything at reset
+ * (before the VM (re)starts, no vCPU of it running). */
+bool vgic_vm_init(struct vm *vm);
+void vgic_vm_reset(struct vm *vm);
+/* On the vCPU's own pCPU: its CPU interface (ICH_*) at reset (arch_vcpu_reset); loading the
+ * list registers before an entry, reading them back after an exit. */
+void vgic_vcpu_hw_reset(struct vcpu *v);
+void vgic_flush(struct vcpu *v);
+void vgic_fold(struct vcpu *v);
+/* A physical PPI forwarded to v (its EL1 timers, INTID 27 and 30) fired: the host dropped
+ * its priority and leaves it active; the guest's deactivation ends it (ICH_LR<n>_EL2.HW).
+ * vgic_hw_irq_resample gives the device's current line on each entry. Own pCPU. */
+void vgic_hw_irq_fired(struct vcpu *v, uint32_t intid);
+void vgic_hw_irq_resample(struct vcpu *v, uint32_t intid, bool line);
 
 #endif

@@ -1,18 +1,101 @@
-/* bench.c: cost of the basic exits, counted in CNTVCT ticks: an HVC round trip and a
- * trapped MMIO read. Under QEMU -icount shift=0 one tick is a fixed instruction count. */
+/* bench.c: cost of the basic exits, counted in CNTVCT ticks: an HVC round trip, a trapped
+ * MMIO read, a CPU_ON wake-up and an SGI round trip between two vCPUs. Under QEMU
+ * -icount shift=0 one tick is a fixed instruction count. */
+#include "gic.h"
 #include "test.h"
 #include "hypercall.h"
 
 #define ITERATIONS 10000
 #define WAKE_ITERATIONS 100
+#define SGI_ITERATIONS 1000
+#define SGI_PING 1                     /* CPU 0 -> CPU 1 */
+#define SGI_PONG 2                     /* CPU 1 -> CPU 0, from its handler */
+#define SGI_STOP 3
+#define ECHO_CONTEXT 0x5151            /* CPU_ON context: run the SGI echo loop */
 
-static volatile uint64_t woke;
+static volatile uint64_t woke, echo_ready, echo_stop, pongs;
 
-/* Started by CPU_ON: says it arrived, then powers itself off again. */
+/* Both CPUs: CPU 1 answers every PING with a PONG; CPU 0 counts the PONGs. */
+static void sgi_handler(void)
+{
+    uint32_t intid = gic_ack();
+    if (intid >= 1020)
+        return;
+    if (intid == SGI_PING)
+        gic_send_sgi(SGI_PONG, 0);
+    else if (intid == SGI_PONG)
+        shared_store(&pongs, shared_load(&pongs) + 1);
+    gic_eoi(intid);
+}
+
+/* Started by CPU_ON: says it arrived, then powers itself off again; or, for the SGI round
+ * trip, echoes SGIs until told to stop. */
 void secondary_main(uint64_t context_id)
 {
-    (void)context_id;
-    shared_store(&woke, 1);
+    if (context_id != ECHO_CONTEXT) {
+        shared_store(&woke, 1);
+        return;
+    }
+    gic_cpu_init();
+    gic_irq_enable(SGI_PING, 0x80);
+    gic_irq_enable(SGI_STOP, 0x80);
+    irq_unmask();
+    shared_store(&echo_ready, 1);
+    while (!shared_load(&echo_stop))
+        __asm__ volatile("wfi");
+    irq_mask();
+}
+
+/* Waits in WFI (interrupts unmasked) until *p == want, at most timeout_us. Under -icount a
+ * CPU that spins keeps the other one from running until QEMU's next timer event, so both
+ * sides of a round trip wait in WFI. */
+static bool wfi_wait(volatile uint64_t *p, uint64_t want, uint64_t timeout_us)
+{
+    uint64_t start = counter(), ticks = timeout_us * counter_freq() / 1000000;
+    while (shared_load(p) != want) {
+        if (counter() - start > ticks)
+            return false;
+        __asm__ volatile("wfi");
+    }
+    return true;
+}
+
+/* SGI from vCPU 0 to vCPU 1 and the answer back: a trapped ICC_SGI1R_EL1 write, the target
+ * woken and given the virtual SGI, each way. */
+static void bench_sgi_roundtrip(void *dtb)
+{
+    uint64_t cpus[2];
+    if (fdt_cpus(dtb, cpus, 2) < 2) {
+        puts("bench: one cpu, no SGI figure\n");
+        return;
+    }
+    irq_set_handler(sgi_handler);
+    gic_dist_init();
+    gic_cpu_init();
+    gic_irq_enable(SGI_PONG, 0x80);
+    while (psci_affinity_info(cpus[1]) != AFFINITY_OFF)
+        ;
+    if (psci_cpu_on_entry(cpus[1], ECHO_CONTEXT) != PSCI_SUCCESS || !shared_wait(&echo_ready, 1, 2000000)) {
+        puts("bench: SGI echo CPU did not start\n");
+        return;
+    }
+    unsigned cpu1 = (unsigned)(cpus[1] & 0xff);
+    irq_unmask();
+    gic_send_sgi(SGI_PING, cpu1);                  /* warm up */
+    bool ok = wfi_wait(&pongs, 1, 1000000);
+    uint64_t t0 = counter();
+    for (uint64_t i = 2; ok && i <= SGI_ITERATIONS + 1; i++) {
+        gic_send_sgi(SGI_PING, cpu1);
+        ok = wfi_wait(&pongs, i, 1000000);
+    }
+    uint64_t total = counter() - t0;
+    irq_mask();
+    if (ok)
+        bench_report("sgi_roundtrip", total, SGI_ITERATIONS);
+    else
+        printf("bench: SGI round trip lost an answer after %lu\n", shared_load(&pongs));
+    shared_store(&echo_stop, 1);
+    gic_send_sgi(SGI_STOP, cpu1);
 }
 
 /* Wake-up latency of a powered-off vCPU: CPU_ON until the vCPU runs guest code. */
@@ -60,5 +143,6 @@ int main(void *dtb)
     bench_report("mmio_read_pl011_fr", counter() - t0, ITERATIONS);
 
     bench_cpu_on_wakeup(dtb);
+    bench_sgi_roundtrip(dtb);
     test_done();
 }

@@ -1,5 +1,6 @@
 /* exceptions.c: records every EL1 exception; a test may catch synchronous ones (exc_catch),
- * anything else is reported as a FAIL and ends the run. */
+ * run code at EL0 (el0_call) and take IRQs (irq_set_handler); anything else is reported as a
+ * FAIL and ends the run. */
 #include "test.h"
 
 struct exc_frame { uint64_t x[31], elr, spsr, pad; };   /* layout: vectors.S */
@@ -11,6 +12,16 @@ static const char *const kind_names[16] = {
     "sync_lower32", "irq_lower32", "fiq_lower32", "serror_lower32",
 };
 #define KIND_SYNC_SPX 4
+#define KIND_IRQ_SPX 5
+#define KIND_SYNC_LOWER64 8
+#define SPSR_EL1H_MASKED 0x3c5ull       /* back from EL0: EL1h, DAIF masked (el0_call restores) */
+#define EL0_STACK_SIZE 0x1000
+
+uint64_t el0_enter(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t sp_el0);   /* el0.S */
+extern char el0_return[];
+
+static uint8_t el0_stacks[MAX_CPUS][EL0_STACK_SIZE] __attribute__((aligned(16)));
+static void (*volatile irq_handler)(void);
 
 /* Indexed by cpu_index(); each CPU touches only its own slot. */
 static struct exc_state {
@@ -24,10 +35,19 @@ void exc_handle(struct exc_frame *f, uint64_t kind)
     struct exc_state *s = &state[cpu_index()];
     uint64_t esr = read_sysreg(esr_el1), far = read_sysreg(far_el1);
 
+    if (kind == KIND_SYNC_LOWER64 && ESR_EC(esr) == EC_SVC64) {   /* el0_call's fn returned */
+        f->elr = (uint64_t)(uintptr_t)el0_return;
+        f->spsr = SPSR_EL1H_MASKED;
+        return;
+    }
+    if (kind == KIND_IRQ_SPX && irq_handler) {
+        irq_handler();
+        return;
+    }
     s->last.esr = esr;
     s->last.far = far;
     s->last.elr = f->elr;
-    if (kind == KIND_SYNC_SPX && s->armed) {
+    if ((kind == KIND_SYNC_SPX || kind == KIND_SYNC_LOWER64) && s->armed) {
         s->count++;
         f->elr += 4;            /* A64 instructions are all 4 bytes */
         return;
@@ -59,4 +79,17 @@ bool exc_expect(uint64_t (*fn)(uint64_t), uint64_t arg, uint32_t ec, const void 
 {
     unsigned n = exc_catch(fn, arg, rec);
     return n == 1 && ESR_EC(rec->esr) == ec && rec->elr == (uint64_t)(uintptr_t)insn;
+}
+
+uint64_t el0_call(uint64_t (*fn)(uint64_t), uint64_t arg)
+{
+    uint64_t daif = read_sysreg(daif);
+    uint64_t result = el0_enter(fn, arg, (uint64_t)(uintptr_t)el0_stacks[cpu_index()] + EL0_STACK_SIZE);
+    write_sysreg(daif, daif);
+    return result;
+}
+
+void irq_set_handler(void (*fn)(void))
+{
+    irq_handler = fn;
 }

@@ -1,5 +1,5 @@
 /* fdt.c: a read-only flattened device tree walker (Devicetree Spec v0.4, 5.4), enough for
- * /memory and /cpus. Tokens and property values are big-endian and only 4-byte aligned. */
+ * /memory, /cpus and finding a device by its compatible string. Tokens and property values are big-endian and only 4-byte aligned. */
 #include "rt.h"
 
 #define FDT_MAGIC       0xd00dfeed
@@ -125,4 +125,33 @@ unsigned fdt_cpus(const void *dtb, uint64_t *mpidrs, unsigned max)
     struct cpu_ctx k = { .addr_cells = 1, .mpidrs = mpidrs, .max = max };
     fdt_walk(dtb, cpu_prop, &k);
     return k.count;
+}
+
+struct compat_ctx { const char *want; bool found; };
+
+/* "compatible" is a list of NUL-terminated strings (spec 2.3.1). */
+static void compat_prop(void *c, unsigned depth, const char *parent, const char *node,
+                        const char *prop, const uint8_t *val, uint32_t len)
+{
+    struct compat_ctx *k = c;
+    (void)depth, (void)parent, (void)node;
+    if (strncmp(prop, "compatible", 11))
+        return;
+    size_t n = strlen(k->want);
+    for (uint32_t off = 0; off < len;) {
+        const char *s = (const char *)val + off;
+        size_t l = 0;
+        while (off + l < len && s[l])
+            l++;
+        if (l == n && !strncmp(s, k->want, n))
+            k->found = true;
+        off += (uint32_t)l + 1;
+    }
+}
+
+bool fdt_has_compatible(const void *dtb, const char *compatible)
+{
+    struct compat_ctx k = { .want = compatible };
+    fdt_walk(dtb, compat_prop, &k);
+    return k.found;
 }

@@ -109,6 +109,8 @@ static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a
 #define ESR_DFSC(esr)        ((uint32_t)(esr) & 0x3f)
 #define ESR_FNV              (1u << 10)  /* data abort: FAR not valid */
 #define EC_UNKNOWN           0x00
+#define EC_SVC64             0x15
+#define EC_SYS64             0x18        /* MSR/MRS trapped (e.g. a PMU access PMUSERENR disables) */
 #define EC_IABT_CUR          0x21
 #define EC_DABT_CUR          0x25
 #define DFSC_SEA             0x10        /* synchronous external abort, not on a table walk */
@@ -123,6 +125,14 @@ unsigned exc_catch(uint64_t (*fn)(uint64_t), uint64_t arg, struct exc_record *re
 bool exc_expect(uint64_t (*fn)(uint64_t), uint64_t arg, uint32_t ec, const void *insn,
                 struct exc_record *rec);
 
+/* Runs fn(arg) at EL0 (EL0t, interrupts masked, a per-CPU EL0 stack) and returns its
+ * result; its synchronous exceptions other than the SVC that ends it are handled as for EL1
+ * code, so exc_catch/exc_expect work around el0_call too. The MMU is off: EL0 may run any code. */
+uint64_t el0_call(uint64_t (*fn)(uint64_t), uint64_t arg);
+
+/* IRQs taken at EL1 go to fn (which acknowledges and ends them); NULL: an IRQ is a FAIL. */
+void irq_set_handler(void (*fn)(void));
+
 /* probes.S: one instruction each, at the *_insn label */
 uint64_t probe_read64(uint64_t addr);
 uint64_t probe_write64(uint64_t addr, uint64_t value);
@@ -134,6 +144,7 @@ bool fdt_valid(const void *dtb);
 uint32_t fdt_totalsize(const void *dtb);
 bool fdt_memory(const void *dtb, uint64_t *base, uint64_t *size);   /* first /memory reg */
 unsigned fdt_cpus(const void *dtb, uint64_t *mpidrs, unsigned max); /* /cpus/cpu@* reg */
+bool fdt_has_compatible(const void *dtb, const char *compatible);   /* any node */
 
 /* RAM the payload may overwrite: [image end, RAM end) minus the DTB. Returns the count
  * (at most 2); RAM size falls back to 64 MiB if the DTB has none. */

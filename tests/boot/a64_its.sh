@@ -1,0 +1,24 @@
+# aarch64, GICv3 host, 2 CPUs: the emulated ITS (tests/guests/aarch64/its.c) on 2 vCPUs:
+# MAPD/MAPC/MAPTI/INT, MOVI to the second vCPU, INV/INVALL after disabling and re-enabling,
+# CLEAR, DISCARD, GITS_TRANSLATER, and a hostile command sequence the ITS survives.
+hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
+            --file build/guests/aarch64/its.bin='\guests\its.bin')
+timeout_s=150
+its_checks() {
+  local t
+  for t in its_present its_redistributors its_enable its_map_commands its_int_delivers_lpi \
+           its_int_delivered_once its_cpu1_online its_movi_int_on_cpu1 its_movi_not_on_cpu0 \
+           its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
+           its_invall_disabled_not_delivered its_invall_reenabled_delivers_pending \
+           its_clear_removes_pending its_translater_delivers its_hostile_commands \
+           its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_discard_unmaps; do
+    expect "^\[its\] PASS $t\$" "its: $t"
+  done
+  expect '^\[its\] DONE passed=21 failed=0' "its: all 21 checks pass"
+  expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
+  expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
+  expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"
+  expect '^hv: all VMs stopped, powering off' "the machine powers off after the last VM"
+  expect_exit 0 "the machine powered off cleanly"
+}
+checks() { its_checks; }

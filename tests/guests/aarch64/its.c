@@ -1,0 +1,428 @@
+/* its.c: the GICv3 ITS as a guest drives it (QEMU virt, 2 CPUs): LPI tables and EnableLPIs,
+ * ITS tables and command queue, MAPD/MAPC/MAPTI/INT delivering an LPI, MOVI to the second
+ * CPU, INV/INVALL after a configuration change, CLEAR, DISCARD, GITS_TRANSLATER, and a
+ * hostile command sequence after which the ITS still works. Interrupts are taken by polling
+ * ICC_IAR1_EL1 with PSTATE.I masked (no IRQ vector needed). Runs on bare QEMU's ITS too. */
+#include "test.h"
+
+#define GICD_BASE       0x08000000ul
+#define GITS_BASE       0x08080000ul
+#define GICR_BASE       0x080A0000ul
+
+#define GICD_CTLR       0x0000
+#define GICD_CTLR_RWP   (1u << 31)
+#define GICR_CTLR       0x0000
+#define GICR_TYPER      0x0008
+#define GICR_WAKER      0x0014
+#define GICR_PROPBASER  0x0070
+#define GICR_PENDBASER  0x0078
+
+#define GITS_CTLR       0x0000
+#define GITS_TYPER      0x0008
+#define GITS_CBASER     0x0080
+#define GITS_CWRITER    0x0088
+#define GITS_CREADR     0x0090
+#define GITS_BASER(n)   (0x0100 + 8 * (n))
+#define GITS_PIDR2      0xFFE8
+#define GITS_TRANSLATER 0x10040
+
+#define LPI_ID_BITS     14                      /* INTIDs 8192..16383 */
+#define LPI_BASE        8192
+#define LPI_PROP        0xa3                    /* priority 0xa0, group 1 (RES1), enabled */
+#define SPURIOUS        1023
+#define QUEUE_BYTES     4096
+
+#define CMD_MOVI 0x01
+#define CMD_INT 0x03
+#define CMD_CLEAR 0x04
+#define CMD_SYNC 0x05
+#define CMD_MAPD 0x08
+#define CMD_MAPC 0x09
+#define CMD_MAPTI 0x0A
+#define CMD_INV 0x0C
+#define CMD_INVALL 0x0D
+#define CMD_DISCARD 0x0F
+
+#define DEV 1                                   /* our device: 16 events */
+#define DEV_EVENT_BITS 4
+#define LPI_A (LPI_BASE + 1)                    /* DEV event 0 */
+#define LPI_T (LPI_BASE + 8)                    /* DeviceID 0 event 7 (GITS_TRANSLATER) */
+
+static inline uint64_t mmio_read64(uintptr_t a) { return *(volatile uint64_t *)a; }
+static inline void mmio_write64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+
+/* Memory the ITS and redistributors read: with the MMU off our stores go to memory, but a
+ * hypervisor may give us cacheable attributes: clean to the point of coherency. */
+static void flush(const volatile void *p, uint64_t len)
+{
+    for (uintptr_t a = (uintptr_t)p & ~63ul; a < (uintptr_t)p + len; a += 64)
+        __asm__ volatile("dc civac, %0" :: "r"(a) : "memory");
+    dsb(sy);
+}
+
+static uint64_t bump;                           /* next free byte of the table memory */
+static void *alloc(uint64_t bytes, uint64_t align)
+{
+    bump = (bump + align - 1) & ~(align - 1);
+    void *p = (void *)(uintptr_t)bump;
+    bump += bytes;
+    memset(p, 0, bytes);
+    flush(p, bytes);
+    return p;
+}
+
+/* ---- redistributors and the CPU interface ------------------------------------------ */
+
+static uintptr_t rd_base[2];                    /* by cpu_index() */
+static uint32_t rd_procnum[2];                  /* GICR_TYPER.Processor_Number */
+static uint8_t *prop;                           /* the LPI configuration table (shared) */
+
+static bool find_redistributors(void)
+{
+    uint64_t aff[2] = { 0, 1 };                 /* QEMU virt: MPIDR Aff0 = CPU index */
+    unsigned found = 0;
+    uintptr_t a = GICR_BASE;
+    for (int i = 0; i < 16; i++) {
+        uint64_t t = mmio_read64(a + GICR_TYPER);
+        for (int c = 0; c < 2; c++)
+            if ((t >> 32) == aff[c]) {
+                rd_base[c] = a;
+                rd_procnum[c] = (uint32_t)(t >> 8) & 0xffff;
+                found++;
+            }
+        if (t & (1u << 4))                      /* Last */
+            break;
+        a += (t & (1u << 1)) ? 0x40000 : 0x20000;   /* VLPIS: two more 64 KiB frames */
+    }
+    return found == 2;
+}
+
+static void redistributor_enable_lpis(uintptr_t rd, void *pend)
+{
+    mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~(1u << 1));   /* ProcessorSleep */
+    for (int i = 0; i < 100000 && (mmio_read32(rd + GICR_WAKER) & (1u << 2)); i++)
+        ;
+    mmio_write64(rd + GICR_PROPBASER, (uintptr_t)prop | (LPI_ID_BITS - 1));
+    mmio_write64(rd + GICR_PENDBASER, (uintptr_t)pend | (1ull << 62));   /* PTZ: all zero */
+    dsb(sy);
+    mmio_write32(rd + GICR_CTLR, mmio_read32(rd + GICR_CTLR) | 1);       /* EnableLPIs */
+    dsb(sy);
+}
+
+static void cpu_interface_enable(void)
+{
+    __asm__ volatile("msr daifset, #2");        /* we poll; no IRQ exceptions */
+    write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | 1);
+    isb();
+    write_sysreg(icc_pmr_el1, 0xff);
+    write_sysreg(icc_bpr1_el1, 0);
+    write_sysreg(icc_ctlr_el1, read_sysreg(icc_ctlr_el1) & ~2ull);   /* EOImode 0 */
+    write_sysreg(icc_igrpen1_el1, 1);
+    isb();
+}
+
+/* The next interrupt within timeout_us (acknowledged and EOId), or SPURIOUS. */
+static uint32_t take_irq(uint64_t timeout_us)
+{
+    uint64_t start = counter(), ticks = timeout_us * counter_freq() / 1000000;
+    do {
+        uint32_t id = (uint32_t)read_sysreg(icc_iar1_el1) & 0xffffff;
+        if (id != SPURIOUS) {
+            write_sysreg(icc_eoir1_el1, id);
+            isb();
+            return id;
+        }
+    } while (counter() - start < ticks);
+    return SPURIOUS;
+}
+
+/* ---- the second CPU: takes interrupts and reports them --------------------------- */
+
+static volatile uint64_t cpu1_ready, cpu1_got, cpu1_stop;
+
+void secondary_main(uint64_t context_id)
+{
+    (void)context_id;
+    cpu_interface_enable();
+    shared_store(&cpu1_ready, 1);
+    uint64_t start = counter(), limit = 30 * counter_freq();
+    while (!shared_load(&cpu1_stop) && counter() - start < limit) {
+        uint32_t id = take_irq(1000);
+        if (id != SPURIOUS)
+            shared_store(&cpu1_got, id);
+    }
+}
+
+/* ---- the ITS --------------------------------------------------------------------- */
+
+static volatile uint64_t *cq;                   /* command queue */
+static uint32_t cq_tail;
+static uint64_t its_typer;
+static uint8_t *itt_dev, *itt_dev0;
+
+static uint64_t rdbase(int cpu)                 /* GITS_TYPER.PTA: address or processor number */
+{
+    return (its_typer & (1u << 19)) ? rd_base[cpu] >> 16 : rd_procnum[cpu];
+}
+
+/* Queues one command without telling the ITS. */
+static void put(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
+{
+    volatile uint64_t *c = cq + cq_tail / 8;
+    c[0] = d0;
+    c[1] = d1;
+    c[2] = d2;
+    c[3] = d3;
+    flush(c, 32);
+    cq_tail = (cq_tail + 32) % QUEUE_BYTES;
+}
+
+/* Waits until GITS_CREADR reaches the tail; false when it stalls or times out. */
+static bool its_wait(void)
+{
+    uint64_t start = counter(), ticks = counter_freq();   /* 1 s */
+    for (;;) {
+        uint64_t r = mmio_read64(GITS_BASE + GITS_CREADR);
+        if (r & 1)
+            return false;
+        if ((r & 0xFFFE0) == cq_tail)
+            return true;
+        if (counter() - start > ticks)
+            return false;
+    }
+}
+
+/* Queues one command and a SYNC, kicks the ITS, waits for both. */
+static bool cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
+{
+    put(d0, d1, d2, d3);
+    put(CMD_SYNC, 0, rdbase(0) << 16, 0);
+    mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail);
+    return its_wait();
+}
+
+#define D(dev) ((uint64_t)(dev) << 32)
+static bool its_mapd(uint32_t dev, void *itt, uint32_t bits, bool v)
+{
+    return cmd(CMD_MAPD | D(dev), bits - 1, (uintptr_t)itt | (uint64_t)v << 63, 0);
+}
+static bool its_mapc(uint32_t icid, int cpu) { return cmd(CMD_MAPC, 0, icid | rdbase(cpu) << 16 | 1ull << 63, 0); }
+static bool its_mapti(uint32_t dev, uint32_t ev, uint32_t lpi, uint32_t icid)
+{
+    return cmd(CMD_MAPTI | D(dev), ev | (uint64_t)lpi << 32, icid, 0);
+}
+static bool its_ev(uint8_t nr, uint32_t dev, uint32_t ev) { return cmd(nr | D(dev), ev, 0, 0); }
+static bool its_movi(uint32_t dev, uint32_t ev, uint32_t icid) { return cmd(CMD_MOVI | D(dev), ev, icid, 0); }
+
+static void lpi_config(uint32_t lpi, uint8_t v)
+{
+    prop[lpi - LPI_BASE] = v;
+    flush(&prop[lpi - LPI_BASE], 1);
+}
+
+/* Sets up one GITS_BASER<n> of the given type with a flat table of `entries` entries. */
+static bool its_table(unsigned type, uint64_t entries)
+{
+    for (int n = 0; n < 8; n++) {
+        uint64_t b = mmio_read64(GITS_BASE + GITS_BASER(n));
+        if (((b >> 56) & 7) != type)
+            continue;
+        uint64_t esz = ((b >> 48) & 0x1f) + 1;
+        uint64_t pages = (entries * esz + 4095) / 4096;
+        void *t = alloc(pages * 4096, 65536);
+        b &= (7ull << 56) | (0x1full << 48);    /* keep Type and Entry_Size; 4 KiB pages, flat */
+        b |= 1ull << 63 | (uintptr_t)t | (pages - 1);
+        mmio_write64(GITS_BASE + GITS_BASER(n), b);
+        return (mmio_read64(GITS_BASE + GITS_BASER(n)) & ((1ull << 63) | 0xfffffffff000ull)) ==
+               ((1ull << 63) | (uintptr_t)t);
+    }
+    return false;
+}
+
+static bool its_setup(void)
+{
+    mmio_write32(GITS_BASE + GITS_CTLR, 0);
+    for (int i = 0; i < 100000 && !(mmio_read32(GITS_BASE + GITS_CTLR) & (1u << 31)); i++)
+        ;
+    its_typer = mmio_read64(GITS_BASE + GITS_TYPER);
+    if (!its_table(1, 64) || !its_table(4, 64))   /* Device, Collection tables */
+        return false;
+    cq = alloc(QUEUE_BYTES, 65536);
+    mmio_write64(GITS_BASE + GITS_CBASER, 1ull << 63 | (uintptr_t)cq);   /* 1 page */
+    mmio_write64(GITS_BASE + GITS_CWRITER, 0);
+    cq_tail = 0;
+    uint64_t itt_esz = ((its_typer >> 4) & 0xf) + 1;
+    itt_dev = alloc(16 * itt_esz, 256);
+    itt_dev0 = alloc(16 * itt_esz, 256);
+    mmio_write32(GITS_BASE + GITS_CTLR, 1);
+    return (mmio_read32(GITS_BASE + GITS_CTLR) & 1) == 1;
+}
+
+/* ---- the checks ------------------------------------------------------------------- */
+
+static void check_irq(const char *name, uint32_t want)
+{
+    uint32_t got = take_irq(want == SPURIOUS ? 50000 : 2000000);
+    check(got == want, name, "got INTID %u, want %u", got, want);
+}
+
+static void hostile(void)
+{
+    uint64_t before = mmio_read64(GITS_BASE + GITS_CREADR);
+    put(CMD_MAPTI | D(5), 0 | (uint64_t)LPI_A << 32, 0, 0);            /* unmapped device */
+    put(CMD_MAPTI | D(DEV), 100 | (uint64_t)LPI_A << 32, 0, 0);        /* EventID beyond ITT */
+    put(CMD_INT | D(DEV), 3, 0, 0);                                    /* unmapped event */
+    put(CMD_MAPTI | D(DEV), 2 | 100ull << 32, 0, 0);                   /* INTID 100 is no LPI */
+    put(CMD_MAPC, 0, 3 | 200ull << 16 | 1ull << 63, 0);                /* no such processor */
+    put(0xffffffffffffffffull, 0xdeadbeefdeadbeefull, ~0ull, ~0ull);   /* garbage */
+    put(0x2a, 0x1234, 0x5678, 0x9abc);                                 /* a GICv4 number */
+    put(CMD_SYNC, 0, rdbase(0) << 16, 0);
+    mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail);
+    uint64_t start = counter(), ticks = counter_freq();
+    uint64_t r;
+    do
+        r = mmio_read64(GITS_BASE + GITS_CREADR);
+    while (!(r & 1) && (r & 0xFFFE0) != cq_tail && counter() - start < ticks);
+    /* Arm IHI 0069 lets an ITS ignore each bad command or stall: both are fine, hanging is not. */
+    bool ignored = !(r & 1) && (r & 0xFFFE0) == cq_tail;
+    check(ignored || (r & 1), "its_hostile_commands", "CREADR 0x%lx (was 0x%lx), tail 0x%x",
+          r, before, cq_tail);
+    if (r & 1) {                                /* stalled: skip the rest, as a driver would */
+        mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail | 1);
+    }
+
+    /* GITS_CWRITER beyond the queue: the ITS ignores the write or stalls; fixing it recovers. */
+    before = mmio_read64(GITS_BASE + GITS_CREADR);
+    mmio_write64(GITS_BASE + GITS_CWRITER, QUEUE_BYTES);
+    delay_us(1000);
+    r = mmio_read64(GITS_BASE + GITS_CREADR);
+    check((r & 1) || r == before, "its_cwriter_beyond_queue", "CREADR 0x%lx, was 0x%lx", r, before);
+    put(CMD_SYNC, 0, rdbase(0) << 16, 0);
+    mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail | ((r & 1) ? 1 : 0));   /* Retry if stalled */
+    check(its_wait(), "its_queue_recovers", "CREADR 0x%lx, tail 0x%x",
+          mmio_read64(GITS_BASE + GITS_CREADR), cq_tail);
+}
+
+/* Cost of one LPI: an INT command (CWRITER write) and an MSI (TRANSLATER write), each until
+ * the CPU acknowledged it (make bench: under -icount, ticks count instructions). */
+static void bench(void)
+{
+    enum { N = 50 };
+    uint64_t t0 = counter();
+    for (int i = 0; i < N; i++) {
+        put(CMD_INT | D(DEV), 0, 0, 0);
+        mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail);
+        take_irq(1000000);
+    }
+    bench_report("its_int_to_lpi", counter() - t0, N);
+    t0 = counter();
+    for (int i = 0; i < N; i++) {
+        mmio_write32(GITS_BASE + GITS_TRANSLATER, 7);
+        take_irq(1000000);
+    }
+    bench_report("its_translater_to_lpi", counter() - t0, N);
+}
+
+int main(void *dtb)
+{
+    puts("its: start\n");
+    struct region free[2];
+    unsigned n = ram_free_regions(dtb, free);
+    struct region *r = &free[0];
+    if (n == 2 && free[1].end - free[1].start > r->end - r->start)
+        r = &free[1];
+    bump = r->start;
+
+    uint32_t pidr2 = mmio_read32(GITS_BASE + GITS_PIDR2);
+    if (!check(((pidr2 >> 4) & 0xf) >= 3 && (mmio_read64(GITS_BASE + GITS_TYPER) & 1), "its_present",
+               "GITS_PIDR2 0x%x GITS_TYPER 0x%lx", pidr2, mmio_read64(GITS_BASE + GITS_TYPER)))
+        return 0;
+    if (!check(find_redistributors(), "its_redistributors", "no GICR frames for CPUs 0 and 1"))
+        return 0;
+
+    /* Distributor: affinity routing, group 1 on. */
+    mmio_write32(GICD_BASE + GICD_CTLR, (1u << 4) | (1u << 1));
+    for (int i = 0; i < 100000 && (mmio_read32(GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP); i++)
+        ;
+    /* LPI configuration: every LPI we use enabled; a pending table per redistributor. */
+    prop = alloc(1u << LPI_ID_BITS, 4096);       /* only the first 8 KiB are used */
+    for (uint32_t i = LPI_BASE; i < LPI_BASE + 64; i++)
+        prop[i - LPI_BASE] = LPI_PROP;
+    flush(prop, 64);
+    for (int c = 0; c < 2; c++)
+        redistributor_enable_lpis(rd_base[c], alloc(65536, 65536));
+    cpu_interface_enable();
+    if (!check(its_setup(), "its_enable", "GITS_BASER / GITS_CTLR setup failed"))
+        return 0;
+
+    /* MAPD, MAPC, MAPTI, INT: the LPI arrives. */
+    bool ok = its_mapd(DEV, itt_dev, DEV_EVENT_BITS, true) && its_mapc(0, 0) && its_mapc(1, 1) &&
+              its_mapti(DEV, 0, LPI_A, 0);
+    check(ok, "its_map_commands", "a mapping command did not complete");
+    its_ev(CMD_INT, DEV, 0);
+    check_irq("its_int_delivers_lpi", LPI_A);
+    check_irq("its_int_delivered_once", SPURIOUS);
+
+    /* MOVI to CPU 1: INT arrives there, not here. */
+    psci_cpu_on_entry(1, 0);
+    if (check(shared_wait(&cpu1_ready, 1, 2000000), "its_cpu1_online", "CPU 1 did not start")) {
+        its_movi(DEV, 0, 1);
+        its_ev(CMD_INT, DEV, 0);
+        bool arrived = shared_wait(&cpu1_got, LPI_A, 2000000);
+        check(arrived, "its_movi_int_on_cpu1", "CPU 1 saw INTID %lu", shared_load(&cpu1_got));
+        check_irq("its_movi_not_on_cpu0", SPURIOUS);
+        shared_store(&cpu1_got, 0);
+        its_movi(DEV, 0, 0);
+        its_ev(CMD_INT, DEV, 0);
+        check_irq("its_movi_back_to_cpu0", LPI_A);
+    }
+
+    /* Disabled in the configuration table + INV: INT leaves it pending; enabled + INV: it arrives. */
+    lpi_config(LPI_A, LPI_PROP & ~1);
+    its_ev(CMD_INV, DEV, 0);
+    its_ev(CMD_INT, DEV, 0);
+    check_irq("its_inv_disabled_not_delivered", SPURIOUS);
+    lpi_config(LPI_A, LPI_PROP);
+    its_ev(CMD_INV, DEV, 0);
+    check_irq("its_inv_reenabled_delivers_pending", LPI_A);
+    /* The same with INVALL on the collection. */
+    lpi_config(LPI_A, LPI_PROP & ~1);
+    cmd(CMD_INVALL, 0, 0, 0);
+    its_ev(CMD_INT, DEV, 0);
+    check_irq("its_invall_disabled_not_delivered", SPURIOUS);
+    lpi_config(LPI_A, LPI_PROP);
+    cmd(CMD_INVALL, 0, 0, 0);
+    check_irq("its_invall_reenabled_delivers_pending", LPI_A);
+
+    /* CLEAR removes the pending state of a disabled LPI: re-enabled, nothing arrives. */
+    lpi_config(LPI_A, LPI_PROP & ~1);
+    its_ev(CMD_INV, DEV, 0);
+    its_ev(CMD_INT, DEV, 0);
+    its_ev(CMD_CLEAR, DEV, 0);
+    lpi_config(LPI_A, LPI_PROP);
+    its_ev(CMD_INV, DEV, 0);
+    check_irq("its_clear_removes_pending", SPURIOUS);
+
+    /* GITS_TRANSLATER: a CPU write is an MSI from DeviceID 0. */
+    ok = its_mapd(0, itt_dev0, DEV_EVENT_BITS, true) && its_mapti(0, 7, LPI_T, 0);
+    mmio_write32(GITS_BASE + GITS_TRANSLATER, 7);
+    dsb(sy);
+    check_irq("its_translater_delivers", ok ? LPI_T : 0);
+
+    /* Hostile commands: ignored (or a stall the guest can recover from); the ITS still works. */
+    hostile();
+    its_ev(CMD_INT, DEV, 0);
+    check_irq("its_works_after_hostile", LPI_A);
+
+    bench();
+
+    /* DISCARD: the event is gone. */
+    its_ev(CMD_DISCARD, DEV, 0);
+    its_ev(CMD_INT, DEV, 0);
+    check_irq("its_discard_unmaps", SPURIOUS);
+
+    shared_store(&cpu1_stop, 1);
+    shared_wait(&cpu1_ready, 1, 1000);
+    delay_us(5000);                             /* let CPU 1 leave its loop and CPU_OFF */
+    return 0;
+}
