@@ -85,6 +85,8 @@ struct vm {
         char line[160];
         uint32_t len;
         struct spinlock lock;
+        /* Where console input goes when this VM has focus: the arch's UART (set by arch_vm_init). */
+        void (*rx)(struct vm *vm, uint8_t byte);
     } console;
 };
 
@@ -106,6 +108,9 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
 void vm_count_exit(struct vm *vm, uint32_t reason);
 /* Bytes the guest writes to its console, muxed to the physical one with a prefix. */
 void vm_console_putc(struct vm *vm, char c);
+/* Moves waiting console input to the VM that has focus (hv.cfg `focus`, else the first VM);
+ * called after exits, at most once a millisecond. */
+void vm_console_poll(struct vm *vm);
 
 /* Creates and loads every configured VM, one vCPU per physical CPU. */
 struct boot_info;

@@ -127,5 +127,7 @@ void vcpu_run_loop(struct vcpu *vcpu)
         vm_count_exit(vm, exit.reason);
         if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
             exit_handlers[exit.reason](vcpu, &exit);
+        if (vcpu->id == 0)
+            vm_console_poll(vm);
     }
 }

@@ -13,6 +13,9 @@ uint32_t vm_count;
 static uint32_t vms_alive;                         /* VMs not yet stopped, atomic */
 static struct vcpu *pcpu_vcpu[HV_MAX_CPUS];        /* written by CPU 0 before release */
 static uint32_t placement_done;                    /* atomic: pcpu_vcpu[] is final */
+static struct vm *console_focus;                   /* set before placement_done, read-only after */
+static struct spinlock console_input_lock = SPINLOCK_INIT;   /* guards console_next_poll_ns */
+static uint64_t console_next_poll_ns;
 
 /* --- stage-2 table memory ------------------------------------------------ */
 static uint64_t s2_alloc(void *ctx) { (void)ctx; return hv_page_alloc(1, PAGE_SIZE); }
@@ -31,6 +34,20 @@ void vm_console_putc(struct vm *vm, char c)
         con->len = 0;
     }
     spin_unlock(&con->lock);
+}
+
+void vm_console_poll(struct vm *vm)
+{
+    if (vm != console_focus || !vm->console.rx)
+        return;
+    uint64_t now = arch_time_ns();
+    spin_lock(&console_input_lock);
+    if (now >= console_next_poll_ns) {
+        console_next_poll_ns = now + 1000 * 1000;
+        for (int i = 0, c; i < 16 && (c = arch_console_getc()) >= 0; i++)
+            vm->console.rx(vm, (uint8_t)c);
+    }
+    spin_unlock(&console_input_lock);
 }
 
 bool vm_create(struct vm *vm, uint32_t id, const struct config_vm *cfg, const struct boot_vm *boot)
@@ -177,6 +194,13 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
         vm_count++;
     }
     vms_alive = vm_count;
+    for (uint32_t i = 0; i < vm_count && !console_focus; i++)
+        if (!strcmp(vms[i].name, bi->config.focus))
+            console_focus = &vms[i];
+    if (!console_focus && vm_count)
+        console_focus = &vms[0];
+    if (console_focus)
+        hv_printf("hv: console input goes to vm %s\n", console_focus->name);
     __atomic_store_n(&placement_done, 1, __ATOMIC_RELEASE);
     return vm_count;
 }

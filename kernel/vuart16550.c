@@ -1,11 +1,12 @@
 /* vuart16550.c: an emulated 16550A UART (NS16550A / TI TL16C550 data sheet): THR to the VM's console
- * line, no input, transmitter always empty, the control registers stored, modem loopback reflected. */
+ * line, input from the console when the VM has focus (polled: no RX interrupt), transmitter always empty, the control registers stored, modem loopback reflected. */
 #include "vm.h"
 #include "vuart16550.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
 #define LCR_DLAB     0x80u
+#define LSR_DR       0x01u          /* data ready */
 #define LSR_THRE     0x20u          /* transmit holding register empty */
 #define LSR_TEMT     0x40u          /* transmitter empty */
 #define IIR_NO_INT   0x01u
@@ -28,6 +29,29 @@ static uint8_t modem_status(const struct vuart16550 *u)
                      ((u->mcr & 0x08) << 4));
 }
 
+void vuart16550_rx_push(struct vuart16550 *u, uint8_t byte)
+{
+    spin_lock(&u->rx_lock);
+    if (u->rx_count < VUART16550_RX_FIFO) {
+        u->rx[(u->rx_head + u->rx_count) % VUART16550_RX_FIFO] = byte;
+        u->rx_count++;
+    }
+    spin_unlock(&u->rx_lock);
+}
+
+static uint8_t rx_pop(struct vuart16550 *u)
+{
+    uint8_t byte = 0;
+    spin_lock(&u->rx_lock);
+    if (u->rx_count) {
+        byte = u->rx[u->rx_head];
+        u->rx_head = (u->rx_head + 1) % VUART16550_RX_FIFO;
+        u->rx_count--;
+    }
+    spin_unlock(&u->rx_lock);
+    return byte;
+}
+
 static uint64_t vuart16550_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size)
 {
     (void)vcpu;
@@ -35,12 +59,13 @@ static uint64_t vuart16550_read(void *dev, struct vcpu *vcpu, uint64_t off, uint
     struct vuart16550 *u = dev;
     bool dlab = u->lcr & LCR_DLAB;
     switch (off) {
-    case RBR_THR: return dlab ? u->dll : 0;          /* no input queued */
+    case RBR_THR: return dlab ? u->dll : rx_pop(u);
     case IER: return dlab ? u->dlm : u->ier;
     case IIR_FCR: return IIR_NO_INT | ((u->fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0);
     case LCR: return u->lcr;
     case MCR: return u->mcr;
-    case LSR: return LSR_THRE | LSR_TEMT;            /* transmission is instantaneous */
+    case LSR:                                        /* transmission is instantaneous */
+        return LSR_THRE | LSR_TEMT | (__atomic_load_n(&u->rx_count, __ATOMIC_ACQUIRE) ? LSR_DR : 0);
     case MSR: return modem_status(u);
     case SCR: return u->scr;
     default: return 0xFF;

@@ -13,6 +13,11 @@ static void uart_irq(struct vpl011 *u, bool level)
     vgic_set_spi_level(u->vm, VGIC_INTID_UART, level);
 }
 
+static void uart_rx(struct vm *vm, uint8_t byte)
+{
+    vpl011_rx_push(&vm->arch.uart, byte);
+}
+
 bool arch_vm_init(struct vm *vm)
 {
     static bool id_regs_ready;     /* boot CPU, before any guest runs */
@@ -26,6 +31,7 @@ bool arch_vm_init(struct vm *vm)
     vm->arch.cntvoff = read_sysreg(cntpct_el0);
     vpl011_init(&vm->arch.uart, vm);
     vm->arch.uart.set_irq = uart_irq;
+    vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->mmio, VIRT_PL011_BASE, VPL011_SIZE_BYTES, &vpl011_ops, &vm->arch.uart, "pl011")) {
         hv_printf("vm %s: cannot register the PL011\n", vm->name);
         return false;

@@ -57,6 +57,11 @@ void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes
     __atomic_fetch_add(&vm->arch.tlb_gen, 1, __ATOMIC_RELEASE);
 }
 
+static void uart_rx(struct vm *vm, uint8_t byte)
+{
+    vuart16550_rx_push(&vm->arch.uart, byte);
+}
+
 bool arch_vm_init(struct vm *vm)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
@@ -66,6 +71,7 @@ bool arch_vm_init(struct vm *vm)
     }
     vm->arch.asid = vm->id + 1;
     vuart16550_init(&vm->arch.uart, vm);
+    vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
         !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm)) {
