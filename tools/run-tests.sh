@@ -31,9 +31,10 @@ elif make -s all >"$out/build.log" 2>&1; then pass build; else fail build "see $
 # expect REGEX NAME / expect_not REGEX NAME / expect_exit CODE over the console log.
 run_boot() {   # run_boot FILE: runs the emulator, leaves NAME.log and NAME.rc
   local f=$1 name; name=$(basename "$f" .sh)
-  ( source "$f"
+  ( hvrun_wrap=(); source "$f"
     timeout_s=${timeout_s:-240}
-    tools/hvrun "${hvrun_args[@]}" --timeout "$timeout_s" --log "$out/$name.log" \
+    # hvrun_wrap: an optional command prefix, e.g. tests/linux/drive, which types into the console.
+    ${hvrun_wrap[@]+"${hvrun_wrap[@]}"} tools/hvrun "${hvrun_args[@]}" --timeout "$timeout_s" --log "$out/$name.log" \
       >/dev/null 2>"$out/$name.err" </dev/null
     echo $? >"$out/$name.rc" )
 }
@@ -51,6 +52,9 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
   passed=$((passed + $(grep -c '^PASS' "$out/$name.checks")))
   failed=$((failed + $(grep -c '^FAIL' "$out/$name.checks")))
 }
+# The Linux guest's initramfs (tests/linux/init) is rebuilt when its inputs changed.
+tools/build-initramfs.sh --if-stale >"$out/initramfs.log" 2>&1 || { fail initramfs "see $out/initramfs.log"; }
+
 slow=() fast=()
 boot_files=(tests/boot/*.sh)
 [ ${#only[@]} -gt 0 ] && boot_files=("${only[@]/#/tests/boot/}") && boot_files=("${boot_files[@]/%/.sh}")

@@ -1,7 +1,5 @@
-# Debian's arm64 Linux as a 2-vCPU guest on a GICv3 host (tests/linux/init's checks: CPUs, GICv3
-# + ITS, arch timer, PMU, /proc/interrupts with timer and UART counts, poweroff). PENDING: moves
-# to tests/boot/a64_linux.sh once Linux boots under the hypervisor (vGIC, console input) and
-# tools/run-tests.sh runs `hvrun_wrap` (docs/linux.md, "Tests").
+# Debian's arm64 Linux as a 2-vCPU guest on a GICv3 host: tests/linux/init checks CPUs, GICv3 + ITS,
+# arch timer, PMU, timer and UART interrupts counting, console input, then powers off.
 source tests/linux/checks.inc
 hvrun_wrap=(tests/linux/drive --send 'HV-LINUX: type hv-input=hv-input' --)
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --interactive --config tests/configs/linux.cfg

@@ -1,5 +1,5 @@
-# Two Linux VMs at once on a 2-CPU GICv3 host, one vCPU each, consoles prefixed [linux0] and
-# [linux1]. PENDING: moves to tests/boot/a64_linux2.sh with tests/linux/a64_linux.sh.pending.
+# Two Linux VMs at once on a 2-CPU GICv3 host, one vCPU each, consoles told apart by the prefixes
+# [linux0] and [linux1]; console input goes to linux0 (the focus).
 source tests/linux/checks.inc
 hvrun_wrap=(tests/linux/drive --send '^\[linux0\] HV-LINUX: type hv-input=hv-input' --)
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --mem 2G --interactive --config tests/configs/linux2.cfg
