@@ -86,7 +86,7 @@ struct vm {
         uint32_t len;
         struct spinlock lock;
         /* Where console input goes when this VM has focus: the arch's UART (set by arch_vm_init). */
-        void (*rx)(struct vm *vm, uint8_t byte);
+        bool (*rx)(struct vm *vm, uint8_t byte);   /* false: FIFO full, offer it again later */
     } console;
 };
 

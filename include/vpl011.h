@@ -27,9 +27,9 @@ struct vpl011 {
 extern const struct mmio_ops vpl011_ops;
 
 void vpl011_init(struct vpl011 *u, struct vm *vm);
-/* Console input for the VM: queues one received byte (dropped when the FIFO is full,
- * as an overrun would) and raises the receive interrupt. */
-void vpl011_rx_push(struct vpl011 *u, uint8_t byte);
+/* Console input for the VM: queues one received byte and raises the receive interrupt;
+ * false when the FIFO is full (the caller keeps the byte: the host UART gives back-pressure). */
+bool vpl011_rx_push(struct vpl011 *u, uint8_t byte);
 /* Gives set_irq the current line: after anything that changes RIS or IMSC (e.g. RX data). */
 void vpl011_update_irq(struct vpl011 *u);
 

@@ -25,8 +25,8 @@ struct vuart16550 {
 extern const struct mmio_ops vuart16550_ops;
 
 void vuart16550_init(struct vuart16550 *u, struct vm *vm);
-/* Console input for the VM: queues one received byte (dropped when the FIFO is full).
+/* Console input for the VM: queues one received byte; false when the FIFO is full.
  * Guests poll LSR.DR; the receive interrupt is not modelled. */
-void vuart16550_rx_push(struct vuart16550 *u, uint8_t byte);
+bool vuart16550_rx_push(struct vuart16550 *u, uint8_t byte);
 
 #endif

@@ -16,6 +16,7 @@ static uint32_t placement_done;                    /* atomic: pcpu_vcpu[] is fin
 static struct vm *console_focus;                   /* set before placement_done, read-only after */
 static struct spinlock console_input_lock = SPINLOCK_INIT;   /* guards console_next_poll_ns */
 static uint64_t console_next_poll_ns;
+static int console_held = -1;                      /* a byte the focus VM had no room for (lock above) */
 
 /* --- stage-2 table memory ------------------------------------------------ */
 static uint64_t s2_alloc(void *ctx) { (void)ctx; return hv_page_alloc(1, PAGE_SIZE); }
@@ -44,8 +45,15 @@ void vm_console_poll(struct vm *vm)
     spin_lock(&console_input_lock);
     if (now >= console_next_poll_ns) {
         console_next_poll_ns = now + 1000 * 1000;
-        for (int i = 0, c; i < 16 && (c = arch_console_getc()) >= 0; i++)
-            vm->console.rx(vm, (uint8_t)c);
+        /* Bytes stay in the host UART while the guest's FIFO is full: nothing is dropped. */
+        for (int i = 0; i < 16; i++) {
+            int c = console_held >= 0 ? console_held : arch_console_getc();
+            if (c < 0)
+                break;
+            console_held = vm->console.rx(vm, (uint8_t)c) ? -1 : c;
+            if (console_held >= 0)
+                break;
+        }
     }
     spin_unlock(&console_input_lock);
 }

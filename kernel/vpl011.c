@@ -50,16 +50,18 @@ static uint64_t rx_pop(struct vpl011 *u)
     return byte;
 }
 
-void vpl011_rx_push(struct vpl011 *u, uint8_t byte)
+bool vpl011_rx_push(struct vpl011 *u, uint8_t byte)
 {
     spin_lock(&u->rx_lock);
-    if (u->rx_count < VPL011_RX_FIFO) {
+    bool room = u->rx_count < VPL011_RX_FIFO;
+    if (room) {
         u->rx[(u->rx_head + u->rx_count) % VPL011_RX_FIFO] = byte;
         u->rx_count++;
     }
     rx_update_locked(u);
     spin_unlock(&u->rx_lock);
     vpl011_update_irq(u);
+    return room;
 }
 
 static uint64_t vpl011_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size)

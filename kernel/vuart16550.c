@@ -29,14 +29,16 @@ static uint8_t modem_status(const struct vuart16550 *u)
                      ((u->mcr & 0x08) << 4));
 }
 
-void vuart16550_rx_push(struct vuart16550 *u, uint8_t byte)
+bool vuart16550_rx_push(struct vuart16550 *u, uint8_t byte)
 {
     spin_lock(&u->rx_lock);
-    if (u->rx_count < VUART16550_RX_FIFO) {
+    bool room = u->rx_count < VUART16550_RX_FIFO;
+    if (room) {
         u->rx[(u->rx_head + u->rx_count) % VUART16550_RX_FIFO] = byte;
         u->rx_count++;
     }
     spin_unlock(&u->rx_lock);
+    return room;
 }
 
 static uint8_t rx_pop(struct vuart16550 *u)

@@ -13,9 +13,9 @@ static void uart_irq(struct vpl011 *u, bool level)
     vgic_set_spi_level(u->vm, VGIC_INTID_UART, level);
 }
 
-static void uart_rx(struct vm *vm, uint8_t byte)
+static bool uart_rx(struct vm *vm, uint8_t byte)
 {
-    vpl011_rx_push(&vm->arch.uart, byte);
+    return vpl011_rx_push(&vm->arch.uart, byte);
 }
 
 bool arch_vm_init(struct vm *vm)

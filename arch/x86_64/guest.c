@@ -57,9 +57,9 @@ void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes
     __atomic_fetch_add(&vm->arch.tlb_gen, 1, __ATOMIC_RELEASE);
 }
 
-static void uart_rx(struct vm *vm, uint8_t byte)
+static bool uart_rx(struct vm *vm, uint8_t byte)
 {
-    vuart16550_rx_push(&vm->arch.uart, byte);
+    return vuart16550_rx_push(&vm->arch.uart, byte);
 }
 
 bool arch_vm_init(struct vm *vm)
