@@ -46,6 +46,9 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
   expect() { if grep -qE -- "$1" "$log"; then pass "$name: $2"; else fail "$name: $2" "no line matching /$1/ in $log"; fi; }
   expect_not() { if grep -qE -- "$1" "$log"; then fail "$name: $2" "unexpected line: $(grep -m1 -E -- "$1" "$log")"; else pass "$name: $2"; fi; }
   expect_count() { local n; n=$(grep -cE -- "$1" "$log"); if [ "$n" -eq "$2" ]; then pass "$name: $3"; else fail "$name: $3" "$n lines match /$1/, want $2"; fi; }
+  # expect_order A B NAME: the first line matching A comes before the first line matching B.
+  expect_order() { local a b; a=$(grep -nE -m1 -- "$1" "$log" | cut -d: -f1); b=$(grep -nE -m1 -- "$2" "$log" | cut -d: -f1)
+    if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then pass "$name: $3"; else fail "$name: $3" "/$1/ at line ${a:-none}, /$2/ at line ${b:-none}"; fi; }
   expect_exit() { if [ "$rc" = "$1" ]; then pass "$name: $2"; else fail "$name: $2" "hvrun exit $rc, want $1; $(tail -1 "$out/$name.err" 2>/dev/null)"; fi; }
   ( source "$f"; checks ) > "$out/$name.checks"
   cat "$out/$name.checks"

@@ -20,6 +20,8 @@ checks() {
   expect '^\[basics\] hvc console ok' "basics: HV_HC_CONSOLE_WRITE text reaches the console"
   expect '^\[basics\] DONE passed=21 failed=0' "basics: all 21 checks pass"
   expect_count '^\[probe\] PASS abort_(read|write)_0x' 11 "probe: every unmapped access aborts"
+  expect_order '^\[secret\] secret: stored' '^\[probe\] probe: scanning' "probe scans after secret stored its marker"
+  expect_order '^\[probe\] PASS secret_not_visible' '^\[secret\] PASS secret_intact' "secret still holds its marker when probe finishes"
   expect '^\[probe\] PASS secret_not_visible' "probe: the other VM's memory is not visible"
   expect '^\[probe\] DONE passed=12 failed=0' "probe: all checks pass"
   expect '^\[secret\] PASS secret_intact' "secret: its memory was not touched"

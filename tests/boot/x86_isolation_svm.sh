@@ -6,6 +6,8 @@ hvrun_args=(--arch x86_64 --smp 2 --config tests/configs/x86_isolation.cfg
 timeout_s=180
 checks() {
   expect '^\[secret\] PASS secret_stored' "secret: marker written through its RAM"
+  expect_order '^\[secret\] secret: stored' '^\[probe\] probe: scanning' "probe scans after secret stored its marker"
+  expect_order '^\[probe\] PASS secret_not_visible' '^\[secret\] PASS secret_intact' "secret still holds its marker when probe finishes"
   expect '^\[probe\] PASS secret_not_visible' "probe: only its own canary found in all of its RAM"
   expect '^\[probe\] PASS read_past_ram_0x' "probe: reads past its RAM give all-ones"
   expect '^\[probe\] PASS write_past_ram_0x' "probe: writes past its RAM are dropped without a fault"

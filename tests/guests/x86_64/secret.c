@@ -3,7 +3,7 @@
 #include "test.h"
 #include "secret.h"
 
-#define HOLD_US 1000000
+#define HOLD_US 6000000   /* probe scans inside this window (it waits PROBE_WAIT_US first) */
 
 static void fill(const struct region *r, unsigned n)
 {
