@@ -1,6 +1,6 @@
-/* lib.c: the few string functions the payloads use and GCC may emit calls to.
- * Byte-wise on purpose: with the MMU off memory is Device, where unaligned or DC ZVA
- * based versions would fault. */
+/* lib.c: the few string functions the payloads use and GCC may emit calls to, shared by both
+ * guest runtimes. Byte-wise on purpose: on aarch64 with the MMU off memory is Device, where
+ * unaligned or DC ZVA based versions would fault. */
 #include "rt.h"
 
 void *memset(void *d, int c, size_t n)
