@@ -7,7 +7,15 @@
 /* Distributor registers (IHI 0069, "The GIC Distributor register map"). */
 #define GICD_CTLR        0x0000
 #define GICD_TYPER       0x0004
+#define GICD_IGROUPR     0x0080
+#define GICD_ISENABLER   0x0100
 #define GICD_ICENABLER   0x0180
+#define GICD_ICPENDR     0x0280
+#define GICD_ICACTIVER   0x0380
+#define GICD_IPRIORITYR  0x0400
+#define GICD_ICFGR       0x0c00
+#define GICD_IGRPMODR    0x0d00
+#define GICD_IROUTER     0x6000
 #define GICD_CTLR_ENABLE_G1  (1u << 1)      /* EnableGrp1 (DS=1) / EnableGrp1NS (DS=0) */
 #define GICD_CTLR_ARE        (1u << 4)      /* ARE (DS=1) / ARE_NS (DS=0) */
 #define GICD_CTLR_RWP        (1u << 31)
@@ -165,6 +173,37 @@ void gicv3_ppi_disable(uint32_t cpu, uint32_t intid)
         return;
     mmio_write32(rd + GICR_ICENABLER0, 1u << intid);
     wait_clear(rd + GICR_CTLR, GICR_CTLR_RWP);
+}
+
+bool gicv3_spi_route(uint32_t intid, uint64_t target_mpidr, uint8_t priority)
+{
+    uint32_t lines = gicd ? (uint32_t)BITS(mmio_read32(gicd + GICD_TYPER), 4, 0) : 0;
+    if (!gicd || intid < 32 || intid >= 32 * (lines + 1) || intid >= 1020)
+        return false;
+    uint32_t word = 4 * (intid / 32), bit = 1u << (intid % 32);
+    uint32_t cfg_word = 4 * (intid / 16), cfg_bit = 2u << (2 * (intid % 16));
+    mmio_write32(gicd + GICD_ICENABLER + word, bit);
+    wait_clear(gicd + GICD_CTLR, GICD_CTLR_RWP);
+    mmio_write32(gicd + GICD_ICACTIVER + word, bit);
+    mmio_write32(gicd + GICD_ICPENDR + word, bit);
+    mmio_write32(gicd + GICD_IGROUPR + word, mmio_read32(gicd + GICD_IGROUPR + word) | bit);
+    mmio_write32(gicd + GICD_IGRPMODR + word, mmio_read32(gicd + GICD_IGRPMODR + word) & ~bit);
+    mmio_write32(gicd + GICD_ICFGR + cfg_word, mmio_read32(gicd + GICD_ICFGR + cfg_word) & ~cfg_bit);
+    *(volatile uint8_t *)(uintptr_t)(gicd + GICD_IPRIORITYR + intid) = priority;
+    /* GICD_IROUTER<n>: Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]. */
+    uint64_t route = target_mpidr & 0xff00ffffffull;
+    mmio_write32(gicd + GICD_IROUTER + 8ull * intid, (uint32_t)route);
+    mmio_write32(gicd + GICD_IROUTER + 8ull * intid + 4, (uint32_t)(route >> 32));
+    mmio_write32(gicd + GICD_ISENABLER + word, bit);
+    return true;
+}
+
+void gicv3_spi_disable(uint32_t intid)
+{
+    if (!gicd || intid < 32 || intid >= 1020)
+        return;
+    mmio_write32(gicd + GICD_ICENABLER + 4 * (intid / 32), 1u << (intid % 32));
+    wait_clear(gicd + GICD_CTLR, GICD_CTLR_RWP);
 }
 
 uint32_t gicv3_ack(void)

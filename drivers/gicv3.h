@@ -30,6 +30,12 @@ bool gicv3_has_vlpis(void);
 void gicv3_ppi_enable(uint32_t cpu, uint32_t intid, uint8_t priority);
 void gicv3_ppi_disable(uint32_t cpu, uint32_t intid);
 
+/* An SPI (32..1019) at the distributor: Group 1, level-sensitive, this priority, routed to
+ * the CPU with this MPIDR affinity (GICD_IROUTER<n>.Interrupt_Routing_Mode 0), enabled. False
+ * when the distributor has no such SPI (GICD_TYPER.ITLinesNumber). */
+bool gicv3_spi_route(uint32_t intid, uint64_t target_mpidr, uint8_t priority);
+void gicv3_spi_disable(uint32_t intid);
+
 /* The CPU interface (the calling CPU). EOImode is 1: gicv3_eoi only drops the running
  * priority, gicv3_deactivate (or a guest's deactivation of a HW list register) ends it. */
 uint32_t gicv3_ack(void);                    /* ICC_IAR1_EL1 */

@@ -19,6 +19,10 @@ bool arch_vm_init(struct vm *vm);
 /* Places the configured images in guest memory per the arch's boot protocol and
  * returns the entry point and first argument for vCPU 0. */
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0);
+/* Once per VM, after its memory and devices are mapped, its images loaded and its vCPUs
+ * placed (none running yet): routes the physical interrupts of the devices it was given
+ * ('device' in hv.cfg) to it. False when the arch cannot (then the VM does not start). */
+bool arch_vm_assign_devices(struct vm *vm);
 
 /* Architectural reset state with the PC at entry and context in x0 / the
  * first argument register. */

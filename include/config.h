@@ -9,9 +9,21 @@
 #define CONFIG_MAX_VMS 8
 #define CONFIG_MAX_CPUS 8
 #define CONFIG_MAX_REGIONS 8
+#define CONFIG_MAX_DEVICES 4
+#define CONFIG_SPI_MIN 32          /* SPI INTIDs (Arm IHI 0069): 32..1019 */
+#define CONFIG_SPI_MAX 1019
 #define CONFIG_PATH_MAX 128
 #define CONFIG_CMDLINE_MAX 512
 #define CONFIG_NAME_MAX 32
+
+/* A physical MMIO device passed through to one VM: mapped at GPA = HPA, with its SPI
+ * (INTID, 0 = none) routed to the VM. 'device = BASE SIZE [spi INTID]'. */
+struct config_device {
+    uint64_t base;
+    uint64_t size_bytes;
+    uint32_t spi;
+    uint32_t line;
+};
 
 enum config_on_crash { CONFIG_ON_CRASH_STOP, CONFIG_ON_CRASH_RESET };
 
@@ -37,6 +49,8 @@ struct config_vm {
     char cmdline[CONFIG_CMDLINE_MAX];
     struct config_region regions[CONFIG_MAX_REGIONS];
     uint32_t region_count;
+    struct config_device devices[CONFIG_MAX_DEVICES];
+    uint32_t device_count;
     enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
 };
 

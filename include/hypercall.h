@@ -30,6 +30,8 @@
 #define HV_STAT_EXITS_ABORT   6                    /* aborts reflected to the guest */
 #define HV_STAT_MEMSLOT_MAX   16                   /* the maximum memslot count */
 #define HV_STAT_VCPU_COUNT    17
+#define HV_STAT_LPI_INJECTED  18                   /* aarch64: LPIs the hypervisor injected (emulated ITS) */
+#define HV_STAT_LPI_DIRECT    19                   /* aarch64: LPIs made pending by the physical ITS (GICv4) */
 
 /* HV_HC_MEMSLOT_INFO flags. */
 #define HV_MEMSLOT_READONLY   (1u << 0)

@@ -80,6 +80,8 @@ struct vm {
     struct vcpu vcpu[VM_MAX_VCPUS];
     uint64_t exit_count[EXIT_REASON_COUNT];   /* atomic */
     uint64_t exit_total;                      /* atomic */
+    uint64_t lpi_injected;                    /* atomic: LPIs the hypervisor injected (emulated ITS) */
+    uint64_t lpi_direct;                      /* atomic: LPIs sent to the physical ITS (GICv4) */
     struct arch_vm arch;
     struct vm_console {
         char line[160];

@@ -45,6 +45,7 @@ static void key_dtb(struct parser *p, const struct key_def *key, char *value);
 static void key_cmdline(struct parser *p, const struct key_def *key, char *value);
 static void key_region(struct parser *p, const struct key_def *key, char *value);
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
+static void key_device(struct parser *p, const struct key_def *key, char *value);
 
 /* name, scope, required, repeatable, allow_empty, handler */
 static const struct key_def keys[] = {
@@ -59,6 +60,7 @@ static const struct key_def keys[] = {
     { "cmdline", SCOPE_VM, false, false, true, key_cmdline },
     { "region", SCOPE_VM, false, true, false, key_region },
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
+    { "device", SCOPE_VM, false, true, false, key_device },
 };
 
 struct parser {
@@ -482,6 +484,78 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
     reg->line = p->line;
 }
 
+/* 'device = BASE SIZE [spi INTID]': a physical device given to this VM (docs/config.md). */
+static void key_device(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF], t[QUOTE_BUF], r[64];
+    char *tok[5];
+    size_t ntok = 0;
+    uint64_t base = 0, size = 0, spi = 0;
+    const char *s;
+    enum num_status st;
+
+    quote(q, value);
+    if (p->vm->device_count >= CONFIG_MAX_DEVICES) {
+        FAIL(p, p->line, "too many devices in %s (max %d)", p->label, CONFIG_MAX_DEVICES);
+        return;
+    }
+    for (char *c = value; *c && ntok < ARRAY_LEN(tok);) {
+        tok[ntok++] = c;
+        while (*c && !is_blank(*c))
+            c++;
+        if (!*c)
+            break;
+        *c++ = '\0';
+        while (is_blank(*c))
+            c++;
+    }
+    if ((ntok != 2 && ntok != 4) || (ntok == 4 && strcmp(tok[2], "spi") != 0)) {
+        FAIL(p, p->line, "malformed device '%s' (expected 'ADDRESS SIZE [spi INTID]')", q);
+        return;
+    }
+    s = tok[0];
+    st = parse_number(&s, true, &base);
+    if (st == NUM_MALFORMED || *s != '\0') {
+        FAIL(p, p->line, "malformed address '%s' for '%s'", quote(t, tok[0]), key->name);
+        return;
+    }
+    if (st == NUM_OVERFLOW) {
+        FAIL(p, p->line, "address '%s' for '%s' overflows 64 bits", quote(t, tok[0]), key->name);
+        return;
+    }
+    if (base % PAGE_BYTES) {
+        FAIL(p, p->line, "address '%s' for '%s' is not 4K aligned", quote(t, tok[0]), key->name);
+        return;
+    }
+    st = parse_size(tok[1], &size);
+    if (st != NUM_OK) {
+        report_size_error(p, st, key->name, tok[1]);
+        return;
+    }
+    if (size - 1 > UINT64_MAX - base) {
+        FAIL(p, p->line, "device %s extends past the 64-bit address space", fmt_range(r, base, size));
+        return;
+    }
+    if (ntok == 4) {
+        s = tok[3];
+        st = parse_number(&s, false, &spi);
+        if (st == NUM_MALFORMED || *s != '\0') {
+            FAIL(p, p->line, "malformed spi '%s' for '%s'", quote(t, tok[3]), key->name);
+            return;
+        }
+        if (st != NUM_OK || spi < CONFIG_SPI_MIN || spi > CONFIG_SPI_MAX) {
+            FAIL(p, p->line, "spi '%s' for '%s' out of range %d..%d", quote(t, tok[3]), key->name,
+                 CONFIG_SPI_MIN, CONFIG_SPI_MAX);
+            return;
+        }
+    }
+    struct config_device *d = &p->vm->devices[p->vm->device_count++];
+    d->base = base;
+    d->size_bytes = size;
+    d->spi = (uint32_t)spi;
+    d->line = p->line;
+}
+
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
@@ -516,6 +590,62 @@ static void end_section(struct parser *p)
                 FAIL(p, r->line, "region %s overlaps region %s (line %lu) of vm '%s'",
                      fmt_range(a, r->gpa, r->size_bytes), fmt_range(b, o->gpa, o->size_bytes),
                      (unsigned long)o->line, vm->name);
+        }
+    }
+    for (uint32_t i = 0; i < vm->device_count; i++) {
+        const struct config_device *d = &vm->devices[i];
+        if (vm->memory_bytes && ranges_overlap(d->base, d->size_bytes, p->ram_base, vm->memory_bytes))
+            FAIL(p, d->line, "device %s overlaps RAM of vm '%s'", fmt_range(a, d->base, d->size_bytes), vm->name);
+        for (uint32_t j = 0; j < vm->region_count; j++) {
+            const struct config_region *o = &vm->regions[j];
+            if (ranges_overlap(d->base, d->size_bytes, o->gpa, o->size_bytes))
+                FAIL(p, d->line, "device %s overlaps region %s (line %lu) of vm '%s'",
+                     fmt_range(a, d->base, d->size_bytes), fmt_range(b, o->gpa, o->size_bytes),
+                     (unsigned long)o->line, vm->name);
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            const struct config_device *o = &vm->devices[j];
+            if (ranges_overlap(d->base, d->size_bytes, o->base, o->size_bytes))
+                FAIL(p, d->line, "device %s overlaps device %s (line %lu) of vm '%s'",
+                     fmt_range(a, d->base, d->size_bytes), fmt_range(b, o->base, o->size_bytes),
+                     (unsigned long)o->line, vm->name);
+            else if (d->spi && d->spi == o->spi)
+                FAIL(p, d->line, "spi %lu is already given to device %s (line %lu) of vm '%s'",
+                     (unsigned long)d->spi, fmt_range(b, o->base, o->size_bytes), (unsigned long)o->line, vm->name);
+        }
+    }
+}
+
+/* A physical device or SPI belongs to one VM: checked once every VM is known. Each clash is
+ * reported on the later line, and the VM holding it is invalid. */
+static void check_devices_across_vms(struct parser *p)
+{
+    char a[64], b[64];
+    struct hv_config *cfg = p->cfg;
+    for (uint32_t v = 0; v < cfg->vm_count; v++) {
+        struct config_vm *vm = &cfg->vms[v];
+        for (uint32_t i = 0; i < vm->device_count; i++) {
+            const struct config_device *d = &vm->devices[i];
+            for (uint32_t w = 0; w < v; w++) {
+                const struct config_vm *ow = &cfg->vms[w];
+                for (uint32_t j = 0; j < ow->device_count; j++) {
+                    const struct config_device *o = &ow->devices[j];
+                    if (ranges_overlap(d->base, d->size_bytes, o->base, o->size_bytes))
+                        snprintf(p->reason, sizeof(p->reason),
+                                 "device %s of vm '%s' overlaps device %s (line %lu) of vm '%s'",
+                                 fmt_range(a, d->base, d->size_bytes), vm->name,
+                                 fmt_range(b, o->base, o->size_bytes), (unsigned long)o->line, ow->name);
+                    else if (d->spi && d->spi == o->spi)
+                        snprintf(p->reason, sizeof(p->reason),
+                                 "spi %lu of vm '%s' is already given to vm '%s' (line %lu)",
+                                 (unsigned long)d->spi, vm->name, ow->name, (unsigned long)o->line);
+                    else
+                        continue;
+                    p->in_vm = false;           /* fail() must not touch p->vm */
+                    fail(p, d->line);
+                    vm->valid = false;
+                }
+            }
         }
     }
 }
@@ -726,5 +856,6 @@ uint32_t config_parse(struct hv_config *cfg, const char *file_name, const char *
         parse_line(p, start, n);
     }
     end_section(p);
+    check_devices_across_vms(p);
     return p->errors;
 }

@@ -38,6 +38,10 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
         return VM_MAX_MEMSLOTS;
     case HV_STAT_VCPU_COUNT:
         return vm->vcpu_count;
+    case HV_STAT_LPI_INJECTED:
+        return (int64_t)__atomic_load_n(&vm->lpi_injected, __ATOMIC_RELAXED);
+    case HV_STAT_LPI_DIRECT:
+        return (int64_t)__atomic_load_n(&vm->lpi_direct, __ATOMIC_RELAXED);
     default:
         return HV_HC_NOT_SUPPORTED;
     }

@@ -104,6 +104,15 @@ static bool vm_map_memory(struct vm *vm)
         if (!map_slot(vm, 1 + i, r->gpa, r->size_bytes, hpa, r->read_only ? MEMSLOT_READONLY : 0))
             return false;
     }
+    /* Passed-through devices: GPA = HPA, device memory, never a memslot (the hypervisor
+     * itself never reads or writes them through the guest-memory accessor). */
+    for (uint32_t i = 0; i < vm->cfg->device_count; i++) {
+        const struct config_device *d = &vm->cfg->devices[i];
+        if (pt_map(&vm->stage2, d->base, d->base, d->size_bytes, PT_R | PT_W | PT_DEVICE, PT_MAP_PAGES_ONLY)) {
+            hv_printf("vm %s: cannot map device 0x%" PRIx64 "\n", vm->name, d->base);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -123,7 +132,8 @@ static bool vm_boot(struct vm *vm)
 
 bool vm_load(struct vm *vm)
 {
-    if (!vm_map_memory(vm) || !vm_boot(vm)) {
+    /* Devices last: a VM that fails before has none of them routed to its slot. */
+    if (!vm_map_memory(vm) || !vm_boot(vm) || !arch_vm_assign_devices(vm)) {
         hv_printf("vm %s: cannot load\n", vm->name);
         return false;
     }
@@ -188,14 +198,15 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
                       c->cpu_count, pcpu_count - next_pcpu);
             continue;
         }
-        if (!vm_create(vm, vm_count, c, b) || !vm_load(vm)) {
+        bool created = vm_create(vm, vm_count, c, b);
+        for (uint32_t v = 0; created && v < vm->vcpu_count; v++)
+            vm->vcpu[v].pcpu = next_pcpu + v;      /* known before loading: device interrupts follow vCPU 0 */
+        if (!created || !vm_load(vm)) {
             hv_printf("vm %s: not started\n", c->name);
             continue;
         }
-        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
-            vm->vcpu[v].pcpu = next_pcpu;
+        for (uint32_t v = 0; v < vm->vcpu_count; v++)
             pcpu_vcpu[next_pcpu++] = &vm->vcpu[v];
-        }
         vm->vcpus_running = vm->vcpu_count;
         hv_printf("vm %s: started, vCPUs on pCPUs %" PRIu32 "-%" PRIu32 "\n", vm->name, vm->vcpu[0].pcpu,
                   next_pcpu - 1);

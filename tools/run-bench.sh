@@ -27,6 +27,25 @@ tools/hvrun --arch aarch64 --gic 3 --smp 2 --icount --timeout 300 \
     echo "bench: aarch64 run failed, see $out/aarch64.log" >&2; tail -5 "$out/aarch64.log" >&2; exit 1; }
 parse "$out/aarch64.log" aarch64
 
+# LPI delivery: the ITS payload (tests/guests/aarch64/its.c) as a 2-vCPU VM, emulated ITS on a
+# GICv3 host and on a GICv4 host (direct injection where the hypervisor uses it). Its BENCH
+# lines become aarch64.gic3.lpi_int_insns (ITS INT command to the LPI taken) and
+# aarch64.gic3.lpi_translater_insns (GITS_TRANSLATER write to the LPI taken), same for gic4.
+# A failed run leaves its rows out (and says so) rather than stopping the other rows.
+for gic in 3 4; do
+  if tools/hvrun --arch aarch64 --gic $gic --smp 2 --icount --timeout 300 \
+       --config tests/configs/a64_its.cfg \
+       --file build/guests/aarch64/its.bin='\guests\its.bin' >"$out/aarch64-its-gic$gic.log" 2>&1; then
+    parse "$out/aarch64-its-gic$gic.log" aarch64.gic$gic
+    for pair in its_int_to_lpi:lpi_int its_translater_to_lpi:lpi_translater; do
+      from=aarch64.gic$gic.${pair%%:*}_insns to=aarch64.gic$gic.${pair##*:}_insns
+      [ -n "${R[$from]:-}" ] && R[$to]=${R[$from]} && unset "R[$from]"
+    done
+  else
+    echo "bench: aarch64 ITS run on --gic $gic failed, see $out/aarch64-its-gic$gic.log" >&2
+  fi
+done
+
 # The same payload on bare QEMU (no hypervisor: QEMU's own PSCI answers the HVC) for reference.
 timeout 120 qemu-system-aarch64 -M virt,gic-version=3 -cpu max -smp 2 -m 256M -nographic -net none \
   -icount shift=0 -kernel build/guests/aarch64/bench.bin </dev/null >"$out/aarch64-native.log" 2>&1 || true

@@ -11,6 +11,7 @@
 #include "guest_dtb.h"
 #include "kernel.h"
 #include "vgic.h"
+#include "vgic_its.h"
 #include "vm.h"
 
 #define SZ_2M (2ull << 20)
@@ -73,6 +74,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
     const struct boot_vm *b = vm->boot;
     vgic_vm_reset(vm);                      /* each (re)boot starts with the GIC at reset */
+    vgic_its_reset(vm);                     /* and the ITS (GITS_CTLR.Enabled 0, queue empty) */
     uint64_t load, span, initrd_ipa = 0, initrd_size = b->initrd.size_bytes;
     bool image = kernel_layout(vm, &load, &span);
     if (!place(vm, "kernel", load, (const void *)(uintptr_t)b->kernel.base, b->kernel.size_bytes, span))

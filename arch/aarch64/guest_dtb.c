@@ -150,6 +150,31 @@ static int node_pmu(void *fdt)
     return err | fdt_end_node(fdt);
 }
 
+/* Passed-through devices the generated tree can describe: QEMU virt's PL031 RTC at
+ * 0x09010000 with its SPI 2 (INTID 34), as QEMU describes it. Any other device is not in
+ * the tree: the guest must know it (docs/config.md, 'device'). */
+#define VIRT_PL031_BASE 0x09010000ull
+#define VIRT_PL031_INTID 34u
+static int node_passthrough(void *fdt, const struct vm *vm)
+{
+    int err = 0;
+    for (uint32_t i = 0; i < vm->cfg->device_count; i++) {
+        const struct config_device *d = &vm->cfg->devices[i];
+        if (d->base != VIRT_PL031_BASE || d->spi != VIRT_PL031_INTID)
+            continue;
+        fdt32_t clock = cpu_to_fdt32(PHANDLE_APB_PCLK);
+        static const uint32_t irqs[] = { IRQ_SPI, VIRT_PL031_INTID - 32, IRQ_LEVEL_HIGH };
+        err |= fdt_begin_node(fdt, "pl031@9010000");
+        err |= PROP_STRINGS(fdt, "compatible", "arm,pl031\0arm,primecell");
+        err |= prop_reg(fdt, d->base, d->size_bytes);
+        err |= prop_irqs(fdt, irqs, 3);
+        err |= fdt_property_string(fdt, "clock-names", "apb_pclk");
+        err |= fdt_property(fdt, "clocks", &clock, sizeof(clock));
+        err |= fdt_end_node(fdt);
+    }
+    return err;
+}
+
 static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_ipa, uint64_t initrd_size)
 {
     char name[32];
@@ -180,6 +205,7 @@ static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_
     err |= node_pmu(fdt);
 
     err |= node_uart(fdt);
+    err |= node_passthrough(fdt, vm);
     err |= fdt_end_node(fdt);
     return err | fdt_finish(fdt);
 }

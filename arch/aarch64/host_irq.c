@@ -77,6 +77,7 @@ void host_irq_init(void)
     host_irq_register(HOST_INTID_HYP_TIMER, 1, irq_hyp_timer);
     host_irq_register(HOST_INTID_VTIMER, 1, vtimer_irq);
     host_irq_register(HOST_INTID_PTIMER, 1, vtimer_irq);
+    vgic_v4_register_doorbells();             /* GICv4 doorbell LPIs (vgic_v4.c) */
     ready = true;
     hv_printf("gic: host interrupts at EL2 (SGI %u kicks, hypervisor timer tick %u Hz, guest timers "
               "forwarded)\n", HOST_SGI_KICK, TICK_HZ);

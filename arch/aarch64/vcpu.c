@@ -144,6 +144,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
      * newlib's memcpy/memset, which use vector registers). */
     vtimer_sync(vcpu);
     vgic_flush(vcpu);
+    vgic_v4_load(vcpu);           /* GICv4: its vPE resident (stays so across exits) */
     fpsimd_guest_enter(a);
     pmu_guest_enter(vcpu);        /* CPU_CYCLES count the time between these two */
     uint64_t kind = guest_enter(a);
@@ -222,7 +223,8 @@ void arch_vcpu_block(struct vcpu *vcpu)
         host_irq_handle(vcpu);
         if (__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL) ||
             __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE ||
-            (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)))
+            (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)) ||
+            vgic_v4_put(vcpu))        /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
             return;
         host_timer_wake_at(vtimer_deadline(vcpu));
         __asm__ volatile("dsb sy\n\twfi" ::: "memory");

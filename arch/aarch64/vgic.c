@@ -183,6 +183,20 @@ void vgic_hw_irq_fired(struct vcpu *v, uint32_t intid)
     vgic_unlock(vm);
 }
 
+void vgic_hw_spi_fired(struct vm *vm, uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE || intid >= VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+        return;
+    vgic_lock(vm);
+    struct vgic_irq *irq = &vm->arch.vgic.spi[intid - VGIC_NR_PRIVATE];
+    irq->hw = true;
+    irq->hw_active = true;
+    vgic_irq_set_pending(irq, true);
+    uint32_t kick = vgic_kick_bit(vm, NULL, irq);
+    vgic_unlock(vm);
+    vgic_kick_mask(vm, kick);
+}
+
 /* The device behind a forwarded PPI says whether its line is still up (vtimer.c, on every
  * entry). A virtual interrupt still only pending whose line dropped (the guest reprogrammed
  * the timer first) is withdrawn and the physical one deactivated so it can fire again; one

@@ -24,7 +24,9 @@ static int its_mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 /* The model checks vcpu < vcpu_count before any of these. */
 static void its_lpi_inject(void *ctx, uint32_t vcpu, uint32_t intid)
 {
-    vgic_inject_lpi(&((struct vm *)ctx)->vcpu[vcpu], intid);
+    struct vm *vm = ctx;
+    __atomic_fetch_add(&vm->lpi_injected, 1, __ATOMIC_RELAXED);
+    vgic_inject_lpi(&vm->vcpu[vcpu], intid);
 }
 
 static bool its_lpi_clear(void *ctx, uint32_t vcpu, uint32_t intid)
@@ -41,6 +43,13 @@ static void its_lpi_move_all(void *ctx, uint32_t from, uint32_t to)
 static void its_lpi_config_changed(void *ctx, uint32_t intid)
 {
     vgic_lpi_config_changed(ctx, intid);
+    vgic_v4_config_changed(ctx, intid);
+}
+
+static bool its_fwd(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+                    uint32_t vcpu, uint32_t intid)
+{
+    return vgic_v4_its_fwd(ctx, op, device_id, event_id, vcpu, intid);
 }
 
 /* Lock order: ITS lock, then the slot lock (guest_read) or the vGIC's locks (delivery).
@@ -77,6 +86,7 @@ bool vgic_its_init(struct vm *vm)
         .lpi_config_changed = its_lpi_config_changed,
         .lpi_clear = its_lpi_clear,
         .lpi_move_all = its_lpi_move_all,
+        .fwd = its_fwd,
         .vcpu_count = vm->vcpu_count,
         .lpi_id_bits = VGIC_ITS_LPI_ID_BITS,
     };
@@ -94,6 +104,7 @@ void vgic_its_reset(struct vm *vm)
     struct vgic_its *its = &vm->arch.its;
     spin_lock(&its->lock);
     its_reset(&its->state);
+    vgic_v4_its_reset(vm);                  /* GICv4: the physical mirror of its events too */
     spin_unlock(&its->lock);
 }
 

@@ -194,6 +194,14 @@ static uint32_t translate(struct its_state *its, uint32_t device_id, uint32_t ev
     return r ? ITS_ERR_UNMAPPED_COLLECTION : 0;
 }
 
+/* The binding's GICv4 mirror of an event (vgic_its.h, its_env.fwd); false without one. */
+static bool fwd(struct its_state *its, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+                uint32_t vcpu, uint32_t intid)
+{
+    const struct its_env *e = its->env;
+    return e->fwd && e->fwd(e->ctx, op, device_id, event_id, vcpu, intid);
+}
+
 /* ---- commands (Arm IHI 0069, 5.3): each returns 0 or an ITS_ERR_* reason ---------- */
 
 typedef uint32_t (*its_cmd_fn)(struct its_state *its, const struct its_cmd *c);
@@ -249,7 +257,12 @@ static uint32_t map_event(struct its_state *its, const struct its_cmd *c, uint32
         return ITS_ERR_COLLECTION_OOR;
     uint64_t ite = ENTRY_VALID | (uint64_t)CMD_ICID(c) << 32 | intid;
     uint64_t gpa = (dte & DTE_ITT_MASK) + (uint64_t)CMD_EVENT(c) * ITS_ENTRY_BYTES;
-    return write64(its, gpa, ite) ? ITS_ERR_MEMORY : 0;
+    if (write64(its, gpa, ite))
+        return ITS_ERR_MEMORY;
+    uint32_t vcpu;
+    if (lookup_collection(its, CMD_ICID(c), &vcpu) == 0)   /* else: mirrored at the first INT */
+        fwd(its, ITS_FWD_MAP, CMD_DEVICE(c), CMD_EVENT(c), vcpu, intid);
+    return 0;
 }
 
 /* MAPTI: (DeviceID, EventID) -> (pINTID, ICID). */
@@ -280,6 +293,7 @@ static uint32_t cmd_movi(struct its_state *its, const struct its_cmd *c)
     const struct its_env *e = its->env;
     if (from != to && e->lpi_clear && e->lpi_clear(e->ctx, from, ev.intid))
         e->lpi_inject(e->ctx, to, ev.intid);
+    fwd(its, ITS_FWD_MOVE, CMD_DEVICE(c), CMD_EVENT(c), to, ev.intid);
     return 0;
 }
 
@@ -293,6 +307,7 @@ static uint32_t cmd_discard(struct its_state *its, const struct its_cmd *c)
         return r;
     if (its->env->lpi_clear && lookup_collection(its, ev.icid, &vcpu) == 0)
         its->env->lpi_clear(its->env->ctx, vcpu, ev.intid);
+    fwd(its, ITS_FWD_UNMAP, CMD_DEVICE(c), CMD_EVENT(c), 0, ev.intid);
     return write64(its, ev.ite_gpa, 0) ? ITS_ERR_MEMORY : 0;
 }
 
@@ -302,7 +317,7 @@ static uint32_t cmd_int(struct its_state *its, const struct its_cmd *c)
     struct its_event ev;
     uint32_t vcpu;
     uint32_t r = translate(its, CMD_DEVICE(c), CMD_EVENT(c), &ev, &vcpu);
-    if (r == 0)
+    if (r == 0 && !fwd(its, ITS_FWD_INT, CMD_DEVICE(c), CMD_EVENT(c), vcpu, ev.intid))
         its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
     return r;
 }
@@ -315,6 +330,8 @@ static uint32_t cmd_clear(struct its_state *its, const struct its_cmd *c)
     uint32_t r = translate(its, CMD_DEVICE(c), CMD_EVENT(c), &ev, &vcpu);
     if (r == 0 && its->env->lpi_clear)
         its->env->lpi_clear(its->env->ctx, vcpu, ev.intid);
+    if (r == 0)
+        fwd(its, ITS_FWD_CLEAR, CMD_DEVICE(c), CMD_EVENT(c), vcpu, ev.intid);
     return r;
 }
 
@@ -438,7 +455,8 @@ bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id)
     uint32_t vcpu;
     if (!(its->ctlr & GITS_CTLR_ENABLED) || translate(its, device_id, event_id, &ev, &vcpu))
         return false;
-    its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
+    if (!fwd(its, ITS_FWD_INT, device_id, event_id, vcpu, ev.intid))
+        its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
     return true;
 }
 

@@ -233,8 +233,21 @@ void vgic_vcpu_hw_reset(struct vcpu *v)
     for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
         if (vm->arch.vgic.spi[i].target == v->id)
             vm->arch.vgic.spi[i].active = false;
+    /* A passed-through SPI left active by the previous run: vCPU 0's reset ends it (the
+     * device's line, if still up, makes it fire again for the new run). */
+    uint32_t spi_end[VGIC_NR_SPIS / 32] = { 0 };
+    for (uint32_t i = 0; v->id == 0 && i < VGIC_NR_SPIS; i++) {
+        struct vgic_irq *irq = &vm->arch.vgic.spi[i];
+        if (irq->hw && irq->hw_active && !irq->lr_owner) {
+            spi_end[i / 32] |= 1u << (i % 32);
+            irq->hw_active = irq->latch = irq->active = false;
+        }
+    }
     vgic_unlock(vm);
     for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
         if (hw_end >> i & 1)
             gicv3_deactivate(i);
+    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
+        if (spi_end[i / 32] >> (i % 32) & 1)
+            gicv3_deactivate(VGIC_NR_PRIVATE + i);
 }

@@ -2,6 +2,7 @@
  * registers the distributor and the redistributors' SGI_base frames share (Arm IHI 0069:
  * GICD_/GICR_ IGROUPR, ISENABLER, ICENABLER, ISPENDR, ICPENDR, ISACTIVER, ICACTIVER,
  * IPRIORITYR, ICFGR). Everything here runs with the VM's vGIC lock held. */
+#include "gicv3.h"
 #include "vgic_internal.h"
 
 /* Arm IHI 0069, "GIC memory-mapped register access": 32-bit accesses to every register,
@@ -136,9 +137,30 @@ static void clear_enable(struct vgic_mmio_ctx *c, struct vgic_irq *irq) { (void)
 static void set_pending(struct vgic_mmio_ctx *c, struct vgic_irq *irq) { (void)c; vgic_irq_set_pending(irq, true); }
 /* ICPENDR clears the latch; a level interrupt whose line is still high stays pending
  * (IHI 0069, GICD_ICPENDR<n>). */
-static void clear_pending(struct vgic_mmio_ctx *c, struct vgic_irq *irq) { (void)c; vgic_irq_set_pending(irq, false); }
+/* A passed-through SPI (HW) the guest made neither pending nor active through ICPENDR /
+ * ICACTIVER: nothing will deactivate the physical SPI any more, so end it here (an SPI can be
+ * deactivated from any PE). Not while a list register holds it: its read-back decides. */
+static void hw_spi_check(struct vgic_irq *irq)
+{
+    if (irq->hw && irq->hw_active && irq->intid >= VGIC_NR_PRIVATE && irq->intid < VGIC_LPI_BASE &&
+        !irq->lr_owner && !irq->latch && !irq->active) {
+        irq->hw_active = false;
+        gicv3_deactivate(irq->intid);
+    }
+}
+static void clear_pending(struct vgic_mmio_ctx *c, struct vgic_irq *irq)
+{
+    (void)c;
+    vgic_irq_set_pending(irq, false);
+    hw_spi_check(irq);
+}
 static void set_active(struct vgic_mmio_ctx *c, struct vgic_irq *irq) { (void)c; vgic_irq_set_active(irq, true); }
-static void clear_active(struct vgic_mmio_ctx *c, struct vgic_irq *irq) { (void)c; vgic_irq_set_active(irq, false); }
+static void clear_active(struct vgic_mmio_ctx *c, struct vgic_irq *irq)
+{
+    (void)c;
+    vgic_irq_set_active(irq, false);
+    hw_spi_check(irq);
+}
 
 uint64_t vgic_read_group(struct vgic_mmio_ctx *c, uint32_t intid, uint32_t size)
 {

@@ -86,6 +86,15 @@ bool arch_vm_init(struct vm *vm)
     return true;
 }
 
+/* Device pass-through ('device' in hv.cfg) is aarch64-only so far. */
+bool arch_vm_assign_devices(struct vm *vm)
+{
+    if (!vm->cfg->device_count)
+        return true;
+    hv_printf("vm %s: 'device' pass-through is not supported on x86_64\n", vm->name);
+    return false;
+}
+
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
     const struct boot_vm *b = vm->boot;

@@ -1,6 +1,7 @@
 # aarch64, GICv3 host, 2 CPUs: the emulated ITS (tests/guests/aarch64/its.c) on 2 vCPUs:
 # MAPD/MAPC/MAPTI/INT, MOVI to the second vCPU, INV/INVALL after disabling and re-enabling,
-# CLEAR, DISCARD, GITS_TRANSLATER, and a hostile command sequence the ITS survives.
+# CLEAR, DISCARD, GITS_TRANSLATER, a hostile command sequence the ITS survives, and (through
+# HV_HC_VM_STAT) which path the LPIs took: here every one injected by the hypervisor.
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
             --file build/guests/aarch64/its.bin='\guests\its.bin')
 timeout_s=150
@@ -8,13 +9,19 @@ its_checks() {
   local t
   for t in its_present its_redistributors its_enable its_map_commands its_int_delivers_lpi \
            its_int_delivered_once its_cpu1_online its_movi_int_on_cpu1 its_movi_not_on_cpu0 \
-           its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
+           its_lpi_wakes_wfi its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
            its_invall_disabled_not_delivered its_invall_reenabled_delivers_pending \
            its_clear_removes_pending its_translater_delivers its_hostile_commands \
-           its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_discard_unmaps; do
+           its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_lpi_path \
+           its_discard_unmaps; do
     expect "^\[its\] PASS $t\$" "its: $t"
   done
-  expect '^\[its\] DONE passed=21 failed=0' "its: all 21 checks pass"
+  # Which path LPIs took (HV_STAT_LPI_INJECTED / HV_STAT_LPI_DIRECT): emulated on GICv3,
+  # direct (no hypervisor injection per LPI) on GICv4 (a64_its_gic4.sh sets its_lpi_path).
+  expect "^\[its\] its: lpi path ${its_lpi_path:-emulated}: 16 of 16 LPIs arrived" \
+         "its: LPIs took the ${its_lpi_path:-emulated} path"
+  expect "^\[its\] BENCH lpi_delivery_${its_lpi_path:-emulated} " "its: lpi_delivery_${its_lpi_path:-emulated} bench row"
+  expect '^\[its\] DONE passed=23 failed=0' "its: all 23 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"

@@ -129,6 +129,27 @@ static void check_config(const struct hv_config *cfg, uint32_t errors, uint64_t 
             for (uint32_t o = 0; o < r; o++)
                 CHECK(!overlap(reg->gpa, reg->size_bytes, vm->regions[o].gpa, vm->regions[o].size_bytes));
         }
+        CHECK(vm->device_count <= CONFIG_MAX_DEVICES);
+        for (uint32_t d = 0; d < vm->device_count; d++) {
+            const struct config_device *dev = &vm->devices[d];
+            CHECK(dev->size_bytes != 0 && dev->size_bytes % 4096 == 0 && dev->base % 4096 == 0);
+            CHECK(dev->size_bytes - 1 <= UINT64_MAX - dev->base);
+            CHECK(dev->spi == 0 || (dev->spi >= CONFIG_SPI_MIN && dev->spi <= CONFIG_SPI_MAX));
+            CHECK(dev->line > vm->line && dev->line <= max_line);
+            CHECK(!overlap(dev->base, dev->size_bytes, ram_base, vm->memory_bytes));
+            for (uint32_t r = 0; r < vm->region_count; r++)
+                CHECK(!overlap(dev->base, dev->size_bytes, vm->regions[r].gpa, vm->regions[r].size_bytes));
+            /* No physical device or SPI is given to two valid VMs (or twice to one). */
+            for (uint32_t j = 0; j <= i; j++) {
+                const struct config_vm *ow = &cfg->vms[j];
+                if (!ow->valid)
+                    continue;
+                for (uint32_t o = 0; o < (j == i ? d : ow->device_count); o++) {
+                    CHECK(!overlap(dev->base, dev->size_bytes, ow->devices[o].base, ow->devices[o].size_bytes));
+                    CHECK(dev->spi == 0 || dev->spi != ow->devices[o].spi);
+                }
+            }
+        }
     }
     /* Any invalid VM must have been explained by at least one error. */
     for (uint32_t i = 0; i < cfg->vm_count; i++)

@@ -77,7 +77,7 @@ static void fake_config_changed(void *ctx, uint32_t intid)
 }
 
 static const struct its_env env = { NULL, fake_read, fake_write, fake_inject, fake_config_changed,
-                                    fake_clear, fake_move_all, VCPUS, ID_BITS };
+                                    fake_clear, fake_move_all, VCPUS, ID_BITS, NULL };
 
 static const uint64_t offsets[] = {
     GITS_CTLR, GITS_IIDR, GITS_TYPER, GITS_TYPER + 4, GITS_CBASER, GITS_CBASER + 4,

@@ -680,3 +680,89 @@ Test(config, selftest_key_is_global_and_checked)
     cr_assert_eq(config_parse(&cfg, "hv.cfg", bad, strlen(bad), 0x40000000, NULL, NULL), 1);
     cr_assert_not(cfg.selftest_exception);
 }
+
+/* --- device = BASE SIZE [spi INTID]: physical pass-through ------------------------- */
+
+Test(config, device_parsed)
+{
+    cr_assert_eq(parse("[vm a]\nmemory = 64M\nkernel = \\k\ndevice = 0x09010000 4K spi 34\n"
+                       "device = 0x09030000 0x1000\n"), 0);
+    const struct config_vm *a = vm_named("a");
+    cr_assert(a->valid);
+    cr_assert_eq(a->device_count, 2);
+    cr_assert_eq(a->devices[0].base, 0x09010000ull);
+    cr_assert_eq(a->devices[0].size_bytes, 4096ull);
+    cr_assert_eq(a->devices[0].spi, 34);
+    cr_assert_eq(a->devices[0].line, 4);
+    cr_assert_eq(a->devices[1].spi, 0);
+    cr_assert_eq(a->devices[1].line, 5);
+}
+
+#define DEV_VM "[vm b]\nmemory = 64M\nkernel = \\k\n"
+
+Test(config_errors, device_malformed)
+{
+    expect_one_error(DEV_VM "device = 0x09010000\n",
+                     "hv.cfg:4: error: malformed device '0x09010000' (expected 'ADDRESS SIZE [spi INTID]')");
+    expect_one_error(DEV_VM "device = 0x09010000 4K irq 34\n",
+                     "hv.cfg:4: error: malformed device '0x09010000 4K irq 34' (expected 'ADDRESS SIZE [spi INTID]')");
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi\n",
+                     "hv.cfg:4: error: malformed device '0x09010000 4K spi' (expected 'ADDRESS SIZE [spi INTID]')");
+    expect_one_error(DEV_VM "device = 0x0901zz00 4K\n",
+                     "hv.cfg:4: error: malformed address '0x0901zz00' for 'device'");
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi 0x22\n",
+                     "hv.cfg:4: error: malformed spi '0x22' for 'device'");
+    expect_one_error(DEV_VM "device = 0x09010000 3K spi 34\n",
+                     "hv.cfg:4: error: size '3K' for 'device' is not a multiple of 4K");
+    cr_assert_not(vm_named("b")->valid);
+}
+
+Test(config_errors, device_unaligned)
+{
+    expect_one_error(DEV_VM "device = 0x09010800 4K spi 34\n",
+                     "hv.cfg:4: error: address '0x09010800' for 'device' is not 4K aligned");
+}
+
+Test(config_errors, device_spi_range)
+{
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi 31\n",
+                     "hv.cfg:4: error: spi '31' for 'device' out of range 32..1019");
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi 1020\n",
+                     "hv.cfg:4: error: spi '1020' for 'device' out of range 32..1019");
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi 99999999999999999999\n",
+                     "hv.cfg:4: error: spi '99999999999999999999' for 'device' out of range 32..1019");
+    cr_assert_eq(parse(DEV_VM "device = 0x09010000 4K spi 32\ndevice = 0x09020000 4K spi 1019\n"), 0);
+}
+
+Test(config_errors, device_overlaps_ram_region_device)
+{
+    expect_one_error(DEV_VM "device = 0x43fff000 8K\n",
+                     "hv.cfg:4: error: device 0x43fff000+8K overlaps RAM of vm 'b'");
+    expect_one_error(DEV_VM "region = 0x09000000 1M\ndevice = 0x09010000 4K spi 34\n",
+                     "hv.cfg:5: error: device 0x9010000+4K overlaps region 0x9000000+1M (line 4) of vm 'b'");
+    expect_one_error(DEV_VM "device = 0x09010000 8K\ndevice = 0x09011000 4K\n",
+                     "hv.cfg:5: error: device 0x9011000+4K overlaps device 0x9010000+8K (line 4) of vm 'b'");
+    expect_one_error(DEV_VM "device = 0x09010000 4K spi 34\ndevice = 0x09030000 4K spi 34\n",
+                     "hv.cfg:5: error: spi 34 is already given to device 0x9010000+4K (line 4) of vm 'b'");
+}
+
+Test(config_errors, device_too_many)
+{
+    expect_one_error(DEV_VM "device = 0x09010000 4K\ndevice = 0x09020000 4K\ndevice = 0x09030000 4K\n"
+                     "device = 0x09040000 4K\ndevice = 0x09050000 4K\n",
+                     "hv.cfg:8: error: too many devices in [vm b] (max 4)");
+}
+
+Test(config_errors, device_given_to_two_vms)
+{
+    expect_one_error(GOOD_A "device = 0x09010000 4K spi 34\n" DEV_VM "device = 0x09010000 4K\n",
+                     "hv.cfg:8: error: device 0x9010000+4K of vm 'b' overlaps device 0x9010000+4K (line 4) of vm 'good'");
+    expect_good_vm_valid();
+    cr_assert_not(vm_named("b")->valid);
+    expect_one_error(GOOD_A "device = 0x09010000 4K spi 34\n" DEV_VM "device = 0x09030000 4K spi 34\n",
+                     "hv.cfg:8: error: spi 34 of vm 'b' is already given to vm 'good' (line 4)");
+    expect_good_vm_valid();
+    cr_assert_not(vm_named("b")->valid);
+    /* Different devices and SPIs in two VMs are fine. */
+    cr_assert_eq(parse(GOOD_A "device = 0x09010000 4K spi 34\n" DEV_VM "device = 0x09030000 4K spi 39\n"), 0);
+}

@@ -194,3 +194,32 @@ Test(guest_dtb, generated_timer_and_uart_interrupts)
     cr_assert(u && len == 12);
     cr_assert(cell(u, 0) == 0 && cell(u, 1) == 1 && cell(u, 2) == 4, "SPI 1 (INTID 33), level-high");
 }
+
+/* A passed-through PL031 (QEMU virt's RTC at 0x09010000, INTID 34) gets its node; any other
+ * device does not. */
+Test(guest_dtb, passthrough_pl031_node)
+{
+    size_t size = guest_dtb_build(&vm, buf, sizeof(buf), 0, 0);
+    cr_assert(size > 0);
+    cr_assert_lt(fdt_path_offset(buf, "/pl031@9010000"), 0, "no device: no node");
+
+    cfg.devices[0] = (struct config_device){ 0x09030000, 0x1000, 39, 4 };
+    cfg.device_count = 1;
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    cr_assert_lt(fdt_node_offset_by_compatible(buf, -1, "arm,pl031"), 0, "other devices are not described");
+
+    cfg.devices[1] = (struct config_device){ 0x09010000, 0x1000, 34, 5 };
+    cfg.device_count = 2;
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    cr_assert_str_eq(str_prop(buf, "/pl031@9010000", "compatible"), "arm,pl031");
+    int node = fdt_path_offset(buf, "/pl031@9010000"), len;
+    const void *reg = fdt_getprop(buf, node, "reg", &len);
+    cr_assert(reg && len == 16);
+    cr_assert_eq(be64_at(reg), 0x09010000ull);
+    cr_assert_eq(be64_at((const uint8_t *)reg + 8), 0x1000ull);
+    const fdt32_t *irq = fdt_getprop(buf, node, "interrupts", &len);
+    cr_assert(irq && len == 12);
+    cr_assert_eq(fdt32_to_cpu(irq[0]), 0);            /* GIC_SPI */
+    cr_assert_eq(fdt32_to_cpu(irq[1]), 2);            /* SPI 2 = INTID 34 */
+    cr_assert_eq(fdt32_to_cpu(irq[2]), 4);            /* level, active high */
+}

@@ -127,7 +127,7 @@ static void setup(void)
     event_count = 0;
     cq_tail = 0;
     env = (struct its_env){ NULL, fake_read, fake_write, fake_inject, fake_config_changed,
-                            fake_clear, fake_move_all, VCPUS, 16 };
+                            fake_clear, fake_move_all, VCPUS, 16, NULL };
     its_init(&its, &env);
     wr(GITS_BASER0, GITS_BASER_VALID | DT_GPA);          /* Size 0: one 4 KiB page */
     wr(GITS_BASER0 + 8, GITS_BASER_VALID | CT_GPA);
@@ -232,6 +232,50 @@ Test(vgic_its, mapd_mapc_mapti_then_int_delivers_the_lpi_to_its_vcpu)
     cr_assert_eq(events[1].intid, LPI + 66);
     cr_assert_eq(rd(GITS_CREADR), cq_tail, "CREADR caught up with CWRITER");
     cr_assert_eq(its.error_count, 0);
+}
+
+/* GICv4 direct injection (its_env.fwd): the binding sees every mapping change and takes over
+ * INT, TRANSLATER and CLEAR of the events it mirrors; nothing is injected by the model then. */
+static bool fake_fwd(void *ctx, enum its_fwd_op op, uint32_t dev, uint32_t ev, uint32_t vcpu, uint32_t intid)
+{
+    (void)ctx;
+    static const char kinds[] = { [ITS_FWD_MAP] = 'm', [ITS_FWD_MOVE] = 'v', [ITS_FWD_UNMAP] = 'u',
+                                  [ITS_FWD_INT] = 'n', [ITS_FWD_CLEAR] = 'c' };
+    cr_assert_eq(dev, 1);
+    cr_assert_eq(ev, 5);
+    log_event(kinds[op], vcpu, intid);
+    return op == ITS_FWD_INT || op == ITS_FWD_CLEAR;
+}
+
+Test(vgic_its, forwarding_hook_mirrors_mappings_and_takes_over_int)
+{
+    env.fwd = fake_fwd;
+    map_basic();
+    uint32_t n = event_count;
+    cr_assert(n >= 1);
+    cr_assert_eq(events[n - 1].kind, 'm', "MAPTI told to the binding");
+    cr_assert_eq(events[n - 1].vcpu, 0);
+    cr_assert_eq(events[n - 1].intid, LPI + 5);
+    cmd_ev(ITS_CMD_INT, 1, 5);
+    movi(1, 5, 1);
+    cmd_ev(ITS_CMD_CLEAR, 1, 5);
+    cmd_ev(ITS_CMD_DISCARD, 1, 5);
+    cmd_ev(ITS_CMD_INT, 1, 5);                 /* discarded: nothing */
+    kick();
+    char seen[8] = { 0 };
+    uint32_t k = 0, movi_vcpu = 99;
+    for (uint32_t i = n; i < event_count; i++) {
+        if (!strchr("mvunc", events[i].kind))
+            continue;                           /* the model's own (emulated) clear calls */
+        cr_assert_lt(k, 7);
+        if (events[i].kind == 'v')
+            movi_vcpu = events[i].vcpu;
+        seen[k++] = events[i].kind;
+    }
+    cr_assert_str_eq(seen, "nvcu", "INT, MOVI, CLEAR, DISCARD told in order");
+    cr_assert_eq(movi_vcpu, 1, "MOVI names the new vCPU");
+    cr_assert(!pending[0][LPI + 5] && !pending[1][LPI + 5], "nothing injected by the model");
+    env.fwd = NULL;
 }
 
 Test(vgic_its, mapi_uses_the_event_id_as_lpi)

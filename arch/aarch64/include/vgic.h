@@ -59,4 +59,17 @@ void vgic_fold(struct vcpu *v);
 void vgic_hw_irq_fired(struct vcpu *v, uint32_t intid);
 void vgic_hw_irq_resample(struct vcpu *v, uint32_t intid, bool line);
 
+/* GICv4 direct injection (vgic_v4.c; off unless the host ITS is GICv4). The guest's LPI
+ * configuration changed (ITS INV/INVALL, ITS lock held; intid 0: all). On the vCPU's own
+ * pCPU: its vPE resident before an entry (vgic_v4_load), non-resident when it blocks
+ * (vgic_v4_put: true when vLPIs are already pending). Doorbell handlers: from host_irq_init. */
+void vgic_v4_config_changed(struct vm *vm, uint32_t intid);
+void vgic_v4_load(struct vcpu *v);
+bool vgic_v4_put(struct vcpu *v);
+void vgic_v4_register_doorbells(void);
+/* A passed-through device's physical SPI fired (passthrough.c): the same INTID becomes
+ * pending in the VM as a HW-mapped virtual SPI; the physical one stays active until the
+ * guest deactivates the virtual one (or the vCPU 0 reset ends it). Any pCPU. */
+void vgic_hw_spi_fired(struct vm *vm, uint32_t intid);
+
 #endif

@@ -101,6 +101,8 @@ enum its_err_reason {
 };
 #define ITS_ERROR(cmd, reason) (0x010000u | ((uint32_t)(cmd) << 8) | (uint32_t)(reason))
 
+enum its_fwd_op { ITS_FWD_MAP, ITS_FWD_MOVE, ITS_FWD_UNMAP, ITS_FWD_INT, ITS_FWD_CLEAR };
+
 /* What the model needs from its surroundings; all callbacks get env->ctx. */
 struct its_env {
     void *ctx;
@@ -118,6 +120,13 @@ struct its_env {
     void (*lpi_move_all)(void *ctx, uint32_t from_vcpu, uint32_t to_vcpu);
     uint32_t vcpu_count;
     uint32_t lpi_id_bits;              /* INTIDs below 1 << lpi_id_bits (GICD_TYPER.IDbits + 1) */
+    /* Optional (NULL: every LPI is emulated): GICv4 direct injection. An event the guest
+     * maps (MAPTI/MAPI, with its collection's vCPU), moves (MOVI) or discards (DISCARD), and
+     * the INT / CLEAR / MSI of a mapped event, told to the binding, which mirrors it on the
+     * physical ITS. For INT and CLEAR it returns true when the physical ITS did it (the
+     * emulated pending state is then left alone); its result is ignored for the others. */
+    bool (*fwd)(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+                uint32_t vcpu, uint32_t intid);
 };
 
 /* The ITS's own registers; everything else is in guest memory. Guarded by its owner's lock. */
@@ -159,5 +168,11 @@ bool vgic_its_init(struct vm *vm);
 void vgic_its_reset(struct vm *vm);
 /* An MSI from an emulated device of this VM (DeviceID, EventID). */
 bool vgic_its_msi(struct vm *vm, uint32_t device_id, uint32_t event_id);
+/* GICv4 direct injection (vgic_v4.c): the its_env.fwd of every VM's ITS (ITS lock held). */
+bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+                     uint32_t vcpu, uint32_t intid);
+/* The ITS was reset (ITS lock held): DISCARD every mirrored event (their pending vLPIs go
+ * with them) and re-read the LPI configuration when the guest maps again. */
+void vgic_v4_its_reset(struct vm *vm);
 
 #endif

@@ -3,6 +3,7 @@
  * CPU, INV/INVALL after a configuration change, CLEAR, DISCARD, GITS_TRANSLATER, and a
  * hostile command sequence after which the ITS still works. Interrupts are taken by polling
  * ICC_IAR1_EL1 with PSTATE.I masked (no IRQ vector needed). Runs on bare QEMU's ITS too. */
+#include "hypercall.h"
 #include "test.h"
 
 #define GICD_BASE       0x08000000ul
@@ -138,7 +139,7 @@ static uint32_t take_irq(uint64_t timeout_us)
 
 /* ---- the second CPU: takes interrupts and reports them --------------------------- */
 
-static volatile uint64_t cpu1_ready, cpu1_got, cpu1_stop;
+static volatile uint64_t cpu1_ready, cpu1_got, cpu1_stop, cpu1_wfi, cpu1_in_wfi;
 
 void secondary_main(uint64_t context_id)
 {
@@ -147,6 +148,13 @@ void secondary_main(uint64_t context_id)
     shared_store(&cpu1_ready, 1);
     uint64_t start = counter(), limit = 30 * counter_freq();
     while (!shared_load(&cpu1_stop) && counter() - start < limit) {
+        if (shared_load(&cpu1_wfi)) {
+            /* Asleep until an interrupt is pending (PSTATE.I masked: WFI still wakes). Under
+             * the hypervisor on GICv4 the vPE is then not resident: only its doorbell wakes it. */
+            shared_store(&cpu1_in_wfi, 1);
+            __asm__ volatile("dsb sy\n\twfi" ::: "memory");
+            shared_store(&cpu1_in_wfi, 0);
+        }
         uint32_t id = take_irq(1000);
         if (id != SPURIOUS)
             shared_store(&cpu1_got, id);
@@ -303,6 +311,34 @@ static void hostile(void)
           mmio_read64(GITS_BASE + GITS_CREADR), cq_tail);
 }
 
+/* Under the hypervisor: which path LPIs take. Emulated (GICv3 host): the hypervisor injects
+ * each one (HV_STAT_LPI_INJECTED counts it). Direct (GICv4 host): the guest's INT becomes a
+ * physical INT on a VMAPTI'd host event and the GIC delivers the vLPI itself; the hypervisor
+ * injects none (HV_STAT_LPI_DIRECT counts the physical INTs). 0: bare QEMU. */
+static const char *lpi_path;
+
+static void lpi_path_proof(void)
+{
+    enum { N = 16 };
+    if (!hv_present())
+        return;
+    uint64_t i0 = hvc(HV_HC_VM_STAT, HV_STAT_LPI_INJECTED, 0, 0);
+    uint64_t d0 = hvc(HV_HC_VM_STAT, HV_STAT_LPI_DIRECT, 0, 0);
+    uint32_t got = 0;
+    for (int i = 0; i < N; i++) {
+        its_ev(CMD_INT, DEV, 0);
+        if (take_irq(1000000) == LPI_A)
+            got++;
+    }
+    uint64_t di = hvc(HV_HC_VM_STAT, HV_STAT_LPI_INJECTED, 0, 0) - i0;
+    uint64_t dd = hvc(HV_HC_VM_STAT, HV_STAT_LPI_DIRECT, 0, 0) - d0;
+    lpi_path = di == 0 && dd == N ? "direct" : di == N && dd == 0 ? "emulated" : NULL;
+    printf("its: lpi path %s: %u of %u LPIs arrived, hypervisor-injected %lu, direct %lu\n",
+           lpi_path ? lpi_path : "mixed", got, (unsigned)N, di, dd);
+    check(got == N && lpi_path, "its_lpi_path", "%u of %u arrived, injected %lu, direct %lu",
+          got, (unsigned)N, di, dd);
+}
+
 /* Cost of one LPI: an INT command (CWRITER write) and an MSI (TRANSLATER write), each until
  * the CPU acknowledged it (make bench: under -icount, ticks count instructions). */
 static void bench(void)
@@ -314,7 +350,13 @@ static void bench(void)
         mmio_write64(GITS_BASE + GITS_CWRITER, cq_tail);
         take_irq(1000000);
     }
-    bench_report("its_int_to_lpi", counter() - t0, N);
+    uint64_t t = counter() - t0;
+    bench_report("its_int_to_lpi", t, N);
+    if (lpi_path) {
+        char name[40];
+        snprintf(name, sizeof name, "lpi_delivery_%s", lpi_path);
+        bench_report(name, t, N);
+    }
     t0 = counter();
     for (int i = 0; i < N; i++) {
         mmio_write32(GITS_BASE + GITS_TRANSLATER, 7);
@@ -372,6 +414,17 @@ int main(void *dtb)
         check(arrived, "its_movi_int_on_cpu1", "CPU 1 saw INTID %lu", shared_load(&cpu1_got));
         check_irq("its_movi_not_on_cpu0", SPURIOUS);
         shared_store(&cpu1_got, 0);
+        /* CPU 1 in WFI: an LPI for it wakes it (GICv4: the vPE's doorbell). */
+        shared_store(&cpu1_got, 0);
+        shared_store(&cpu1_wfi, 1);
+        bool asleep = shared_wait(&cpu1_in_wfi, 1, 2000000);
+        delay_us(20000);                        /* well inside its WFI (trapped: blocked) */
+        shared_store(&cpu1_wfi, 0);             /* once woken it goes back to polling */
+        its_ev(CMD_INT, DEV, 0);
+        arrived = shared_wait(&cpu1_got, LPI_A, 2000000);
+        check(asleep && arrived, "its_lpi_wakes_wfi", "asleep %d, CPU 1 saw INTID %lu", asleep,
+              shared_load(&cpu1_got));
+        shared_store(&cpu1_got, 0);
         its_movi(DEV, 0, 0);
         its_ev(CMD_INT, DEV, 0);
         check_irq("its_movi_back_to_cpu0", LPI_A);
@@ -414,6 +467,7 @@ int main(void *dtb)
     its_ev(CMD_INT, DEV, 0);
     check_irq("its_works_after_hostile", LPI_A);
 
+    lpi_path_proof();
     bench();
 
     /* DISCARD: the event is gone. */
