@@ -417,22 +417,14 @@ static void key_cmdline(struct parser *p, const struct key_def *key, char *value
     memcpy(p->vm->cmdline, value, n + 1);
 }
 
-static void key_region(struct parser *p, const struct key_def *key, char *value)
+/* Splits value in place at blanks into at most max tokens; returns how many (a count
+ * above max means there were too many). */
+static size_t split_tokens(char *value, char **tok, size_t max)
 {
-    char q[QUOTE_BUF], t[QUOTE_BUF], r[64];
-    char *tok[4];
     size_t ntok = 0;
-    uint64_t gpa = 0, size = 0;
-    bool read_only = false;
-    const char *s;
-    enum num_status st;
-
-    quote(q, value);
-    if (p->vm->region_count >= CONFIG_MAX_REGIONS) {
-        FAIL(p, p->line, "too many regions in %s (max %d)", p->label, CONFIG_MAX_REGIONS);
-        return;
-    }
-    for (char *c = value; *c && ntok < ARRAY_LEN(tok);) {
+    for (char *c = value; *c;) {
+        if (ntok == max)
+            return max + 1;
         tok[ntok++] = c;
         while (*c && !is_blank(*c))
             c++;
@@ -442,29 +434,60 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
         while (is_blank(*c))
             c++;
     }
+    return ntok;
+}
+
+/* Parses 'ADDRESS SIZE' of a region or device: a 4K-aligned address and a size that fits
+ * below 2^64. Reports and returns false on any error. */
+static bool parse_range(struct parser *p, const struct key_def *key, const char *addr_tok,
+                        const char *size_tok, uint64_t *base, uint64_t *size)
+{
+    char t[QUOTE_BUF], r[64];
+    const char *s = addr_tok;
+    enum num_status st = parse_number(&s, true, base);
+    if (st == NUM_MALFORMED || *s != '\0') {
+        FAIL(p, p->line, "malformed address '%s' for '%s'", quote(t, addr_tok), key->name);
+        return false;
+    }
+    if (st == NUM_OVERFLOW) {
+        FAIL(p, p->line, "address '%s' for '%s' overflows 64 bits", quote(t, addr_tok), key->name);
+        return false;
+    }
+    if (*base % PAGE_BYTES) {
+        FAIL(p, p->line, "address '%s' for '%s' is not 4K aligned", quote(t, addr_tok), key->name);
+        return false;
+    }
+    st = parse_size(size_tok, size);
+    if (st != NUM_OK) {
+        report_size_error(p, st, key->name, size_tok);
+        return false;
+    }
+    if (*size - 1 > UINT64_MAX - *base) {
+        FAIL(p, p->line, "%s %s extends past the 64-bit address space", key->name, fmt_range(r, *base, *size));
+        return false;
+    }
+    return true;
+}
+
+static void key_region(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF], t[QUOTE_BUF];
+    char *tok[3];
+    uint64_t gpa = 0, size = 0;
+    bool read_only = false;
+
+    quote(q, value);
+    if (p->vm->region_count >= CONFIG_MAX_REGIONS) {
+        FAIL(p, p->line, "too many regions in %s (max %d)", p->label, CONFIG_MAX_REGIONS);
+        return;
+    }
+    size_t ntok = split_tokens(value, tok, ARRAY_LEN(tok));
     if (ntok < 2 || ntok > 3) {
         FAIL(p, p->line, "malformed region '%s' (expected 'GPA SIZE [ro|rw]')", q);
         return;
     }
-    s = tok[0];
-    st = parse_number(&s, true, &gpa);
-    if (st == NUM_MALFORMED || *s != '\0') {
-        FAIL(p, p->line, "malformed address '%s' for '%s'", quote(t, tok[0]), key->name);
+    if (!parse_range(p, key, tok[0], tok[1], &gpa, &size))
         return;
-    }
-    if (st == NUM_OVERFLOW) {
-        FAIL(p, p->line, "address '%s' for '%s' overflows 64 bits", quote(t, tok[0]), key->name);
-        return;
-    }
-    if (gpa % PAGE_BYTES) {
-        FAIL(p, p->line, "address '%s' for '%s' is not 4K aligned", quote(t, tok[0]), key->name);
-        return;
-    }
-    st = parse_size(tok[1], &size);
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, tok[1]);
-        return;
-    }
     if (ntok == 3) {
         if (strcmp(tok[2], "ro") == 0) {
             read_only = true;
@@ -472,10 +495,6 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
             FAIL(p, p->line, "malformed region access '%s' (expected 'ro' or 'rw')", quote(t, tok[2]));
             return;
         }
-    }
-    if (size - 1 > UINT64_MAX - gpa) {
-        FAIL(p, p->line, "region %s extends past the 64-bit address space", fmt_range(r, gpa, size));
-        return;
     }
     struct config_region *reg = &p->vm->regions[p->vm->region_count++];
     reg->gpa = gpa;
@@ -487,9 +506,8 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
 /* 'device = BASE SIZE [spi INTID]': a physical device given to this VM (docs/config.md). */
 static void key_device(struct parser *p, const struct key_def *key, char *value)
 {
-    char q[QUOTE_BUF], t[QUOTE_BUF], r[64];
-    char *tok[5];
-    size_t ntok = 0;
+    char q[QUOTE_BUF], t[QUOTE_BUF];
+    char *tok[4];
     uint64_t base = 0, size = 0, spi = 0;
     const char *s;
     enum num_status st;
@@ -499,43 +517,13 @@ static void key_device(struct parser *p, const struct key_def *key, char *value)
         FAIL(p, p->line, "too many devices in %s (max %d)", p->label, CONFIG_MAX_DEVICES);
         return;
     }
-    for (char *c = value; *c && ntok < ARRAY_LEN(tok);) {
-        tok[ntok++] = c;
-        while (*c && !is_blank(*c))
-            c++;
-        if (!*c)
-            break;
-        *c++ = '\0';
-        while (is_blank(*c))
-            c++;
-    }
+    size_t ntok = split_tokens(value, tok, ARRAY_LEN(tok));
     if ((ntok != 2 && ntok != 4) || (ntok == 4 && strcmp(tok[2], "spi") != 0)) {
         FAIL(p, p->line, "malformed device '%s' (expected 'ADDRESS SIZE [spi INTID]')", q);
         return;
     }
-    s = tok[0];
-    st = parse_number(&s, true, &base);
-    if (st == NUM_MALFORMED || *s != '\0') {
-        FAIL(p, p->line, "malformed address '%s' for '%s'", quote(t, tok[0]), key->name);
+    if (!parse_range(p, key, tok[0], tok[1], &base, &size))
         return;
-    }
-    if (st == NUM_OVERFLOW) {
-        FAIL(p, p->line, "address '%s' for '%s' overflows 64 bits", quote(t, tok[0]), key->name);
-        return;
-    }
-    if (base % PAGE_BYTES) {
-        FAIL(p, p->line, "address '%s' for '%s' is not 4K aligned", quote(t, tok[0]), key->name);
-        return;
-    }
-    st = parse_size(tok[1], &size);
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, tok[1]);
-        return;
-    }
-    if (size - 1 > UINT64_MAX - base) {
-        FAIL(p, p->line, "device %s extends past the 64-bit address space", fmt_range(r, base, size));
-        return;
-    }
     if (ntok == 4) {
         s = tok[3];
         st = parse_number(&s, false, &spi);
