@@ -54,6 +54,7 @@
 #define CMD_SYNC 0x05
 #define CMD_MAPD 0x08
 #define CMD_MAPC 0x09
+#define CMD_MAPTI 0x0A
 #define CMD_INV 0x0C
 #define CMD_DISCARD 0x0F
 #define CMD_VMOVI 0x21
@@ -64,7 +65,7 @@
 #define QUEUE_PAGES 4ull
 #define QUEUE_BYTES (QUEUE_PAGES * PAGE_SIZE)
 #define TABLE_PAGES 4ull                       /* Device, Collection and vPE tables */
-#define MAX_DEVICES 64u                        /* host DeviceIDs with an ITT allocated here */
+#define MAX_DEVICES 64u                        /* host devices with an ITT allocated here */
 #define POLL_LIMIT 10000000u
 #define ADDR_51_16(a) ((a) & 0x000fffffffff0000ull)
 #define ADDR_51_12(a) ((a) & 0x000ffffffffff000ull)
@@ -79,7 +80,8 @@ static uint8_t *cq;                            /* command queue */
 static uint64_t cq_pa, cq_tail;
 static uint8_t *host_prop;                     /* host LPI configuration table */
 static uint32_t itt_entry_bytes;
-static uint64_t itt_pa[MAX_DEVICES];
+static struct { uint32_t id, bits; uint64_t pa; } itt[MAX_DEVICES];   /* pa 0: free */
+static uint32_t device_limit;                  /* DeviceIDs below it fit the flat Device table */
 static bool vlpis;
 static struct gits_stats stats;
 
@@ -142,6 +144,12 @@ static bool baser_setup(uint32_t type)
         if (!pa)
             return false;
         uint64_t keep = b & (7ull << 56 | 0x1full << 48);          /* Type, Entry_Size: RO */
+        if (type == BASER_TYPE_DEVICE) {
+            uint32_t devbits = (uint32_t)BITS(typer, 17, 13) + 1;
+            device_limit = (uint32_t)(TABLE_PAGES * PAGE_SIZE / BASER_ENTRY(b));
+            if (devbits < 32 && device_limit > 1u << devbits)
+                device_limit = 1u << devbits;
+        }
         uint64_t v = BASER_VALID | keep | ITS_CACHE | (pa & 0x0000fffffffff000ull) | (TABLE_PAGES - 1);
         mmio_write64(its + GITS_BASER(n), v);
         uint64_t back = mmio_read64(its + GITS_BASER(n));
@@ -248,24 +256,51 @@ void gits_host_lpi_enable(uint32_t intid, bool enable)
     dsb(sy);
 }
 
+/* The ITT of device_id, allocated on first use. Lock held. */
+static uint64_t itt_of(uint32_t device_id, uint32_t itt_bits)
+{
+    uint32_t slot = MAX_DEVICES;
+    for (uint32_t i = 0; i < MAX_DEVICES; i++) {
+        if (itt[i].pa && itt[i].id == device_id)
+            return itt_bits <= itt[i].bits ? itt[i].pa : 0;   /* sized by the first MAPD */
+        if (!itt[i].pa && slot == MAX_DEVICES)
+            slot = i;
+    }
+    if (slot == MAX_DEVICES)
+        return 0;
+    uint64_t bytes = (uint64_t)itt_entry_bytes << itt_bits;
+    itt[slot].pa = hv_page_alloc((bytes + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+    itt[slot].id = device_id;
+    itt[slot].bits = itt_bits;
+    return itt[slot].pa;
+}
+
+uint32_t gits_device_limit(void)
+{
+    return __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1 ? device_limit : 0;
+}
+
 bool gits_mapd(uint32_t device_id, uint32_t itt_bits)
 {
-    if (device_id >= MAX_DEVICES || itt_bits == 0 || itt_bits > 16)
+    if (itt_bits == 0 || itt_bits > 16)
         return false;
     spin_lock(&its_lock);
-    bool ok = init_state == 1;
-    if (ok && !itt_pa[device_id]) {
-        uint64_t bytes = (uint64_t)itt_entry_bytes << itt_bits;
-        itt_pa[device_id] = hv_page_alloc((bytes + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
-        ok = itt_pa[device_id] != 0;
-    }
-    if (ok) {
+    bool ok = init_state == 1 && device_id < device_limit;
+    uint64_t pa = ok ? itt_of(device_id, itt_bits) : 0;
+    if (pa) {
         uint64_t c[1][4] = { { dev_field(device_id, CMD_MAPD), itt_bits - 1,
-                               1ull << 63 | (itt_pa[device_id] & 0x000fffffffffff00ull), 0 } };
+                               1ull << 63 | (pa & 0x000fffffffffff00ull), 0 } };
         ok = send(c, 1);
     }
     spin_unlock(&its_lock);
-    return ok;
+    return ok && pa;
+}
+
+bool gits_mapti(uint32_t device_id, uint32_t event_id, uint32_t intid, uint32_t cpu)
+{
+    uint64_t c[2][4] = { { dev_field(device_id, CMD_MAPTI), event_id, (uint64_t)intid << 32 | cpu, 0 },
+                         { CMD_SYNC, 0, rdbase(cpu) << 16, 0 } };
+    return send_locked(c, 2);
 }
 
 static bool event_cmd(uint8_t nr, uint32_t device_id, uint32_t event_id)

@@ -31,6 +31,10 @@ void gits_host_lpi_enable(uint32_t intid, bool enable);
 /* Physical commands (the ITS lock is taken inside; each is waited for). device_id is
  * a host DeviceID; itt_bits the EventID bits of its ITT (allocated here on the first MAPD). */
 bool gits_mapd(uint32_t device_id, uint32_t itt_bits);
+/* MAPTI (+ SYNC): event -> host LPI intid, collection of CPU `cpu` (ICID = CPU index). */
+bool gits_mapti(uint32_t device_id, uint32_t event_id, uint32_t intid, uint32_t cpu);
+/* Host DeviceIDs below this fit the Device table (0 before gits_init succeeded). */
+uint32_t gits_device_limit(void);
 bool gits_int(uint32_t device_id, uint32_t event_id);
 bool gits_clear(uint32_t device_id, uint32_t event_id);
 bool gits_discard(uint32_t device_id, uint32_t event_id);

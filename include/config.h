@@ -10,6 +10,7 @@
 #define CONFIG_MAX_CPUS 8
 #define CONFIG_MAX_REGIONS 8
 #define CONFIG_MAX_DEVICES 4
+#define CONFIG_MAX_PCI 4
 #define CONFIG_SPI_MIN 32          /* SPI INTIDs (Arm IHI 0069): 32..1019 */
 #define CONFIG_SPI_MAX 1019
 #define CONFIG_PATH_MAX 128
@@ -22,6 +23,13 @@ struct config_device {
     uint64_t base;
     uint64_t size_bytes;
     uint32_t spi;
+    uint32_t line;
+};
+
+/* A physical PCI function assigned to one VM: 'pci = BB:DD.F' (hex bus and device, function
+ * 0-7), as the host's firmware enumerated it. The VM sees it at 00:DD.F of its own bus. */
+struct config_pci {
+    uint8_t bus, dev, fn;
     uint32_t line;
 };
 
@@ -51,6 +59,8 @@ struct config_vm {
     uint32_t region_count;
     struct config_device devices[CONFIG_MAX_DEVICES];
     uint32_t device_count;
+    struct config_pci pcis[CONFIG_MAX_PCI];
+    uint32_t pci_count;
     enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
 };
 

@@ -1,6 +1,7 @@
 /* Strict hv.cfg parser: global keys plus [vm NAME] sections, every error reported with its line. */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static void key_cmdline(struct parser *p, const struct key_def *key, char *value
 static void key_region(struct parser *p, const struct key_def *key, char *value);
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
+static void key_pci(struct parser *p, const struct key_def *key, char *value);
 
 /* name, scope, required, repeatable, allow_empty, handler */
 static const struct key_def keys[] = {
@@ -61,6 +63,7 @@ static const struct key_def keys[] = {
     { "region", SCOPE_VM, false, true, false, key_region },
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
     { "device", SCOPE_VM, false, true, false, key_device },
+    { "pci", SCOPE_VM, false, true, false, key_pci },
 };
 
 struct parser {
@@ -544,6 +547,54 @@ static void key_device(struct parser *p, const struct key_def *key, char *value)
     d->line = p->line;
 }
 
+/* One hex field of BB:DD.F: 1 or 2 hex digits, at most max. */
+static bool hex_field(const char **sp, uint32_t max, uint32_t *out)
+{
+    const char *s = *sp;
+    uint32_t v = 0;
+    int n = 0;
+    for (; n < 2 && isxdigit((unsigned char)s[n]); n++)
+        v = v * 16 + (uint32_t)(isdigit((unsigned char)s[n]) ? s[n] - '0' : (tolower((unsigned char)s[n]) - 'a' + 10));
+    if (n == 0 || v > max)
+        return false;
+    *sp = s + n;
+    *out = v;
+    return true;
+}
+
+/* 'pci = BB:DD.F': a PCI function assigned to this VM (docs/config.md). */
+static void key_pci(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    uint32_t bus, dev, fn;
+    const char *s = value;
+    (void)key;
+    quote(q, value);
+    if (p->vm->pci_count >= CONFIG_MAX_PCI) {
+        FAIL(p, p->line, "too many pci functions in %s (max %d)", p->label, CONFIG_MAX_PCI);
+        return;
+    }
+    if (!hex_field(&s, 0xFF, &bus) || *s++ != ':' || !hex_field(&s, 0x1F, &dev) || *s++ != '.' ||
+        !(*s >= '0' && *s <= '7') || s[1] != '\0') {
+        FAIL(p, p->line, "malformed pci '%s' (expected 'BUS:DEVICE.FUNCTION', e.g. 00:04.0)", q);
+        return;
+    }
+    fn = (uint32_t)(*s - '0');
+    for (uint32_t i = 0; i < p->vm->pci_count; i++) {
+        const struct config_pci *o = &p->vm->pcis[i];
+        if (o->dev == dev && o->fn == fn) {
+            FAIL(p, p->line, "pci '%s' uses device %02x.%u like line %lu (one bus in the VM)", q,
+                 (unsigned)dev, (unsigned)fn, (unsigned long)o->line);
+            return;
+        }
+    }
+    struct config_pci *c = &p->vm->pcis[p->vm->pci_count++];
+    c->bus = (uint8_t)bus;
+    c->dev = (uint8_t)dev;
+    c->fn = (uint8_t)fn;
+    c->line = p->line;
+}
+
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
@@ -630,6 +681,23 @@ static void check_devices_across_vms(struct parser *p)
                     else
                         continue;
                     p->in_vm = false;           /* fail() must not touch p->vm */
+                    fail(p, d->line);
+                    vm->valid = false;
+                }
+            }
+        }
+        for (uint32_t i = 0; i < vm->pci_count; i++) {
+            const struct config_pci *d = &vm->pcis[i];
+            for (uint32_t w = 0; w < v; w++) {
+                const struct config_vm *ow = &cfg->vms[w];
+                for (uint32_t j = 0; j < ow->pci_count; j++) {
+                    const struct config_pci *o = &ow->pcis[j];
+                    if (d->bus != o->bus || d->dev != o->dev || d->fn != o->fn)
+                        continue;
+                    snprintf(p->reason, sizeof(p->reason), "pci %02x:%02x.%u of vm '%s' is already given to vm '%s' (line %lu)",
+                             (unsigned)d->bus, (unsigned)d->dev, (unsigned)d->fn, vm->name, ow->name,
+                             (unsigned long)o->line);
+                    p->in_vm = false;
                     fail(p, d->line);
                     vm->valid = false;
                 }

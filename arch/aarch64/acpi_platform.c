@@ -83,6 +83,23 @@ static void parse_madt(const uint8_t *madt, struct host_platform *p)
     }
 }
 
+/* PCI Firmware 3.2, 4.1.2: MCFG = header, 8 reserved bytes, then 16-byte allocations (base
+ * address, segment, start bus, end bus). The first one of segment 0. */
+static void parse_mcfg(const uint8_t *mcfg, struct host_platform *p)
+{
+    uint32_t len = le32(mcfg + 4);
+    for (uint32_t off = SDT_HEADER_BYTES + 8; off + 16 <= len; off += 16) {
+        const uint8_t *e = mcfg + off;
+        if ((e[8] | e[9] << 8) != 0 || e[11] < e[10])
+            continue;
+        p->pci_bus_start = e[10];
+        p->pci_bus_end = e[11];
+        /* The base address is that of bus 0, whichever bus the allocation starts at. */
+        p->pci_ecam = (struct host_range){ le64(e) + ((uint64_t)e[10] << 20), (uint64_t)(e[11] - e[10] + 1) << 20 };
+        return;
+    }
+}
+
 bool acpi_platform_parse(uint64_t rsdp_pa, struct host_platform *p)
 {
     /* ACPI 6.5, 5.2.5.3: RSDP revision 2+ carries the XSDT address at offset 24. */
@@ -98,6 +115,9 @@ bool acpi_platform_parse(uint64_t rsdp_pa, struct host_platform *p)
     if (fadt && le32(fadt + 4) > FADT_ARM_BOOT_ARCH + 1)
         p->psci_hvc = (fadt[FADT_ARM_BOOT_ARCH] | fadt[FADT_ARM_BOOT_ARCH + 1] << 8) & ARM_BOOT_PSCI_USE_HVC;
     /* SPCR: interface type at 36, base address as a Generic Address Structure at 40 (address at 44). */
+    const uint8_t *mcfg = find_table(xsdt, "MCFG");
+    if (mcfg)
+        parse_mcfg(mcfg, p);
     const uint8_t *spcr = find_table(xsdt, "SPCR");
     if (spcr && le32(spcr + 4) >= 52 && (spcr[36] == SPCR_PL011 || spcr[36] == SPCR_SBSA_32BIT || spcr[36] == SPCR_SBSA))
         p->uart = (struct host_range){ le64(spcr + 44), UART_FRAME_BYTES };

@@ -108,6 +108,20 @@ static void parse_cpus(const void *fdt, struct host_platform *p)
     }
 }
 
+/* Linux binding pci-host-ecam-generic: reg = the ECAM, bus-range = <first last> (default 0-255,
+ * the ECAM then covering 1 MiB per bus from the first). */
+static void parse_pci(const void *fdt, struct host_platform *p)
+{
+    p->pci_ecam.size_bytes = 0;
+    int node = dt_find_compatible(fdt, "pci-host-ecam-generic");
+    if (node < 0 || !dt_reg(fdt, node, 0, &p->pci_ecam))
+        return;
+    int len;
+    const fdt32_t *range = fdt_getprop(fdt, node, "bus-range", &len);
+    p->pci_bus_start = range && len >= 8 ? fdt32_to_cpu(range[0]) : 0;
+    p->pci_bus_end = range && len >= 8 ? fdt32_to_cpu(range[1]) : 255;
+}
+
 bool fdt_platform_parse(const void *fdt, struct host_platform *p)
 {
     if (fdt_check_header(fdt))
@@ -116,5 +130,6 @@ bool fdt_platform_parse(const void *fdt, struct host_platform *p)
     parse_gic(fdt, p);
     parse_psci(fdt, p);
     parse_cpus(fdt, p);
+    parse_pci(fdt, p);
     return true;
 }

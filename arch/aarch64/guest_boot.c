@@ -6,6 +6,7 @@
 #include <string.h>
 #include "arch.h"
 #include "arch_guest.h"
+#include "assign.h"
 #include "boot_info.h"
 #include "cpu_data.h"
 #include "guest_dtb.h"
@@ -75,6 +76,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     const struct boot_vm *b = vm->boot;
     vgic_vm_reset(vm);                      /* each (re)boot starts with the GIC at reset */
     vgic_its_reset(vm);                     /* and the ITS (GITS_CTLR.Enabled 0, queue empty) */
+    pci_assign_reset(vm);                   /* and assigned PCI functions (MSI, bus master off) */
     uint64_t load, span, initrd_ipa = 0, initrd_size = b->initrd.size_bytes;
     bool image = kernel_layout(vm, &load, &span);
     if (!place(vm, "kernel", load, (const void *)(uintptr_t)b->kernel.base, b->kernel.size_bytes, span))

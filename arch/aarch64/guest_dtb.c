@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "vgic.h"
 #include "vm.h"
+#include "vpci.h"
 
 #define PHANDLE_APB_PCLK 1
 #define PHANDLE_GIC 2
@@ -36,6 +37,8 @@ static int node_chosen(void *fdt, const struct vm *vm, uint64_t initrd_ipa, uint
     if (vm->cfg->cmdline[0])
         err |= fdt_property_string(fdt, "bootargs", vm->cfg->cmdline);
     err |= fdt_property_string(fdt, "stdout-path", "/pl011@9000000");
+    if (vm->cfg->pci_count)     /* assigned BARs stay where the host put them (vpci.h) */
+        err |= fdt_property_u32(fdt, "linux,pci-probe-only", 1);
     if (initrd_size) {
         err |= fdt_property_u64(fdt, "linux,initrd-start", initrd_ipa);
         err |= fdt_property_u64(fdt, "linux,initrd-end", initrd_ipa + initrd_size);
@@ -175,6 +178,38 @@ static int node_passthrough(void *fdt, const struct vm *vm)
     return err;
 }
 
+/* Assigned PCI functions: a pci-host-ecam-generic bridge at QEMU virt's high ECAM with one
+ * bus (the functions at 00:DD.F), QEMU virt's 32- and 64-bit memory windows (the BARs keep
+ * their host addresses, GPA = HPA), MSIs through the ITS with DeviceID = requester ID. */
+static int node_pci(void *fdt, const struct vm *vm)
+{
+    if (!vm->cfg->pci_count)
+        return 0;
+    char name[32];
+    snprintf(name, sizeof(name), "pcie@%" PRIx64, (uint64_t)VIRT_PCI_ECAM_BASE);
+    static const uint32_t ranges[] = {
+        0x02000000, 0, VIRT_PCI_MMIO_BASE, 0, VIRT_PCI_MMIO_BASE, 0, VIRT_PCI_MMIO_BYTES,
+        0x03000000, (uint32_t)(VIRT_PCI_MMIO64_BASE >> 32), 0, (uint32_t)(VIRT_PCI_MMIO64_BASE >> 32), 0,
+        (uint32_t)(VIRT_PCI_MMIO64_BYTES >> 32), 0,
+    };
+    fdt32_t r[sizeof(ranges) / 4], busr[2] = { 0, 0 };
+    fdt32_t msi_map[4] = { 0, cpu_to_fdt32(PHANDLE_ITS), 0, cpu_to_fdt32(0x10000) };
+    for (size_t i = 0; i < sizeof(ranges) / 4; i++)
+        r[i] = cpu_to_fdt32(ranges[i]);
+    int err = fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "pci-host-ecam-generic");
+    err |= fdt_property_string(fdt, "device_type", "pci");
+    err |= prop_reg(fdt, VIRT_PCI_ECAM_BASE, VPCI_ECAM_BUS_BYTES);
+    err |= fdt_property(fdt, "bus-range", busr, sizeof(busr));
+    err |= fdt_property_u32(fdt, "#address-cells", 3);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= fdt_property_u32(fdt, "linux,pci-domain", 0);
+    err |= fdt_property(fdt, "ranges", r, sizeof(r));
+    err |= fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map));
+    err |= PROP_EMPTY(fdt, "dma-coherent");
+    return err | fdt_end_node(fdt);
+}
+
 static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_ipa, uint64_t initrd_size)
 {
     char name[32];
@@ -206,6 +241,7 @@ static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_
 
     err |= node_uart(fdt);
     err |= node_passthrough(fdt, vm);
+    err |= node_pci(fdt, vm);
     err |= fdt_end_node(fdt);
     return err | fdt_finish(fdt);
 }

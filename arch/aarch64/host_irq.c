@@ -5,6 +5,7 @@
 #include "arch.h"
 #include "cpu_data.h"
 #include "gicv3.h"
+#include "assign.h"
 #include "host_irq.h"
 #include "host_platform.h"
 #include "kernel.h"
@@ -78,6 +79,7 @@ void host_irq_init(void)
     host_irq_register(HOST_INTID_VTIMER, 1, vtimer_irq);
     host_irq_register(HOST_INTID_PTIMER, 1, vtimer_irq);
     vgic_v4_register_doorbells();             /* GICv4 doorbell LPIs (vgic_v4.c) */
+    pci_assign_register_irqs();               /* assigned PCI functions' MSIs on GICv3 (pci_assign.c) */
     ready = true;
     hv_printf("gic: host interrupts at EL2 (SGI %u kicks, hypervisor timer tick %u Hz, guest timers "
               "forwarded)\n", HOST_SGI_KICK, TICK_HZ);

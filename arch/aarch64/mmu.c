@@ -169,6 +169,7 @@ void el2_mmu_init(const struct boot_info *bi)
     for (uint32_t i = 0; i < p->gicr_count; i++)
         map_range(p->gicr[i].base, p->gicr[i].size_bytes, ATTR_DEVICE);
     map_range(p->its.base, p->its.size_bytes, ATTR_DEVICE);
+    map_range(p->pci_ecam.base, p->pci_ecam.size_bytes, ATTR_DEVICE);
 
     uint32_t ram_count = collect_ram(bi);
     for (uint32_t i = 0; i < ram_count; i++)

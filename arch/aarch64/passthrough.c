@@ -8,6 +8,7 @@
  * the host meanwhile: the physical SPI stays active until the guest has handled it. */
 #include <inttypes.h>
 #include "arch_guest.h"
+#include "assign.h"
 #include "cpu_data.h"
 #include "gicv3.h"
 #include "host_irq.h"
@@ -43,24 +44,25 @@ static bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 }
 
 /* The hypervisor's own devices and the VM's emulated ones cannot be given away. */
-static bool device_allowed(struct vm *vm, const struct config_device *d)
+bool passthrough_range_allowed(struct vm *vm, uint64_t base, uint64_t size, uint32_t line)
 {
     const struct host_platform *p = &host_platform;
-    bool clash = overlaps(d->base, d->size_bytes, p->uart.base, p->uart.size_bytes) ||
-                 overlaps(d->base, d->size_bytes, p->gicd.base, p->gicd.size_bytes) ||
-                 overlaps(d->base, d->size_bytes, p->its.base, p->its.size_bytes);
+    bool clash = overlaps(base, size, p->uart.base, p->uart.size_bytes) ||
+                 overlaps(base, size, p->gicd.base, p->gicd.size_bytes) ||
+                 overlaps(base, size, p->its.base, p->its.size_bytes) ||
+                 overlaps(base, size, p->pci_ecam.base, p->pci_ecam.size_bytes);
     for (uint32_t i = 0; i < p->gicr_count; i++)
-        clash |= overlaps(d->base, d->size_bytes, p->gicr[i].base, p->gicr[i].size_bytes);
+        clash |= overlaps(base, size, p->gicr[i].base, p->gicr[i].size_bytes);
     if (clash) {
         hv_printf("vm %s: device 0x%" PRIx64 " (line %" PRIu32 ") overlaps a device the hypervisor uses\n",
-                  vm->name, d->base, d->line);
+                  vm->name, base, line);
         return false;
     }
     for (uint32_t i = 0; i < vm->mmio.region_count; i++) {
         const struct mmio_region *r = &vm->mmio.region[i];
-        if (overlaps(d->base, d->size_bytes, r->base, r->size_bytes)) {
+        if (overlaps(base, size, r->base, r->size_bytes)) {
             hv_printf("vm %s: device 0x%" PRIx64 " (line %" PRIu32 ") overlaps the emulated %s at 0x%" PRIx64 "\n",
-                      vm->name, d->base, d->line, r->name, r->base);
+                      vm->name, base, line, r->name, r->base);
             return false;
         }
     }
@@ -84,7 +86,7 @@ bool arch_vm_assign_devices(struct vm *vm)
     const struct config_vm *cfg = vm->cfg;
     for (uint32_t i = 0; i < cfg->device_count; i++) {
         const struct config_device *d = &cfg->devices[i];
-        if (!device_allowed(vm, d))
+        if (!passthrough_range_allowed(vm, d->base, d->size_bytes, d->line))
             return false;
         if (!d->spi)
             continue;
@@ -121,6 +123,10 @@ bool arch_vm_assign_devices(struct vm *vm)
         }
         hv_printf("vm %s: device 0x%" PRIx64 "+0x%" PRIx64 " passed through, spi %" PRIu32 " to pCPU %" PRIu32 "\n",
                   vm->name, d->base, d->size_bytes, d->spi, pcpu);
+    }
+    if (!pci_assign(vm)) {
+        unroute(cfg, cfg->device_count);
+        return false;
     }
     return true;
 }

@@ -32,6 +32,7 @@
 #include <string.h>
 #include "arch.h"
 #include "arch_guest.h"
+#include "assign.h"
 #include "gicv3.h"
 #include "gicv3_its.h"
 #include "host_irq.h"
@@ -39,6 +40,7 @@
 #include "kernel.h"
 #include "page_alloc.h"
 #include "vgic_internal.h"
+#include "vpci.h"
 
 #ifndef GICV4_DIRECT
 #define GICV4_DIRECT 1
@@ -46,7 +48,9 @@
 
 #define V4_ITT_BITS   6                         /* host EventIDs per VM */
 #define V4_EVENTS     (1u << V4_ITT_BITS)
-#define V4_VPES       (VM_MAX_VMS * VM_MAX_VCPUS)
+#define V4_VPES       VGIC_V4_DOORBELLS
+#define V4_PCI_BITS   5                         /* EventIDs of an assigned PCI function */
+#define V4_PCI_EVENTS (1u << V4_PCI_BITS)
 #define V4_DOORBELL0  GITS_LPI_BASE             /* doorbell of vPE n: host LPI 8192 + n */
 #define V4_PROP_BYTES ((1u << GITS_VLPI_ID_BITS) - VGIC_LPI_BASE)
 #define V4_VPT_BYTES  ((1u << GITS_VLPI_ID_BITS) / 8)
@@ -58,8 +62,16 @@ struct v4_event {
     uint32_t vcpu, intid;                       /* where the host event points now */
 };
 
+/* An assigned PCI function (pci_assign.c): its own host DeviceID, host EventID = the guest's. */
+struct v4_pci {
+    bool used, dev_mapped;
+    uint32_t gdev, hdev;
+    struct v4_event ev[V4_PCI_EVENTS];
+};
+
 struct v4_vm {
     bool dev_mapped, broken;
+    struct v4_pci pci[VPCI_MAX_FUNCS];
     bool stale_prop;                            /* reset since the copy was made: re-read it */
     uint8_t *prop;                              /* the VPROPBASER copy (V4_PROP_BYTES) */
     struct v4_event ev[V4_EVENTS];
@@ -82,9 +94,51 @@ static uint32_t vpe_id(const struct vcpu *v)
     return v->vm->id * VM_MAX_VCPUS + v->id;
 }
 
+static struct v4_event *event_find(struct v4_vm *m, uint32_t gdev, uint32_t gevent, bool alloc);
+
+/* Emulated devices' events of a VM: one host device per VM, at the top of the host's
+ * DeviceID space, clear of PCI requester IDs (bus 0 upwards). */
 static uint32_t host_dev(const struct vm *vm)
 {
-    return vm->id + 1;
+    return gits_device_limit() - 1 - vm->id;
+}
+
+/* Where a guest (DeviceID, EventID) lives on the physical ITS. */
+struct v4_ref {
+    uint32_t hdev, hev, itt_bits;
+    bool *dev_mapped;
+    struct v4_event *e;
+};
+
+/* The guest event's host event: for an assigned PCI function (hdev = its requester ID,
+ * hev = the EventID, which is what the device sends) or the VM's emulated-device host
+ * device (a free host EventID when alloc). False when it has none. */
+static bool ref_find(struct vm *vm, uint32_t gdev, uint32_t gevent, bool alloc, struct v4_ref *r)
+{
+    struct v4_vm *m = &v4vm[vm->id];
+    uint32_t hdev;
+    if (pci_assign_host_devid(vm, gdev, &hdev)) {
+        if (gevent >= V4_PCI_EVENTS)
+            return false;
+        struct v4_pci *pd = NULL;
+        for (uint32_t i = 0; i < VPCI_MAX_FUNCS && !pd; i++)
+            if (m->pci[i].used && m->pci[i].gdev == gdev)
+                pd = &m->pci[i];
+        for (uint32_t i = 0; i < VPCI_MAX_FUNCS && !pd && alloc; i++)
+            if (!m->pci[i].used) {
+                pd = &m->pci[i];
+                *pd = (struct v4_pci){ .used = true, .gdev = gdev, .hdev = hdev };
+            }
+        if (!pd || (!alloc && !pd->ev[gevent].used))
+            return false;
+        *r = (struct v4_ref){ hdev, gevent, V4_PCI_BITS, &pd->dev_mapped, &pd->ev[gevent] };
+        return true;
+    }
+    struct v4_event *e = event_find(m, gdev, gevent, alloc);
+    if (!e)
+        return false;
+    *r = (struct v4_ref){ host_dev(vm), (uint32_t)(e - m->ev), V4_ITT_BITS, &m->dev_mapped, e };
+    return true;
 }
 
 /* First use (from an ITS command of a running guest, so every CPU is up): the host ITS. */
@@ -168,43 +222,47 @@ static struct v4_event *event_find(struct v4_vm *m, uint32_t gdev, uint32_t geve
 }
 
 /* The host event of (gdev, gevent) pointing at (vcpu, intid): VMAPTI, VMOVI or
- * DISCARD + VMAPTI as needed. NULL when it cannot be mirrored (then it stays emulated). */
-static struct v4_event *event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t vcpu, uint32_t intid)
+ * DISCARD + VMAPTI as needed. False when it cannot be mirrored (then it stays emulated). */
+static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t vcpu, uint32_t intid,
+                       struct v4_ref *r)
 {
     struct v4_vm *m = &v4vm[vm->id];
     if (m->broken || intid >= (1u << GITS_VLPI_ID_BITS) || vcpu >= vm->vcpu_count)
-        return NULL;
-    if (!m->dev_mapped) {
-        if (!gits_mapd(host_dev(vm), V4_ITT_BITS)) {
-            m->broken = true;
-            return NULL;
+        return false;
+    if (!ref_find(vm, gdev, gevent, true, r))
+        return false;
+    if (!*r->dev_mapped) {
+        if (!gits_mapd(r->hdev, r->itt_bits)) {
+            if (r->dev_mapped == &m->dev_mapped)
+                m->broken = true;
+            return false;
         }
-        m->dev_mapped = true;
+        *r->dev_mapped = true;
     }
     struct vcpu *v = &vm->vcpu[vcpu];
     if (m->stale_prop && m->prop) {
         prop_sync(vm, 0);
         m->stale_prop = false;
     }
-    struct v4_event *e = event_find(m, gdev, gevent, true);
-    if (!e || !vpe_get(v))
-        return NULL;
-    uint32_t hev = (uint32_t)(e - m->ev), vpe = vpe_id(v);
+    if (!vpe_get(v))
+        return false;
+    struct v4_event *e = r->e;
+    uint32_t vpe = vpe_id(v);
     if (e->used && e->intid == intid && e->vcpu == vcpu)
-        return e;
+        return true;
     bool ok;
     if (e->used && e->intid == intid) {
-        ok = gits_vmovi(host_dev(vm), hev, vpe, V4_DOORBELL0 + vpe);
+        ok = gits_vmovi(r->hdev, r->hev, vpe, V4_DOORBELL0 + vpe);
     } else {
         if (e->used)
-            gits_discard(host_dev(vm), hev);
-        ok = gits_vmapti(host_dev(vm), hev, vpe, intid, V4_DOORBELL0 + vpe);
+            gits_discard(r->hdev, r->hev);
+        ok = gits_vmapti(r->hdev, r->hev, vpe, intid, V4_DOORBELL0 + vpe);
     }
     ok = ok && gits_vsync(vpe);
     if (!ok)                                    /* never leave a half-made mapping behind */
-        gits_discard(host_dev(vm), hev);
+        gits_discard(r->hdev, r->hev);
     *e = (struct v4_event){ .used = ok, .gdev = gdev, .gevent = gevent, .vcpu = vcpu, .intid = intid };
-    return ok ? e : NULL;
+    return ok;
 }
 
 /* its_env.fwd (vgic_its.h), ITS lock of vm held. */
@@ -213,18 +271,17 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
 {
     if (!v4_on() || vm->id >= VM_MAX_VMS)
         return false;
-    struct v4_vm *m = &v4vm[vm->id];
-    struct v4_event *e;
+    struct v4_ref r;
     switch (op) {
     case ITS_FWD_MAP:
     case ITS_FWD_MOVE:
-        event_sync(vm, gdev, gevent, vcpu, intid);
+        event_sync(vm, gdev, gevent, vcpu, intid, &r);
         return false;
     case ITS_FWD_UNMAP:
-        if ((e = event_find(m, gdev, gevent, false)) != NULL) {
-            gits_discard(host_dev(vm), (uint32_t)(e - m->ev));
-            gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
-            e->used = false;
+        if (ref_find(vm, gdev, gevent, false, &r)) {
+            gits_discard(r.hdev, r.hev);
+            gits_vsync(vpe_id(&vm->vcpu[r.e->vcpu]));
+            r.e->used = false;
         }
         return false;
     case ITS_FWD_INT:
@@ -233,20 +290,25 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
             !(__atomic_load_n(&vm->vcpu[vcpu].arch.vgic.ctlr, __ATOMIC_RELAXED) & 1) ||
             intid >= vgic_lpi_limit(&vm->vcpu[vcpu]))
             return false;
-        if ((e = event_sync(vm, gdev, gevent, vcpu, intid)) == NULL)
+        if (!event_sync(vm, gdev, gevent, vcpu, intid, &r))
             return false;
-        if (!gits_int(host_dev(vm), (uint32_t)(e - m->ev)))
+        if (!gits_int(r.hdev, r.hev))
             return false;
         __atomic_fetch_add(&vm->lpi_direct, 1, __ATOMIC_RELAXED);
         return true;
     case ITS_FWD_CLEAR:
-        if ((e = event_find(m, gdev, gevent, false)) == NULL)
+        if (!ref_find(vm, gdev, gevent, false, &r))
             return false;
-        gits_clear(host_dev(vm), (uint32_t)(e - m->ev));
-        gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
+        gits_clear(r.hdev, r.hev);
+        gits_vsync(vpe_id(&vm->vcpu[r.e->vcpu]));
         return true;
     }
     return false;
+}
+
+bool vgic_v4_enabled(void)
+{
+    return v4_on();
 }
 
 void vgic_v4_its_reset(struct vm *vm)
@@ -261,6 +323,16 @@ void vgic_v4_its_reset(struct vm *vm)
         gits_discard(host_dev(vm), i);
         gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
         e->used = false;
+    }
+    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
+        struct v4_pci *pd = &m->pci[f];
+        for (uint32_t i = 0; pd->used && i < V4_PCI_EVENTS; i++) {
+            if (!pd->ev[i].used)
+                continue;
+            gits_discard(pd->hdev, i);
+            gits_vsync(vpe_id(&vm->vcpu[pd->ev[i].vcpu]));
+            pd->ev[i].used = false;
+        }
     }
     m->stale_prop = true;
 }
@@ -279,6 +351,16 @@ void vgic_v4_config_changed(struct vm *vm, uint32_t intid)
         if (e->used && (!intid || e->intid == intid)) {
             gits_inv(host_dev(vm), i);
             gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
+        }
+    }
+    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
+        struct v4_pci *pd = &m->pci[f];
+        for (uint32_t i = 0; pd->used && i < V4_PCI_EVENTS; i++) {
+            struct v4_event *e = &pd->ev[i];
+            if (e->used && (!intid || e->intid == intid)) {
+                gits_inv(pd->hdev, i);
+                gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
+            }
         }
     }
 }

@@ -86,12 +86,13 @@ bool arch_vm_init(struct vm *vm)
     return true;
 }
 
-/* Device pass-through ('device' in hv.cfg) is aarch64-only so far. */
+/* Device pass-through ('device' and 'pci' in hv.cfg) is aarch64-only so far. */
 bool arch_vm_assign_devices(struct vm *vm)
 {
-    if (!vm->cfg->device_count)
+    if (!vm->cfg->device_count && !vm->cfg->pci_count)
         return true;
-    hv_printf("vm %s: 'device' pass-through is not supported on x86_64\n", vm->name);
+    hv_printf("vm %s: '%s' pass-through is not supported on x86_64\n", vm->name,
+              vm->cfg->device_count ? "device" : "pci");
     return false;
 }
 

@@ -9,6 +9,11 @@ struct vm;
 
 /* The virtual platform's fixed addresses (QEMU virt, ARCHITECTURE.md). */
 #define VIRT_PL011_BASE 0x09000000ull
+#define VIRT_PCI_ECAM_BASE 0x4010000000ull     /* high ECAM; the VM sees bus 0 (1 MiB) */
+#define VIRT_PCI_MMIO_BASE 0x10000000u          /* 32-bit memory window */
+#define VIRT_PCI_MMIO_BYTES 0x2eff0000u
+#define VIRT_PCI_MMIO64_BASE 0x8000000000ull    /* 64-bit memory window */
+#define VIRT_PCI_MMIO64_BYTES 0x8000000000ull
 
 /* Writes the VM's DTB into buf (at most cap bytes): the configured one with /chosen
  * updated, or one generated for the virtual platform. initrd_size 0: no initrd.

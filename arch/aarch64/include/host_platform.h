@@ -22,6 +22,8 @@ struct host_platform {
     struct host_range gicr[HOST_MAX_GICR_REGIONS];
     uint32_t gicr_count;
     struct host_range its;        /* size 0: no ITS */
+    struct host_range pci_ecam;   /* PCIe ECAM of segment 0, size 0: none; covers buses */
+    uint32_t pci_bus_start, pci_bus_end;   /* pci_bus_start .. pci_bus_end */
     bool psci_hvc;                /* PSCI conduit: HVC, else SMC */
     uint32_t cpu_count;           /* CPUs described (at most HOST_MAX_CPUS MPIDRs kept) */
     uint64_t cpu_mpidr[HOST_MAX_CPUS];

@@ -67,6 +67,10 @@ void vgic_v4_config_changed(struct vm *vm, uint32_t intid);
 void vgic_v4_load(struct vcpu *v);
 bool vgic_v4_put(struct vcpu *v);
 void vgic_v4_register_doorbells(void);
+/* True when GICv4 direct injection is in use (the host ITS is set up on the first call, so
+ * only once every CPU is up). Doorbells: host LPIs GITS_LPI_BASE + vPE ID. */
+bool vgic_v4_enabled(void);
+#define VGIC_V4_DOORBELLS (VM_MAX_VMS * VM_MAX_VCPUS)
 /* A passed-through device's physical SPI fired (passthrough.c): the same INTID becomes
  * pending in the VM as a HW-mapped virtual SPI; the physical one stays active until the
  * guest deactivates the virtual one (or the vCPU 0 reset ends it). Any pCPU. */
