@@ -221,7 +221,11 @@ static uint32_t cmd_mapd(struct its_state *its, const struct its_cmd *c)
             return ITS_ERR_SIZE_OOR;
         dte = ENTRY_VALID | CMD_ITT(c) | CMD_SIZE(c);
     }
-    return write64(its, gpa, dte) ? ITS_ERR_MEMORY : 0;
+    if (write64(its, gpa, dte))
+        return ITS_ERR_MEMORY;
+    if (!CMD_VALID(c))
+        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), 0, 0, 0);
+    return 0;
 }
 
 /* MAPC: ICID -> target Redistributor (processor number), or unmapped when V = 0. */

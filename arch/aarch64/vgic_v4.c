@@ -265,6 +265,30 @@ static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t v
     return ok;
 }
 
+/* MAPD V=0: every mirrored event of guest device gdev DISCARDed (their pending vLPIs go). */
+static void unmap_device(struct vm *vm, uint32_t gdev)
+{
+    struct v4_vm *m = &v4vm[vm->id];
+    for (uint32_t i = 0; i < V4_EVENTS; i++) {
+        struct v4_event *e = &m->ev[i];
+        if (e->used && e->gdev == gdev) {
+            gits_discard(host_dev(vm), i);
+            gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
+            e->used = false;
+        }
+    }
+    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
+        struct v4_pci *pd = &m->pci[f];
+        for (uint32_t i = 0; pd->used && pd->gdev == gdev && i < V4_PCI_EVENTS; i++) {
+            if (!pd->ev[i].used)
+                continue;
+            gits_discard(pd->hdev, i);
+            gits_vsync(vpe_id(&vm->vcpu[pd->ev[i].vcpu]));
+            pd->ev[i].used = false;
+        }
+    }
+}
+
 /* its_env.fwd (vgic_its.h), ITS lock of vm held. */
 bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t gevent,
                      uint32_t vcpu, uint32_t intid)
@@ -296,6 +320,9 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
             return false;
         __atomic_fetch_add(&vm->lpi_direct, 1, __ATOMIC_RELAXED);
         return true;
+    case ITS_FWD_UNMAP_DEVICE:
+        unmap_device(vm, gdev);
+        return false;
     case ITS_FWD_CLEAR:
         if (!ref_find(vm, gdev, gevent, false, &r))
             return false;

@@ -101,7 +101,9 @@ enum its_err_reason {
 };
 #define ITS_ERROR(cmd, reason) (0x010000u | ((uint32_t)(cmd) << 8) | (uint32_t)(reason))
 
-enum its_fwd_op { ITS_FWD_MAP, ITS_FWD_MOVE, ITS_FWD_UNMAP, ITS_FWD_INT, ITS_FWD_CLEAR };
+/* ITS_FWD_UNMAP_DEVICE: MAPD V=0 of device_id (event_id, vcpu, intid 0): none of its events
+ * translates any more. */
+enum its_fwd_op { ITS_FWD_MAP, ITS_FWD_MOVE, ITS_FWD_UNMAP, ITS_FWD_INT, ITS_FWD_CLEAR, ITS_FWD_UNMAP_DEVICE };
 
 /* What the model needs from its surroundings; all callbacks get env->ctx. */
 struct its_env {
