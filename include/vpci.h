@@ -93,8 +93,8 @@ enum vpci_error {
 };
 
 /* Adds the host function behind ops/ctx as guest devfn: reads its identity, sizes its BARs on
- * the host (memory decoding off meanwhile, restored after), finds its MSI capability and
- * leaves it disabled, with INTx disabled. */
+ * the host and leaves memory decoding, bus mastering, INTx and MSI off (the guest's Command
+ * register starts at 0). */
 enum vpci_error vpci_add(struct vpci_bus *bus, const struct vpci_host_ops *ops, void *ctx, uint8_t devfn,
                          struct vpci_func **out);
 /* A guest access to the ECAM window at offset (< VPCI_ECAM_BUS_BYTES, size 1, 2, 4 or 8).

@@ -3,6 +3,7 @@
 #include "vpci.h"
 
 #define ALL_ONES 0xFFFFFFFFu
+#define STATUS_RW1C 0xF900u                 /* parity, target/master aborts, SERR */
 #define CMD_GUEST_BITS (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 
 static uint32_t host_read(const struct vpci_func *f, uint32_t off, uint32_t size)
@@ -47,25 +48,27 @@ static void msi_sync(struct vpci_func *f)
     if (!f->msi_cap)
         return;
     uint32_t cap = f->msi_cap;
+    uint64_t addr = 0;
+    uint32_t data = 0;
+    bool route = (f->msi_flags & PCI_MSI_FLAGS_ENABLE) &&
+                 f->ops->msi_route(f->ctx, f->msi_address, f->msi_data, &addr, &data) &&
+                 (msi_is64(f) || !(addr >> 32));
+    data &= 0xFFFF;
+    if (route && f->msi_routed && addr == f->msi_host_address && data == f->msi_host_data)
+        return;                                       /* unchanged: no window without MSI */
     uint16_t ctl = (uint16_t)host_read(f, cap + 2, 2) & (uint16_t)~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
     host_write(f, cap + 2, 2, ctl);
     f->msi_routed = false;
-    if (!(f->msi_flags & PCI_MSI_FLAGS_ENABLE))
-        return;
-    uint64_t addr;
-    uint32_t data;
-    if (!f->ops->msi_route(f->ctx, f->msi_address, f->msi_data, &addr, &data))
-        return;
-    if (!msi_is64(f) && addr >> 32)
+    if (!route)
         return;
     host_write(f, cap + 4, 4, (uint32_t)addr);
     if (msi_is64(f))
         host_write(f, cap + 8, 4, (uint32_t)(addr >> 32));
-    host_write(f, cap + msi_data_off(f), 2, data & 0xFFFF);
+    host_write(f, cap + msi_data_off(f), 2, data);
     host_write(f, cap + 2, 2, ctl | PCI_MSI_FLAGS_ENABLE);   /* one vector: MME = 0 */
     f->msi_routed = true;
     f->msi_host_address = addr;
-    f->msi_host_data = data & 0xFFFF;
+    f->msi_host_data = data;
 }
 
 /* Sizes BAR i on the host (PCI 3.0 6.2.5.1): all ones written, the mask read, restored. */
@@ -167,7 +170,8 @@ static uint32_t bar_read(const struct vpci_func *f, int i)
     const struct vpci_bar *b = &f->bar[i];
     if (b->upper) {
         const struct vpci_bar *lo = &f->bar[i - 1];
-        return lo->sizing || b->sizing ? (uint32_t)(~(lo->size_bytes - 1) >> 32) : (uint32_t)(lo->address >> 32);
+        /* Each half sizes on its own, as the two dwords of a real 64-bit BAR do. */
+        return b->sizing ? (uint32_t)(~(lo->size_bytes - 1) >> 32) : (uint32_t)(lo->address >> 32);
     }
     if (!b->size_bytes)
         return 0;
@@ -181,8 +185,10 @@ static uint32_t read_dword(struct vpci_func *f, uint32_t reg)
 {
     if (f->msi_cap && reg >= f->msi_cap && reg < f->msi_cap + msi_len(f)) {
         uint32_t r = reg - f->msi_cap;
-        if (r == 0)
-            return PCI_CAP_ID_MSI | (uint32_t)(f->msi_host_flags | f->msi_flags) << 16;  /* next: 0 */
+        if (r == 0) {                                  /* next: 0; one vector offered (MMC 0) */
+            uint16_t ctl = (uint16_t)((f->msi_host_flags & ~PCI_MSI_FLAGS_QMASK) | f->msi_flags);
+            return PCI_CAP_ID_MSI | (uint32_t)ctl << 16;
+        }
         if (r == 4)
             return (uint32_t)f->msi_address;
         if (r == 8 && msi_is64(f))
@@ -257,6 +263,10 @@ static void write_dword(struct vpci_func *f, uint32_t reg, uint32_t v, uint32_t 
             f->command = (uint16_t)(v & CMD_GUEST_BITS);
             host_command(f, f->command);
         }
+        /* Status: the error bits are write-1-to-clear (PCI 3.0 6.2.3); only the written ones. */
+        uint16_t clear = (uint16_t)((v & mask) >> 16) & STATUS_RW1C;
+        if (clear)
+            host_write(f, PCI_STATUS, 2, clear);
     } else if (reg == PCI_INTERRUPT_LINE) {
         f->interrupt_line = (uint8_t)v;
     } else if (reg >= PCI_BAR0 && reg < PCI_BAR0 + 4 * VPCI_NR_BARS) {

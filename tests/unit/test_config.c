@@ -766,3 +766,83 @@ Test(config_errors, device_given_to_two_vms)
     /* Different devices and SPIs in two VMs are fine. */
     cr_assert_eq(parse(GOOD_A "device = 0x09010000 4K spi 34\n" DEV_VM "device = 0x09030000 4K spi 39\n"), 0);
 }
+
+/* --- pci = BB:DD.F: a physical PCI function assigned to one VM ----------------------- */
+
+Test(config, pci_parsed)
+{
+    cr_assert_eq(parse(DEV_VM "pci = 00:04.0\npci = 0:1f.7\npci = aB:0.3\n"), 0);
+    const struct config_vm *b = vm_named("b");
+    cr_assert(b->valid);
+    cr_assert_eq(b->pci_count, 3);
+    cr_assert_eq(b->pcis[0].bus, 0);
+    cr_assert_eq(b->pcis[0].dev, 4);
+    cr_assert_eq(b->pcis[0].fn, 0);
+    cr_assert_eq(b->pcis[0].line, 4);
+    cr_assert_eq(b->pcis[1].bus, 0);
+    cr_assert_eq(b->pcis[1].dev, 0x1f);
+    cr_assert_eq(b->pcis[1].fn, 7);
+    cr_assert_eq(b->pcis[1].line, 5);
+    cr_assert_eq(b->pcis[2].bus, 0xab);
+    cr_assert_eq(b->pcis[2].dev, 0);
+    cr_assert_eq(b->pcis[2].fn, 3);
+    cr_assert_eq(b->pcis[2].line, 6);
+    /* Same guest device on a different VM, or a different host bus in another VM, is fine. */
+    cr_assert_eq(parse(GOOD_A "pci = 00:04.0\n" DEV_VM "pci = 01:04.0\n"), 0);
+    cr_assert_eq(vm_named("good")->pci_count, 1);
+    cr_assert_eq(vm_named("b")->pcis[0].bus, 1);
+}
+
+Test(config_errors, pci_malformed)
+{
+    static const char *const bad[] = { "00:04", "00:20.0", "00:04.8", "100:00.0", "zz:00.0", "000:04.0",
+                                       "00:004.0", "00:04.", "00:04.01", "00.04.0", ":04.0", "0x0:04.0",
+                                       "00:04.0 x", "-1:04.0" };
+    char text[256], want[256];
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), DEV_VM "pci = %s\n" GOOD_A, bad[i]);
+        snprintf(want, sizeof(want),
+                 "hv.cfg:4: error: malformed pci '%s' (expected 'BUS:DEVICE.FUNCTION', e.g. 00:04.0)", bad[i]);
+        expect_one_error(text, want);
+        cr_assert_not(vm_named("b")->valid, "'%s'", bad[i]);
+        cr_assert_eq(vm_named("b")->pci_count, 0, "'%s'", bad[i]);
+        expect_good_vm_valid();
+    }
+}
+
+Test(config_errors, pci_same_device_twice_in_one_vm)
+{
+    /* The VM has one bus: 00:04.0 and 01:04.0 would both be its 00:04.0. */
+    expect_one_error(DEV_VM "pci = 00:04.0\npci = 01:04.0\n" GOOD_A,
+                     "hv.cfg:5: error: pci '01:04.0' uses device 04.0 like line 4 (one bus in the VM)");
+    cr_assert_not(vm_named("b")->valid);
+    expect_good_vm_valid();
+    expect_one_error(DEV_VM "pci = 00:04.0\npci = 00:04.0\n",
+                     "hv.cfg:5: error: pci '00:04.0' uses device 04.0 like line 4 (one bus in the VM)");
+    /* Other functions of the same device are separate. */
+    cr_assert_eq(parse(DEV_VM "pci = 00:04.0\npci = 00:04.1\n"), 0);
+}
+
+Test(config_errors, pci_too_many)
+{
+    expect_one_error(DEV_VM "pci = 00:01.0\npci = 00:02.0\npci = 00:03.0\npci = 00:04.0\npci = 00:05.0\n",
+                     "hv.cfg:8: error: too many pci functions in [vm b] (max 4)");
+}
+
+Test(config_errors, pci_only_in_vm)
+{
+    expect_one_error("pci = 00:04.0\n" GOOD_A, "hv.cfg:1: error: key 'pci' is only allowed inside a [vm NAME] section");
+}
+
+Test(config_errors, pci_given_to_two_vms)
+{
+    expect_one_error(GOOD_A "pci = 00:04.0\n" DEV_VM "pci = 00:04.0\n",
+                     "hv.cfg:8: error: pci 00:04.0 of vm 'b' is already given to vm 'good' (line 4)");
+    expect_good_vm_valid();
+    cr_assert_not(vm_named("b")->valid);
+    /* Written differently, the same function. */
+    expect_one_error(GOOD_A "pci = 0a:1F.2\n" DEV_VM "pci = 00:01.0\npci = A:1f.2\n",
+                     "hv.cfg:9: error: pci 0a:1f.2 of vm 'b' is already given to vm 'good' (line 4)");
+    expect_good_vm_valid();
+    cr_assert_not(vm_named("b")->valid);
+}
