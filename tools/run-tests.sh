@@ -34,7 +34,8 @@ run_boot() {   # run_boot FILE: runs the emulator, leaves NAME.log and NAME.rc
   ( hvrun_wrap=(); source "$f"
     timeout_s=${timeout_s:-240}
     # hvrun_wrap: an optional command prefix, e.g. tests/linux/drive, which types into the console.
-    ${hvrun_wrap[@]+"${hvrun_wrap[@]}"} tools/hvrun "${hvrun_args[@]}" --timeout "$timeout_s" --log "$out/$name.log" \
+    # hvrun's own flags first: hvrun_args may end with `-- QEMU-ARGS...`.
+    ${hvrun_wrap[@]+"${hvrun_wrap[@]}"} tools/hvrun --timeout "$timeout_s" --log "$out/$name.log" "${hvrun_args[@]}" \
       >/dev/null 2>"$out/$name.err" </dev/null
     echo $? >"$out/$name.rc" )
 }
