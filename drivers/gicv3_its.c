@@ -298,7 +298,7 @@ bool gits_mapd(uint32_t device_id, uint32_t itt_bits)
 
 bool gits_mapti(uint32_t device_id, uint32_t event_id, uint32_t intid, uint32_t cpu)
 {
-    uint64_t c[2][4] = { { dev_field(device_id, CMD_MAPTI), event_id, (uint64_t)intid << 32 | cpu, 0 },
+    uint64_t c[2][4] = { { dev_field(device_id, CMD_MAPTI), (uint64_t)intid << 32 | event_id, cpu, 0 },
                          { CMD_SYNC, 0, rdbase(cpu) << 16, 0 } };
     return send_locked(c, 2);
 }

@@ -20,6 +20,19 @@ parse() {
   done < <(tr -d '\r' <"$log" | grep -E 'BENCH [a-z0-9_]+ total_ticks=')
 }
 
+# parse_exits LOG PREFIX: BENCH_EXITS lines (exit counts over a BENCH loop, from HV_HC_VM_STAT)
+# -> R[PREFIX.NAME_exits] = (mmio_sysreg + irq) / iterations: MMIO, system-register and
+# physical-interrupt exits per operation (the HVCs reading the statistics are not counted)
+parse_exits() {
+  local log=$1 prefix=$2 line name exits iters
+  while read -r line; do
+    name=$(sed -E 's/.*BENCH_EXITS ([a-z0-9_]+) .*/\1/' <<<"$line")
+    exits=$(sed -E 's/.*mmio_sysreg=([0-9]+).* irq=([0-9]+).*/\1 + \2/' <<<"$line")
+    iters=$(sed -E 's/.*iterations=([0-9]+).*/\1/' <<<"$line")
+    R[$prefix.${name}_exits]=$(python3 -c "print(round($exits / $iters, 2))")
+  done < <(tr -d '\r' <"$log" | grep -E 'BENCH_EXITS [a-z0-9_]+ mmio_sysreg=[0-9]+ .*irq=[0-9]+ iterations=[0-9]+')
+}
+
 # Under the hypervisor: the bench payload as a 2-vCPU VM.
 tools/hvrun --arch aarch64 --gic 3 --smp 2 --icount --timeout 300 \
   --config tests/configs/bench-aarch64.cfg \
@@ -28,15 +41,24 @@ tools/hvrun --arch aarch64 --gic 3 --smp 2 --icount --timeout 300 \
 parse "$out/aarch64.log" aarch64
 
 # LPI delivery: the ITS payload (tests/guests/aarch64/its.c) as a 2-vCPU VM, emulated ITS on a
-# GICv3 host and on a GICv4 host (direct injection where the hypervisor uses it). Its BENCH
-# lines become aarch64.gic3.lpi_int_insns (ITS INT command to the LPI taken) and
-# aarch64.gic3.lpi_translater_insns (GITS_TRANSLATER write to the LPI taken), same for gic4.
+# GICv3 host and on a GICv4 host (direct injection where the hypervisor uses it), with QEMU's
+# edu PCI device assigned to it (tests/configs/a64_its.cfg: pci = 00:04.0). Its BENCH lines
+# become aarch64.gic3.lpi_int_insns (ITS INT command to the LPI taken),
+# aarch64.gic3.lpi_translater_insns (GITS_TRANSLATER write to the LPI taken) and
+# aarch64.gic3.lpi_msi_insns (write to edu's interrupt-raise register to its MSI's LPI
+# acknowledged, ICC_IAR1_EL1), same for gic4; its BENCH_EXITS line gives
+# aarch64.gic3.lpi_msi_exits / aarch64.gic4.lpi_msi_exits (MMIO, system-register and IRQ exits per MSI
+# over that loop: 0 with GICv4 direct injection). With the same payload on bare QEMU
+# (aarch64.native.lpi_msi_insns, below): aarch64.gic{3,4}.lpi_msi_hyp_insns = under the
+# hypervisor - native, the hypervisor's own cost per MSI.
 # A failed run leaves its rows out (and says so) rather than stopping the other rows.
 for gic in 3 4; do
   if tools/hvrun --arch aarch64 --gic $gic --smp 2 --icount --timeout 300 \
        --config tests/configs/a64_its.cfg \
-       --file build/guests/aarch64/its.bin='\guests\its.bin' >"$out/aarch64-its-gic$gic.log" 2>&1; then
+       --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4 \
+       >"$out/aarch64-its-gic$gic.log" 2>&1; then
     parse "$out/aarch64-its-gic$gic.log" aarch64.gic$gic
+    parse_exits "$out/aarch64-its-gic$gic.log" aarch64.gic$gic
     for pair in its_int_to_lpi:lpi_int its_translater_to_lpi:lpi_translater; do
       from=aarch64.gic$gic.${pair%%:*}_insns to=aarch64.gic$gic.${pair##*:}_insns
       [ -n "${R[$from]:-}" ] && R[$to]=${R[$from]} && unset "R[$from]"
@@ -44,6 +66,21 @@ for gic in 3 4; do
   else
     echo "bench: aarch64 ITS run on --gic $gic failed, see $out/aarch64-its-gic$gic.log" >&2
   fi
+done
+
+# The ITS payload on bare QEMU with edu (no firmware: it gives edu's BAR0 an address itself):
+# only its lpi_msi row is kept, as aarch64.native.lpi_msi_insns (the MSI cost without a
+# hypervisor), then the lpi_msi_hyp_insns differences. Failure tolerated: the rows are left out.
+timeout 120 qemu-system-aarch64 -M virt,gic-version=3 -cpu max -smp 2 -m 256M -nographic -net none \
+  -icount shift=0 -kernel build/guests/aarch64/its.bin -device edu,addr=4 \
+  </dev/null >"$out/aarch64-its-native.log" 2>&1 || true
+parse "$out/aarch64-its-native.log" its-native
+[ -n "${R[its-native.lpi_msi_insns]:-}" ] && R[aarch64.native.lpi_msi_insns]=${R[its-native.lpi_msi_insns]}
+for k in "${!R[@]}"; do [[ $k == its-native.* ]] && unset "R[$k]"; done
+for gic in 3 4; do
+  hv=${R[aarch64.gic$gic.lpi_msi_insns]:-} native=${R[aarch64.native.lpi_msi_insns]:-}
+  [ -n "$hv" ] && [ -n "$native" ] &&
+    R[aarch64.gic$gic.lpi_msi_hyp_insns]=$(python3 -c "print(round($hv - $native, 1))")
 done
 
 # The same payload on bare QEMU (no hypervisor: QEMU's own PSCI answers the HVC) for reference.

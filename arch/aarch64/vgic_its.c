@@ -46,10 +46,10 @@ static void its_lpi_config_changed(void *ctx, uint32_t intid)
     vgic_v4_config_changed(ctx, intid);
 }
 
-static bool its_fwd(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+static bool its_fwd(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id, uint32_t icid,
                     uint32_t vcpu, uint32_t intid)
 {
-    return vgic_v4_its_fwd(ctx, op, device_id, event_id, vcpu, intid);
+    return vgic_v4_its_fwd(ctx, op, device_id, event_id, icid, vcpu, intid);
 }
 
 /* Lock order: ITS lock, then the slot lock (guest_read) or the vGIC's locks (delivery).

@@ -196,10 +196,10 @@ static uint32_t translate(struct its_state *its, uint32_t device_id, uint32_t ev
 
 /* The binding's GICv4 mirror of an event (vgic_its.h, its_env.fwd); false without one. */
 static bool fwd(struct its_state *its, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
-                uint32_t vcpu, uint32_t intid)
+                uint32_t icid, uint32_t vcpu, uint32_t intid)
 {
     const struct its_env *e = its->env;
-    return e->fwd && e->fwd(e->ctx, op, device_id, event_id, vcpu, intid);
+    return e->fwd && e->fwd(e->ctx, op, device_id, event_id, icid, vcpu, intid);
 }
 
 /* ---- commands (Arm IHI 0069, 5.3): each returns 0 or an ITS_ERR_* reason ---------- */
@@ -224,7 +224,7 @@ static uint32_t cmd_mapd(struct its_state *its, const struct its_cmd *c)
     if (write64(its, gpa, dte))
         return ITS_ERR_MEMORY;
     if (!CMD_VALID(c))
-        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), 0, 0, 0);
+        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), 0, 0, 0, 0);
     return 0;
 }
 
@@ -243,7 +243,10 @@ static uint32_t cmd_mapc(struct its_state *its, const struct its_cmd *c)
             return ITS_ERR_PROCNUM_OOR;
         cte = ENTRY_VALID | CMD_RDBASE(c);
     }
-    return write64(its, gpa, cte) ? ITS_ERR_MEMORY : 0;
+    if (write64(its, gpa, cte))
+        return ITS_ERR_MEMORY;
+    fwd(its, ITS_FWD_RETARGET, 0, 0, CMD_ICID(c), CMD_VALID(c) ? (uint32_t)CMD_RDBASE(c) : ITS_FWD_NO_VCPU, 0);
+    return 0;
 }
 
 static uint32_t map_event(struct its_state *its, const struct its_cmd *c, uint32_t intid)
@@ -264,8 +267,9 @@ static uint32_t map_event(struct its_state *its, const struct its_cmd *c, uint32
     if (write64(its, gpa, ite))
         return ITS_ERR_MEMORY;
     uint32_t vcpu;
-    if (lookup_collection(its, CMD_ICID(c), &vcpu) == 0)   /* else: mirrored at the first INT */
-        fwd(its, ITS_FWD_MAP, CMD_DEVICE(c), CMD_EVENT(c), vcpu, intid);
+    if (lookup_collection(its, CMD_ICID(c), &vcpu) != 0)   /* mirrored when MAPC maps it */
+        vcpu = ITS_FWD_NO_VCPU;
+    fwd(its, ITS_FWD_MAP, CMD_DEVICE(c), CMD_EVENT(c), CMD_ICID(c), vcpu, intid);
     return 0;
 }
 
@@ -297,7 +301,7 @@ static uint32_t cmd_movi(struct its_state *its, const struct its_cmd *c)
     const struct its_env *e = its->env;
     if (from != to && e->lpi_clear && e->lpi_clear(e->ctx, from, ev.intid))
         e->lpi_inject(e->ctx, to, ev.intid);
-    fwd(its, ITS_FWD_MOVE, CMD_DEVICE(c), CMD_EVENT(c), to, ev.intid);
+    fwd(its, ITS_FWD_MOVE, CMD_DEVICE(c), CMD_EVENT(c), CMD_ICID(c), to, ev.intid);
     return 0;
 }
 
@@ -311,7 +315,7 @@ static uint32_t cmd_discard(struct its_state *its, const struct its_cmd *c)
         return r;
     if (its->env->lpi_clear && lookup_collection(its, ev.icid, &vcpu) == 0)
         its->env->lpi_clear(its->env->ctx, vcpu, ev.intid);
-    fwd(its, ITS_FWD_UNMAP, CMD_DEVICE(c), CMD_EVENT(c), 0, ev.intid);
+    fwd(its, ITS_FWD_UNMAP, CMD_DEVICE(c), CMD_EVENT(c), ev.icid, 0, ev.intid);
     return write64(its, ev.ite_gpa, 0) ? ITS_ERR_MEMORY : 0;
 }
 
@@ -321,7 +325,7 @@ static uint32_t cmd_int(struct its_state *its, const struct its_cmd *c)
     struct its_event ev;
     uint32_t vcpu;
     uint32_t r = translate(its, CMD_DEVICE(c), CMD_EVENT(c), &ev, &vcpu);
-    if (r == 0 && !fwd(its, ITS_FWD_INT, CMD_DEVICE(c), CMD_EVENT(c), vcpu, ev.intid))
+    if (r == 0 && !fwd(its, ITS_FWD_INT, CMD_DEVICE(c), CMD_EVENT(c), ev.icid, vcpu, ev.intid))
         its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
     return r;
 }
@@ -335,7 +339,7 @@ static uint32_t cmd_clear(struct its_state *its, const struct its_cmd *c)
     if (r == 0 && its->env->lpi_clear)
         its->env->lpi_clear(its->env->ctx, vcpu, ev.intid);
     if (r == 0)
-        fwd(its, ITS_FWD_CLEAR, CMD_DEVICE(c), CMD_EVENT(c), vcpu, ev.intid);
+        fwd(its, ITS_FWD_CLEAR, CMD_DEVICE(c), CMD_EVENT(c), ev.icid, vcpu, ev.intid);
     return r;
 }
 
@@ -459,7 +463,7 @@ bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id)
     uint32_t vcpu;
     if (!(its->ctlr & GITS_CTLR_ENABLED) || translate(its, device_id, event_id, &ev, &vcpu))
         return false;
-    if (!fwd(its, ITS_FWD_INT, device_id, event_id, vcpu, ev.intid))
+    if (!fwd(its, ITS_FWD_INT, device_id, event_id, ev.icid, vcpu, ev.intid))
         its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
     return true;
 }

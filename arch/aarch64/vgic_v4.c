@@ -3,13 +3,18 @@
  * When the host GIC is v4 (redistributors with VLPIS, an ITS with GITS_TYPER.Virtual) each
  * vCPU becomes a vPE on the physical ITS (VMAPP, targeting the redistributor of the pCPU the
  * vCPU is pinned to) with its own virtual pending table (VPT). An event the guest maps on its
- * emulated ITS (vgic_its_cmd.c, its_env.fwd) is mirrored on one host device per VM: host
- * DeviceID vm->id + 1, one host EventID per (guest DeviceID, EventID), VMAPTI'd to the
- * target vPE with the guest's vINTID. The guest's INT (and GITS_TRANSLATER MSI) becomes a
- * physical INT on that host event: the GIC makes the vLPI pending in the VPT and delivers it
- * to the resident vPE through the virtual CPU interface, with no list register and no
- * hypervisor injection. MOVI -> VMOVI, DISCARD -> DISCARD, CLEAR -> CLEAR, INV/INVALL -> INV
- * of the mirrored events; VSYNC after each.
+ * emulated ITS (vgic_its_cmd.c, its_env.fwd) is mirrored on the physical ITS, VMAPTI'd to the
+ * target vPE with the guest's vINTID: the events of the VM's emulated devices on one host
+ * device per VM (host DeviceID at the top of the Device table minus the VM index, one host
+ * EventID per guest (DeviceID, EventID)), the events of an assigned PCI function on the
+ * function's own requester ID with the guest's EventID (pci_assign.c), which is what the
+ * device's MSI carries. The guest's INT (and GITS_TRANSLATER MSI) becomes a physical INT on
+ * that host event; a device's MSI is translated by the physical ITS itself: either way the
+ * GIC makes the vLPI pending in the VPT and delivers it to the resident vPE through the
+ * virtual CPU interface, with no list register and no hypervisor injection. MOVI -> VMOVI,
+ * MAPC of the event's collection -> VMOVI (or DISCARD when unmapped), DISCARD and MAPD V=0 ->
+ * DISCARD, CLEAR -> CLEAR, INV/INVALL -> INV of the mirrored events; VSYNC after each. An
+ * event whose collection is not mapped yet is recorded and mirrored at the MAPC.
  *
  * The virtual LPI configuration table (GICR_VPROPBASER) is a HYPERVISOR-OWNED copy of the
  * guest's table, one per VM, refreshed from guest memory (guest_read, slot lock held) when the
@@ -57,9 +62,11 @@
 #define PROPBASER_PA(v) ((v) & 0x000ffffffffff000ull)
 
 struct v4_event {
-    bool used;
+    bool used;                                  /* the guest has it mapped (recorded here) */
+    bool host;                                  /* VMAPTI'd on the physical ITS */
     uint32_t gdev, gevent;                      /* the guest's (DeviceID, EventID) */
-    uint32_t vcpu, intid;                       /* where the host event points now */
+    uint32_t icid;                              /* the guest's collection */
+    uint32_t vcpu, intid;                       /* where the host event points (host) */
 };
 
 /* An assigned PCI function (pci_assign.c): its own host DeviceID, host EventID = the guest's. */
@@ -93,8 +100,6 @@ static uint32_t vpe_id(const struct vcpu *v)
 {
     return v->vm->id * VM_MAX_VCPUS + v->id;
 }
-
-static struct v4_event *event_find(struct v4_vm *m, uint32_t gdev, uint32_t gevent, bool alloc);
 
 /* Emulated devices' events of a VM: one host device per VM, at the top of the host's
  * DeviceID space, clear of PCI requester IDs (bus 0 upwards). */
@@ -134,11 +139,39 @@ static bool ref_find(struct vm *vm, uint32_t gdev, uint32_t gevent, bool alloc, 
         *r = (struct v4_ref){ hdev, gevent, V4_PCI_BITS, &pd->dev_mapped, &pd->ev[gevent] };
         return true;
     }
-    struct v4_event *e = event_find(m, gdev, gevent, alloc);
-    if (!e)
+    struct v4_event *free = NULL;
+    for (uint32_t i = 0; i < V4_EVENTS; i++) {
+        struct v4_event *e = &m->ev[i];
+        if (e->used && e->gdev == gdev && e->gevent == gevent) {
+            free = e;
+            break;
+        }
+        if (!e->used && !free && alloc)
+            free = e;
+    }
+    if (!free)
         return false;
-    *r = (struct v4_ref){ host_dev(vm), (uint32_t)(e - m->ev), V4_ITT_BITS, &m->dev_mapped, e };
+    *r = (struct v4_ref){ host_dev(vm), (uint32_t)(free - m->ev), V4_ITT_BITS, &m->dev_mapped, free };
     return true;
+}
+
+/* Every recorded event of vm, as a ref. */
+static void for_each_event(struct vm *vm, void (*fn)(struct vm *vm, struct v4_ref *r, uint32_t arg), uint32_t arg)
+{
+    struct v4_vm *m = &v4vm[vm->id];
+    for (uint32_t i = 0; i < V4_EVENTS; i++) {
+        struct v4_ref r = { host_dev(vm), i, V4_ITT_BITS, &m->dev_mapped, &m->ev[i] };
+        if (m->ev[i].used)
+            fn(vm, &r, arg);
+    }
+    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
+        struct v4_pci *pd = &m->pci[f];
+        for (uint32_t i = 0; pd->used && i < V4_PCI_EVENTS; i++) {
+            struct v4_ref r = { pd->hdev, i, V4_PCI_BITS, &pd->dev_mapped, &pd->ev[i] };
+            if (pd->ev[i].used)
+                fn(vm, &r, arg);
+        }
+    }
 }
 
 /* First use (from an ITS command of a running guest, so every CPU is up): the host ITS. */
@@ -208,29 +241,34 @@ static bool vpe_get(struct vcpu *v)
     return true;
 }
 
-static struct v4_event *event_find(struct v4_vm *m, uint32_t gdev, uint32_t gevent, bool alloc)
+/* The host event off the physical ITS (its pending vLPI goes with it). */
+static void host_discard(struct vm *vm, struct v4_ref *r)
 {
-    struct v4_event *free = NULL;
-    for (uint32_t i = 0; i < V4_EVENTS; i++) {
-        struct v4_event *e = &m->ev[i];
-        if (e->used && e->gdev == gdev && e->gevent == gevent)
-            return e;
-        if (!e->used && !free)
-            free = e;
-    }
-    return alloc ? free : NULL;
+    if (!r->e->host)
+        return;
+    gits_discard(r->hdev, r->hev);
+    gits_vsync(vpe_id(&vm->vcpu[r->e->vcpu]));
+    r->e->host = false;
 }
 
-/* The host event of (gdev, gevent) pointing at (vcpu, intid): VMAPTI, VMOVI or
- * DISCARD + VMAPTI as needed. False when it cannot be mirrored (then it stays emulated). */
-static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t vcpu, uint32_t intid,
-                       struct v4_ref *r)
+/* Records (gdev, gevent) -> (icid, intid) and makes its host event point at (vcpu, intid):
+ * VMAPTI, VMOVI or DISCARD + VMAPTI as needed; vcpu ITS_FWD_NO_VCPU (the collection is not
+ * mapped): recorded, no host event. False when it has no host event (then it is emulated). */
+static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t icid, uint32_t vcpu,
+                       uint32_t intid, struct v4_ref *r)
 {
     struct v4_vm *m = &v4vm[vm->id];
-    if (m->broken || intid >= (1u << GITS_VLPI_ID_BITS) || vcpu >= vm->vcpu_count)
+    if (m->broken || intid >= (1u << GITS_VLPI_ID_BITS) || !ref_find(vm, gdev, gevent, true, r))
         return false;
-    if (!ref_find(vm, gdev, gevent, true, r))
+    struct v4_event *e = r->e;
+    if (!e->used)
+        *e = (struct v4_event){ .used = true, .gdev = gdev, .gevent = gevent };
+    e->icid = icid;
+    if (vcpu >= vm->vcpu_count) {
+        host_discard(vm, r);
+        e->intid = intid;
         return false;
+    }
     if (!*r->dev_mapped) {
         if (!gits_mapd(r->hdev, r->itt_bits)) {
             if (r->dev_mapped == &m->dev_mapped)
@@ -246,51 +284,55 @@ static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t v
     }
     if (!vpe_get(v))
         return false;
-    struct v4_event *e = r->e;
     uint32_t vpe = vpe_id(v);
-    if (e->used && e->intid == intid && e->vcpu == vcpu)
+    if (e->host && e->intid == intid && e->vcpu == vcpu)
         return true;
     bool ok;
-    if (e->used && e->intid == intid) {
+    if (e->host && e->intid == intid) {
         ok = gits_vmovi(r->hdev, r->hev, vpe, V4_DOORBELL0 + vpe);
     } else {
-        if (e->used)
+        if (e->host)
             gits_discard(r->hdev, r->hev);
         ok = gits_vmapti(r->hdev, r->hev, vpe, intid, V4_DOORBELL0 + vpe);
     }
     ok = ok && gits_vsync(vpe);
     if (!ok)                                    /* never leave a half-made mapping behind */
         gits_discard(r->hdev, r->hev);
-    *e = (struct v4_event){ .used = ok, .gdev = gdev, .gevent = gevent, .vcpu = vcpu, .intid = intid };
+    e->host = ok;
+    e->vcpu = vcpu;
+    e->intid = intid;
     return ok;
 }
 
-/* MAPD V=0: every mirrored event of guest device gdev DISCARDed (their pending vLPIs go). */
-static void unmap_device(struct vm *vm, uint32_t gdev)
+static void forget(struct vm *vm, struct v4_ref *r, uint32_t gdev)
 {
-    struct v4_vm *m = &v4vm[vm->id];
-    for (uint32_t i = 0; i < V4_EVENTS; i++) {
-        struct v4_event *e = &m->ev[i];
-        if (e->used && e->gdev == gdev) {
-            gits_discard(host_dev(vm), i);
-            gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
-            e->used = false;
-        }
-    }
-    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
-        struct v4_pci *pd = &m->pci[f];
-        for (uint32_t i = 0; pd->used && pd->gdev == gdev && i < V4_PCI_EVENTS; i++) {
-            if (!pd->ev[i].used)
-                continue;
-            gits_discard(pd->hdev, i);
-            gits_vsync(vpe_id(&vm->vcpu[pd->ev[i].vcpu]));
-            pd->ev[i].used = false;
-        }
-    }
+    if (r->e->gdev != gdev)
+        return;
+    host_discard(vm, r);
+    r->e->used = false;
+}
+
+static void forget_all(struct vm *vm, struct v4_ref *r, uint32_t unused)
+{
+    (void)unused;
+    host_discard(vm, r);
+    r->e->used = false;
+}
+
+/* MAPC: the events of collection icid follow it to vCPU vcpu (VMOVI carries a pending vLPI
+ * along), or lose their host event when it is unmapped. */
+static void retarget(struct vm *vm, struct v4_ref *r, uint32_t icid_vcpu)
+{
+    struct v4_event *e = r->e;
+    uint32_t icid = icid_vcpu >> 16, vcpu = icid_vcpu & 0xFFFF;
+    if (e->icid != icid)
+        return;
+    struct v4_ref again;
+    event_sync(vm, e->gdev, e->gevent, icid, vcpu == 0xFFFF ? ITS_FWD_NO_VCPU : vcpu, e->intid, &again);
 }
 
 /* its_env.fwd (vgic_its.h), ITS lock of vm held. */
-bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t gevent,
+bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t gevent, uint32_t icid,
                      uint32_t vcpu, uint32_t intid)
 {
     if (!v4_on() || vm->id >= VM_MAX_VMS)
@@ -299,14 +341,18 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
     switch (op) {
     case ITS_FWD_MAP:
     case ITS_FWD_MOVE:
-        event_sync(vm, gdev, gevent, vcpu, intid, &r);
+        event_sync(vm, gdev, gevent, icid, vcpu, intid, &r);
+        return false;
+    case ITS_FWD_RETARGET:
+        if (icid <= 0xFFFF)
+            for_each_event(vm, retarget, icid << 16 | (vcpu < vm->vcpu_count ? vcpu : 0xFFFF));
         return false;
     case ITS_FWD_UNMAP:
-        if (ref_find(vm, gdev, gevent, false, &r)) {
-            gits_discard(r.hdev, r.hev);
-            gits_vsync(vpe_id(&vm->vcpu[r.e->vcpu]));
-            r.e->used = false;
-        }
+        if (ref_find(vm, gdev, gevent, false, &r))
+            forget(vm, &r, gdev);
+        return false;
+    case ITS_FWD_UNMAP_DEVICE:
+        for_each_event(vm, forget, gdev);
         return false;
     case ITS_FWD_INT:
         /* The emulated vGIC ignores LPIs while GICR_CTLR.EnableLPIs is 0: so does this. */
@@ -314,17 +360,14 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
             !(__atomic_load_n(&vm->vcpu[vcpu].arch.vgic.ctlr, __ATOMIC_RELAXED) & 1) ||
             intid >= vgic_lpi_limit(&vm->vcpu[vcpu]))
             return false;
-        if (!event_sync(vm, gdev, gevent, vcpu, intid, &r))
+        if (!event_sync(vm, gdev, gevent, icid, vcpu, intid, &r))
             return false;
         if (!gits_int(r.hdev, r.hev))
             return false;
         __atomic_fetch_add(&vm->lpi_direct, 1, __ATOMIC_RELAXED);
         return true;
-    case ITS_FWD_UNMAP_DEVICE:
-        unmap_device(vm, gdev);
-        return false;
     case ITS_FWD_CLEAR:
-        if (!ref_find(vm, gdev, gevent, false, &r))
+        if (!ref_find(vm, gdev, gevent, false, &r) || !r.e->host)
             return false;
         gits_clear(r.hdev, r.hev);
         gits_vsync(vpe_id(&vm->vcpu[r.e->vcpu]));
@@ -338,30 +381,21 @@ bool vgic_v4_enabled(void)
     return v4_on();
 }
 
+/* The ITS was reset: every event forgotten, the configuration copy re-read at the next use. */
 void vgic_v4_its_reset(struct vm *vm)
 {
     if (__atomic_load_n(&v4_state, __ATOMIC_ACQUIRE) <= 0 || vm->id >= VM_MAX_VMS)
         return;
-    struct v4_vm *m = &v4vm[vm->id];
-    for (uint32_t i = 0; i < V4_EVENTS; i++) {
-        struct v4_event *e = &m->ev[i];
-        if (!e->used)
-            continue;
-        gits_discard(host_dev(vm), i);
-        gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
-        e->used = false;
+    for_each_event(vm, forget_all, 0);
+    v4vm[vm->id].stale_prop = true;
+}
+
+static void inv(struct vm *vm, struct v4_ref *r, uint32_t intid)
+{
+    if (r->e->host && (!intid || r->e->intid == intid)) {
+        gits_inv(r->hdev, r->hev);
+        gits_vsync(vpe_id(&vm->vcpu[r->e->vcpu]));
     }
-    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
-        struct v4_pci *pd = &m->pci[f];
-        for (uint32_t i = 0; pd->used && i < V4_PCI_EVENTS; i++) {
-            if (!pd->ev[i].used)
-                continue;
-            gits_discard(pd->hdev, i);
-            gits_vsync(vpe_id(&vm->vcpu[pd->ev[i].vcpu]));
-            pd->ev[i].used = false;
-        }
-    }
-    m->stale_prop = true;
 }
 
 /* INV / INVALL (ITS lock held): refresh the copy, INV the mirrored events it concerns. */
@@ -369,27 +403,10 @@ void vgic_v4_config_changed(struct vm *vm, uint32_t intid)
 {
     if (__atomic_load_n(&v4_state, __ATOMIC_ACQUIRE) <= 0 || vm->id >= VM_MAX_VMS)
         return;
-    struct v4_vm *m = &v4vm[vm->id];
-    if (!m->prop)
+    if (!v4vm[vm->id].prop)
         return;
     prop_sync(vm, intid);
-    for (uint32_t i = 0; i < V4_EVENTS; i++) {
-        struct v4_event *e = &m->ev[i];
-        if (e->used && (!intid || e->intid == intid)) {
-            gits_inv(host_dev(vm), i);
-            gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
-        }
-    }
-    for (uint32_t f = 0; f < VPCI_MAX_FUNCS; f++) {
-        struct v4_pci *pd = &m->pci[f];
-        for (uint32_t i = 0; pd->used && i < V4_PCI_EVENTS; i++) {
-            struct v4_event *e = &pd->ev[i];
-            if (e->used && (!intid || e->intid == intid)) {
-                gits_inv(pd->hdev, i);
-                gits_vsync(vpe_id(&vm->vcpu[e->vcpu]));
-            }
-        }
-    }
+    for_each_event(vm, inv, intid);
 }
 
 /* Before each entry, on v's pCPU: v's vPE resident (if it has one). */

@@ -1,9 +1,11 @@
 # aarch64, GICv3 host, 2 CPUs: the emulated ITS (tests/guests/aarch64/its.c) on 2 vCPUs:
 # MAPD/MAPC/MAPTI/INT, MOVI to the second vCPU, INV/INVALL after disabling and re-enabling,
 # CLEAR, DISCARD, GITS_TRANSLATER, a hostile command sequence the ITS survives, and (through
-# HV_HC_VM_STAT) which path the LPIs took: here every one injected by the hypervisor.
+# HV_HC_VM_STAT) which path the LPIs took: here every one injected by the hypervisor. Then the
+# MSIs of QEMU's edu assigned to the VM (pci = 00:04.0): its BAR and MSI capability in the
+# virtual ECAM, 16 MSIs as LPIs on vCPU 0, MOVI to vCPU 1, DISCARD, and their path.
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
-            --file build/guests/aarch64/its.bin='\guests\its.bin')
+            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4)
 timeout_s=150
 its_checks() {
   local t
@@ -13,7 +15,8 @@ its_checks() {
            its_invall_disabled_not_delivered its_invall_reenabled_delivers_pending \
            its_clear_removes_pending its_translater_delivers its_hostile_commands \
            its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_lpi_path \
-           its_discard_unmaps; do
+           its_discard_unmaps pci_edu_found pci_bar_sizing pci_edu_ident pci_msi_cap pci_msi_lpi \
+           pci_msi_path pci_msi_movi pci_msi_discard pci_msi_mapc; do
     expect "^\[its\] PASS $t\$" "its: $t"
   done
   # Which path LPIs took (HV_STAT_LPI_INJECTED / HV_STAT_LPI_DIRECT): emulated on GICv3,
@@ -21,7 +24,19 @@ its_checks() {
   expect "^\[its\] its: lpi path ${its_lpi_path:-emulated}: 16 of 16 LPIs arrived" \
          "its: LPIs took the ${its_lpi_path:-emulated} path"
   expect "^\[its\] BENCH lpi_delivery_${its_lpi_path:-emulated} " "its: lpi_delivery_${its_lpi_path:-emulated} bench row"
-  expect '^\[its\] DONE passed=23 failed=0' "its: all 23 checks pass"
+  # The edu's MSIs: on GICv4 the physical ITS delivers each vLPI (no MMIO or system-register
+  # exit, no injection); on GICv3 the hypervisor injects each one.
+  if [ "${its_lpi_path:-emulated}" = direct ]; then
+    expect '^\[its\] its: msi path direct: 16 of 16 MSIs arrived, mmio\+sysreg exits 0, injected 0$' \
+           "its: edu's MSIs arrive with no exit and no injection (direct)"
+    expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=0 injected=0 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row (none)"
+  else
+    expect '^\[its\] its: msi path emulated: 16 of 16 MSIs arrived, mmio\+sysreg exits [0-9]+, injected 16$' \
+           "its: edu's MSIs each injected by the hypervisor (emulated)"
+    expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=[0-9]+ injected=64 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row"
+  fi
+  expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
+  expect '^\[its\] DONE passed=32 failed=0' "its: all 32 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"

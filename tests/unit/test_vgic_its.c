@@ -236,11 +236,21 @@ Test(vgic_its, mapd_mapc_mapti_then_int_delivers_the_lpi_to_its_vcpu)
 
 /* GICv4 direct injection (its_env.fwd): the binding sees every mapping change and takes over
  * INT, TRANSLATER and CLEAR of the events it mirrors; nothing is injected by the model then. */
-static bool fake_fwd(void *ctx, enum its_fwd_op op, uint32_t dev, uint32_t ev, uint32_t vcpu, uint32_t intid)
+static bool fake_fwd(void *ctx, enum its_fwd_op op, uint32_t dev, uint32_t ev, uint32_t icid, uint32_t vcpu,
+                     uint32_t intid)
 {
     (void)ctx;
     static const char kinds[] = { [ITS_FWD_MAP] = 'm', [ITS_FWD_MOVE] = 'v', [ITS_FWD_UNMAP] = 'u',
                                   [ITS_FWD_INT] = 'n', [ITS_FWD_CLEAR] = 'c' };
+    if (op == ITS_FWD_RETARGET) {              /* MAPC: icid in place of the INTID */
+        log_event('r', vcpu, icid);
+        return false;
+    }
+    if (op == ITS_FWD_UNMAP_DEVICE) {
+        log_event('d', vcpu, dev);
+        return false;
+    }
+    (void)icid;
     cr_assert_eq(dev, 1);
     cr_assert_eq(ev, 5);
     log_event(kinds[op], vcpu, intid);
@@ -275,6 +285,46 @@ Test(vgic_its, forwarding_hook_mirrors_mappings_and_takes_over_int)
     cr_assert_str_eq(seen, "nvcu", "INT, MOVI, CLEAR, DISCARD told in order");
     cr_assert_eq(movi_vcpu, 1, "MOVI names the new vCPU");
     cr_assert(!pending[0][LPI + 5] && !pending[1][LPI + 5], "nothing injected by the model");
+    env.fwd = NULL;
+}
+
+/* The binding learns each event's collection: a MAPTI before its MAPC is told with no vCPU,
+ * the MAPC then retargets the collection (and V=0 unmaps it); MAPD V=0 unmaps the device. */
+static uint32_t fwd_icid[8];
+static bool icid_fwd(void *ctx, enum its_fwd_op op, uint32_t dev, uint32_t ev, uint32_t icid, uint32_t vcpu,
+                     uint32_t intid)
+{
+    (void)ctx; (void)ev; (void)intid;
+    static const char kinds[] = { [ITS_FWD_MAP] = 'm', [ITS_FWD_MOVE] = 'v', [ITS_FWD_UNMAP] = 'u',
+                                  [ITS_FWD_INT] = 'n', [ITS_FWD_CLEAR] = 'c', [ITS_FWD_UNMAP_DEVICE] = 'd',
+                                  [ITS_FWD_RETARGET] = 'r' };
+    if (event_count < 8)
+        fwd_icid[event_count] = op == ITS_FWD_UNMAP_DEVICE ? dev : icid;
+    log_event(kinds[op], vcpu, 0);
+    return false;
+}
+
+Test(vgic_its, forwarding_hook_follows_collections_and_devices)
+{
+    env.fwd = icid_fwd;
+    mapd(3, ITT2_GPA, 4, true);
+    mapti(3, 1, LPI + 7, 2);                   /* collection 2 not mapped yet */
+    mapc(2, 1, true);
+    mapc(2, 0, true);
+    mapc(2, 0, false);
+    mapd(3, 0, 0, false);
+    kick();
+    cr_assert_eq(its.error_count, 0);
+    cr_assert_eq(event_count, 5);
+    const char want[] = "mrrrd";
+    const uint32_t want_vcpu[] = { ITS_FWD_NO_VCPU, 1, 0, ITS_FWD_NO_VCPU };
+    for (uint32_t i = 0; i < 5; i++)
+        cr_assert_eq(events[i].kind, want[i], "event %u", i);
+    for (uint32_t i = 0; i < 4; i++) {
+        cr_assert_eq(events[i].vcpu, want_vcpu[i], "event %u vcpu", i);
+        cr_assert_eq(fwd_icid[i], 2, "event %u names collection 2", i);
+    }
+    cr_assert_eq(fwd_icid[4], 3, "MAPD V=0 names device 3");
     env.fwd = NULL;
 }
 

@@ -101,9 +101,13 @@ enum its_err_reason {
 };
 #define ITS_ERROR(cmd, reason) (0x010000u | ((uint32_t)(cmd) << 8) | (uint32_t)(reason))
 
-/* ITS_FWD_UNMAP_DEVICE: MAPD V=0 of device_id (event_id, vcpu, intid 0): none of its events
- * translates any more. */
-enum its_fwd_op { ITS_FWD_MAP, ITS_FWD_MOVE, ITS_FWD_UNMAP, ITS_FWD_INT, ITS_FWD_CLEAR, ITS_FWD_UNMAP_DEVICE };
+/* ITS_FWD_UNMAP_DEVICE: MAPD V=0 of device_id: none of its events translates any more.
+ * ITS_FWD_RETARGET: MAPC of collection icid to vcpu (ITS_FWD_NO_VCPU: unmapped); the events
+ * of that collection follow it. ITS_FWD_MAP with ITS_FWD_NO_VCPU: the event's collection is
+ * not mapped yet. */
+enum its_fwd_op { ITS_FWD_MAP, ITS_FWD_MOVE, ITS_FWD_UNMAP, ITS_FWD_INT, ITS_FWD_CLEAR, ITS_FWD_UNMAP_DEVICE,
+                  ITS_FWD_RETARGET };
+#define ITS_FWD_NO_VCPU 0xFFFFFFFFu
 
 /* What the model needs from its surroundings; all callbacks get env->ctx. */
 struct its_env {
@@ -127,7 +131,7 @@ struct its_env {
      * the INT / CLEAR / MSI of a mapped event, told to the binding, which mirrors it on the
      * physical ITS. For INT and CLEAR it returns true when the physical ITS did it (the
      * emulated pending state is then left alone); its result is ignored for the others. */
-    bool (*fwd)(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
+    bool (*fwd)(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id, uint32_t icid,
                 uint32_t vcpu, uint32_t intid);
 };
 
@@ -172,7 +176,7 @@ void vgic_its_reset(struct vm *vm);
 bool vgic_its_msi(struct vm *vm, uint32_t device_id, uint32_t event_id);
 /* GICv4 direct injection (vgic_v4.c): the its_env.fwd of every VM's ITS (ITS lock held). */
 bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t device_id, uint32_t event_id,
-                     uint32_t vcpu, uint32_t intid);
+                     uint32_t icid, uint32_t vcpu, uint32_t intid);
 /* The ITS was reset (ITS lock held): DISCARD every mirrored event (their pending vLPIs go
  * with them) and re-read the LPI configuration when the guest maps again. */
 void vgic_v4_its_reset(struct vm *vm);

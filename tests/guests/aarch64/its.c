@@ -1,8 +1,11 @@
 /* its.c: the GICv3 ITS as a guest drives it (QEMU virt, 2 CPUs): LPI tables and EnableLPIs,
  * ITS tables and command queue, MAPD/MAPC/MAPTI/INT delivering an LPI, MOVI to the second
  * CPU, INV/INVALL after a configuration change, CLEAR, DISCARD, GITS_TRANSLATER, and a
- * hostile command sequence after which the ITS still works. Interrupts are taken by polling
- * ICC_IAR1_EL1 with PSTATE.I masked (no IRQ vector needed). Runs on bare QEMU's ITS too. */
+ * hostile command sequence after which the ITS still works. Then MSIs of a PCI function (QEMU's
+ * edu at 00:04.0 in the ECAM): its BAR and MSI capability, MSIs arriving as LPIs, MOVI,
+ * DISCARD, and (under the hypervisor) which path they took. Interrupts are taken by polling
+ * ICC_IAR1_EL1 with PSTATE.I masked (no IRQ vector needed). Runs on bare QEMU's ITS too
+ * (with -device edu,addr=4). */
 #include "hypercall.h"
 #include "test.h"
 
@@ -146,7 +149,7 @@ void secondary_main(uint64_t context_id)
     (void)context_id;
     cpu_interface_enable();
     shared_store(&cpu1_ready, 1);
-    uint64_t start = counter(), limit = 30 * counter_freq();
+    uint64_t start = counter(), limit = 60 * counter_freq();
     while (!shared_load(&cpu1_stop) && counter() - start < limit) {
         if (shared_load(&cpu1_wfi)) {
             /* Asleep until an interrupt is pending (PSTATE.I masked: WFI still wakes). Under
@@ -365,6 +368,265 @@ static void bench(void)
     bench_report("its_translater_to_lpi", counter() - t0, N);
 }
 
+/* ---- an assigned PCI function: QEMU's edu, its MSIs as LPIs ------------------------- */
+
+/* QEMU virt's high ECAM; under the hypervisor its virtual ECAM at the same place (bus 0 only).
+ * Config offset = devfn << 12 | register; only dword accesses are used. */
+#define ECAM_BASE       0x4010000000ul
+#define EDU_DEVFN       0x20                    /* 00:04.0 */
+#define EDU_DEVICE_ID   0x0020                  /* its requester ID: its DeviceID on the ITS */
+#define EMPTY_DEVFN     0x28                    /* 00:05.0: nothing there */
+#define EDU_ID          0x11e81234u             /* device 0x11e8, vendor 0x1234 */
+#define EDU_BAR_SIZE    0x100000u
+#define EDU_BAR_NATIVE  0x10000000u             /* bare QEMU: nobody assigned BAR0 (virt's PCI MMIO) */
+#define EDU_IDENT       0x00
+#define EDU_IDENT_VALUE 0x010000edu
+#define EDU_IRQ_STATUS  0x24
+#define EDU_IRQ_RAISE   0x60                    /* status |= V, and one MSI */
+#define EDU_IRQ_ACK     0x64                    /* status &= ~V */
+
+#define PCI_COMMAND     0x04                    /* the dword: Command, Status << 16 */
+#define PCI_CMD_MEMORY  (1u << 1)
+#define PCI_CMD_MASTER  (1u << 2)
+#define PCI_STATUS_CAPS (1u << (16 + 4))
+#define PCI_BAR0        0x10
+#define PCI_CAP_PTR     0x34
+#define PCI_CAP_MSI     0x05
+#define MSI_ENABLE      (1u << 16)              /* in the capability's first dword */
+#define MSI_MME         (7u << 20)
+#define MSI_64BIT       (1u << 23)
+
+#define MSI_LATE_ICID 2                 /* a collection mapped only after its event */
+#define MSI_EVENT       5                       /* the EventID the device sends (MSI data) */
+#define LPI_M           (LPI_BASE + 16)         /* EDU_DEVICE_ID event MSI_EVENT */
+#define MSI_N           16                      /* MSIs of pci_msi_lpi / pci_msi_path */
+#define MSI_BENCH_N     64
+
+static uint32_t cfg_read(unsigned devfn, unsigned reg)
+{
+    return mmio_read32(ECAM_BASE + ((uintptr_t)devfn << 12) + reg);
+}
+static void cfg_write(unsigned devfn, unsigned reg, uint32_t v)
+{
+    mmio_write32(ECAM_BASE + ((uintptr_t)devfn << 12) + reg, v);
+    dsb(sy);
+}
+
+static uintptr_t edu_bar;
+
+/* Raises edu's interrupt (one MSI) and polls for the next interrupt on this CPU for up to
+ * timeout_us; then acknowledges edu and EOIs it. *ticks (if given): counter ticks from just
+ * before the raise write until ICC_IAR1_EL1 returned it. Returns the INTID or SPURIOUS. */
+static uint32_t msi_raise_take(uint64_t timeout_us, uint64_t *ticks)
+{
+    uint64_t limit = timeout_us * counter_freq() / 1000000;
+    uint64_t t0 = counter();
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    uint32_t id;
+    do
+        id = (uint32_t)read_sysreg(icc_iar1_el1) & 0xffffff;
+    while (id == SPURIOUS && counter() - t0 < limit);
+    uint64_t t1 = counter();
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    if (id != SPURIOUS) {
+        write_sysreg(icc_eoir1_el1, id);
+        isb();
+    }
+    if (ticks)
+        *ticks = t1 - t0;
+    return id;
+}
+
+static uint64_t vm_stat(unsigned id) { return hvc(HV_HC_VM_STAT, id, 0, 0); }
+/* The exits an MSI must not cause (stat hypercalls are HVC exits, host timer ticks IRQ exits). */
+static uint64_t exits_mmio_sysreg(void) { return vm_stat(HV_STAT_EXITS_MMIO) + vm_stat(HV_STAT_EXITS_SYSREG); }
+
+/* Finds edu, gives it its BAR (bare QEMU) or checks the one it has, sizes it, finds its MSI
+ * capability. Returns the capability's offset, 0 when something needed is missing. */
+static unsigned pci_probe(void)
+{
+    uint32_t id = cfg_read(EDU_DEVFN, 0), none = cfg_read(EMPTY_DEVFN, 0);
+    if (!check(id == EDU_ID && none == 0xffffffffu, "pci_edu_found",
+               "00:04.0 ID 0x%x (want 0x%x), 00:05.0 ID 0x%x (want all ones)", id, EDU_ID, none))
+        return 0;
+
+    /* BAR0 with memory decoding off, as sizing wants; restored to its address after. */
+    uint32_t command = cfg_read(EDU_DEVFN, PCI_COMMAND) & 0xffff;
+    cfg_write(EDU_DEVFN, PCI_COMMAND, command & ~PCI_CMD_MEMORY);
+    uint32_t bar = cfg_read(EDU_DEVFN, PCI_BAR0), assigned = bar;
+    if ((bar & ~0xfu) == 0) {                   /* bare QEMU: no firmware assigned it */
+        cfg_write(EDU_DEVFN, PCI_BAR0, EDU_BAR_NATIVE);
+        bar = cfg_read(EDU_DEVFN, PCI_BAR0);
+    }
+    cfg_write(EDU_DEVFN, PCI_BAR0, 0xffffffffu);
+    uint32_t mask = cfg_read(EDU_DEVFN, PCI_BAR0);
+    cfg_write(EDU_DEVFN, PCI_BAR0, bar);
+    uint32_t back = cfg_read(EDU_DEVFN, PCI_BAR0);
+    uint32_t size = ~(mask & ~0xfu) + 1;
+    check((bar & ~0xfu) != 0 && (bar & 0xf) == 0 && size == EDU_BAR_SIZE && back == bar, "pci_bar_sizing",
+          "BAR0 read 0x%x, then 0x%x, sizes to 0x%x (mask 0x%x, want 0x%x, 32-bit memory), reads back 0x%x",
+          assigned, bar, size, mask, EDU_BAR_SIZE, back);
+    if ((bar & ~0xfu) == 0)
+        return 0;
+    edu_bar = bar & ~0xfu;
+    /* Memory decoding and bus mastering (the MSI is a write of the device); Status half 0. */
+    cfg_write(EDU_DEVFN, PCI_COMMAND, command | PCI_CMD_MEMORY | PCI_CMD_MASTER);
+
+    uint32_t ident = mmio_read32(edu_bar + EDU_IDENT);
+    check(ident == EDU_IDENT_VALUE, "pci_edu_ident", "BAR0 0x%lx + 0 reads 0x%x, want 0x%x",
+          (uint64_t)edu_bar, ident, EDU_IDENT_VALUE);
+
+    unsigned cap = 0, ptr = 0;
+    if (cfg_read(EDU_DEVFN, PCI_COMMAND) & PCI_STATUS_CAPS) {
+        ptr = cfg_read(EDU_DEVFN, PCI_CAP_PTR) & 0xfc;
+        for (unsigned p = ptr, i = 0; p >= 0x40 && i < 48 && !cap; i++) {
+            uint32_t h = cfg_read(EDU_DEVFN, p);
+            if ((h & 0xff) == PCI_CAP_MSI)
+                cap = p;
+            p = (h >> 8) & 0xfc;
+        }
+    }
+    check(cap != 0, "pci_msi_cap", "Status/Command 0x%x, capability pointer 0x%x, no MSI capability",
+          cfg_read(EDU_DEVFN, PCI_COMMAND), ptr);
+    return cap;
+}
+
+/* MSI address = our GITS_TRANSLATER, data = MSI_EVENT, then MSI Enable (one vector). */
+static void msi_program(unsigned cap)
+{
+    uint32_t h = cfg_read(EDU_DEVFN, cap);
+    cfg_write(EDU_DEVFN, cap + 4, (uint32_t)(GITS_BASE + GITS_TRANSLATER));
+    if (h & MSI_64BIT) {
+        cfg_write(EDU_DEVFN, cap + 8, 0);
+        cfg_write(EDU_DEVFN, cap + 12, MSI_EVENT);
+    } else {
+        cfg_write(EDU_DEVFN, cap + 8, MSI_EVENT);
+    }
+    cfg_write(EDU_DEVFN, cap, (h & ~MSI_MME) | MSI_ENABLE);
+}
+
+static void pci_msi(void)
+{
+    unsigned cap = pci_probe();
+    if (!cap)
+        return;
+    msi_program(cap);
+    uint64_t itt_esz = ((its_typer >> 4) & 0xf) + 1;
+    uint8_t *itt_edu = alloc(16 * itt_esz, 256);
+    bool mapped = its_mapd(EDU_DEVICE_ID, itt_edu, DEV_EVENT_BITS, true) &&
+                  its_mapti(EDU_DEVICE_ID, MSI_EVENT, LPI_M, 0);
+
+    /* MSI_N raises, each one LPI on CPU 0 (collection 0); nothing more after them. Under the
+     * hypervisor, with the exit and injection counts around them. */
+    bool hv = hv_present();
+    uint64_t x0 = 0, i0 = 0;
+    if (hv) {
+        x0 = exits_mmio_sysreg();
+        i0 = vm_stat(HV_STAT_LPI_INJECTED);
+    }
+    unsigned got = 0;
+    uint32_t id = SPURIOUS;
+    while (got < MSI_N && (id = msi_raise_take(1000000, NULL)) == LPI_M)
+        got++;
+    uint64_t dx = 0, di = 0;
+    if (hv) {
+        dx = exits_mmio_sysreg() - x0;
+        di = vm_stat(HV_STAT_LPI_INJECTED) - i0;
+    }
+    uint32_t extra = take_irq(50000);
+    uint32_t status = mmio_read32(edu_bar + EDU_IRQ_STATUS);
+    if (!check(mapped && got == MSI_N && extra == SPURIOUS && status == 0, "pci_msi_lpi",
+               "mapping %s, %u of %u MSIs arrived as INTID %u (then INTID %u), afterwards INTID %u, "
+               "edu status 0x%x", mapped ? "done" : "failed", got, (unsigned)MSI_N, LPI_M, id, extra, status))
+        return;                                 /* the rest would only time out */
+
+    /* Which path: the one the LPIs of INT took (lpi_path_proof). Direct: the physical ITS
+     * delivered each vLPI, no MMIO or system-register exit and no injection. Emulated: the
+     * hypervisor injected each one. */
+    if (hv) {
+        bool direct = lpi_path && !strncmp(lpi_path, "direct", 7);
+        bool ok = lpi_path && (direct ? dx == 0 && di == 0 : di == MSI_N);
+        printf("its: msi path %s: %u of %u MSIs arrived, mmio+sysreg exits %lu, injected %lu\n",
+               lpi_path ? lpi_path : "unknown", got, (unsigned)MSI_N, dx, di);
+        check(ok, "pci_msi_path", "LPI path %s, mmio+sysreg exits %lu, injected %lu over %u MSIs",
+              lpi_path ? lpi_path : "unknown", dx, di, (unsigned)MSI_N);
+    }
+
+    /* Cost of one MSI: the raise write until ICC_IAR1_EL1 returns its LPI (make bench), and
+     * the exits it took: MMIO and system-register ones, and physical interrupts (a host LPI per
+     * MSI on GICv3; under -icount the 100 Hz host tick does not land in this short loop). */
+    uint64_t q0 = 0, dq = 0;
+    if (hv) {
+        x0 = exits_mmio_sysreg();
+        i0 = vm_stat(HV_STAT_LPI_INJECTED);
+        q0 = vm_stat(HV_STAT_EXITS_IRQ);
+    }
+    uint64_t total = 0, t;
+    unsigned n = 0;
+    for (int i = 0; i < MSI_BENCH_N; i++) {
+        n += msi_raise_take(1000000, &t) == LPI_M;
+        total += t;
+    }
+    if (hv) {
+        dq = vm_stat(HV_STAT_EXITS_IRQ) - q0;
+        dx = exits_mmio_sysreg() - x0;
+        di = vm_stat(HV_STAT_LPI_INJECTED) - i0;
+    }
+    if (n == MSI_BENCH_N) {
+        bench_report("lpi_msi", total, MSI_BENCH_N);
+        if (hv)
+            printf("BENCH_EXITS lpi_msi mmio_sysreg=%lu injected=%lu irq=%lu iterations=%u\n", dx, di, dq,
+                   (unsigned)MSI_BENCH_N);
+    } else {
+        printf("its: lpi_msi bench: only %u of %u MSIs arrived, no BENCH line\n", n, (unsigned)MSI_BENCH_N);
+    }
+
+    /* MOVI to CPU 1's collection: the next MSI is taken there, not here. */
+    shared_store(&cpu1_got, 0);
+    bool moved = its_movi(EDU_DEVICE_ID, MSI_EVENT, 1);
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    bool arrived = shared_wait(&cpu1_got, LPI_M, 2000000);
+    uint32_t here = take_irq(50000);
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    check(moved && arrived && here == SPURIOUS, "pci_msi_movi", "MOVI %s, CPU 1 saw INTID %lu, CPU 0 INTID %u",
+          moved ? "done" : "failed", shared_load(&cpu1_got), here);
+    shared_store(&cpu1_got, 0);
+    its_movi(EDU_DEVICE_ID, MSI_EVENT, 0);
+
+    /* DISCARD: edu still raises (its status says so) but no LPI arrives anywhere. */
+    bool discarded = its_ev(CMD_DISCARD, EDU_DEVICE_ID, MSI_EVENT);
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    status = mmio_read32(edu_bar + EDU_IRQ_STATUS);
+    here = take_irq(50000);
+    uint64_t there = shared_load(&cpu1_got);
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    check(discarded && status == 1 && here == SPURIOUS && there == 0, "pci_msi_discard",
+          "DISCARD %s, edu status 0x%x, CPU 0 took INTID %u, CPU 1 INTID %lu",
+          discarded ? "done" : "failed", status, here, there);
+    /* An event mapped to a collection before its MAPC: nothing arrives (the collection
+     * targets no CPU); MAPC to CPU 0 and it arrives there; MAPC again to CPU 1 and the event
+     * follows its collection (GICv4: the hypervisor re-targets the device's vLPI). */
+    shared_store(&cpu1_got, 0);
+    bool ok = its_mapti(EDU_DEVICE_ID, MSI_EVENT, LPI_M, MSI_LATE_ICID);
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    uint32_t before = take_irq(50000);
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    ok = ok && its_mapc(MSI_LATE_ICID, 0);
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    uint32_t on0 = take_irq(1000000);
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    ok = ok && its_mapc(MSI_LATE_ICID, 1);
+    mmio_write32(edu_bar + EDU_IRQ_RAISE, 1);
+    bool on1 = shared_wait(&cpu1_got, LPI_M, 2000000);
+    uint32_t here0 = take_irq(50000);
+    mmio_write32(edu_bar + EDU_IRQ_ACK, 1);
+    check(ok && before == SPURIOUS && on0 == LPI_M && on1 && here0 == SPURIOUS, "pci_msi_mapc",
+          "commands %s; unmapped collection: INTID %u; MAPC to CPU 0: INTID %u; MAPC to CPU 1: "
+          "CPU 1 saw %lu, CPU 0 INTID %u", ok ? "done" : "failed", before, on0, shared_load(&cpu1_got), here0);
+    shared_store(&cpu1_got, 0);
+    its_ev(CMD_DISCARD, EDU_DEVICE_ID, MSI_EVENT);
+}
+
 int main(void *dtb)
 {
     puts("its: start\n");
@@ -474,6 +736,9 @@ int main(void *dtb)
     its_ev(CMD_DISCARD, DEV, 0);
     its_ev(CMD_INT, DEV, 0);
     check_irq("its_discard_unmaps", SPURIOUS);
+
+    /* MSIs of a PCI function: edu, its DeviceID the requester ID 00:04.0. */
+    pci_msi();
 
     shared_store(&cpu1_stop, 1);
     shared_wait(&cpu1_ready, 1, 1000);
