@@ -4,11 +4,14 @@
 # virtual SPI 34, twice (the guest's EOI deactivates the physical SPI), then twice on its
 # vCPU 1 once the guest routes it there (the physical SPI stays on vCPU 0's pCPU), and again
 # after the guest withdrew one with GICD_ICPENDR before taking it. vm other,
-# without the device, aborts on its address.
+# without the device, aborts on its address. vm badpci names a PCI function this machine does
+# not have: it does not start, with a message, and the others run.
 hvrun_args=(--arch aarch64 --gic 3 --smp 3 --config tests/configs/a64_passthrough.cfg
             --file build/guests/aarch64/passthrough.bin='\guests\passthrough.bin')
 timeout_s=120
 checks() {
+  expect '^vm badpci: pci 00:04.0 \(line 10\): no such function on the host$' "a missing PCI function is named"
+  expect '^vm badpci: not started$' "the VM with the missing PCI function does not start"
   expect '^vm rtc: device 0x9010000\+0x1000 passed through, spi 34 to pCPU 0' "the PL031 and SPI 34 go to vm rtc, its vCPU 0 on pCPU 0"
   expect '^\[rtc\] passthrough: the PL031 is mine' "vm rtc finds the pl031 node in its generated DTB"
   expect '^\[other\] passthrough: no PL031 in my device tree' "vm other has no pl031 node"
