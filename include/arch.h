@@ -54,6 +54,16 @@ void arch_console_putc(char c);
 /* Console UART input: the next byte, or -1 when none is waiting (never blocks). */
 int arch_console_getc(void);
 
+/* Maps [pa, pa + size_bytes) of device memory (MMIO) into the hypervisor's own address
+ * space at VA = PA, uncached; true when it is mapped (already or now). For host drivers that
+ * find their registers at run time (e.g. a PCI BAR); boot CPU, before the VMs run. */
+bool arch_map_device(uint64_t pa, uint64_t size_bytes);
+
+/* The host NIC the management interface uses (include/net_dev.h), found on the host's
+ * buses; NULL when there is none (or the arch does not look for one). Boot CPU, once. */
+struct net_dev;
+struct net_dev *arch_mgmt_nic(void);
+
 /* Test hook: touch an unmapped address so the exception dump and panic path run. */
 void arch_selftest_fault(void);
 

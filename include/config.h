@@ -64,8 +64,20 @@ struct config_vm {
     enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
 };
 
+/* The management interface (kernel/mgmt.c): 'mgmt = dhcp [port N]' or
+ * 'mgmt = A.B.C.D/PREFIX [gw A.B.C.D] [port N]'. Off unless given. */
+#define CONFIG_MGMT_PORT_DEFAULT 7700
+struct config_mgmt {
+    bool enabled;
+    bool dhcp;
+    uint32_t ip, netmask, gateway;   /* host byte order; 0 when DHCP / no gateway */
+    uint16_t port;
+    uint32_t line;
+};
+
 struct hv_config {
     char console[16];           /* default "serial" */
+    struct config_mgmt mgmt;
     char focus[CONFIG_NAME_MAX]; /* "" when absent */
     bool selftest_exception;    /* test-only: take a deliberate exception after start-up */
     struct config_vm vms[CONFIG_MAX_VMS];

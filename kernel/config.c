@@ -48,12 +48,14 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
+static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
 
 /* name, scope, required, repeatable, allow_empty, handler */
 static const struct key_def keys[] = {
     { "console", SCOPE_GLOBAL, false, false, false, key_console },
     { "focus", SCOPE_GLOBAL, false, false, false, key_focus },
     { "selftest", SCOPE_GLOBAL, false, false, false, key_selftest },
+    { "mgmt", SCOPE_GLOBAL, false, false, false, key_mgmt },
     { "cpus", SCOPE_VM, false, false, false, key_cpus },
     { "memory", SCOPE_VM, true, false, false, key_memory },
     { "kernel", SCOPE_VM, true, false, false, key_kernel },
@@ -593,6 +595,69 @@ static void key_pci(struct parser *p, const struct key_def *key, char *value)
     c->dev = (uint8_t)dev;
     c->fn = (uint8_t)fn;
     c->line = p->line;
+}
+
+/* A dotted-quad IPv4 address, host byte order. */
+static bool parse_ipv4(const char *s, uint32_t *out)
+{
+    uint32_t ip = 0;
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = 0;
+        int n = 0;
+        for (; n < 3 && isdigit((unsigned char)s[n]); n++)
+            v = v * 10 + (uint32_t)(s[n] - '0');
+        if (n == 0 || v > 255 || (n > 1 && s[0] == '0'))
+            return false;
+        s += n;
+        ip = ip << 8 | v;
+        if (i < 3 && *s++ != '.')
+            return false;
+    }
+    if (*s)
+        return false;
+    *out = ip;
+    return true;
+}
+
+/* 'mgmt = dhcp [port N]' or 'mgmt = A.B.C.D/PREFIX [gw A.B.C.D] [port N]' (docs/config.md). */
+static void key_mgmt(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    char *tok[6];
+    struct config_mgmt m = { .enabled = true, .port = CONFIG_MGMT_PORT_DEFAULT, .line = p->line };
+    quote(q, value);
+    size_t ntok = split_tokens(value, tok, ARRAY_LEN(tok));
+    bool ok = ntok >= 1 && ntok % 2 == 1;
+    if (ok && !strcmp(tok[0], "dhcp")) {
+        m.dhcp = true;
+    } else if (ok) {
+        char *slash = strchr(tok[0], '/');
+        const char *ps = slash ? slash + 1 : "";
+        uint64_t prefix = 0;
+        if (slash)
+            *slash = '\0';
+        ok = slash && parse_ipv4(tok[0], &m.ip) && parse_number(&ps, false, &prefix) == NUM_OK && !*ps &&
+             prefix >= 1 && prefix <= 31 && m.ip;
+        m.netmask = ok ? ~0u << (32 - prefix) : 0;
+    }
+    for (size_t i = 1; ok && i + 1 < ntok; i += 2) {
+        if (!strcmp(tok[i], "gw") && !m.dhcp) {
+            ok = parse_ipv4(tok[i + 1], &m.gateway) && m.gateway;
+        } else if (!strcmp(tok[i], "port")) {
+            const char *ps = tok[i + 1];
+            uint64_t port = 0;
+            ok = parse_number(&ps, false, &port) == NUM_OK && !*ps && port >= 1 && port <= 65535;
+            m.port = (uint16_t)port;
+        } else {
+            ok = false;
+        }
+    }
+    if (!ok) {
+        FAIL(p, p->line, "malformed %s '%s' (expected 'dhcp [port N]' or 'A.B.C.D/PREFIX [gw A.B.C.D] [port N]')",
+             key->name, q);
+        return;
+    }
+    p->cfg->mgmt = m;
 }
 
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value)

@@ -846,3 +846,59 @@ Test(config_errors, pci_given_to_two_vms)
     expect_good_vm_valid();
     cr_assert_not(vm_named("b")->valid);
 }
+
+/* --- mgmt = dhcp [port N] | A.B.C.D/PREFIX [gw A.B.C.D] [port N] ---------------------- */
+
+Test(config, mgmt_absent_is_off)
+{
+    cr_assert_eq(parse(GOOD_A), 0);
+    cr_assert(!cfg.mgmt.enabled);
+}
+
+Test(config, mgmt_dhcp_and_static)
+{
+    cr_assert_eq(parse("mgmt = dhcp\n" GOOD_A), 0);
+    cr_assert(cfg.mgmt.enabled && cfg.mgmt.dhcp);
+    cr_assert_eq(cfg.mgmt.port, CONFIG_MGMT_PORT_DEFAULT);
+    cr_assert_eq(parse("mgmt = dhcp port 2323\n" GOOD_A), 0);
+    cr_assert_eq(cfg.mgmt.port, 2323);
+    cr_assert_eq(parse("mgmt = 10.0.2.15/24 gw 10.0.2.2 port 80\n" GOOD_A), 0);
+    cr_assert(cfg.mgmt.enabled && !cfg.mgmt.dhcp);
+    cr_assert_eq(cfg.mgmt.ip, 0x0A00020Fu);
+    cr_assert_eq(cfg.mgmt.netmask, 0xFFFFFF00u);
+    cr_assert_eq(cfg.mgmt.gateway, 0x0A000202u);
+    cr_assert_eq(cfg.mgmt.port, 80);
+    cr_assert_eq(cfg.mgmt.line, 1);
+    cr_assert_eq(parse("mgmt = 192.168.1.7/16\n" GOOD_A), 0);
+    cr_assert_eq(cfg.mgmt.netmask, 0xFFFF0000u);
+    cr_assert_eq(cfg.mgmt.gateway, 0);
+}
+
+Test(config_errors, mgmt_malformed)
+{
+    static const char *bad[] = {
+        "mgmt = \n", "mgmt = dhcpx\n", "mgmt = dhcp port\n", "mgmt = dhcp port 0\n", "mgmt = dhcp port 65536\n",
+        "mgmt = dhcp gw 10.0.2.2\n", "mgmt = 10.0.2.15\n", "mgmt = 10.0.2.15/0\n", "mgmt = 10.0.2.15/32\n",
+        "mgmt = 10.0.2/24\n", "mgmt = 10.0.2.256/24\n", "mgmt = 10.0.2.015/24\n", "mgmt = 0.0.0.0/8\n",
+        "mgmt = 10.0.2.15/24 gw\n", "mgmt = 10.0.2.15/24 gw 10.0.2.2.1\n", "mgmt = 10.0.2.15/24 via 10.0.2.2\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256], want[256], value[64];
+        snprintf(text, sizeof(text), "%s" GOOD_A, bad[i]);
+        snprintf(value, sizeof(value), "%s", bad[i] + strlen("mgmt = "));
+        value[strcspn(value, "\n")] = '\0';
+        if (!value[0])
+            continue;                           /* an empty value: the generic message */
+        snprintf(want, sizeof(want),
+                 "hv.cfg:1: error: malformed mgmt '%s' (expected 'dhcp [port N]' or 'A.B.C.D/PREFIX [gw A.B.C.D] [port N]')",
+                 value);
+        expect_one_error(text, want);
+        cr_assert(!cfg.mgmt.enabled, "%s", bad[i]);
+    }
+}
+
+Test(config_errors, mgmt_only_global)
+{
+    expect_one_error("[vm a]\nmemory = 1M\nkernel = \\k\nmgmt = dhcp\n",
+                     "hv.cfg:4: error: key 'mgmt' is only allowed in the global section, not in [vm a]");
+}

@@ -1,0 +1,16 @@
+/* mgmt.h: the management interface (kernel/mgmt.c over lwIP, kernel/net.c): a TCP line
+ * protocol on the host NIC to list the VMs with their state and statistics and to stop,
+ * reset or start one (docs/management.md). Off unless hv.cfg has 'mgmt'. */
+#ifndef MGMT_H
+#define MGMT_H
+
+struct hv_config;
+
+/* Boot CPU, once the VMs are started: finds the NIC (arch_mgmt_nic), brings the stack up
+ * (DHCP or the configured address) and listens. Reports and gives up when it cannot. */
+void mgmt_init(const struct hv_config *cfg);
+/* Any CPU, as often as it likes (the vCPU loops call it after exits and while blocked):
+ * at most one CPU at a time does the work, at most every millisecond or so. */
+void mgmt_poll(void);
+
+#endif
