@@ -624,7 +624,11 @@ static void key_mgmt(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     char *tok[6];
-    struct config_mgmt m = { .enabled = true, .port = CONFIG_MGMT_PORT_DEFAULT, .line = p->line };
+    struct config_mgmt m;
+    memset(&m, 0, sizeof(m));              /* padding too: the parse result is compared bytewise */
+    m.enabled = true;
+    m.port = CONFIG_MGMT_PORT_DEFAULT;
+    m.line = p->line;
     quote(q, value);
     size_t ntok = split_tokens(value, tok, ARRAY_LEN(tok));
     bool ok = ntok >= 1 && ntok % 2 == 1;

@@ -5,14 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "insn_decode.h"
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "fuzz_check.h"
 
 static void check_one(uint32_t insn, uint64_t raw)
 {

@@ -5,17 +5,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzz_check.h"
 
 #define FILE_NAME "hv.cfg"
 #define REPORT_MAX 300 /* every reason is bounded; a longer line means a value was echoed uncut */
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
 
 struct sink {
     uint32_t count;

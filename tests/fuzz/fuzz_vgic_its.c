@@ -7,14 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vgic_its.h"
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);  \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "fuzz_check.h"
 
 #define RAM_BASE  0x40000000ull
 #define RAM_BYTES 0x40000ull

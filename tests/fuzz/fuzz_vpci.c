@@ -12,14 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vpci.h"
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);  \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "fake_pci.h"
+#include "fuzz_check.h"
 
 #define GUEST_DOORBELL 0x08090040ull
 #define DATA_XOR 0x5A5Au
@@ -29,8 +23,7 @@
 #define MSI_CAP 0x80
 
 struct fake {
-    uint8_t cfg[256];
-    uint8_t wmask[256];
+    struct fake_pci_regs regs;
     uint8_t bars[24];                   /* the BAR registers as vpci_add found them */
     bool adding;                        /* inside vpci_add: BAR sizing allowed */
     bool has_msi, msi64;
@@ -41,45 +34,21 @@ struct fake {
 static struct fake fa, fb;
 static struct vpci_bus bus;
 
-static void put(uint8_t *a, uint32_t off, uint32_t size, uint32_t v)
-{
-    for (uint32_t i = 0; i < size; i++)
-        a[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get(const uint8_t *a, uint32_t off, uint32_t size)
-{
-    uint32_t v = 0;
-    for (uint32_t i = 0; i < size; i++)
-        v |= (uint32_t)a[off + i] << (8 * i);
-    return v;
-}
-
-static void check_access(uint32_t off, uint32_t size)
-{
-    CHECK(size == 1 || size == 2 || size == 4);
-    CHECK((off & (size - 1)) == 0);
-    CHECK(off + size <= 256);
-}
-
 static uint32_t fake_read(void *ctx, uint32_t off, uint32_t size)
 {
     struct fake *f = ctx;
-    check_access(off, size);
-    return get(f->cfg, off, size);
+    CHECK(fake_pci_access_ok(off, size));
+    return fake_pci_get(f->regs.cfg, off, size);
 }
 
 static void fake_write(void *ctx, uint32_t off, uint32_t size, uint32_t v)
 {
     struct fake *f = ctx;
-    check_access(off, size);
+    CHECK(fake_pci_access_ok(off, size));
     if (!f->adding)
         CHECK(off + size <= PCI_BAR0 || off >= PCI_BAR0 + 24);   /* the guest never moves a BAR */
     f->writes++;
-    for (uint32_t i = 0; i < size; i++) {
-        uint8_t m = f->wmask[off + i];
-        f->cfg[off + i] = (uint8_t)((f->cfg[off + i] & ~m) | ((uint8_t)(v >> (8 * i)) & m));
-    }
+    fake_pci_write(&f->regs, off, size, v);
 }
 
 static bool fake_route(void *ctx, uint64_t guest_address, uint32_t guest_data, uint64_t *host_address,
@@ -96,12 +65,6 @@ static bool fake_route(void *ctx, uint64_t guest_address, uint32_t guest_data, u
 
 static const struct vpci_host_ops ops = { fake_read, fake_write, fake_route };
 
-static void fake_bar(struct fake *f, int i, uint32_t value, uint32_t wmask)
-{
-    put(f->cfg, PCI_BAR0 + 4u * (uint32_t)i, 4, value);
-    put(f->wmask, PCI_BAR0 + 4u * (uint32_t)i, 4, wmask);
-}
-
 /* shape: bits 0-1 MSI kind (64-bit, 32-bit, 32-bit maskable, 64-bit maskable with 4 vectors),
  * bit 2 no MSI, bit 3 doorbell above 4 GiB, bit 4 the 64-bit BAR in 4/5 instead of 2/3,
  * bit 5 an I/O BAR, bit 6 a 64-bit type in BAR5 (no room for its upper half). */
@@ -109,46 +72,46 @@ static void fake_init(struct fake *f, uint8_t shape)
 {
     memset(f, 0, sizeof(*f));
     f->route_to = shape & 8 ? GUEST_DOORBELL + 0x100000000ull : GUEST_DOORBELL + 0x100000;
-    put(f->cfg, PCI_VENDOR_ID, 4, 0x11e81234);
-    put(f->cfg, PCI_COMMAND, 2, 0x0107);
-    put(f->wmask, PCI_COMMAND, 2, 0x0547);
-    put(f->cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST | 0x0200);
-    put(f->cfg, PCI_CLASS_REVISION, 4, 0x00ff0010);
-    put(f->cfg, 0x0C, 4, 0x00800010);           /* multi-function, type 0 */
-    put(f->wmask, 0x0C, 2, 0xFFFF);
-    fake_bar(f, 0, 0x10000000, 0xFFF00000);
+    fake_pci_put(f->regs.cfg, PCI_VENDOR_ID, 4, 0x11e81234);
+    fake_pci_put(f->regs.cfg, PCI_COMMAND, 2, 0x0107);
+    fake_pci_put(f->regs.wmask, PCI_COMMAND, 2, 0x0547);
+    fake_pci_put(f->regs.cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST | 0x0200);
+    fake_pci_put(f->regs.cfg, PCI_CLASS_REVISION, 4, 0x00ff0010);
+    fake_pci_put(f->regs.cfg, 0x0C, 4, 0x00800010);  /* multi-function, type 0 */
+    fake_pci_put(f->regs.wmask, 0x0C, 2, 0xFFFF);
+    fake_pci_bar(&f->regs, 0, 0x10000000, 0xFFF00000);
     int b64 = shape & 16 ? 4 : 2;
-    fake_bar(f, b64, 0x0000000C, 0xFFFFC000);
-    fake_bar(f, b64 + 1, 0x00000080, 0xFFFFFFFF);
+    fake_pci_bar(&f->regs, b64, 0x0000000C, 0xFFFFC000);
+    fake_pci_bar(&f->regs, b64 + 1, 0x00000080, 0xFFFFFFFF);
     if (shape & 32)
-        fake_bar(f, 1, 0x0000C001, 0xFFFFFFE0);
+        fake_pci_bar(&f->regs, 1, 0x0000C001, 0xFFFFFFE0);
     if (shape & 64)
-        fake_bar(f, 5, 0x20000004, 0xFFFFF000);
-    put(f->cfg, PCI_SUBSYSTEM, 4, 0x11001af4);
-    put(f->cfg, PCI_CAP_PTR, 1, 0x40);
-    put(f->cfg, PCI_INTERRUPT_LINE, 2, 0x010B);
-    put(f->wmask, PCI_INTERRUPT_LINE, 1, 0xFF);
+        fake_pci_bar(&f->regs, 5, 0x20000004, 0xFFFFF000);
+    fake_pci_put(f->regs.cfg, PCI_SUBSYSTEM, 4, 0x11001af4);
+    fake_pci_put(f->regs.cfg, PCI_CAP_PTR, 1, 0x40);
+    fake_pci_put(f->regs.cfg, PCI_INTERRUPT_LINE, 2, 0x010B);
+    fake_pci_put(f->regs.wmask, PCI_INTERRUPT_LINE, 1, 0xFF);
     f->has_msi = !(shape & 4);
-    put(f->cfg, 0x40, 4, 0x00020010 | (f->has_msi ? MSI_CAP << 8 : 0));
+    fake_pci_put(f->regs.cfg, 0x40, 4, 0x00020010 | (f->has_msi ? MSI_CAP << 8 : 0));
     static const uint16_t ctl[] = { PCI_MSI_FLAGS_64BIT, 0, PCI_MSI_FLAGS_MASKBIT,
                                     PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | 0x0004 };
     uint16_t c = ctl[shape & 3];
     f->msi64 = c & PCI_MSI_FLAGS_64BIT;
-    put(f->cfg, MSI_CAP, 2, PCI_CAP_ID_MSI);
-    put(f->cfg, MSI_CAP + 2, 2, c);
-    put(f->wmask, MSI_CAP + 2, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
-    put(f->wmask, MSI_CAP + 4, 4, 0xFFFFFFFC);
+    fake_pci_put(f->regs.cfg, MSI_CAP, 2, PCI_CAP_ID_MSI);
+    fake_pci_put(f->regs.cfg, MSI_CAP + 2, 2, c);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 2, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 4, 4, 0xFFFFFFFC);
     uint32_t data = MSI_CAP + 8;
     if (f->msi64) {
-        put(f->wmask, MSI_CAP + 8, 4, 0xFFFFFFFF);
+        fake_pci_put(f->regs.wmask, MSI_CAP + 8, 4, 0xFFFFFFFF);
         data += 4;
     }
-    put(f->wmask, data, 2, 0xFFFF);
+    fake_pci_put(f->regs.wmask, data, 2, 0xFFFF);
     if (c & PCI_MSI_FLAGS_MASKBIT) {
-        put(f->wmask, data + 4, 4, 0xF);
-        put(f->cfg, data + 8, 4, 0x3);
+        fake_pci_put(f->regs.wmask, data + 4, 4, 0xF);
+        fake_pci_put(f->regs.cfg, data + 8, 4, 0x3);
     }
-    memcpy(f->bars, f->cfg + PCI_BAR0, sizeof(f->bars));
+    memcpy(f->bars, f->regs.cfg + PCI_BAR0, sizeof(f->bars));
 }
 
 static void add(struct fake *f, uint8_t devfn)
@@ -158,14 +121,14 @@ static void add(struct fake *f, uint8_t devfn)
     CHECK(vpci_add(&bus, &ops, f, devfn, &fn) == VPCI_OK);
     CHECK(fn && fn->devfn == devfn);
     f->adding = false;
-    CHECK(memcmp(f->cfg + PCI_BAR0, f->bars, sizeof(f->bars)) == 0);
+    CHECK(memcmp(f->regs.cfg + PCI_BAR0, f->bars, sizeof(f->bars)) == 0);
     CHECK(fn->msi_cap == (f->has_msi ? MSI_CAP : 0));
 }
 
 static void check_func(const struct vpci_func *fn, const struct fake *f)
 {
-    CHECK(memcmp(f->cfg + PCI_BAR0, f->bars, sizeof(f->bars)) == 0);
-    uint16_t cmd = (uint16_t)get(f->cfg, PCI_COMMAND, 2);
+    CHECK(memcmp(f->regs.cfg + PCI_BAR0, f->bars, sizeof(f->bars)) == 0);
+    uint16_t cmd = (uint16_t)fake_pci_get(f->regs.cfg, PCI_COMMAND, 2);
     CHECK(!(cmd & PCI_COMMAND_IO));
     CHECK(cmd & PCI_COMMAND_INTX_DISABLE);
     CHECK((cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) ==
@@ -177,11 +140,11 @@ static void check_func(const struct vpci_func *fn, const struct fake *f)
     CHECK(vpci_ecam_read(&bus, (uint64_t)fn->devfn << 12 | PCI_HEADER_TYPE, 1) == 0);
     if (!f->has_msi)
         return;
-    uint16_t ctl = (uint16_t)get(f->cfg, MSI_CAP + 2, 2);
-    uint64_t addr = get(f->cfg, MSI_CAP + 4, 4);
+    uint16_t ctl = (uint16_t)fake_pci_get(f->regs.cfg, MSI_CAP + 2, 2);
+    uint64_t addr = fake_pci_get(f->regs.cfg, MSI_CAP + 4, 4);
     uint32_t data_off = MSI_CAP + 8;
     if (f->msi64) {
-        addr |= (uint64_t)get(f->cfg, MSI_CAP + 8, 4) << 32;
+        addr |= (uint64_t)fake_pci_get(f->regs.cfg, MSI_CAP + 8, 4) << 32;
         data_off += 4;
     }
     bool reachable = fn->msi_address == GUEST_DOORBELL && (f->msi64 || !(f->route_to >> 32));
@@ -191,7 +154,7 @@ static void check_func(const struct vpci_func *fn, const struct fake *f)
     CHECK((ctl & PCI_MSI_FLAGS_QSIZE) == 0);
     if (want) {
         CHECK(addr == f->route_to);
-        CHECK(get(f->cfg, data_off, 2) == ((fn->msi_data ^ DATA_XOR) & 0xFFFF));
+        CHECK(fake_pci_get(f->regs.cfg, data_off, 2) == ((fn->msi_data ^ DATA_XOR) & 0xFFFF));
         CHECK(fn->msi_host_address == f->route_to);
     }
     /* The guest's view: its own address and data, one vector. */
@@ -228,10 +191,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool two = shape & 0x80;
     fake_init(&fa, shape & 0x7F);
     if (shape_b & 0x80) {                       /* a bridge first: refused, untouched */
-        fa.cfg[PCI_HEADER_TYPE] = 0x01;
+        fa.regs.cfg[PCI_HEADER_TYPE] = 0x01;
         CHECK(vpci_add(&bus, &ops, &fa, DEVFN_A, NULL) == VPCI_ERR_NOT_TYPE0);
         CHECK(fa.writes == 0 && bus.count == 0);
-        fa.cfg[PCI_HEADER_TYPE] = 0x80;
+        fa.regs.cfg[PCI_HEADER_TYPE] = 0x80;
     }
     add(&fa, DEVFN_A);
     if (two) {
@@ -278,7 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 7:
             vpci_reset(&bus);
-            CHECK(!(get(fa.cfg, MSI_CAP + 2, 2) & PCI_MSI_FLAGS_ENABLE));
+            CHECK(!(fake_pci_get(fa.regs.cfg, MSI_CAP + 2, 2) & PCI_MSI_FLAGS_ENABLE));
             CHECK(a->command == 0 && a->msi_flags == 0);
             break;
         }

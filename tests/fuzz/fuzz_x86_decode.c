@@ -4,14 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "x86_insn.h"
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "fuzz_check.h"
 
 static int is_size(unsigned s) { return s == 1 || s == 2 || s == 4 || s == 8; }
 

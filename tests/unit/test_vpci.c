@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fake_pci.h"
 #include "vpci.h"
 
 #define GUEST_DOORBELL 0x08090040ull
@@ -19,10 +20,9 @@ struct host_write {
     uint32_t off, size, value;
 };
 
-/* A PCI function: 256 bytes of configuration space and, per byte, the bits a write changes. */
+/* A PCI function (its registers in fake_pci.h), the host writes it saw and its MSI routing. */
 struct fake {
-    uint8_t cfg[256];
-    uint8_t wmask[256];
+    struct fake_pci_regs regs;
     unsigned nwrites;
     struct host_write w[MAX_WRITES];
     uint64_t route_to;                  /* the host doorbell msi_route answers */
@@ -34,32 +34,17 @@ struct fake {
 static struct fake F, F2;
 static struct vpci_bus bus;
 
-static void put(uint8_t *a, uint32_t off, uint32_t size, uint32_t v)
-{
-    for (uint32_t i = 0; i < size; i++)
-        a[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get(const uint8_t *a, uint32_t off, uint32_t size)
-{
-    uint32_t v = 0;
-    for (uint32_t i = 0; i < size; i++)
-        v |= (uint32_t)a[off + i] << (8 * i);
-    return v;
-}
-
+/* The host only sees aligned 1/2/4-byte accesses inside the 256 bytes. */
 static void check_access(uint32_t off, uint32_t size)
 {
-    cr_assert(size == 1 || size == 2 || size == 4, "host access of size %u", size);
-    cr_assert_eq(off & (size - 1), 0, "unaligned host access at %#x size %u", off, size);
-    cr_assert_leq(off + size, 256, "host access at %#x beyond the config space", off);
+    cr_assert(fake_pci_access_ok(off, size), "bad host access at %#x size %u", off, size);
 }
 
 static uint32_t fake_read(void *ctx, uint32_t off, uint32_t size)
 {
     struct fake *f = ctx;
     check_access(off, size);
-    return get(f->cfg, off, size);
+    return fake_pci_get(f->regs.cfg, off, size);
 }
 
 static void fake_write(void *ctx, uint32_t off, uint32_t size, uint32_t v)
@@ -68,10 +53,7 @@ static void fake_write(void *ctx, uint32_t off, uint32_t size, uint32_t v)
     check_access(off, size);
     cr_assert_lt(f->nwrites, MAX_WRITES);
     f->w[f->nwrites++] = (struct host_write){ off, size, v };
-    for (uint32_t i = 0; i < size; i++) {
-        uint8_t b = (uint8_t)(v >> (8 * i)), m = f->wmask[off + i];
-        f->cfg[off + i] = (uint8_t)((f->cfg[off + i] & ~m) | (b & m));
-    }
+    fake_pci_write(&f->regs, off, size, v);
 }
 
 static bool fake_route(void *ctx, uint64_t guest_address, uint32_t guest_data, uint64_t *host_address,
@@ -90,45 +72,39 @@ static bool fake_route(void *ctx, uint64_t guest_address, uint32_t guest_data, u
 
 static const struct vpci_host_ops ops = { fake_read, fake_write, fake_route };
 
-/* A memory BAR: its value and the writable (address) bits, i.e. ~(size - 1). */
-static void fake_bar(struct fake *f, int i, uint32_t value, uint32_t wmask)
-{
-    put(f->cfg, PCI_BAR0 + 4u * (uint32_t)i, 4, value);
-    put(f->wmask, PCI_BAR0 + 4u * (uint32_t)i, 4, wmask);
-}
-
 /* QEMU's edu device as firmware left it: decoding on, a PCIe capability, then MSI (64-bit,
  * one vector); BAR0 1 MiB at 0x10000000, BAR2/3 16 KiB 64-bit prefetchable at 0x80_0000_0000. */
 static void fake_init(struct fake *f)
 {
     memset(f, 0, sizeof(*f));
     f->route_to = HOST_DOORBELL;
-    put(f->cfg, PCI_VENDOR_ID, 4, 0x11e81234);
-    put(f->cfg, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | 0x0100 /* SERR */);
-    put(f->wmask, PCI_COMMAND, 2, 0x0547);
-    put(f->cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
-    put(f->cfg, PCI_CLASS_REVISION, 4, 0x00ff0010);
-    put(f->cfg, 0x0C, 4, 0x00000010);           /* cache line 0x10, header type 0 */
-    put(f->wmask, 0x0C, 2, 0xFFFF);
-    fake_bar(f, 0, 0x10000000, 0xFFF00000);
-    fake_bar(f, 2, 0x0000000C, 0xFFFFC000);     /* 64-bit, prefetchable */
-    fake_bar(f, 3, 0x00000080, 0xFFFFFFFF);
-    put(f->cfg, PCI_SUBSYSTEM, 4, 0x11001af4);
-    put(f->cfg, PCI_CAP_PTR, 1, PCIE_CAP);
-    put(f->cfg, PCI_INTERRUPT_LINE, 2, 0x010B);  /* line 11, pin INTA */
-    put(f->wmask, PCI_INTERRUPT_LINE, 1, 0xFF);
-    put(f->cfg, PCIE_CAP, 4, 0x00020000 | MSI_CAP << 8 | 0x10);
-    put(f->cfg, PCIE_CAP + 4, 4, 0x00008000);
-    put(f->cfg, MSI_CAP, 4, PCI_MSI_FLAGS_64BIT << 16 | 0 << 8 | PCI_CAP_ID_MSI);
-    put(f->wmask, MSI_CAP + 2, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
-    put(f->wmask, MSI_CAP + 4, 4, 0xFFFFFFFC);
-    put(f->wmask, MSI_CAP + 8, 4, 0xFFFFFFFF);
-    put(f->wmask, MSI_CAP + 12, 2, 0xFFFF);
+    fake_pci_put(f->regs.cfg, PCI_VENDOR_ID, 4, 0x11e81234);
+    fake_pci_put(f->regs.cfg, PCI_COMMAND, 2,
+                 PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | 0x0100 /* SERR */);
+    fake_pci_put(f->regs.wmask, PCI_COMMAND, 2, 0x0547);
+    fake_pci_put(f->regs.cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
+    fake_pci_put(f->regs.cfg, PCI_CLASS_REVISION, 4, 0x00ff0010);
+    fake_pci_put(f->regs.cfg, 0x0C, 4, 0x00000010);  /* cache line 0x10, header type 0 */
+    fake_pci_put(f->regs.wmask, 0x0C, 2, 0xFFFF);
+    fake_pci_bar(&f->regs, 0, 0x10000000, 0xFFF00000);
+    fake_pci_bar(&f->regs, 2, 0x0000000C, 0xFFFFC000);  /* 64-bit, prefetchable */
+    fake_pci_bar(&f->regs, 3, 0x00000080, 0xFFFFFFFF);
+    fake_pci_put(f->regs.cfg, PCI_SUBSYSTEM, 4, 0x11001af4);
+    fake_pci_put(f->regs.cfg, PCI_CAP_PTR, 1, PCIE_CAP);
+    fake_pci_put(f->regs.cfg, PCI_INTERRUPT_LINE, 2, 0x010B);  /* line 11, pin INTA */
+    fake_pci_put(f->regs.wmask, PCI_INTERRUPT_LINE, 1, 0xFF);
+    fake_pci_put(f->regs.cfg, PCIE_CAP, 4, 0x00020000 | MSI_CAP << 8 | 0x10);
+    fake_pci_put(f->regs.cfg, PCIE_CAP + 4, 4, 0x00008000);
+    fake_pci_put(f->regs.cfg, MSI_CAP, 4, PCI_MSI_FLAGS_64BIT << 16 | 0 << 8 | PCI_CAP_ID_MSI);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 2, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 4, 4, 0xFFFFFFFC);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 8, 4, 0xFFFFFFFF);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 12, 2, 0xFFFF);
 }
 
 static uint32_t host(const struct fake *f, uint32_t off, uint32_t size)
 {
-    return get(f->cfg, off, size);
+    return fake_pci_get(f->regs.cfg, off, size);
 }
 
 static bool host_msi_enabled(const struct fake *f)
@@ -224,8 +200,8 @@ Test(vpci, add_errors)
     struct vpci_func *fn = (struct vpci_func *)1;
     memset(&bus, 0, sizeof(bus));
     /* No device: a nonexistent function reads all ones. */
-    memset(&F, 0xFF, sizeof(F.cfg));
-    memset(F.wmask, 0, sizeof(F.wmask));
+    memset(F.regs.cfg, 0xFF, sizeof(F.regs.cfg));
+    memset(F.regs.wmask, 0, sizeof(F.regs.wmask));
     F.nwrites = 0;
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, &fn), VPCI_ERR_NO_DEVICE);
     cr_assert_eq(fn, (struct vpci_func *)1, "out must stay untouched on error");
@@ -235,7 +211,7 @@ Test(vpci, add_errors)
     static const uint8_t bad_types[] = { 0x01, 0x81, 0x02 };
     for (unsigned i = 0; i < sizeof(bad_types); i++) {
         fake_init(&F);
-        F.cfg[PCI_HEADER_TYPE] = bad_types[i];
+        F.regs.cfg[PCI_HEADER_TYPE] = bad_types[i];
         cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_ERR_NOT_TYPE0, "header type %#x", bad_types[i]);
         cr_assert_eq(F.nwrites, 0, "no host write for a refused function");
         cr_assert_eq(bus.count, 0);
@@ -244,7 +220,7 @@ Test(vpci, add_errors)
     cr_assert_eq(rd(PCI_VENDOR_ID, 4), 0xFFFFFFFF);
     /* A multi-function device is fine: the guest sees header type 0. */
     fake_init(&F);
-    F.cfg[PCI_HEADER_TYPE] = 0x80;
+    F.regs.cfg[PCI_HEADER_TYPE] = 0x80;
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, &fn), VPCI_OK);
     cr_assert_eq(fn, &bus.func[0]);
     cr_assert_eq(rd(PCI_HEADER_TYPE, 1), 0);
@@ -271,7 +247,7 @@ Test(vpci, add_vendor_zero_is_no_device)
 {
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    put(F.cfg, PCI_VENDOR_ID, 2, 0);
+    fake_pci_put(F.regs.cfg, PCI_VENDOR_ID, 2, 0);
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_ERR_NO_DEVICE);
     cr_assert_eq(bus.count, 0);
 }
@@ -384,7 +360,7 @@ Test(vpci, io_bar)
     struct vpci_func *fn;
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    fake_bar(&F, 4, 0x0000C001, 0xFFFFFFE0);    /* 32 bytes of I/O at 0xC000 */
+    fake_pci_bar(&F.regs, 4, 0x0000C001, 0xFFFFFFE0);  /* 32 bytes of I/O at 0xC000 */
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, &fn), VPCI_OK);
     cr_assert(fn->bar[4].io);
     cr_assert_eq(fn->bar[4].address, 0xC000);
@@ -461,7 +437,7 @@ Test(vpci, no_msi_no_cap_list)
 {
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    put(F.cfg, PCIE_CAP, 4, 0x00020010);          /* PCIe capability only, next 0 */
+    fake_pci_put(F.regs.cfg, PCIE_CAP, 4, 0x00020010);  /* PCIe capability only, next 0 */
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_OK);
     cr_assert_eq(bus.func[0].msi_cap, 0);
     cr_assert_eq(rd(PCI_STATUS, 2), 0);
@@ -477,7 +453,7 @@ Test(vpci, capability_loop_terminates)
 {
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    put(F.cfg, PCIE_CAP, 2, PCIE_CAP << 8 | 0x10);   /* points at itself */
+    fake_pci_put(F.regs.cfg, PCIE_CAP, 2, PCIE_CAP << 8 | 0x10);  /* points at itself */
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_OK);
     cr_assert_eq(bus.func[0].msi_cap, 0);
 }
@@ -578,7 +554,7 @@ Test(vpci, msi_multi_vector_capable_device_offers_one)
 {
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    put(F.cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_64BIT | 0x0004 /* MMC: 4 vectors */);
+    fake_pci_put(F.regs.cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_64BIT | 0x0004 /* MMC: 4 vectors */);
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_OK);
     /* Only one vector is routed, so the guest must not be offered more. */
     cr_assert_eq(rd(MSI_CAP + 2, 2) & PCI_MSI_FLAGS_QMASK, 0);
@@ -593,11 +569,11 @@ Test(vpci, msi_multi_vector_capable_device_offers_one)
 static void fake_msi32_maskable(struct fake *f)
 {
     fake_init(f);
-    put(f->cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_MASKBIT);
-    memset(f->wmask + MSI_CAP + 8, 0, 8);
-    put(f->wmask, MSI_CAP + 8, 2, 0xFFFF);
-    put(f->wmask, MSI_CAP + 12, 4, 1);
-    put(f->cfg, MSI_CAP + 16, 4, 1);              /* vector 0 pending */
+    fake_pci_put(f->regs.cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_MASKBIT);
+    memset(f->regs.wmask + MSI_CAP + 8, 0, 8);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 8, 2, 0xFFFF);
+    fake_pci_put(f->regs.wmask, MSI_CAP + 12, 4, 1);
+    fake_pci_put(f->regs.cfg, MSI_CAP + 16, 4, 1);  /* vector 0 pending */
 }
 
 Test(vpci, msi_32bit_with_mask)
@@ -641,8 +617,8 @@ Test(vpci, msi_left_enabled_by_firmware_is_disabled_on_add)
 {
     memset(&bus, 0, sizeof(bus));
     fake_init(&F);
-    put(F.cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_ENABLE | 0x0010);
-    put(F.cfg, MSI_CAP + 4, 4, 0xFEE00000);
+    fake_pci_put(F.regs.cfg, MSI_CAP + 2, 2, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_ENABLE | 0x0010);
+    fake_pci_put(F.regs.cfg, MSI_CAP + 4, 4, 0xFEE00000);
     cr_assert_eq(vpci_add(&bus, &ops, &F, DEVFN, NULL), VPCI_OK);
     cr_assert_eq(host(&F, MSI_CAP + 2, 2), PCI_MSI_FLAGS_64BIT);
     cr_assert_eq(rd(MSI_CAP + 2, 2), PCI_MSI_FLAGS_64BIT);
@@ -731,7 +707,7 @@ Test(vpci, two_functions_are_separate)
 {
     add_default();
     fake_init(&F2);
-    put(F2.cfg, PCI_VENDOR_ID, 4, 0x10011af4);
+    fake_pci_put(F2.regs.cfg, PCI_VENDOR_ID, 4, 0x10011af4);
     cr_assert_eq(vpci_add(&bus, &ops, &F2, DEVFN + 1, NULL), VPCI_OK);
     cr_assert_eq(vpci_ecam_read(&bus, ECAM(DEVFN + 1, 0), 4), 0x10011af4);
     cr_assert_eq(rd(0, 4), 0x11e81234);
