@@ -50,6 +50,8 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
   # expect_order A B NAME: the first line matching A comes before the first line matching B.
   expect_order() { local a b; a=$(grep -nE -m1 -- "$1" "$log" | cut -d: -f1); b=$(grep -nE -m1 -- "$2" "$log" | cut -d: -f1)
     if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then pass "$name: $3"; else fail "$name: $3" "/$1/ at line ${a:-none}, /$2/ at line ${b:-none}"; fi; }
+  # expect_in FILE REGEX NAME: as expect, over another file the test wrote (e.g. a client's output).
+  expect_in() { if [ -f "$1" ] && tr -d '\r' <"$1" | grep -qE -- "$2"; then pass "$name: $3"; else fail "$name: $3" "no line matching /$2/ in $1"; fi; }
   expect_exit() { if [ "$rc" = "$1" ]; then pass "$name: $2"; else fail "$name: $2" "hvrun exit $rc, want $1; $(tail -1 "$out/$name.err" 2>/dev/null)"; fi; }
   ( source "$f"; checks ) > "$out/$name.checks"
   cat "$out/$name.checks"
