@@ -47,6 +47,7 @@ SRCS := $(wildcard boot/*.c kernel/*.c arch/$(ARCH)/*.c arch/$(ARCH)/*/*.c) $(DR
 ASMS := $(wildcard arch/$(ARCH)/*.S arch/$(ARCH)/*/*.S)
 OBJS := $(patsubst %,$(B)/%.o,$(SRCS) $(ASMS))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_SRC)/%.c,$(B)/libfdt/%.o,$(wildcard $(LIBFDT_SRC)/*.c))
+include kernel/lwip.mk
 
 .PHONY: all efi deps run test bench clean unit fuzz guests
 all: $(DEPS_STAMP)

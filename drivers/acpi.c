@@ -1,4 +1,4 @@
-/* acpi.c: ACPI table parsing: RSDP -> XSDT/RSDT -> MADT, FADT -> DSDT \_S5; every table validated. */
+/* acpi.c: ACPI table parsing: RSDP -> XSDT/RSDT -> MADT, FADT -> DSDT \_S5, MCFG; every table validated. */
 #include <string.h>
 #include "acpi.h"
 
@@ -114,6 +114,23 @@ static void parse_fadt(const uint8_t *t, uint32_t len, struct acpi_info *info)
     info->dsdt_pa = len >= 148 && le64(t + 140) ? le64(t + 140) : le32(t + 40);
 }
 
+/* PCI Firmware 3.2, 4.1.2, table 4-2/4-3: MCFG = header, 8 reserved bytes, then 16-byte
+ * allocations (base address of bus 0, segment, start bus, end bus); the first of segment 0. */
+static void parse_mcfg(const uint8_t *t, uint32_t len, struct acpi_info *info)
+{
+    for (uint32_t off = SDT_HEADER_BYTES + 8; off + 16 <= len; off += 16) {
+        const uint8_t *e = t + off;
+        uint64_t base = le64(e);
+        if (le16(e + 8) != 0 || e[11] < e[10] || !base)
+            continue;
+        info->pci_ecam_base = base + ((uint64_t)e[10] << 20);
+        info->pci_bus_start = e[10];
+        info->pci_bus_end = e[11];
+        return;
+    }
+    problem(info, "MCFG has no allocation for segment 0");
+}
+
 /* One element of the \_S5 package: ByteConst (0x0A), ZeroOp, OneOp, OnesOp,
  * WordConst, DWordConst (ACPI 6.5, 20.2.3), or a bare byte as some firmware
  * writes. Returns bytes consumed, 0 when it runs past end. */
@@ -219,16 +236,20 @@ const char *acpi_parse(uint64_t rsdp_pa, acpi_map_fn map, void *ctx, struct acpi
         uint64_t pa = info->xsdt ? le64(e) : le32(e);
         const uint8_t *h = pa ? map(ctx, pa, SDT_HEADER_BYTES) : NULL;
         bool madt = h && memcmp(h, "APIC", 4) == 0, fadt = h && memcmp(h, "FACP", 4) == 0;
-        if (!madt && !fadt)
+        bool mcfg = h && memcmp(h, "MCFG", 4) == 0;
+        if (!madt && !fadt && !mcfg)
             continue;
         uint32_t len;
         const uint8_t *t = map_sdt(pa, map, ctx, &len);
         if (!t)
-            problem(info, madt ? "MADT length or checksum invalid" : "FADT length or checksum invalid");
+            problem(info, madt ? "MADT length or checksum invalid" : fadt ? "FADT length or checksum invalid"
+                                                                   : "MCFG length or checksum invalid");
         else if (madt && !info->has_madt)
             parse_madt(t, len, info);
         else if (fadt && !info->has_fadt)
             parse_fadt(t, len, info);
+        else if (mcfg && !info->pci_ecam_base)
+            parse_mcfg(t, len, info);
     }
     if (!info->has_madt)
         problem(info, "no valid MADT");

@@ -1,4 +1,4 @@
-/* acpi.h: ACPI table parsing (RSDP, XSDT/RSDT, MADT, FADT, DSDT \_S5); pure, host-testable. */
+/* acpi.h: ACPI table parsing (RSDP, XSDT/RSDT, MADT, FADT, DSDT \_S5, MCFG); pure, host-testable. */
 #ifndef ACPI_H
 #define ACPI_H
 
@@ -32,6 +32,10 @@ struct acpi_info {
 
     bool has_s5;                     /* \_S5 package found in the DSDT (ACPI 6.5, 7.4.2) */
     uint8_t slp_typ_a, slp_typ_b;
+
+    /* MCFG (PCI Firmware 3.2, 4.1.2): the first ECAM allocation of segment 0. */
+    uint64_t pci_ecam_base;          /* configuration space of bus pci_bus_start; 0: none */
+    uint32_t pci_bus_start, pci_bus_end;
 
     uint32_t problem_count;          /* what was skipped and why (static strings) */
     const char *problems[ACPI_MAX_PROBLEMS];

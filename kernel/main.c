@@ -3,6 +3,7 @@
 #include "arch.h"
 #include "boot_info.h"
 #include "kernel.h"
+#include "mgmt.h"
 #include "page_alloc.h"
 #include "spinlock.h"
 #include "vm.h"
@@ -90,8 +91,10 @@ void kernel_main(struct boot_info *bi)
         arch_selftest_fault();
     }
     report_vms(bi);
-    if (vm_start_all(bi, cpu_count))
+    if (vm_start_all(bi, cpu_count)) {
+        mgmt_init(&bi->config);      /* polled from the vCPU loops from now on */
         vm_pcpu_loop(0);
+    }
     hv_printf("hv: nothing left to run, powering off\n");
     arch_power_off();
 }

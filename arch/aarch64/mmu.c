@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <string.h>
+#include "arch.h"
 #include "boot_info.h"
 #include "el2_mmu.h"
 #include "host_platform.h"
@@ -53,7 +54,8 @@
 #define SCTLR_RES1 ((1ull << 29) | (1ull << 28) | (1ull << 23) | (1ull << 22) | (1ull << 18) | \
                     (1ull << 16) | (1ull << 11) | (1ull << 5) | (1ull << 4))
 
-/* Boot CPU only, before any secondary starts: the table being built and its page count. */
+/* Boot CPU only: the tables are built before any secondary starts; afterwards only
+ * arch_map_device (boot CPU, before the VMs run) adds to them. */
 static uint64_t *root_table;
 static uint32_t table_count;
 
@@ -117,6 +119,40 @@ static void map_range(uint64_t base, uint64_t size_bytes, uint64_t attr)
         map_level(root_table, 0, base, end, attr);
 }
 
+/* Like map_level, for the live map: only invalid entries change (into blocks, pages or new
+ * tables), so there is no break-before-make and no TLB entry to invalidate (Arm DDI 0487,
+ * "Translation Lookaside Buffers": an entry that gives a Translation fault is never cached).
+ * A valid block or page in the range must already have attr; false when one does not (what
+ * was added stays, unused). */
+static bool map_level_new(uint64_t *table, int level, uint64_t va, uint64_t end, uint64_t attr)
+{
+    uint64_t span = 1ull << LEVEL_SHIFT(level);
+    while (va < end) {
+        uint64_t next = (va & ~(span - 1)) + span;
+        if (next > end)
+            next = end;
+        uint64_t *e = &table[(va >> LEVEL_SHIFT(level)) % TABLE_ENTRIES];
+        uint64_t old = *e;
+        bool leaf = (old & PTE_VALID) && (level == 3 || !(old & PTE_TABLE));
+        if (leaf) {
+            if ((old & ~PTE_ADDR_MASK & ~(PTE_VALID | PTE_TABLE)) != attr)
+                return false;
+        } else if (!(old & PTE_VALID) && level >= 1 && next - va == span) {
+            *e = va | attr | (level == 3 ? PTE_VALID | PTE_TABLE : PTE_VALID);
+        } else {
+            if (!(old & PTE_VALID)) {
+                uint64_t desc = table_desc_split(0, level);
+                dsb(ishst);   /* the zeroed table before a walk can reach it */
+                *e = desc;
+            }
+            if (!map_level_new((uint64_t *)(uintptr_t)(*e & PTE_ADDR_MASK), level + 1, va, next, attr))
+                return false;
+        }
+        va = next;
+    }
+    return true;
+}
+
 static bool is_ram(uint32_t type)
 {
     return type == BOOT_MEM_FREE || type == BOOT_MEM_HV || type == BOOT_MEM_ACPI ||
@@ -126,6 +162,8 @@ static bool is_ram(uint32_t type)
 /* RAM ranges of the memory map sorted and merged, so they map with the largest blocks.
  * Boot CPU only. */
 static struct host_range ram[BOOT_MAX_MEM_REGIONS];
+static uint32_t ram_range_count;
+static uint64_t pa_limit;   /* first address TCR_EL2.PS cannot reach */
 
 static uint32_t collect_ram(const struct boot_info *bi)
 {
@@ -171,7 +209,7 @@ void el2_mmu_init(const struct boot_info *bi)
     map_range(p->its.base, p->its.size_bytes, ATTR_DEVICE);
     map_range(p->pci_ecam.base, p->pci_ecam.size_bytes, ATTR_DEVICE);
 
-    uint32_t ram_count = collect_ram(bi);
+    uint32_t ram_count = ram_range_count = collect_ram(bi);
     for (uint32_t i = 0; i < ram_count; i++)
         map_range(ram[i].base, ram[i].size_bytes, ATTR_NORMAL);
 
@@ -179,6 +217,8 @@ void el2_mmu_init(const struct boot_info *bi)
     uint64_t ps = BITS(read_sysreg(id_aa64mmfr0_el1), 3, 0);
     if (ps > 5)
         ps = 5;
+    static const uint8_t pa_bits[] = { 32, 36, 40, 42, 44, 48 };
+    pa_limit = 1ull << pa_bits[ps];
     uint64_t tcr = TCR_T0SZ | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
                    ps << TCR_PS_SHIFT | TCR_RES1;
     uint64_t sctlr = SCTLR_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I;
@@ -189,4 +229,20 @@ void el2_mmu_init(const struct boot_info *bi)
                   ram[i].base + ram[i].size_bytes);
     hv_printf("mmu: EL2 identity map live, %" PRIu32 " table pages, TCR_EL2 0x%" PRIx64
               " MAIR_EL2 0x%" PRIx64 "\n", table_count, tcr, (uint64_t)MAIR_VALUE);
+}
+
+bool arch_map_device(uint64_t pa, uint64_t size_bytes)
+{
+    uint64_t end = pa + size_bytes;
+    if (!size_bytes || end < pa || end > pa_limit || end > 1ull << VA_BITS)
+        return false;
+    for (uint32_t i = 0; i < ram_range_count; i++)
+        if (pa < ram[i].base + ram[i].size_bytes && ram[i].base < end)
+            return false;
+    uint64_t base = pa & ~(uint64_t)(TABLE_BYTES - 1);
+    end = (end + TABLE_BYTES - 1) & ~(uint64_t)(TABLE_BYTES - 1);
+    bool ok = map_level_new(root_table, 0, base, end, ATTR_DEVICE);
+    dsb(ishst);   /* the new entries before any access through them */
+    isb();
+    return ok;
 }

@@ -7,6 +7,7 @@
 #include "arch_guest.h"
 #include "boot_info.h"
 #include "kernel.h"
+#include "mgmt.h"
 #include "stage2.h"
 #include "x86.h"
 #include "x86_guest_walk.h"
@@ -553,6 +554,7 @@ void arch_vcpu_block(struct vcpu *vcpu)
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         a->host_timer_armed = ~0ull;          /* it may have fired: program it again */
         __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
+        mgmt_poll();                          /* a waking vCPU serves the management interface */
     }
 }
 

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <string.h>
+#include "arch.h"
 #include "boot_info.h"
 #include "kernel.h"
 #include "page_alloc.h"
@@ -13,7 +14,8 @@
 #define PTE_RW  (1ull << 1)
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4)
-#define PTE_PS  (1ull << 7)    /* PDPTE: 1 GiB page, PDE: 2 MiB page */
+#define PTE_PS  (1ull << 7)    /* PDPTE: 1 GiB page, PDE: 2 MiB page (PTE: PAT, left 0) */
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
 #define PTE_UC  (PTE_PCD | PTE_PWT)   /* PAT entry 3: UC with the reset PAT (SDM 11.12.3) */
 #define ENTRIES 512u
 #define SIZE_2M (2ull << 20)
@@ -21,10 +23,13 @@
 #define SIZE_4G (4ull << 30)
 #define HOLE_BASE (3ull << 30)     /* 3-4 GiB: PCI hole, flash, IOAPIC 0xFEC00000, LAPIC 0xFEE00000 */
 
-/* Set once by CPU 0 in arch_early_init; read-only afterwards. */
+/* Set once by CPU 0 in arch_early_init; read-only afterwards (the tables themselves also
+ * change in arch_map_device, boot CPU). */
 static uint64_t *pml4;
 static uint64_t map_end;
 static uint32_t cr3_low;
+static bool page1gb;
+static const struct boot_info *boot_map;   /* the memory map, for arch_map_device */
 
 static bool is_ram(uint32_t type)
 {
@@ -87,8 +92,9 @@ void x86_paging_init(struct boot_info *bi)
 {
     if (read_cr4() & CR4_LA57)   /* CR4.LA57 cannot change while paging is on (SDM 4.1.1) */
         kernel_panic("the firmware runs 5-level paging; only 4-level is supported");
-    bool page1gb = cpuid(0x80000000, 0).eax >= 0x80000001 &&
-                   (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB);
+    boot_map = bi;
+    page1gb = cpuid(0x80000000, 0).eax >= 0x80000001 &&
+              (cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_PAGE1GB);
     /* Everything the memory map names, and at least the 4 GiB holding the APICs. */
     uint64_t top = SIZE_4G;
     for (uint32_t i = 0; i < bi->mem_region_count; i++)
@@ -144,3 +150,71 @@ void x86_paging_init(struct boot_info *bi)
 uint64_t x86_paging_cr3(void) { return (uintptr_t)pml4; }
 uint32_t x86_paging_cr3_low(void) { return cr3_low; }
 uint64_t x86_paging_map_end(void) { return map_end; }
+
+/* arch_map_device: maps [va, end) uncached below `table` (level 0 = PML4 ... 3 = PT). Absent
+ * entries become pages of the largest size that fits, or new tables; an uncached page is
+ * kept; a cacheable one (RAM's neighbour: the firmware's MTRRs keep its MMIO part UC anyway)
+ * is split down to 4 KiB and made uncached, *changed set. False when out of memory. */
+static bool map_uc_level(uint64_t *table, int level, uint64_t va, uint64_t end, bool *changed)
+{
+    uint32_t shift = 39 - 9 * (uint32_t)level;
+    uint64_t span = 1ull << shift;
+    while (va < end) {
+        uint64_t next = (va & ~(span - 1)) + span;
+        if (next > end)
+            next = end;
+        uint32_t index = (uint32_t)(va >> shift) % ENTRIES;
+        uint64_t *e = &table[index];
+        bool leaf = (*e & PTE_P) && (level == 3 || (level > 0 && (*e & PTE_PS)));
+        bool leaf_ok = level == 3 || level == 2 || (level == 1 && page1gb);
+        if (leaf && (*e & PTE_UC) == PTE_UC) {
+            /* already uncached */
+        } else if (level == 3) {
+            *changed |= (*e & PTE_P) != 0;
+            *e = va | PTE_P | PTE_RW | PTE_UC;
+        } else if (!(*e & PTE_P) && leaf_ok && next - va == span) {
+            *e = va | PTE_P | PTE_RW | PTE_UC | PTE_PS;
+        } else {
+            if (!(*e & PTE_P) || leaf) {
+                uint64_t *t = (uint64_t *)(uintptr_t)hv_page_alloc(1, PAGE_SIZE);   /* zeroed */
+                if (!t)
+                    return false;
+                if (leaf) {   /* the same translation in 512 smaller pages */
+                    uint64_t attr = *e & ~PTE_ADDR_MASK & ~PTE_PS, step = span / ENTRIES;
+                    for (uint32_t i = 0; i < ENTRIES; i++)
+                        t[i] = ((*e & PTE_ADDR_MASK) + i * step) | attr | (level + 1 < 3 ? PTE_PS : 0);
+                    *changed = true;
+                }
+                *e = (uintptr_t)t | PTE_P | PTE_RW;
+                uint64_t *low = (uint64_t *)(uintptr_t)cr3_low;
+                if (level == 0 && low && low != table)   /* the APs run on the low PML4 copy */
+                    low[index] = *e;
+            }
+            if (!map_uc_level((uint64_t *)(uintptr_t)(*e & PTE_ADDR_MASK), level + 1, va, next, changed))
+                return false;
+        }
+        va = next;
+    }
+    return true;
+}
+
+bool arch_map_device(uint64_t pa, uint64_t size_bytes)
+{
+    uint64_t end = pa + size_bytes;
+    uint32_t pa_bits = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xff : 36;
+    if (!size_bytes || end < pa || end > 1ull << pa_bits || end > 1ull << 48)
+        return false;
+    for (uint32_t i = 0; i < boot_map->mem_region_count; i++) {
+        const struct boot_mem_region *r = &boot_map->mem[i];
+        if (is_ram(r->type) && r->base < end && pa < r->base + r->size_bytes)
+            return false;
+    }
+    bool changed = false;
+    bool ok = map_uc_level(pml4, 0, pa & ~(uint64_t)(PAGE_SIZE - 1),
+                           (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1), &changed);
+    /* New entries need no invalidation (SDM Vol. 3A, 4.10.4.3); a changed one does. Only this CPU's
+     * TLB is flushed: the others have had no reason to touch a device nobody drove yet. */
+    if (changed)
+        write_cr3(read_cr3());
+    return ok;
+}

@@ -1,0 +1,80 @@
+/* mgmt_cmd.h: the management protocol without the network (kernel/mgmt_cmd.c): splitting
+ * received bytes into lines and answering one command line over an abstract view of the
+ * VMs. Pure: built into the hypervisor and into host unit tests and a fuzzer. */
+#ifndef MGMT_CMD_H
+#define MGMT_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGMT_LINE_MAX 128           /* characters of a command line, without "\r\n" */
+#define MGMT_STATS_MAX 24           /* name=value pairs of one VM's `stats` */
+#define MGMT_OUT_MAX 2048           /* bound on one command's whole response */
+
+/* --- lines --------------------------------------------------------------- */
+enum mgmt_line_event { MGMT_LINE_MORE, MGMT_LINE_READY, MGMT_LINE_TOO_LONG };
+
+struct mgmt_line {
+    char buf[MGMT_LINE_MAX + 2];    /* the line, room for a final '\r' and a NUL */
+    size_t len;
+    bool overflow;                  /* the current line passed MGMT_LINE_MAX: dropped at its end */
+    bool ended;                     /* buf holds a finished line; the next byte starts anew */
+};
+
+void mgmt_line_reset(struct mgmt_line *l);
+/* Takes one received byte. READY: l->buf holds the line (NUL-terminated, "\r\n" or "\n"
+ * removed, l->len its length) until the next call. TOO_LONG: the line that just ended was
+ * longer than MGMT_LINE_MAX and is discarded. */
+enum mgmt_line_event mgmt_line_feed(struct mgmt_line *l, uint8_t byte);
+
+/* --- the VMs as the protocol sees them ------------------------------------ */
+struct mgmt_stat {
+    const char *name;
+    uint64_t value;
+};
+
+struct mgmt_vm_info {
+    const char *name;
+    const char *state;              /* "running", "stopping", "stopped" */
+    uint32_t vcpu_count;
+    uint64_t exits_total;
+    uint32_t stat_count;            /* <= MGMT_STATS_MAX */
+    struct mgmt_stat stats[MGMT_STATS_MAX];
+};
+
+enum mgmt_action { MGMT_ACTION_STOP, MGMT_ACTION_RESET, MGMT_ACTION_START };
+
+struct mgmt_vms {
+    void *ctx;
+    uint32_t (*count)(void *ctx);
+    /* Fills out for VM index (< count); strings stay valid until the next call. */
+    void (*info)(void *ctx, uint32_t index, struct mgmt_vm_info *out);
+    /* Acts on VM index for the client at `client` ("A.B.C.D"); NULL when done, else the
+     * reason for the "error: " line. */
+    const char *(*action)(void *ctx, uint32_t index, enum mgmt_action a, const char *client);
+};
+
+/* --- commands ------------------------------------------------------------- */
+struct mgmt_out {
+    char *buf;
+    size_t cap;                     /* >= MGMT_OUT_MAX for a complete answer; >= 32 always */
+    size_t len;
+};
+
+enum mgmt_result {
+    MGMT_NONE,                      /* nothing to answer (an empty line) */
+    MGMT_OK,                        /* answered, ending in "ok" */
+    MGMT_ERROR,                     /* answered, ending in "error: ..." */
+    MGMT_QUIT,                      /* answered "ok"; the client asked to close */
+};
+
+/* Answers one line (len bytes, any content) into out: zero or more lines, then "ok" or
+ * "error: REASON", each ending in "\n"; out->buf stays NUL-terminated. Only printable
+ * ASCII is ever written: bytes of the client's line echoed back are replaced by '?'. */
+enum mgmt_result mgmt_cmd_run(const struct mgmt_vms *vms, const char *line, size_t len,
+                              const char *client, struct mgmt_out *out);
+/* The answer to a line that was too long. */
+void mgmt_cmd_too_long(struct mgmt_out *out);
+
+#endif

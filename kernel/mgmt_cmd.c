@@ -1,0 +1,279 @@
+/* mgmt_cmd.c: the management protocol's pure part: received bytes to lines, and one
+ * command line to its answer over an abstract view of the VMs (docs/management.md). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "mgmt_cmd.h"
+
+#define OUT_RESERVE 96              /* kept free for the final "error: ..." line */
+#define ARGS_MAX 3                  /* one more than any command takes, to detect extras */
+
+/* --- lines --------------------------------------------------------------- */
+void mgmt_line_reset(struct mgmt_line *l)
+{
+    l->len = 0;
+    l->overflow = false;
+    l->ended = false;
+    l->buf[0] = '\0';
+}
+
+enum mgmt_line_event mgmt_line_feed(struct mgmt_line *l, uint8_t byte)
+{
+    if (l->ended)
+        mgmt_line_reset(l);
+    if (byte == '\n') {
+        bool too_long = l->overflow;
+        if (!too_long && l->len > 0 && l->buf[l->len - 1] == '\r')
+            l->len--;
+        too_long |= l->len > MGMT_LINE_MAX;
+        l->buf[too_long ? 0 : l->len] = '\0';
+        if (too_long)
+            l->len = 0;
+        l->ended = true;
+        return too_long ? MGMT_LINE_TOO_LONG : MGMT_LINE_READY;
+    }
+    /* One byte beyond the limit is kept: it may be the '\r' of "\r\n". */
+    if (l->overflow || l->len > MGMT_LINE_MAX)
+        l->overflow = true;
+    else
+        l->buf[l->len++] = (char)byte;
+    return MGMT_LINE_MORE;
+}
+
+/* --- output -------------------------------------------------------------- */
+/* Numbers go through PRIu32/PRIu64 only: the hypervisor's newlib has no "%ll" support. */
+struct reply {
+    struct mgmt_out *out;
+    bool full;                      /* a line did not fit: the answer ends in an error */
+};
+
+static void vappend(struct mgmt_out *o, size_t limit, bool *full, const char *fmt, va_list ap)
+{
+    if (*full || o->len >= limit) {
+        *full = true;
+        return;
+    }
+    int n = vsnprintf(o->buf + o->len, limit - o->len, fmt, ap);
+    if (n < 0 || (size_t)n >= limit - o->len) {
+        o->buf[o->len] = '\0';      /* never half a line */
+        *full = true;
+        return;
+    }
+    o->len += (size_t)n;
+}
+
+static void vappend_one(struct mgmt_out *o, bool *full, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(o, o->cap, full, fmt, ap);
+    va_end(ap);
+}
+
+/* One line of the answer's body; dropped (and the answer marked) when out has no room. */
+__attribute__((format(printf, 2, 3))) static void line(struct reply *r, const char *fmt, ...)
+{
+    size_t limit = r->out->cap > OUT_RESERVE ? r->out->cap - OUT_RESERVE : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(r->out, limit, &r->full, fmt, ap);
+    va_end(ap);
+}
+
+static const char too_long_line[] = "error: response too long\n";
+
+/* The final line, in the reserved room. If even that is too small (out->cap is far below
+ * MGMT_OUT_MAX), the body is dropped and the answer is only "error: response too long". */
+static enum mgmt_result finish(struct reply *r, enum mgmt_result res, const char *fmt, const char *arg)
+{
+    bool full = false;
+    vappend_one(r->out, &full, fmt, arg);
+    if (!full)
+        return res;
+    r->out->len = 0;
+    full = false;
+    vappend_one(r->out, &full, "%s", too_long_line);
+    return MGMT_ERROR;
+}
+
+static enum mgmt_result answer_ok(struct reply *r)
+{
+    if (r->full)
+        return finish(r, MGMT_ERROR, "%s", too_long_line);
+    return finish(r, MGMT_OK, "%s", "ok\n");
+}
+
+static enum mgmt_result answer_error(struct reply *r, const char *reason)
+{
+    return finish(r, MGMT_ERROR, "error: %s\n", reason);
+}
+
+/* A word of the client's line, safe to echo: printable ASCII only, bounded. */
+struct word {
+    const char *s;
+    size_t len;
+};
+
+#define ECHO_MAX 40
+static const char *echo(struct word w, char buf[ECHO_MAX + 4])
+{
+    size_t n = w.len < ECHO_MAX ? w.len : ECHO_MAX;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w.s[i];
+        buf[i] = c > 0x20 && c < 0x7f && c != '\'' ? (char)c : '?';
+    }
+    if (w.len > n)
+        memcpy(buf + n, "...", 3), n += 3;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* --- commands ------------------------------------------------------------- */
+struct call {
+    const struct mgmt_vms *vms;
+    uint32_t vm;                    /* index of the named VM, for commands with NAME */
+    const char *client;
+    struct mgmt_vm_info info;
+};
+
+typedef enum mgmt_result (*cmd_fn)(struct call *c, struct reply *r);
+
+static enum mgmt_result cmd_help(struct call *c, struct reply *r);
+
+static enum mgmt_result cmd_list(struct call *c, struct reply *r)
+{
+    uint32_t n = c->vms->count(c->vms->ctx);
+    for (uint32_t i = 0; i < n; i++) {
+        c->vms->info(c->vms->ctx, i, &c->info);
+        line(r, "%s state=%s vcpus=%" PRIu32 " exits=%" PRIu64 "\n", c->info.name, c->info.state,
+             c->info.vcpu_count, c->info.exits_total);
+    }
+    return answer_ok(r);
+}
+
+static enum mgmt_result cmd_stats(struct call *c, struct reply *r)
+{
+    uint32_t n = c->info.stat_count < MGMT_STATS_MAX ? c->info.stat_count : MGMT_STATS_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        line(r, "%s=%" PRIu64 "\n", c->info.stats[i].name, c->info.stats[i].value);
+    return answer_ok(r);
+}
+
+static enum mgmt_result act(struct call *c, struct reply *r, enum mgmt_action a)
+{
+    const char *why = c->vms->action(c->vms->ctx, c->vm, a, c->client);
+    return why ? answer_error(r, why) : answer_ok(r);
+}
+
+static enum mgmt_result cmd_stop(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_STOP); }
+static enum mgmt_result cmd_reset(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_RESET); }
+static enum mgmt_result cmd_start(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_START); }
+
+static enum mgmt_result cmd_quit(struct call *c, struct reply *r)
+{
+    (void)c;
+    answer_ok(r);
+    return MGMT_QUIT;
+}
+
+/* One row per command: its words, whether it names a VM, and its line in `help`. */
+static const struct command {
+    const char *name;
+    bool takes_vm;
+    cmd_fn run;
+    const char *help;
+} commands[] = {
+    { "help", false, cmd_help, "this list" },
+    { "list", false, cmd_list, "one line per VM: NAME state=S vcpus=N exits=N" },
+    { "stats", true, cmd_stats, "the VM's exit counters and interrupt statistics, NAME=VALUE" },
+    { "stop", true, cmd_stop, "power the VM off, as its PSCI SYSTEM_OFF would" },
+    { "reset", true, cmd_reset, "restart the VM from its images, as its SYSTEM_RESET would" },
+    { "start", true, cmd_start, "start a stopped VM (not supported yet)" },
+    { "quit", false, cmd_quit, "close this connection" },
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static enum mgmt_result cmd_help(struct call *c, struct reply *r)
+{
+    (void)c;
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        char usage[24];
+        snprintf(usage, sizeof(usage), "%s%s", commands[i].name, commands[i].takes_vm ? " NAME" : "");
+        line(r, "%-12s %s\n", usage, commands[i].help);
+    }
+    return answer_ok(r);
+}
+
+static bool word_is(struct word w, const char *s)
+{
+    return w.len == strlen(s) && memcmp(w.s, s, w.len) == 0;
+}
+
+static size_t split(const char *line, size_t len, struct word *words)
+{
+    size_t n = 0, i = 0;
+    while (i < len) {
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i == len)
+            break;
+        size_t start = i;
+        while (i < len && line[i] != ' ' && line[i] != '\t')
+            i++;
+        if (n < ARGS_MAX)
+            words[n] = (struct word){ line + start, i - start };
+        n++;
+    }
+    return n;
+}
+
+enum mgmt_result mgmt_cmd_run(const struct mgmt_vms *vms, const char *text, size_t len,
+                              const char *client, struct mgmt_out *out)
+{
+    struct reply r = { out, false };
+    struct call c = { .vms = vms, .client = client };
+    struct word w[ARGS_MAX];
+    char e[ECHO_MAX + 4], why[96];
+
+    out->len = 0;
+    if (out->cap)
+        out->buf[0] = '\0';
+    size_t n = split(text, len, w);
+    if (n == 0)
+        return MGMT_NONE;
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < COMMAND_COUNT && !cmd; i++)
+        if (word_is(w[0], commands[i].name))
+            cmd = &commands[i];
+    if (!cmd) {
+        snprintf(why, sizeof(why), "unknown command '%s' (try help)", echo(w[0], e));
+        return answer_error(&r, why);
+    }
+    if (n != (cmd->takes_vm ? 2u : 1u)) {
+        snprintf(why, sizeof(why), "usage: %s%s", cmd->name, cmd->takes_vm ? " NAME" : "");
+        return answer_error(&r, why);
+    }
+    if (cmd->takes_vm) {
+        uint32_t count = vms->count(vms->ctx);
+        for (c.vm = 0; c.vm < count; c.vm++) {
+            vms->info(vms->ctx, c.vm, &c.info);
+            if (c.info.name && word_is(w[1], c.info.name))
+                break;
+        }
+        if (c.vm == count) {
+            snprintf(why, sizeof(why), "no vm named '%s'", echo(w[1], e));
+            return answer_error(&r, why);
+        }
+    }
+    return cmd->run(&c, &r);
+}
+
+void mgmt_cmd_too_long(struct mgmt_out *out)
+{
+    struct reply r = { out, false };
+    out->len = 0;
+    if (out->cap)
+        out->buf[0] = '\0';
+    answer_error(&r, "line too long");
+}

@@ -1,0 +1,367 @@
+/* Host unit tests for the management protocol's pure part (kernel/mgmt_cmd.c): line
+ * splitting and every command's answer over a fake set of VMs. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mgmt_cmd.h"
+
+/* --- a fake set of VMs ---------------------------------------------------- */
+struct fake_vm {
+    const char *name;
+    const char *state;
+    uint32_t vcpus;
+    uint64_t exits;
+};
+
+static struct fake_vm fake_vms[] = {
+    { "linux", "running", 2, 12345 },
+    { "idle-1", "stopped", 1, 7 },
+};
+
+static struct {
+    uint32_t count;                 /* VMs the fake reports (may exceed fake_vms: repeats) */
+    uint32_t calls;
+    uint32_t index;
+    enum mgmt_action action;
+    char client[32];
+    const char *answer;             /* what action returns */
+} fake;
+
+static uint32_t fake_count(void *ctx)
+{
+    (void)ctx;
+    return fake.count;
+}
+
+static void fake_info(void *ctx, uint32_t i, struct mgmt_vm_info *out)
+{
+    (void)ctx;
+    const struct fake_vm *v = &fake_vms[i % 2];
+    memset(out, 0xa5, sizeof(*out));     /* the dispatcher must not rely on zeroed fields */
+    out->name = v->name;
+    out->state = v->state;
+    out->vcpu_count = v->vcpus;
+    out->exits_total = v->exits;
+    out->stat_count = 4;
+    out->stats[0] = (struct mgmt_stat){ "exits_total", v->exits };
+    out->stats[1] = (struct mgmt_stat){ "exits_mmio", 100 + i };
+    out->stats[2] = (struct mgmt_stat){ "lpi_injected", 0 };
+    out->stats[3] = (struct mgmt_stat){ "lpi_direct", UINT64_MAX };
+}
+
+static const char *fake_action(void *ctx, uint32_t i, enum mgmt_action a, const char *client)
+{
+    (void)ctx;
+    fake.calls++;
+    fake.index = i;
+    fake.action = a;
+    snprintf(fake.client, sizeof(fake.client), "%s", client);
+    return fake.answer;
+}
+
+static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action };
+static char buf[MGMT_OUT_MAX];
+static struct mgmt_out out;
+
+static void setup(void)
+{
+    memset(&fake, 0, sizeof(fake));
+    fake.count = 2;
+    memset(buf, 'X', sizeof(buf));
+    out = (struct mgmt_out){ buf, sizeof(buf), 0 };
+}
+
+TestSuite(mgmt_cmd, .init = setup);
+
+static enum mgmt_result run(const char *line)
+{
+    enum mgmt_result r = mgmt_cmd_run(&vms, line, strlen(line), "10.0.2.2", &out);
+    cr_assert_eq(out.len, strlen(out.buf), "len %zu != strlen %zu", out.len, strlen(out.buf));
+    return r;
+}
+
+static void expect(const char *line, enum mgmt_result want_r, const char *want)
+{
+    enum mgmt_result r = run(line);
+    cr_assert_str_eq(out.buf, want, "for '%s'", line);
+    cr_assert_eq(r, want_r, "for '%s': result %d, want %d", line, r, want_r);
+}
+
+/* --- commands ------------------------------------------------------------- */
+Test(mgmt_cmd, list_prints_one_line_per_vm_with_state_vcpus_and_exits)
+{
+    expect("list", MGMT_OK,
+           "linux state=running vcpus=2 exits=12345\n"
+           "idle-1 state=stopped vcpus=1 exits=7\n"
+           "ok\n");
+}
+
+Test(mgmt_cmd, list_with_no_vms_is_just_ok)
+{
+    fake.count = 0;
+    expect("list", MGMT_OK, "ok\n");
+}
+
+Test(mgmt_cmd, stats_prints_name_value_pairs_of_the_named_vm)
+{
+    expect("stats idle-1", MGMT_OK,
+           "exits_total=7\nexits_mmio=101\nlpi_injected=0\nlpi_direct=18446744073709551615\nok\n");
+}
+
+Test(mgmt_cmd, help_lists_every_command_and_ends_ok)
+{
+    cr_assert_eq(run("help"), MGMT_OK);
+    const char *names[] = { "help ", "list ", "stats NAME", "stop NAME", "reset NAME", "start NAME", "quit " };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert_not_null(strstr(out.buf, names[i]), "help lacks '%s':\n%s", names[i], out.buf);
+    size_t n = strlen(out.buf);
+    cr_assert(n > 3 && strcmp(out.buf + n - 3, "ok\n") == 0);
+}
+
+Test(mgmt_cmd, stop_calls_the_action_with_the_vm_index_and_client)
+{
+    expect("stop idle-1", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.calls, 1);
+    cr_assert_eq(fake.index, 1);
+    cr_assert_eq(fake.action, MGMT_ACTION_STOP);
+    cr_assert_str_eq(fake.client, "10.0.2.2");
+}
+
+Test(mgmt_cmd, reset_and_start_map_to_their_actions)
+{
+    expect("reset linux", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_RESET);
+    cr_assert_eq(fake.index, 0);
+    expect("start linux", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_START);
+}
+
+Test(mgmt_cmd, an_action_refused_answers_its_reason)
+{
+    fake.answer = "start is not supported yet";
+    expect("start idle-1", MGMT_ERROR, "error: start is not supported yet\n");
+}
+
+Test(mgmt_cmd, unknown_command_is_an_error_naming_it)
+{
+    expect("frobnicate linux", MGMT_ERROR, "error: unknown command 'frobnicate' (try help)\n");
+    expect("LIST", MGMT_ERROR, "error: unknown command 'LIST' (try help)\n");
+}
+
+Test(mgmt_cmd, unknown_vm_is_an_error_naming_it_and_no_action_runs)
+{
+    expect("stop nosuch", MGMT_ERROR, "error: no vm named 'nosuch'\n");
+    expect("stats linu", MGMT_ERROR, "error: no vm named 'linu'\n");
+    expect("stats linuxx", MGMT_ERROR, "error: no vm named 'linuxx'\n");
+    cr_assert_eq(fake.calls, 0);
+}
+
+Test(mgmt_cmd, wrong_argument_counts_give_the_usage)
+{
+    expect("stats", MGMT_ERROR, "error: usage: stats NAME\n");
+    expect("stop linux idle-1", MGMT_ERROR, "error: usage: stop NAME\n");
+    expect("list linux", MGMT_ERROR, "error: usage: list\n");
+    expect("help me please now", MGMT_ERROR, "error: usage: help\n");
+    cr_assert_eq(fake.calls, 0);
+}
+
+Test(mgmt_cmd, spaces_and_tabs_separate_words)
+{
+    expect("  \tstats \t linux  ", MGMT_OK,
+           "exits_total=12345\nexits_mmio=100\nlpi_injected=0\nlpi_direct=18446744073709551615\nok\n");
+}
+
+Test(mgmt_cmd, empty_and_blank_lines_are_not_answered)
+{
+    expect("", MGMT_NONE, "");
+    expect(" \t ", MGMT_NONE, "");
+}
+
+Test(mgmt_cmd, quit_answers_ok_and_asks_to_close)
+{
+    expect("quit", MGMT_QUIT, "ok\n");
+}
+
+Test(mgmt_cmd, echoed_words_are_printable_and_bounded)
+{
+    const char line[] = "\x01\x7f\xff'x";
+    enum mgmt_result r = mgmt_cmd_run(&vms, line, sizeof(line) - 1, "c", &out);
+    cr_assert_eq(r, MGMT_ERROR);
+    cr_assert_str_eq(out.buf, "error: unknown command '????x' (try help)\n");
+    char longw[100];
+    memset(longw, 'a', sizeof(longw) - 1);
+    longw[99] = '\0';
+    run(longw);
+    cr_assert_str_eq(out.buf, "error: unknown command 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (try help)\n");
+}
+
+Test(mgmt_cmd, a_nul_inside_a_name_does_not_match_a_vm)
+{
+    const char line[] = "stop linux\0junk";
+    enum mgmt_result r = mgmt_cmd_run(&vms, line, sizeof(line) - 1, "c", &out);
+    cr_assert_eq(r, MGMT_ERROR);
+    cr_assert_str_eq(out.buf, "error: no vm named 'linux?junk'\n");
+    cr_assert_eq(fake.calls, 0);
+}
+
+Test(mgmt_cmd, an_answer_that_does_not_fit_ends_in_an_error_within_the_buffer)
+{
+    fake.count = 1000;
+    cr_assert_eq(run("list"), MGMT_ERROR);
+    cr_assert_lt(out.len, sizeof(buf));
+    const char *tail = "error: response too long\n";
+    cr_assert_str_eq(out.buf + out.len - strlen(tail), tail);
+    /* Every line before it is whole. */
+    cr_assert_eq(strncmp(out.buf, "linux state=running", 19), 0);
+    cr_assert_eq(out.buf[out.len - strlen(tail) - 1], '\n');
+}
+
+Test(mgmt_cmd, a_small_buffer_still_gets_a_whole_final_line)
+{
+    char small[64];
+    struct mgmt_out o = { small, sizeof(small), 0 };
+    cr_assert_eq(mgmt_cmd_run(&vms, "list", 4, "c", &o), MGMT_ERROR);
+    cr_assert_str_eq(small, "error: response too long\n");
+}
+
+Test(mgmt_cmd, too_long_answer_text)
+{
+    mgmt_cmd_too_long(&out);
+    cr_assert_str_eq(out.buf, "error: line too long\n");
+    cr_assert_eq(out.len, strlen(out.buf));
+}
+
+/* --- lines ------------------------------------------------------------------ */
+struct fed {
+    unsigned ready, too_long;
+    char last[MGMT_LINE_MAX + 2];
+    size_t last_len;
+};
+
+static struct fed feed(struct mgmt_line *l, const char *s, size_t n)
+{
+    struct fed f = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        enum mgmt_line_event ev = mgmt_line_feed(l, (uint8_t)s[i]);
+        if (ev == MGMT_LINE_READY) {
+            f.ready++;
+            cr_assert_leq(l->len, MGMT_LINE_MAX);
+            cr_assert_eq(l->buf[l->len], '\0');
+            memcpy(f.last, l->buf, l->len + 1);
+            f.last_len = l->len;
+        } else if (ev == MGMT_LINE_TOO_LONG) {
+            f.too_long++;
+        }
+    }
+    return f;
+}
+
+static struct mgmt_line ln;
+
+static void line_setup(void) { mgmt_line_reset(&ln); }
+TestSuite(mgmt_line, .init = line_setup);
+
+Test(mgmt_line, lf_and_crlf_end_a_line_and_are_removed)
+{
+    struct fed f = feed(&ln, "list\n", 5);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_str_eq(f.last, "list");
+    f = feed(&ln, "stats a\r\n", 9);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_str_eq(f.last, "stats a");
+}
+
+Test(mgmt_line, bytes_without_a_newline_wait)
+{
+    struct fed f = feed(&ln, "lis", 3);
+    cr_assert_eq(f.ready + f.too_long, 0);
+    f = feed(&ln, "t\n", 2);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_str_eq(f.last, "list");
+}
+
+Test(mgmt_line, an_empty_line_is_ready_with_length_zero)
+{
+    struct fed f = feed(&ln, "\r\n", 2);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_eq(f.last_len, 0);
+}
+
+Test(mgmt_line, a_lone_cr_inside_a_line_is_kept)
+{
+    struct fed f = feed(&ln, "a\rb\n", 4);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_eq(f.last_len, 3);
+    cr_assert_eq(memcmp(f.last, "a\rb", 3), 0);
+}
+
+Test(mgmt_line, exactly_128_characters_are_accepted_with_lf_or_crlf)
+{
+    char s[MGMT_LINE_MAX + 2];
+    memset(s, 'x', MGMT_LINE_MAX);
+    s[MGMT_LINE_MAX] = '\n';
+    struct fed f = feed(&ln, s, MGMT_LINE_MAX + 1);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_eq(f.last_len, MGMT_LINE_MAX);
+    s[MGMT_LINE_MAX] = '\r';
+    s[MGMT_LINE_MAX + 1] = '\n';
+    f = feed(&ln, s, MGMT_LINE_MAX + 2);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_eq(f.last_len, MGMT_LINE_MAX);
+}
+
+Test(mgmt_line, characters_129_are_too_long_with_lf_or_crlf)
+{
+    char s[MGMT_LINE_MAX + 3];
+    memset(s, 'x', MGMT_LINE_MAX + 1);
+    s[MGMT_LINE_MAX + 1] = '\n';
+    struct fed f = feed(&ln, s, MGMT_LINE_MAX + 2);
+    cr_assert_eq(f.ready, 0);
+    cr_assert_eq(f.too_long, 1);
+    s[MGMT_LINE_MAX + 1] = '\r';
+    s[MGMT_LINE_MAX + 2] = '\n';
+    f = feed(&ln, s, MGMT_LINE_MAX + 3);
+    cr_assert_eq(f.ready, 0);
+    cr_assert_eq(f.too_long, 1);
+}
+
+Test(mgmt_line, a_huge_line_is_dropped_whole_and_the_next_line_works)
+{
+    static char s[100000];
+    memset(s, 'z', sizeof(s));
+    s[sizeof(s) - 1] = '\n';
+    struct fed f = feed(&ln, s, sizeof(s));
+    cr_assert_eq(f.ready, 0);
+    cr_assert_eq(f.too_long, 1);
+    f = feed(&ln, "help\n", 5);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_str_eq(f.last, "help");
+}
+
+Test(mgmt_line, nul_bytes_are_content)
+{
+    struct fed f = feed(&ln, "a\0b\n", 4);
+    cr_assert_eq(f.ready, 1);
+    cr_assert_eq(f.last_len, 3);
+    cr_assert_eq(memcmp(f.last, "a\0b", 3), 0);
+}
+
+Test(mgmt_line, several_lines_in_one_buffer_each_come_out)
+{
+    struct fed f = feed(&ln, "a\nbb\r\nccc\n", 10);
+    cr_assert_eq(f.ready, 3);
+    cr_assert_str_eq(f.last, "ccc");
+}
+
+Test(mgmt_cmd, an_error_too_long_for_a_small_buffer_becomes_response_too_long)
+{
+    char small[80];
+    struct mgmt_out o = { small, sizeof(small), 0 };
+    char longw[100];
+    memset(longw, 'q', sizeof(longw) - 1);
+    longw[99] = '\0';
+    cr_assert_eq(mgmt_cmd_run(&vms, longw, strlen(longw), "c", &o), MGMT_ERROR);
+    cr_assert_str_eq(small, "error: response too long\n");
+    cr_assert_eq(o.len, strlen(small));
+}
