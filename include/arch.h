@@ -43,6 +43,10 @@ uint64_t arch_time_ns(void);
 /* Hint inside spin loops. */
 void arch_cpu_relax(void);
 
+/* Wait a little: until an event, an interrupt, or at most about a millisecond (aarch64:
+ * WFE with the timer event stream; x86_64: PAUSE). For idle loops that poll. */
+void arch_cpu_idle(void);
+
 /* Park the calling CPU forever (interrupts off, lowest power). */
 __attribute__((noreturn)) void arch_cpu_park(void);
 

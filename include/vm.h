@@ -107,6 +107,10 @@ int vcpu_power_on(struct vm *vm, uint32_t vcpu_id, uint64_t entry, uint64_t cont
 void vcpu_power_off(struct vcpu *vcpu);
 /* Stop (or reset, or crash) the whole VM from any of its vCPUs. */
 void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
+/* Boots a stopped VM again from its images on the pCPUs it had (they wait for this while
+ * the management interface is configured, kernel/mgmt.c; otherwise they park and this
+ * fails). NULL when started, else why not. */
+const char *vm_restart(struct vm *vm);
 void vm_count_exit(struct vm *vm, uint32_t reason);
 /* Bytes the guest writes to its console, muxed to the physical one with a prefix. */
 void vm_console_putc(struct vm *vm, char c);

@@ -94,15 +94,21 @@ static void vms_info(void *ctx, uint32_t index, struct mgmt_vm_info *out)
 /* stop and reset go through the path a vCPU's PSCI SYSTEM_OFF / SYSTEM_RESET takes. They are
  * carried out once the client's TCP has acknowledged the "ok" (conn_pump), or when the
  * connection ends first: stopping the last VM powers the machine off at once, and the client
- * must have its answer by then. A stopped VM cannot run again: its pCPUs have parked
- * (kernel/vm.c, vm_pcpu_loop). ctx is the client's struct mgmt_conn. */
+ * must have its answer by then. start boots a stopped VM again at once (vm_restart: its pCPUs
+ * wait for that while 'mgmt' is configured, kernel/vm.c). ctx is the client's struct mgmt_conn. */
 static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, const char *client)
 {
     struct mgmt_conn *c = ctx;
     struct vm *vm = &vms[index];
-    (void)client;
-    if (a == MGMT_ACTION_START)
-        return "start is not supported yet";
+    if (a == MGMT_ACTION_START) {
+        const char *why = vm_restart(vm);
+        if (why) {
+            snprintf(mgmt_why, sizeof(mgmt_why), "vm %s %s", vm->name, why);
+            return mgmt_why;
+        }
+        hv_printf("mgmt: start vm %s (from %s)\n", vm->name, client);
+        return NULL;
+    }
     if (load32(&vm->state) == VM_STOPPED) {
         snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is stopped", vm->name);
         return mgmt_why;

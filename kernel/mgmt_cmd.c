@@ -189,7 +189,7 @@ static const struct command {
     { "stats", true, cmd_stats, "the VM's exit counters and interrupt statistics, NAME=VALUE" },
     { "stop", true, cmd_stop, "power the VM off, as its PSCI SYSTEM_OFF would" },
     { "reset", true, cmd_reset, "restart the VM from its images, as its SYSTEM_RESET would" },
-    { "start", true, cmd_start, "start a stopped VM (not supported yet)" },
+    { "start", true, cmd_start, "boot a stopped VM again from its images" },
     { "quit", false, cmd_quit, "close this connection" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

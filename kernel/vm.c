@@ -5,11 +5,13 @@
 #include "arch_guest.h"
 #include "boot_info.h"
 #include "kernel.h"
+#include "mgmt.h"
 #include "page_alloc.h"
 #include "vm.h"
 
 struct vm vms[VM_MAX_VMS];
 uint32_t vm_count;
+static bool restartable;                          /* hv.cfg has 'mgmt': stopped VMs can start again */
 static uint32_t vms_alive;                         /* VMs not yet stopped, atomic */
 static struct vcpu *pcpu_vcpu[HV_MAX_CPUS];        /* written by CPU 0 before release */
 static uint32_t placement_done;                    /* atomic: pcpu_vcpu[] is final */
@@ -170,7 +172,41 @@ static bool vm_vcpu_left(struct vm *vm)
     return false;
 }
 
-/* Every pCPU ends here: run the vCPU placed on it until its VM stops. */
+/* With a management interface configured, a stopped VM's pCPUs wait for vm_restart (and
+ * serve the interface meanwhile) instead of parking. False: park. */
+static bool vm_wait_restart(struct vm *vm)
+{
+    if (!restartable)
+        return false;
+    while (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED) {
+        mgmt_poll();
+        arch_cpu_idle();
+    }
+    return true;
+}
+
+const char *vm_restart(struct vm *vm)
+{
+    if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED)
+        return "is not stopped";
+    if (!restartable)
+        return "cannot start again (no management interface configured: its pCPUs parked)";
+    /* Every vCPU has left its run loop (the last one out set VM_STOPPED), and the pCPUs
+     * wait in vm_wait_restart: nothing of the VM runs while it is loaded again. */
+    __atomic_store_n(&vm->vcpus_running, vm->vcpu_count, __ATOMIC_RELEASE);
+    if (!vm_boot(vm))
+        return "cannot be loaded again";
+    __atomic_add_fetch(&vms_alive, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&vm->reset_count, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+    hv_printf("vm %s: started again\n", vm->name);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_kick(&vm->vcpu[i]);
+    return NULL;
+}
+
+/* Every pCPU ends here: run the vCPU placed on it until its VM stops (and, with a
+ * management interface, again each time it is restarted). */
 __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
 {
     while (!__atomic_load_n(&placement_done, __ATOMIC_ACQUIRE))
@@ -179,8 +215,10 @@ __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
     if (!v)
         arch_cpu_park();
     do {
-        vcpu_run_loop(v);
-    } while (vm_vcpu_left(v->vm));
+        do {
+            vcpu_run_loop(v);
+        } while (vm_vcpu_left(v->vm));
+    } while (vm_wait_restart(v->vm));
     arch_cpu_park();
 }
 
@@ -189,6 +227,7 @@ __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
 uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
 {
     uint32_t next_pcpu = 0;
+    restartable = bi->config.mgmt.enabled;
     for (uint32_t i = 0; i < bi->vm_count; i++) {
         const struct boot_vm *b = &bi->vms[i];
         const struct config_vm *c = &bi->config.vms[b->config_index];

@@ -39,6 +39,12 @@ void arch_cpu_relax(void)
     __asm__ volatile("yield" ::: "memory");
 }
 
+/* The event stream (CNTHCTL_EL2.EVNTEN, vcpu.c) and a kick's SGI or SEV end the WFE. */
+void arch_cpu_idle(void)
+{
+    __asm__ volatile("wfe" ::: "memory");
+}
+
 void arch_cpu_park(void)
 {
     host_irq_cpu_off();     /* no interrupt may end the WFI below: it would only spin */

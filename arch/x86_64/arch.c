@@ -39,6 +39,8 @@ void arch_early_init(struct boot_info *bi)
 }
 
 void arch_cpu_relax(void) { __asm__ volatile("pause"); }
+/* No periodic wake-up source is armed on an idle pCPU: spin politely. */
+void arch_cpu_idle(void) { __asm__ volatile("pause"); }
 
 void arch_cpu_park(void)
 {

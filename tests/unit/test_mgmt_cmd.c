@@ -139,8 +139,8 @@ Test(mgmt_cmd, reset_and_start_map_to_their_actions)
 
 Test(mgmt_cmd, an_action_refused_answers_its_reason)
 {
-    fake.answer = "start is not supported yet";
-    expect("start idle-1", MGMT_ERROR, "error: start is not supported yet\n");
+    fake.answer = "vm idle-1 is not stopped";
+    expect("start idle-1", MGMT_ERROR, "error: vm idle-1 is not stopped\n");
 }
 
 Test(mgmt_cmd, unknown_command_is_an_error_naming_it)
