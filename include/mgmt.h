@@ -4,6 +4,8 @@
 #ifndef MGMT_H
 #define MGMT_H
 
+#include <stdbool.h>
+
 struct hv_config;
 
 /* Boot CPU, once the VMs are started: finds the NIC (arch_mgmt_nic), brings the stack up
@@ -12,5 +14,7 @@ void mgmt_init(const struct hv_config *cfg);
 /* Any CPU, as often as it likes (the vCPU loops call it after exits and while blocked):
  * at most one CPU at a time does the work, at most every millisecond or so. */
 void mgmt_poll(void);
+/* True once the interface is up (it wants polling). */
+bool mgmt_active(void);
 
 #endif

@@ -352,6 +352,11 @@ void mgmt_init(const struct hv_config *cfg)
     __atomic_store_n(&mgmt_busy, 0, __ATOMIC_RELEASE);
 }
 
+bool mgmt_active(void)
+{
+    return __atomic_load_n(&mgmt_up, __ATOMIC_ACQUIRE) != 0;
+}
+
 void mgmt_poll(void)
 {
     if (!__atomic_load_n(&mgmt_up, __ATOMIC_ACQUIRE))

@@ -407,6 +407,13 @@ static void arm_host_timer(struct vcpu *v)
         if (p && (!d || p < d))
             d = p;
     }
+    /* The management interface is polled by waking vCPUs (kernel/mgmt.c): at least every
+     * 10 ms, even when the guest has no timer armed. */
+    if (mgmt_active()) {
+        uint64_t cap = rdtsc() + x86_tsc_hz() / 100;
+        if (!d || cap < d)
+            d = cap;
+    }
     if (d != v->arch.host_timer_armed) {
         lapic_timer_arm(d);
         v->arch.host_timer_armed = d;

@@ -1,0 +1,10 @@
+# x86_64 under SVM, 2 CPUs, a virtio-net NIC on QEMU's user network (found through the ACPI
+# MCFG's ECAM): the management interface with a static address (tests/boot/mgmt_common.inc).
+mgmt_hvrun_args=(--arch x86_64 --smp 2 --config tests/configs/x86_mgmt.cfg
+                 --file build/guests/x86_64/idle.elf='\guests\idle.elf')
+mgmt_address='^mgmt: address 10\.0\.2\.15$'
+source tests/boot/mgmt_common.inc
+checks() {
+  expect '^x86: guests run under svm with npt' "SVM backend"
+  mgmt_checks
+}
