@@ -24,6 +24,14 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0);
  * ('device' in hv.cfg) to it. False when the arch cannot (then the VM does not start). */
 bool arch_vm_assign_devices(struct vm *vm);
 
+/* Arch statistics of a VM for the management interface (aarch64: its emulated PMU): up to
+ * max name/value pairs into out; how many. */
+struct arch_stat {
+    const char *name;
+    uint64_t value;
+};
+uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max);
+
 /* Architectural reset state with the PC at entry and context in x0 / the
  * first argument register. */
 void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context);

@@ -2,6 +2,7 @@
  * every PMU register access (one table row per register below, over the model in pmu.c),
  * CPU_CYCLES advance from the time spent in the guest at each world switch, the overflow
  * interrupt is PPI 23 through the vGIC. No guest PMU state is ever loaded on the physical PMU. */
+#include "arch_guest.h"
 #include "guest.h"
 #include "pmu.h"
 #include "sysreg_table.h"
@@ -36,8 +37,29 @@ static void sync_irq(struct vcpu *v)
     bool level = pmu_irq_level(&p->regs);
     if (level != p->irq_level) {
         p->irq_level = level;
+        if (level)
+            __atomic_fetch_add(&p->irq_raised, 1, __ATOMIC_RELAXED);
         vgic_set_ppi_level(v, VGIC_INTID_PMU, level);
     }
+}
+
+/* The management interface's view (arch_guest.h): the guests' own PMU state, read without
+ * stopping them (each value is a single aligned 64-bit load). */
+uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max)
+{
+    uint64_t ccntr = 0, raised = 0, enabled = 0;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        const struct vpmu *p = &vm->vcpu[i].arch.pmu;
+        ccntr += __atomic_load_n(&p->regs.ccntr, __ATOMIC_RELAXED);
+        raised += __atomic_load_n(&p->irq_raised, __ATOMIC_RELAXED);
+        enabled += (__atomic_load_n(&p->regs.pmcr, __ATOMIC_RELAXED) & PMCR_E) != 0;
+    }
+    const struct arch_stat s[] = { { "pmu_enabled_vcpus", enabled }, { "pmu_ccntr_sum", ccntr },
+                                   { "pmu_overflow_irqs", raised } };
+    uint32_t n = 0;
+    for (; n < max && n < sizeof(s) / sizeof(s[0]); n++)
+        out[n] = s[n];
+    return n;
 }
 
 /* Architectural reset of the PMU. Called from arch_vcpu_reset, which runs in the vCPU's own

@@ -97,6 +97,13 @@ bool arch_vm_assign_devices(struct vm *vm)
     return false;
 }
 
+/* No virtual PMU on x86_64 yet: nothing beyond the arch-neutral statistics. */
+uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max)
+{
+    (void)vm, (void)out, (void)max;
+    return 0;
+}
+
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
     const struct boot_vm *b = vm->boot;

@@ -3,5 +3,11 @@
 mgmt_hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_mgmt.cfg
                  --file build/guests/aarch64/idle.bin='\guests\idle.bin')
 mgmt_address='^mgmt: address 10\.0\.2\.15$'      # QEMU's DHCP server hands out 10.0.2.15 first
+mgmt_test=a64_mgmt
 source tests/boot/mgmt_common.inc
-checks() { mgmt_checks; }
+checks() {
+  mgmt_checks
+  # The emulated PMU's statistics (arch_vm_stats): idle never enables its PMU.
+  expect_in "$mgmt_out" '^pmu_enabled_vcpus=0$' "stats: idle1's PMU is not enabled"
+  expect_in "$mgmt_out" '^pmu_overflow_irqs=0$' "stats: no PMU overflow interrupt"
+}

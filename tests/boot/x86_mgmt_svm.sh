@@ -3,8 +3,10 @@
 mgmt_hvrun_args=(--arch x86_64 --smp 2 --config tests/configs/x86_mgmt.cfg
                  --file build/guests/x86_64/idle.elf='\guests\idle.elf')
 mgmt_address='^mgmt: address 10\.0\.2\.15$'
+mgmt_test=x86_mgmt_svm
 source tests/boot/mgmt_common.inc
 checks() {
   expect '^x86: guests run under svm with npt' "SVM backend"
   mgmt_checks
+  expect_in "$mgmt_out" '^lpi_direct=0$' "stats: the last arch-neutral row (no arch rows follow on x86_64)"
 }

@@ -88,6 +88,7 @@ struct vpmu {
     struct pmu_clock clock;
     uint64_t entry_count;     /* CNTPCT_EL0 at the last guest entry */
     bool irq_level;           /* what was last given to vgic_set_ppi_level for PPI 23 */
+    uint64_t irq_raised;      /* times PPI 23 went high (statistics; atomic for readers) */
 };
 
 /* Architectural reset (Arm ARM D11: PMCR_EL0.E resets to 0; the rest is UNKNOWN and is 0 here,
