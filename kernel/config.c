@@ -631,7 +631,7 @@ static void key_mgmt(struct parser *p, const struct key_def *key, char *value)
     m.line = p->line;
     quote(q, value);
     size_t ntok = split_tokens(value, tok, ARRAY_LEN(tok));
-    bool ok = ntok >= 1 && ntok % 2 == 1;
+    bool ok = ntok >= 1 && ntok <= ARRAY_LEN(tok) && ntok % 2 == 1;   /* max + 1: too many */
     if (ok && !strcmp(tok[0], "dhcp")) {
         m.dhcp = true;
     } else if (ok) {

@@ -881,6 +881,7 @@ Test(config_errors, mgmt_malformed)
         "mgmt = dhcp gw 10.0.2.2\n", "mgmt = 10.0.2.15\n", "mgmt = 10.0.2.15/0\n", "mgmt = 10.0.2.15/32\n",
         "mgmt = 10.0.2/24\n", "mgmt = 10.0.2.256/24\n", "mgmt = 10.0.2.015/24\n", "mgmt = 0.0.0.0/8\n",
         "mgmt = 10.0.2.15/24 gw\n", "mgmt = 10.0.2.15/24 gw 10.0.2.2.1\n", "mgmt = 10.0.2.15/24 via 10.0.2.2\n",
+        "mgmt = 10.0.2.15/24 gw 10.0.2.2 port 80 port 81 port 82\n",   /* more tokens than kept */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char text[256], want[256], value[64];
