@@ -1,5 +1,8 @@
 # Makefile: build hv.efi for ARCH=aarch64|x86_64, run it, test it, measure it.
 # `make` builds both architectures; `make ARCH=x86_64 efi` one of them.
+# The first rule of an included fragment (kernel/lwip.mk, tests/*.mk) must never become the
+# default goal: plain `make` builds both images and the payloads (checked by make_default.sh).
+.DEFAULT_GOAL := all
 ARCH ?= aarch64
 ARCHES := aarch64 x86_64
 B := build/$(ARCH)
