@@ -32,6 +32,8 @@
 #define HV_STAT_VCPU_COUNT    17
 #define HV_STAT_LPI_INJECTED  18                   /* aarch64: LPIs the hypervisor injected (emulated ITS) */
 #define HV_STAT_LPI_DIRECT    19                   /* aarch64: LPIs made pending by the physical ITS (GICv4) */
+#define HV_STAT_FPU_LAZY_SAVES 20                  /* the guest's FP/SIMD state saved because the
+                                                      hypervisor used FP/SIMD after an exit */
 
 /* HV_HC_MEMSLOT_INFO flags. */
 #define HV_MEMSLOT_READONLY   (1u << 0)

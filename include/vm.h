@@ -82,6 +82,8 @@ struct vm {
     uint64_t exit_total;                      /* atomic */
     uint64_t lpi_injected;                    /* atomic: LPIs the hypervisor injected (emulated ITS) */
     uint64_t lpi_direct;                      /* atomic: LPIs sent to the physical ITS (GICv4) */
+    uint64_t fpu_lazy_saves;                  /* atomic: guest FP/SIMD state saved on the hypervisor's
+                                                 first FP use after an exit (lazy switching) */
     struct arch_vm arch;
     struct vm_console {
         char line[160];
@@ -112,6 +114,11 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
  * fails). NULL when started, else why not. */
 const char *vm_restart(struct vm *vm);
 void vm_count_exit(struct vm *vm, uint32_t reason);
+/* The arch's lazy FP switch saved this VM's FP/SIMD state (HV_STAT_FPU_LAZY_SAVES). */
+static inline void vm_count_fpu_save(struct vm *vm)
+{
+    __atomic_fetch_add(&vm->fpu_lazy_saves, 1, __ATOMIC_RELAXED);
+}
 /* Bytes the guest writes to its console, muxed to the physical one with a prefix. */
 void vm_console_putc(struct vm *vm, char c);
 /* Moves waiting console input to the VM that has focus (hv.cfg `focus`, else the first VM);

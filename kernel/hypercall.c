@@ -5,15 +5,20 @@
 
 #define CONSOLE_WRITE_MAX 4096u
 
+/* All or nothing: a buffer that leaves the guest's memory anywhere prints nothing (the whole
+ * range is checked first, so a guest cannot print its RAM's last bytes by running off its end). */
 static int64_t hc_console_write(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
 {
     char buf[256];
-    if (len > CONSOLE_WRITE_MAX)
+    if (len > CONSOLE_WRITE_MAX || gpa + len < gpa)
         return HV_HC_INVALID;
+    for (uint64_t done = 0; done < len; done += sizeof(buf))
+        if (guest_read(&vcpu->vm->slots, gpa + done, buf, len - done < sizeof(buf) ? len - done : sizeof(buf)))
+            return HV_HC_INVALID;
     for (uint64_t done = 0; done < len;) {
         uint64_t chunk = len - done < sizeof(buf) ? len - done : sizeof(buf);
         if (guest_read(&vcpu->vm->slots, gpa + done, buf, chunk))
-            return HV_HC_INVALID;   /* outside guest RAM: nothing printed past this point */
+            return HV_HC_INVALID;   /* a memslot went away since the check */
         for (uint64_t i = 0; i < chunk; i++)
             vm_console_putc(vcpu->vm, buf[i]);
         done += chunk;
@@ -42,6 +47,8 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
         return (int64_t)__atomic_load_n(&vm->lpi_injected, __ATOMIC_RELAXED);
     case HV_STAT_LPI_DIRECT:
         return (int64_t)__atomic_load_n(&vm->lpi_direct, __ATOMIC_RELAXED);
+    case HV_STAT_FPU_LAZY_SAVES:
+        return (int64_t)__atomic_load_n(&vm->fpu_lazy_saves, __ATOMIC_RELAXED);
     default:
         return HV_HC_NOT_SUPPORTED;
     }

@@ -89,6 +89,7 @@ static void vms_info(void *ctx, uint32_t index, struct mgmt_vm_info *out)
         out->stats[n++] = (struct mgmt_stat){ exit_stat_names[r], load64(&vm->exit_count[r]) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_injected", load64(&vm->lpi_injected) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_direct", load64(&vm->lpi_direct) };
+    out->stats[n++] = (struct mgmt_stat){ "fpu_lazy_saves", load64(&vm->fpu_lazy_saves) };
     struct arch_stat a[MGMT_STATS_MAX];
     uint32_t k = arch_vm_stats(vm, a, MGMT_STATS_MAX - n);
     for (uint32_t i = 0; i < k; i++)

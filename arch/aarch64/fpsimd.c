@@ -3,10 +3,12 @@
  * (world_switch.S): with HCR_EL2.E2H=0 it traps FP/SIMD use at EL0, EL1 and EL2 (Arm ARM
  * D17.2.31, CPTR_EL2). The first such use at EL2 saves the guest's registers here; the
  * next entry loads them back. Exits that never reach newlib never touch FP/SIMD. */
+#include <stddef.h>
 #include <string.h>
 #include "arch_vm.h"
 #include "cpu_data.h"
 #include "guest.h"
+#include "vm.h"
 
 /* CPTR_EL2 with E2H=0: RES1 bits 13, 12 (TSM without SME), 9, 8 (TZ without SVE), 7:0. */
 #define CPTR_EL2_RES1 0x33ffull
@@ -28,6 +30,7 @@ bool fpsimd_trap(void)
     isb();
     if (c && c->fp_owner) {
         fpsimd_save(&c->fp_owner->fp);
+        vm_count_fpu_save(((struct vcpu *)((char *)c->fp_owner - offsetof(struct vcpu, arch)))->vm);
         c->fp_owner = NULL;
     }
     return true;      /* the trapped instruction runs again (ELR_EL2 points at it) */

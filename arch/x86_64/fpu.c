@@ -60,6 +60,7 @@ void x86_fpu_nm(void)
     if (v && !v->arch.fpu.in_memory) {
         __asm__ volatile("fxsave64 %0" : "=m"(v->arch.fpu.area));
         v->arch.fpu.in_memory = true;
+        vm_count_fpu_save(v->vm);
     }
     fpu_owner[cpu] = NULL;
 }

@@ -65,7 +65,8 @@ Test(ept, aligned_gigabyte_is_one_1GiB_page_or_512_2MiB_pages_without_support)
     finish();
 }
 
-Test(ept, split_for_dirty_logging_then_collapse)
+/* Walker operations only (no run-time caller yet, see test_stage2.c). */
+Test(ept, walker_split_of_2MiB_pages_then_collapse_to_1GiB)
 {
     start(&x86_ept_format);
     cr_assert_eq(pt_map(&pt, 0, 0, 1 * GiB, PT_RWX, 0), 0);

@@ -475,8 +475,8 @@ static void dirty_state(void)
     write_sysreg(pmccfiltr_el0, EVT_P);
     write_sysreg(pmccntr_el0, 0x5678);
     write_sysreg(pmcntenset_el0, 0x3f | CYCLE);
-    write_sysreg(pmintenset_el1, 0x1);
-    write_sysreg(pmovsset_el0, 0x2);
+    write_sysreg(pmintenset_el1, 0x3);
+    write_sysreg(pmovsset_el0, 0x2);         /* with PMINTENSET<1> and PMCR.E: line high */
     write_sysreg(pmuserenr_el0, 0xf);
     write_sysreg(pmselr_el0, 3);
     isb_write_pmcr(PMCR_E | PMCR_D | PMCR_LC | (pmuver() >= 6 ? PMCR_LP : 0));
@@ -495,17 +495,26 @@ static bool state_is_reset(const volatile uint64_t *r, char *why, size_t len)
 }
 
 static volatile uint64_t sec_state[R_COUNT];
-static volatile uint64_t sec_done;
+static volatile uint64_t sec_done, sec_line_dirty, sec_line_reset;
+
+/* PPI 23 pending on this CPU's own redistributor (GICR_ISPENDR0; QEMU virt: 128 KiB each).
+ * For a level PPI that is the overflow line's level: PMINTENSET is never enabled there. */
+static uint64_t own_ppi_pending(void)
+{
+    return mmio_read32(GICR_BASE + 0x20000ul * cpu_index() + 0x10000 + 0x200) >> PMU_PPI & 1;
+}
 
 void secondary_main(uint64_t context)
 {
     if (context == 1) {
         dirty_state();                       /* then CPU_OFF (rt) */
+        shared_store(&sec_line_dirty, own_ppi_pending());
     } else {
         uint64_t r[R_COUNT];
         read_state(r);
         for (unsigned i = 0; i < R_COUNT; i++)
             shared_store(&sec_state[i], r[i]);
+        shared_store(&sec_line_reset, own_ppi_pending());
     }
     shared_store(&sec_done, context);
 }
@@ -537,6 +546,14 @@ static void test_reset_cpu_on(const void *dtb)
     for (unsigned i = 0; i < R_COUNT; i++)
         r[i] = shared_load(&sec_state[i]);
     ok = ok && state_is_reset(r, why, sizeof(why));
+    /* The reset must also lower the overflow line it found high (the vCPU reset path that
+     * takes the vGIC's lock, which must run outside any other lock): proven only if it was. */
+    uint64_t before = shared_load(&sec_line_dirty), after = shared_load(&sec_line_reset);
+    if (ok && (before != 1 || after != 0)) {
+        snprintf(why, sizeof(why), "overflow PPI pending %lu before CPU_OFF (want 1), %lu after (want 0)",
+                 before, after);
+        ok = false;
+    }
     ok ? passed++ : failed++;
     check(ok, "reset_after_cpu_off_on", "%s", why);
 }

@@ -1,5 +1,7 @@
 /* probe.c: the isolation attacker: touches guest-physical addresses where nothing is
- * mapped (each must abort) and scans all its RAM for secret.bin's marker. */
+ * mapped (each must abort), aims every address it hands the hypervisor to dereference at
+ * memory that is not its own (xvm_* checks), and scans all its RAM for secret.bin's marker. */
+#include "hypercall.h"
 #include "test.h"
 #include "secret.h"
 
@@ -80,6 +82,256 @@ static void test_secret(void *dtb)
           hits, RAM_BASE, ram_end(dtb), first, (void *)canary);
 }
 
+/* ---- guest-supplied addresses aimed outside the guest (xvm_*) ------------------------
+ * Each address a guest gives the hypervisor to dereference -- a hypercall's buffer, a CPU_ON
+ * entry point, the ITS's command queue, Device table and ITTs, the redistributor's LPI
+ * configuration and pending tables -- is aimed at guest-physical addresses outside this VM's
+ * RAM. The other VM's RAM and the hypervisor's image both lie in the host's RAM, which on
+ * QEMU virt starts at 0x40000000 like ours: a hypervisor that used these addresses
+ * untranslated, or translated them without bounds, would read or write them there. The
+ * sweeps cover 4 GiB of host RAM (more than any test machine has); secret.bin then checks
+ * that every slot of its RAM still holds its marker, and the boot test that the console
+ * never shows it. Each access must get the architectural (or documented) answer. */
+#define XVM_TOP      0x140000000ull      /* RAM_BASE + 4 GiB */
+#define XVM_STEP     0x10000ull          /* hypercall sweep: every 64 KiB */
+#define XVM_ITS_STEP 0x4000000ull        /* ITS sweep: every 64 MiB (a few commands each) */
+
+#define GITS_BASE      0x08080000ul
+#define GICR_BASE_PROBE 0x080A0000ul    /* vCPU 0's RD_base */
+#define GITS_CTLR      0x0000
+#define GITS_TYPER     0x0008
+#define GITS_CBASER    0x0080
+#define GITS_CWRITER   0x0088
+#define GITS_CREADR    0x0090
+#define GITS_BASER(n)  (0x0100 + 8 * (n))
+#define GITS_CTLR_QUIESCENT (1u << 31)
+#define CREADR_STALLED 1ull
+#define CMD_INT   0x03
+#define CMD_SYNC  0x05
+#define CMD_MAPD  0x08
+#define CMD_MAPC  0x09
+#define CMD_MAPTI 0x0A
+#define XVM_DEV   1
+#define XVM_LPI   8192u
+
+static inline uint64_t rd64(uintptr_t a) { return *(volatile uint64_t *)a; }
+static inline void wr64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+
+/* Table memory of our own: 64 KiB-aligned in the upper half of RAM (the image is below). */
+static uint64_t xvm_mem(const void *dtb, unsigned page)
+{
+    return ((RAM_BASE + ram_end(dtb)) / 2 + 0xffff) / 0x10000 * 0x10000 + page * 0x10000ull;
+}
+
+static void clean(uint64_t a, uint64_t len)
+{
+    for (uint64_t p = a & ~63ull; p < a + len; p += 64)
+        __asm__ volatile("dc civac, %0" :: "r"(p) : "memory");
+    dsb(sy);
+}
+
+static void xvm_console_write(const void *dtb)
+{
+    static const char msg[] = "xvm console control\n";
+    uint64_t end = ram_end(dtb), bad = 0, calls = 0, first_bad = 0;
+    int64_t first_ret = 0;
+    /* Below RAM (devices and holes, no memory), past our RAM up to XVM_TOP, and the edges. */
+    for (uint64_t a = 0; a < RAM_BASE; a += 0x1000000, calls++) {
+        int64_t r = (int64_t)hvc(HV_HC_CONSOLE_WRITE, a, 64, 0);
+        if (r != HV_HC_INVALID && bad++ == 0)
+            first_bad = a, first_ret = r;
+    }
+    for (uint64_t a = end; a < XVM_TOP; a += XVM_STEP, calls++) {
+        int64_t r = (int64_t)hvc(HV_HC_CONSOLE_WRITE, a, 256, 0);
+        if (r != HV_HC_INVALID && bad++ == 0)
+            first_bad = a, first_ret = r;
+    }
+    static const uint64_t edge[][2] = {                 /* (start, length) straddling an edge */
+        { RAM_BASE - 8, 16 }, { ~0ull - 15, 64 }, { 1ull << 48, 16 }, { ~0ull, 1 },
+    };
+    for (unsigned i = 0; i < sizeof edge / sizeof edge[0]; i++, calls++) {
+        int64_t r = (int64_t)hvc(HV_HC_CONSOLE_WRITE, edge[i][0], edge[i][1], 0);
+        if (r != HV_HC_INVALID && bad++ == 0)
+            first_bad = edge[i][0], first_ret = r;
+    }
+    int64_t cross = (int64_t)hvc(HV_HC_CONSOLE_WRITE, end - 8, 64, 0);   /* runs off our end */
+    int64_t ok = (int64_t)hvc(HV_HC_CONSOLE_WRITE, (uintptr_t)msg, sizeof msg - 1, 0);
+    check(bad == 0 && cross == HV_HC_INVALID && ok == (int64_t)sizeof msg - 1, "xvm_console_write_buffer",
+          "%lu of %lu buffers outside RAM accepted (first 0x%lx -> %ld), one running off RAM's end -> %ld, "
+          "want all %d; a buffer in RAM -> %ld (want %lu)", bad, calls, first_bad, first_ret, cross,
+          HV_HC_INVALID, ok, sizeof msg - 1);
+}
+
+/* DEN 0022 CPU_ON: an entry point outside the caller's memory is INVALID_ADDRESS. We have one
+ * vCPU, so CPU_ON of it with a good entry answers ALREADY_ON: the address decides the answer. */
+static void xvm_cpu_on(const void *dtb)
+{
+    uint64_t end = ram_end(dtb), bad = 0, calls = 0, first_bad = 0;
+    int32_t first_ret = 0;
+    for (uint64_t a = end; a < XVM_TOP; a += 0x200000, calls++) {
+        int32_t r = psci_cpu_on(mpidr(), a, 0);
+        if (r != PSCI_INVALID_ADDRESS && bad++ == 0)
+            first_bad = a, first_ret = r;
+    }
+    for (uint64_t a = 0; a < RAM_BASE; a += 0x1000000, calls++) {
+        int32_t r = psci_cpu_on(mpidr(), a, 0);
+        if (r != PSCI_INVALID_ADDRESS && bad++ == 0)
+            first_bad = a, first_ret = r;
+    }
+    int32_t good = psci_cpu_on(mpidr(), (uintptr_t)secondary_entry, 0);
+    check(bad == 0 && good == PSCI_ALREADY_ON, "xvm_cpu_on_entry",
+          "%lu of %lu entry points outside RAM not refused (first 0x%lx -> %d, want %d); "
+          "one in RAM -> %d (want ALREADY_ON %d)", bad, calls, first_bad, first_ret,
+          PSCI_INVALID_ADDRESS, good, PSCI_ALREADY_ON);
+}
+
+static uintptr_t its_baser_of(unsigned type)
+{
+    for (int n = 0; n < 8; n++)
+        if (((rd64(GITS_BASE + GITS_BASER(n)) >> 56) & 7) == type)
+            return GITS_BASE + GITS_BASER(n);
+    return 0;
+}
+
+static void its_disable(void)
+{
+    mmio_write32(GITS_BASE + GITS_CTLR, 0);
+    for (int i = 0; i < 100000 && !(mmio_read32(GITS_BASE + GITS_CTLR) & GITS_CTLR_QUIESCENT); i++)
+        ;
+}
+
+/* (Re)programs the ITS: queue at cq, Device table at dt, Collection table at ct, enabled. */
+static void its_setup(uint64_t cq, uint64_t dt, uint64_t ct, uintptr_t dt_reg, uintptr_t ct_reg)
+{
+    its_disable();
+    wr64(GITS_BASE + GITS_CBASER, cq | 1ull << 63);                          /* 4 KiB queue */
+    wr64(dt_reg, (rd64(dt_reg) & (0x7ull << 56 | 0x1full << 48)) | dt | 1ull << 63);   /* 1 page */
+    wr64(ct_reg, (rd64(ct_reg) & (0x7ull << 56 | 0x1full << 48)) | ct | 1ull << 63);
+    mmio_write32(GITS_BASE + GITS_CTLR, 1);
+}
+
+static uint64_t xq, xq_tail;
+static void xput(uint64_t d0, uint64_t d1, uint64_t d2)
+{
+    volatile uint64_t *c = (volatile uint64_t *)(xq + xq_tail);
+    c[0] = d0; c[1] = d1; c[2] = d2; c[3] = 0;
+    clean(xq + xq_tail, 32);
+    xq_tail = (xq_tail + 32) % 4096;
+}
+
+/* Sends what xput queued: the final CREADR once it reaches the tail, stalls, or 100 ms pass. */
+static uint64_t xkick(void)
+{
+    wr64(GITS_BASE + GITS_CWRITER, xq_tail);
+    uint64_t start = counter(), r;
+    do
+        r = rd64(GITS_BASE + GITS_CREADR);
+    while (!(r & CREADR_STALLED) && (r & 0xFFFE0) != xq_tail && counter() - start < counter_freq() / 10);
+    return r;
+}
+
+static void xvm_its(const void *dtb)
+{
+    uintptr_t dt_reg = its_baser_of(1), ct_reg = its_baser_of(4);
+    if (!dt_reg || !ct_reg) {
+        check(false, "xvm_its_tables", "no Device/Collection GITS_BASER (0x%lx, 0x%lx)", dt_reg, ct_reg);
+        return;
+    }
+    uint64_t end = ram_end(dtb), q = xvm_mem(dtb, 0), dt = xvm_mem(dtb, 1), ct = xvm_mem(dtb, 2);
+    uint64_t itt = xvm_mem(dtb, 3), rd = (rd64(GITS_BASE + GITS_TYPER) & (1u << 19)) ? GICR_BASE_PROBE >> 16 : 0;
+    uint64_t n = 0, queue_bad = 0, table_bad = 0, first_q = 0, first_t = 0, rq = 0, rt = 0;
+    memset((void *)(uintptr_t)q, 0, 4 * 0x10000);
+    clean(q, 4 * 0x10000);
+    for (uint64_t t = end; t < XVM_TOP; t += XVM_ITS_STEP, n++) {
+        /* The command queue there: the ITS cannot read the command and stalls at it. */
+        its_setup(t, dt, ct, dt_reg, ct_reg);
+        wr64(GITS_BASE + GITS_CWRITER, 32);
+        uint64_t r = rd64(GITS_BASE + GITS_CREADR);
+        if (r != CREADR_STALLED && queue_bad++ == 0)
+            first_q = t, rq = r;
+        /* The Device table there (MAPD writes its entry, MAPTI reads it), then our Device
+         * table with the ITT there (MAPTI writes the ITE, INT reads it): each command is
+         * ignored and the queue moves on. */
+        xq = q, xq_tail = 0;
+        its_setup(q, t, ct, dt_reg, ct_reg);
+        xput(CMD_MAPC, 0, 0 | rd << 16 | 1ull << 63);
+        xput(CMD_MAPD | (uint64_t)XVM_DEV << 32, 4 - 1, itt | 1ull << 63);
+        xput(CMD_MAPTI | (uint64_t)XVM_DEV << 32, 0 | (uint64_t)XVM_LPI << 32, 0);
+        xput(CMD_INT | (uint64_t)XVM_DEV << 32, 0, 0);
+        xput(CMD_SYNC, 0, rd << 16);
+        uint64_t r1 = xkick();
+        xq_tail = 0;
+        its_setup(q, dt, ct, dt_reg, ct_reg);
+        xput(CMD_MAPC, 0, 0 | rd << 16 | 1ull << 63);
+        xput(CMD_MAPD | (uint64_t)XVM_DEV << 32, 4 - 1, (t + 0x1000) | 1ull << 63);
+        xput(CMD_MAPTI | (uint64_t)XVM_DEV << 32, 0 | (uint64_t)XVM_LPI << 32, 0);
+        xput(CMD_INT | (uint64_t)XVM_DEV << 32, 0, 0);
+        xput(CMD_SYNC, 0, rd << 16);
+        uint64_t r2 = xkick();
+        if ((r1 != 5 * 32 || r2 != 5 * 32) && table_bad++ == 0)
+            first_t = t, rt = r1 != 5 * 32 ? r1 : r2;
+    }
+    check(queue_bad == 0, "xvm_its_command_queue",
+          "%lu of %lu queues outside RAM did not stall (first at 0x%lx: CREADR 0x%lx, want Stalled at 0)",
+          queue_bad, n, first_q, rq);
+    check(table_bad == 0, "xvm_its_device_table_and_itt",
+          "%lu of %lu Device tables/ITTs outside RAM did not leave the queue moving (first at 0x%lx: "
+          "CREADR 0x%lx, want 0x%x)", table_bad, n, first_t, rt, 5 * 32);
+    its_disable();
+}
+
+/* GICR_PROPBASER / GICR_PENDBASER outside RAM (writable once: before EnableLPIs): an LPI
+ * whose configuration byte cannot be read is not delivered (treated as disabled). */
+static void xvm_lpi_tables(const void *dtb)
+{
+    uint64_t end = ram_end(dtb), prop = end + 0x3000000, pend = end + 0x5000000;
+    uintptr_t dt_reg = its_baser_of(1), ct_reg = its_baser_of(4), rdb = GICR_BASE_PROBE;
+    uint64_t q = xvm_mem(dtb, 0), dt = xvm_mem(dtb, 1), ct = xvm_mem(dtb, 2), itt = xvm_mem(dtb, 3);
+    uint64_t rd = (rd64(GITS_BASE + GITS_TYPER) & (1u << 19)) ? GICR_BASE_PROBE >> 16 : 0;
+    mmio_write32(rdb + 0x14, mmio_read32(rdb + 0x14) & ~2u);              /* GICR_WAKER */
+    wr64(rdb + 0x70, prop | (14 - 1));                                    /* GICR_PROPBASER */
+    wr64(rdb + 0x78, pend);                                               /* GICR_PENDBASER */
+    dsb(sy);
+    mmio_write32(rdb, mmio_read32(rdb) | 1);                              /* EnableLPIs */
+    write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | 1);
+    isb();
+    write_sysreg(icc_pmr_el1, 0xff);
+    write_sysreg(icc_igrpen1_el1, 1);
+    isb();
+    memset((void *)(uintptr_t)q, 0, 4 * 0x10000);
+    clean(q, 4 * 0x10000);
+    xq = q, xq_tail = 0;
+    its_setup(q, dt, ct, dt_reg, ct_reg);
+    xput(CMD_MAPC, 0, 0 | rd << 16 | 1ull << 63);
+    xput(CMD_MAPD | (uint64_t)XVM_DEV << 32, 4 - 1, itt | 1ull << 63);
+    xput(CMD_MAPTI | (uint64_t)XVM_DEV << 32, 0 | (uint64_t)XVM_LPI << 32, 0);
+    xput(CMD_INT | (uint64_t)XVM_DEV << 32, 0, 0);
+    xput(CMD_SYNC, 0, rd << 16);
+    uint64_t r = xkick();
+    uint32_t got = 1023;
+    uint64_t start = counter();
+    while (got == 1023 && counter() - start < counter_freq() / 20)        /* 50 ms */
+        got = (uint32_t)read_sysreg(S3_0_C12_C12_0) & 0xffffff;          /* ICC_IAR1_EL1 */
+    if (got != 1023)
+        write_sysreg(S3_0_C12_C12_1, got);                                /* ICC_EOIR1_EL1 */
+    check(r == 5 * 32 && got == 1023, "xvm_lpi_tables",
+          "PROPBASER 0x%lx PENDBASER 0x%lx: CREADR 0x%lx (want 0x%x), took INTID %u (want none, 1023)",
+          prop, pend, r, 5 * 32, got);
+    its_disable();
+}
+
+static void test_guest_addresses(const void *dtb)
+{
+    if (!hv_present()) {
+        skip("xvm_console_write_buffer", "not under hv");
+        return;
+    }
+    xvm_console_write(dtb);
+    xvm_cpu_on(dtb);
+    xvm_its(dtb);
+    xvm_lpi_tables(dtb);
+}
+
 #define PROBE_WAIT_US 2000000
 
 int main(void *dtb)
@@ -89,6 +341,8 @@ int main(void *dtb)
     /* The secret VM stores its marker at start and holds it for 6 s: scan inside that
      * window (the boot test checks the order of the two VMs' lines). */
     delay_us(PROBE_WAIT_US);
+    puts("probe: aiming guest-supplied addresses outside its RAM\n");
+    test_guest_addresses(dtb);
     puts("probe: scanning\n");
     test_secret(dtb);
     test_done();

@@ -45,6 +45,7 @@ static inline uint64_t hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 #define PSCI_INVALID_PARAMS  (-2)
 #define PSCI_DENIED          (-3)
 #define PSCI_ALREADY_ON      (-4)
+#define PSCI_INVALID_ADDRESS (-9)
 #define PSCI_ON_PENDING      (-5)
 
 #define AFFINITY_ON          0
