@@ -27,13 +27,13 @@ checks() {
   # (tests/guests/aarch64/probe.c, xvm_*): the architectural answer each time, and the secret
   # VM's marker intact and never on the console.
   local x
-  for x in xvm_console_write_buffer xvm_cpu_on_entry xvm_its_command_queue xvm_its_device_table_and_itt \
-           xvm_lpi_tables; do
+  for x in xvm_console_write_buffer xvm_cpu_on_entry xvm_lpi_tables xvm_its_control_delivers \
+           xvm_its_command_queue xvm_its_device_table_and_itt; do
     expect "^\\[probe\\] PASS $x\$" "probe: $x"
   done
   expect_order '^\[probe\] probe: aiming' '^\[secret\] PASS secret_intact' "probe aims its addresses while secret holds its marker"
   expect_not 'SECRET-OF-VM' "the secret marker never reaches the console"
-  expect '^\[probe\] DONE passed=17 failed=0' "probe: all checks pass"
+  expect '^\[probe\] DONE passed=18 failed=0' "probe: all checks pass"
   expect '^\[secret\] PASS secret_intact' "secret: its memory was not touched"
   expect '^\[secret\] DONE passed=2 failed=0' "secret: all checks pass"
   expect_not '^\[[a-z]+\] (FAIL|SKIP)' "no guest check fails or skips"
