@@ -510,11 +510,12 @@ void secondary_main(uint64_t context)
         dirty_state();                       /* then CPU_OFF (rt) */
         shared_store(&sec_line_dirty, own_ppi_pending());
     } else {
+        /* The line first: any PMU register access below makes the hypervisor recompute it. */
+        shared_store(&sec_line_reset, own_ppi_pending());
         uint64_t r[R_COUNT];
         read_state(r);
         for (unsigned i = 0; i < R_COUNT; i++)
             shared_store(&sec_state[i], r[i]);
-        shared_store(&sec_line_reset, own_ppi_pending());
     }
     shared_store(&sec_done, context);
 }
