@@ -331,10 +331,12 @@ static void test_ioapic_edge(void)
     uint64_t want = us_to_tsc(10000);
 
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
+    outb(0x43, 0x30);                   /* mode 0 without a count: OUT0 held low */
+    ioapic_write_rte(PIT_GSI, rte);     /* unmasked before the count starts: a host that
+                                           stalls us here cannot make the edge land masked */
+    uint64_t readback = ioapic_read_rte(PIT_GSI);
     uint64_t t0 = tsc();
     pit_oneshot(PIT_HZ / 100);
-    ioapic_write_rte(PIT_GSI, rte);
-    uint64_t readback = ioapic_read_rte(PIT_GSI);
     bool fired = wait_ge(&cpus[0].irq_count[VEC_IOAPIC_EDGE], before + 1, 1000000);
     uint64_t elapsed = irq_tsc(0, VEC_IOAPIC_EDGE) - t0;
     delay_us(30000);
