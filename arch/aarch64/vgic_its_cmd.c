@@ -468,6 +468,15 @@ bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id)
     return true;
 }
 
+bool its_translate(struct its_state *its, uint32_t device_id, uint32_t event_id, uint32_t *intid, uint32_t *vcpu)
+{
+    struct its_event ev;
+    if (translate(its, device_id, event_id, &ev, vcpu))
+        return false;
+    *intid = ev.intid;
+    return true;
+}
+
 /* ---- registers ------------------------------------------------------------------- */
 
 static uint64_t typer(void)

@@ -160,6 +160,10 @@ uint32_t its_process_queue(struct its_state *its, uint32_t max_cmds);
 /* An MSI: (DeviceID, EventID) translated and delivered as GITS_TRANSLATER does. Returns
  * false when it does not translate (ITS disabled, unmapped, out of range). */
 bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id);
+/* What GITS_TRANSLATER would make of (DeviceID, EventID) right now, delivering nothing: the
+ * LPI and the vCPU its collection targets. False when it does not translate (unmapped, out
+ * of range); GITS_CTLR.Enabled is not looked at. For the GICv4 mirror's checks. */
+bool its_translate(struct its_state *its, uint32_t device_id, uint32_t event_id, uint32_t *intid, uint32_t *vcpu);
 
 /* The per-VM binding (vgic_its.c). */
 struct vm;
