@@ -221,10 +221,16 @@ static uint32_t cmd_mapd(struct its_state *its, const struct its_cmd *c)
             return ITS_ERR_SIZE_OOR;
         dte = ENTRY_VALID | CMD_ITT(c) | CMD_SIZE(c);
     }
-    if (write64(its, gpa, dte))
+    uint64_t old;
+    if (read64(its, gpa, &old) || write64(its, gpa, dte))
         return ITS_ERR_MEMORY;
-    if (!CMD_VALID(c))
-        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), 0, 0, 0, 0);
+    /* What no longer translates: V=0 every event; a mapped device given another ITT every
+     * event, the same ITT but smaller the events beyond it (each ITE is read from its ITT). */
+    uint32_t keep = 0;
+    if (CMD_VALID(c) && (old & DTE_ITT_MASK) == CMD_ITT(c))
+        keep = 2u << CMD_SIZE(c);
+    if (!CMD_VALID(c) || (old & ENTRY_VALID))
+        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), keep, 0, 0, 0);
     return 0;
 }
 

@@ -8,7 +8,8 @@
  * carries. The guest's INT (and GITS_TRANSLATER MSI) becomes a physical INT on that host
  * event; a device's MSI is translated by the physical ITS itself. MOVI -> VMOVI, MAPC of the
  * event's collection -> VMOVI (or DISCARD when unmapped), DISCARD and MAPD V=0 -> DISCARD,
- * CLEAR -> CLEAR, INV/INVALL -> INV of the mirrored events; VSYNC after each. An event whose
+ * CLEAR -> CLEAR, INV/INVALL -> INV of the mirrored events; VSYNC after each. A MAPD V=1 that
+ * gives a mapped device another ITT, or a smaller one, DISCARDs the events it drops. An event whose
  * collection is not mapped yet is recorded and mirrored at the MAPC.
  *
  * Locking: the mirror of a VM is changed only under its emulated ITS's lock (all callers are
@@ -177,9 +178,15 @@ static bool event_sync(struct vm *vm, uint32_t gdev, uint32_t gevent, uint32_t i
     return ok;
 }
 
-static void forget(struct vm *vm, struct v4_ref *r, uintptr_t gdev)
+/* The events of a device from an EventID up (MAPD). */
+struct v4_span {
+    uint32_t gdev, first_event;
+};
+
+static void forget(struct vm *vm, struct v4_ref *r, uintptr_t arg)
 {
-    if (r->e->gdev != gdev)
+    const struct v4_span *span = (const struct v4_span *)arg;
+    if (r->e->gdev != span->gdev || r->e->gevent < span->first_event)
         return;
     host_discard(vm, r);
     r->e->used = false;
@@ -220,13 +227,17 @@ bool vgic_v4_its_fwd(struct vm *vm, enum its_fwd_op op, uint32_t gdev, uint32_t 
         if (icid <= 0xFFFF)
             for_each_event(vm, retarget, icid << 16 | (vcpu < vm->vcpu_count ? vcpu : 0xFFFF));
         return false;
-    case ITS_FWD_UNMAP:
+    case ITS_FWD_UNMAP: {
+        struct v4_span one = { gdev, gevent };
         if (ref_find(vm, gdev, gevent, false, &r))
-            forget(vm, &r, gdev);
+            forget(vm, &r, (uintptr_t)&one);
         return false;
-    case ITS_FWD_UNMAP_DEVICE:
-        for_each_event(vm, forget, gdev);
+    }
+    case ITS_FWD_UNMAP_DEVICE: {
+        struct v4_span from = { gdev, gevent };
+        for_each_event(vm, forget, (uintptr_t)&from);
         return false;
+    }
     case ITS_FWD_INT:
         /* The emulated vGIC ignores LPIs while GICR_CTLR.EnableLPIs is 0: so does this. */
         if (vcpu >= vm->vcpu_count ||

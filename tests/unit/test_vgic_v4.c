@@ -66,10 +66,11 @@ static void cmd(uint64_t dw0, uint64_t dw1, uint64_t dw2, uint64_t dw3)
                  its->last_error);
 }
 
-static void mapd(uint32_t dev, uint32_t event_bits)
+static void mapd_at(uint32_t dev, uint32_t event_bits, uint64_t itt)
 {
-    cmd(ITS_CMD_MAPD | (uint64_t)dev << 32, event_bits - 1, 1ull << 63 | (ITT_GPA + dev * 0x1000ull), 0);
+    cmd(ITS_CMD_MAPD | (uint64_t)dev << 32, event_bits - 1, 1ull << 63 | itt, 0);
 }
+static void mapd(uint32_t dev, uint32_t event_bits) { mapd_at(dev, event_bits, ITT_GPA + dev * 0x1000ull); }
 static void mapd_off(uint32_t dev) { cmd(ITS_CMD_MAPD | (uint64_t)dev << 32, 0, 0, 0); }
 static void mapc(uint32_t icid, uint32_t vcpu) { cmd(ITS_CMD_MAPC, 0, 1ull << 63 | (uint64_t)vcpu << 16 | icid, 0); }
 static void mapc_off(uint32_t icid) { cmd(ITS_CMD_MAPC, 0, icid, 0); }
@@ -227,6 +228,41 @@ Test(vgic_v4, mapd_v0_discards_every_event_of_that_device_only)
     cr_assert_not(mirrored(1, 6).found);
     cr_assert_eq(fake_gits_mapped_count(), 1);
     expect_virt(2, 5, 0, 8202);
+}
+
+/* Found by fuzz_vgic_v4: a MAPD V=1 that made a mapped device's ITT smaller left the events
+ * beyond it mapped on the physical ITS, so an assigned function's MSI still reached the guest
+ * for an event its ITS no longer translates. */
+Test(vgic_v4, mapd_to_a_smaller_itt_discards_the_events_beyond_it)
+{
+    mapd(2, 6);
+    mapc(0, 0);
+    mapti(2, 1, 8200, 0);
+    mapti(2, 2, 8201, 0);
+    mapd(2, 1);                               /* EventIDs 0 and 1 only */
+    cr_assert_not(mirrored(2, 2).found);
+    cr_assert_eq(fake_gits_mapped_count(), 1);
+    expect_virt(2, 1, 0, 8200);
+}
+
+Test(vgic_v4, mapd_to_another_itt_discards_every_event_of_the_device)
+{
+    mapd(2, 6);
+    mapc(0, 0);
+    mapti(2, 1, 8200, 0);
+    mapd_at(2, 6, ITT_GPA + 0x8000);
+    cr_assert_not(mirrored(2, 1).found);
+    cr_assert_eq(fake_gits_mapped_count(), 0);
+}
+
+Test(vgic_v4, mapd_to_a_larger_same_itt_keeps_the_events)
+{
+    mapd(2, 2);
+    mapc(0, 0);
+    mapti(2, 1, 8200, 0);
+    mapd(2, 6);
+    expect_virt(2, 1, 0, 8200);
+    cr_assert_eq(fake_gits_count("DISCARD"), 0);
 }
 
 Test(vgic_v4, int_is_a_physical_int_not_an_injection)

@@ -101,7 +101,8 @@ enum its_err_reason {
 };
 #define ITS_ERROR(cmd, reason) (0x010000u | ((uint32_t)(cmd) << 8) | (uint32_t)(reason))
 
-/* ITS_FWD_UNMAP_DEVICE: MAPD V=0 of device_id: none of its events translates any more.
+/* ITS_FWD_UNMAP_DEVICE: a MAPD of device_id: its events from event_id up do not translate any
+ * more (V=0 or another ITT: event_id 0; the same ITT made smaller: its new EventID count).
  * ITS_FWD_RETARGET: MAPC of collection icid to vcpu (ITS_FWD_NO_VCPU: unmapped); the events
  * of that collection follow it. ITS_FWD_MAP with ITS_FWD_NO_VCPU: the event's collection is
  * not mapped yet. */
