@@ -31,7 +31,7 @@ __attribute__((format(printf, 1, 2))) static bool reject(const char *fmt, ...)
     return true;
 }
 
-/* Logs the command; false when it is to time out (fail_next): then it is not done. */
+/* Logs the command; true: the driver sent it and the queue moved on. */
 static bool issue(const char *name, uint32_t device_id, uint32_t event_id, uint32_t vpe, uint32_t intid,
                   uint32_t doorbell)
 {
@@ -43,10 +43,6 @@ static bool issue(const char *name, uint32_t device_id, uint32_t event_id, uint3
     }
     fake_gits.log_count++;
     fake_gits.commands++;
-    if (fake_gits.fail_next) {
-        fake_gits.fail_next--;
-        return false;
-    }
     return true;
 }
 

@@ -51,7 +51,6 @@ struct fake_gits_cmd {
 
 struct fake_gits {
     bool vlpis;                            /* gits_has_vlpis() */
-    uint32_t fail_next;                    /* the next n commands time out: not done, false */
     struct fake_gits_device dev[FAKE_GITS_DEVICES];
     struct fake_gits_vpe vpe[FAKE_GITS_VPES];
     struct {                               /* GICR_VPROPBASER / GICR_VPENDBASER per CPU */
@@ -67,7 +66,7 @@ struct fake_gits {
 
 extern struct fake_gits fake_gits;
 
-/* Back to an empty ITS (every ITT freed), GICv4 on, no failures pending. */
+/* Back to an empty ITS (every ITT freed), GICv4 on. */
 void fake_gits_reset(void);
 /* The event's mapping, NULL when the device is not mapped or the EventID is beyond its ITT. */
 const struct fake_gits_event *fake_gits_event(uint32_t device_id, uint32_t event_id);
