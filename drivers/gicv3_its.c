@@ -373,6 +373,11 @@ bool gicv4_vpe_unload(uint32_t cpu)
     return (v & VPEND_PENDINGLAST) != 0;
 }
 
+void gits_tables_written(void)
+{
+    dsb(sy);
+}
+
 void gits_get_stats(struct gits_stats *s)
 {
     spin_lock(&its_lock);

@@ -54,6 +54,10 @@ bool gits_vsync(uint32_t vpe_id);
 void gicv4_vpe_load(uint32_t cpu, uint64_t vprop_pa, uint64_t vpt_pa, bool first);
 bool gicv4_vpe_unload(uint32_t cpu);
 
+/* Tables the GIC reads that a CPU has just written (a vPE's LPI configuration copy): the
+ * writes made visible to the GIC before the next command or GICR write (DSB SY). */
+void gits_tables_written(void);
+
 /* Statistics: commands sent, commands that timed out or stalled the queue. */
 struct gits_stats {
     uint64_t commands, errors;

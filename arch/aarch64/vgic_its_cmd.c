@@ -221,10 +221,16 @@ static uint32_t cmd_mapd(struct its_state *its, const struct its_cmd *c)
             return ITS_ERR_SIZE_OOR;
         dte = ENTRY_VALID | CMD_ITT(c) | CMD_SIZE(c);
     }
-    if (write64(its, gpa, dte))
+    uint64_t old;
+    if (read64(its, gpa, &old) || write64(its, gpa, dte))
         return ITS_ERR_MEMORY;
-    if (!CMD_VALID(c))
-        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), 0, 0, 0, 0);
+    /* What no longer translates: V=0 every event; a mapped device given another ITT every
+     * event, the same ITT but smaller the events beyond it (each ITE is read from its ITT). */
+    uint32_t keep = 0;
+    if (CMD_VALID(c) && (old & DTE_ITT_MASK) == CMD_ITT(c))
+        keep = 2u << CMD_SIZE(c);
+    if (!CMD_VALID(c) || (old & ENTRY_VALID))
+        fwd(its, ITS_FWD_UNMAP_DEVICE, CMD_DEVICE(c), keep, 0, 0, 0);
     return 0;
 }
 
@@ -465,6 +471,15 @@ bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id)
         return false;
     if (!fwd(its, ITS_FWD_INT, device_id, event_id, ev.icid, vcpu, ev.intid))
         its->env->lpi_inject(its->env->ctx, vcpu, ev.intid);
+    return true;
+}
+
+bool its_translate(struct its_state *its, uint32_t device_id, uint32_t event_id, uint32_t *intid, uint32_t *vcpu)
+{
+    struct its_event ev;
+    if (translate(its, device_id, event_id, &ev, vcpu))
+        return false;
+    *intid = ev.intid;
     return true;
 }
 

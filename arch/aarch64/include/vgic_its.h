@@ -101,7 +101,8 @@ enum its_err_reason {
 };
 #define ITS_ERROR(cmd, reason) (0x010000u | ((uint32_t)(cmd) << 8) | (uint32_t)(reason))
 
-/* ITS_FWD_UNMAP_DEVICE: MAPD V=0 of device_id: none of its events translates any more.
+/* ITS_FWD_UNMAP_DEVICE: a MAPD of device_id: its events from event_id up do not translate any
+ * more (V=0 or another ITT: event_id 0; the same ITT made smaller: its new EventID count).
  * ITS_FWD_RETARGET: MAPC of collection icid to vcpu (ITS_FWD_NO_VCPU: unmapped); the events
  * of that collection follow it. ITS_FWD_MAP with ITS_FWD_NO_VCPU: the event's collection is
  * not mapped yet. */
@@ -160,6 +161,10 @@ uint32_t its_process_queue(struct its_state *its, uint32_t max_cmds);
 /* An MSI: (DeviceID, EventID) translated and delivered as GITS_TRANSLATER does. Returns
  * false when it does not translate (ITS disabled, unmapped, out of range). */
 bool its_signal(struct its_state *its, uint32_t device_id, uint32_t event_id);
+/* What GITS_TRANSLATER would make of (DeviceID, EventID) right now, delivering nothing: the
+ * LPI and the vCPU its collection targets. False when it does not translate (unmapped, out
+ * of range); GITS_CTLR.Enabled is not looked at. For the GICv4 mirror's checks. */
+bool its_translate(struct its_state *its, uint32_t device_id, uint32_t event_id, uint32_t *intid, uint32_t *vcpu);
 
 /* The per-VM binding (vgic_its.c). */
 struct vm;
