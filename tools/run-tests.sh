@@ -25,6 +25,11 @@ if [ ${#only[@]} -gt 0 ]; then
 fi
 if [ ${#only[@]} -gt 0 ]; then :
 elif make -s all >"$out/build.log" 2>&1; then pass build; else fail build "see $out/build.log"; tail -20 "$out/build.log"; fi
+# The README's plain `make` (no goal) in a scratch copy builds both images and the payloads.
+if [ ${#only[@]} -eq 0 ]; then
+  if why=$(tools/check-plain-make.sh "$out/plain-make.log"); then pass "plain make builds both hv.efi images and the payloads"
+  else fail "plain make builds both hv.efi images and the payloads" "$why; see $out/plain-make.log"; fi
+fi
 
 # --- emulator boot tests: tests/boot/*.sh, slow ones (Bochs) started first in the background
 # Each file sets `arch`, `hvrun_args` (array) and defines `checks`, which calls
