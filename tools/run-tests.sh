@@ -31,7 +31,7 @@ if [ ${#only[@]} -eq 0 ]; then
   else fail "plain make builds both hv.efi images and the payloads" "$why; see $out/plain-make.log"; fi
 fi
 
-# --- emulator boot tests: tests/boot/*.sh, slow ones (Bochs) started first in the background
+# --- emulator boot tests: tests/boot/*.sh, slow ones (Bochs) started first in the background, in turn
 # Each file sets `arch`, `hvrun_args` (array) and defines `checks`, which calls
 # expect REGEX NAME / expect_not REGEX NAME / expect_exit CODE over the console log.
 run_boot() {   # run_boot FILE: runs the emulator, leaves NAME.log and NAME.rc
@@ -72,8 +72,10 @@ boot_files=(tests/boot/*.sh)
 for f in "${boot_files[@]}"; do
   if grep -q 'emulator bochs' "$f"; then slow+=("$f"); else fast+=("$f"); fi
 done
+# One emulator per core: the slow boots run one after another in one background job, the
+# fast ones in the foreground.
 pids=()
-for f in "${slow[@]}"; do run_boot "$f" & pids+=($!); done
+( for f in "${slow[@]}"; do run_boot "$f"; done ) & pids+=($!)
 
 # --- host unit tests (ASan/UBSan) and fuzzers, while Bochs boots -------------
 if [ ${#only[@]} -gt 0 ]; then :
