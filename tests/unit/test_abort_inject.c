@@ -365,6 +365,31 @@ Test(inject, pan_is_set_when_sctlr_el1_span_is_0)
     cr_assert(v->arch.pstate & PSR_PAN);
 }
 
+/* AArch64.TakeException: with SCTLR_EL1.SPAN = 1, PSTATE.PAN is left as it was. */
+Test(inject, pan_is_unchanged_when_sctlr_el1_span_is_1)
+{
+    v->arch.pstate = PSR_MODE_EL1h | PSR_PAN;
+    inject_undef(v);
+    cr_assert(v->arch.pstate & PSR_PAN, "PAN was 1: stays 1");
+    v->arch.pstate = PSR_MODE_EL1h;
+    inject_undef(v);
+    cr_assert_not(v->arch.pstate & PSR_PAN, "PAN was 0: stays 0");
+}
+
+/* AArch64.TakeException changes neither the condition flags nor PSTATE.DIT. */
+Test(inject, condition_flags_and_dit_are_unchanged)
+{
+    v->arch.pstate = PSR_MODE_EL1h | 0xf0000000ull | 1ull << 24;
+    inject_undef(v);
+    cr_assert_eq(v->arch.pstate & 0xf0000000ull, 0xf0000000ull, "NZCV");
+    cr_assert(v->arch.pstate & 1ull << 24, "DIT");
+    v->arch.pstate = PSR_AARCH32 | 0x10 | 0x90000000ull | 1ull << 21;    /* AArch32 SPSR: DIT is bit 21 */
+    inject_undef(v);
+    cr_assert_eq(v->arch.pstate & 0xf0000000ull, 0x90000000ull, "NZCV from AArch32");
+    cr_assert(v->arch.pstate & 1ull << 24, "DIT from AArch32 in its AArch64 place");
+    cr_assert_eq(v->arch.pstate & 1ull << 21, 0, "bit 21 of the AArch64 PSTATE is SS: cleared");
+}
+
 Test(inject, ssbs_follows_sctlr_el1_dssbs)
 {
     inject_undef(v);
