@@ -31,9 +31,9 @@ static bool guest_va_to_ipa(struct vcpu *v, uint64_t va, uint64_t *ipa)
     }
     uint64_t saved = read_sysreg(par_el1), par;
     if (guest_at_el0(v))
-        __asm__ volatile("at s1e0r, %0" : : "r"(va) : "memory");
+        at_s1e0r(va);
     else
-        __asm__ volatile("at s1e1r, %0" : : "r"(va) : "memory");
+        at_s1e1r(va);
     isb();
     par = read_sysreg(par_el1);
     write_sysreg(par_el1, saved);

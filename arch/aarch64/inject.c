@@ -32,9 +32,17 @@ static void fault_loop_check(struct vcpu *v, uint64_t pc)
     }
 }
 
+/* The PSTATE fields exception entry leaves as they were (Arm ARM, AArch64.TakeException):
+ * NZCV, DIT, and PAN unless SCTLR_EL1.SPAN is 0. Everything else is set or cleared. */
+static uint64_t pstate_kept(uint64_t old, uint64_t sctlr)
+{
+    uint64_t dit = (old & PSR_AARCH32) ? (old & PSR_AARCH32_DIT ? PSR_DIT : 0) : (old & PSR_DIT);
+    return (old & PSR_NZCV) | dit | (sctlr & SCTLR_EL1_SPAN ? old & PSR_PAN : PSR_PAN);
+}
+
 /* Takes an exception to EL1 with syndrome esr: ELR_EL1 = the faulting instruction,
  * SPSR_EL1 = PSTATE then, PC = VBAR_EL1 + offset, PSTATE = EL1h with DAIF masked, PAN
- * set unless SCTLR_EL1.SPAN, SSBS = SCTLR_EL1.DSSBS. */
+ * set if SCTLR_EL1.SPAN is 0, SSBS = SCTLR_EL1.DSSBS, NZCV and DIT kept. */
 static void inject(struct vcpu *v, uint32_t esr, bool set_far, uint64_t far)
 {
     struct arch_vcpu *a = &v->arch;
@@ -46,7 +54,7 @@ static void inject(struct vcpu *v, uint32_t esr, bool set_far, uint64_t far)
     write_sysreg(elr_el1, pc);
     write_sysreg(spsr_el1, a->pstate);
     a->pc = read_sysreg(vbar_el1) + vector_offset(a->pstate);
-    a->pstate = PSR_MODE_EL1h | PSR_DAIF | (sctlr & SCTLR_EL1_SPAN ? 0 : PSR_PAN) |
+    a->pstate = PSR_MODE_EL1h | PSR_DAIF | pstate_kept(a->pstate, sctlr) |
                 (sctlr & SCTLR_EL1_DSSBS ? PSR_SSBS : 0);
     fault_loop_check(v, pc);
 }

@@ -1,6 +1,6 @@
 /* test_vgic.c: the vGICv3's distributor and redistributor registers, SGI routing, level and
  * latch pending state, LPIs from a fake configuration table, and the WFI wake-up decision
- * (arch/aarch64/vgic*.c over fake guest memory; the list registers need the hardware). */
+ * (arch/aarch64/vgic*.c over fake guest memory; the list registers: test_vgic_lr.c). */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>

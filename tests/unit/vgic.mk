@@ -1,5 +1,5 @@
 # Make fragment for the vGICv3's register model and interrupt state (arch/aarch64/vgic*.c, without
-# the list registers and system registers, which need the hardware).
+# the list registers and system registers: vgic_lr.mk tests those over fake ICH_* registers).
 VGIC_UNIT_SRCS := arch/aarch64/vgic.c arch/aarch64/vgic_mmio.c arch/aarch64/vgic_dist.c \
   arch/aarch64/vgic_redist.c arch/aarch64/vgic_lpi.c
 UNIT_TESTS += build/unit/test_vgic

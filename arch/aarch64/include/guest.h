@@ -38,6 +38,9 @@
 #define PSR_DAIF       (0xfull << 6)
 #define PSR_SSBS       (1ull << 12)
 #define PSR_PAN        (1ull << 22)
+#define PSR_DIT        (1ull << 24)
+#define PSR_NZCV       (0xfull << 28)
+#define PSR_AARCH32_DIT (1ull << 21)    /* SPSR_ELx from AArch32 keeps DIT here */
 
 /* SCTLR_EL1 (Arm ARM D17.2.118). */
 #define SCTLR_EL1_M     (1ull << 0)

@@ -4,10 +4,20 @@
 
 #include <stdint.h>
 
+/* Host unit tests define HV_FAKE_SYSREG and get the same accessors over a register file in
+ * memory (tests/unit/fake_sysreg.h); this is the only place where that choice is made. */
+#ifdef HV_FAKE_SYSREG
+#include "fake_sysreg.h"
+#else
 #define read_sysreg(reg) ({ uint64_t v_; __asm__ volatile("mrs %0, " #reg : "=r"(v_)); v_; })
 #define write_sysreg(reg, val) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(val)) : "memory")
 #define isb() __asm__ volatile("isb" : : : "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
+/* Address translation by the guest's stage 1 (Arm ARM C5.5, AT S1E1R / S1E0R): the result
+ * lands in PAR_EL1 (read it after an isb). */
+#define at_s1e1r(va) __asm__ volatile("at s1e1r, %0" : : "r"((uint64_t)(va)) : "memory")
+#define at_s1e0r(va) __asm__ volatile("at s1e0r, %0" : : "r"((uint64_t)(va)) : "memory")
+#endif
 
 /* Extracts bits [hi:lo] of v. */
 #define BITS(v, hi, lo) ((uint64_t)(((uint64_t)(v) >> (lo)) & ((2ull << ((hi) - (lo))) - 1)))

@@ -1,0 +1,444 @@
+/* test_vgic_lr.c: the list registers (arch/aarch64/vgic_lr.c) over a fake ICH_* register file:
+ * which interrupts vgic_flush loads and in what order, the maintenance requests in ICH_HCR_EL2,
+ * and what vgic_fold reads back (Arm IHI 0069, ICH_LR<n>_EL2, ICH_HCR_EL2, ICH_VTR_EL2). */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "vgic_internal.h"
+
+/* ICH_LR<n>_EL2 fields (IHI 0069, ICH_LR<n>_EL2). */
+#define LR_VINTID(lr)   ((uint32_t)BITS(lr, 31, 0))
+#define LR_PINTID(lr)   ((uint32_t)BITS(lr, 44, 32))
+#define LR_EOI          (1ull << 41)
+#define LR_PRIORITY(lr) ((uint32_t)BITS(lr, 55, 48))
+#define LR_GROUP        (1ull << 60)
+#define LR_HW           (1ull << 61)
+#define LR_PENDING      (1ull << 62)
+#define LR_ACTIVE       (1ull << 63)
+#define LR_STATE        (LR_PENDING | LR_ACTIVE)
+
+#define HCR_EN   (1ull << 0)
+#define HCR_UIE  (1ull << 1)
+#define HCR_NPIE (1ull << 3)
+#define VMCR_VEOIM (1ull << 9)
+
+/* ICH_VTR_EL2: ListRegs [4:0] (count - 1), PREbits [28:26] (bits - 1), PRIbits [31:29]. */
+static uint64_t vtr(uint32_t lr_count, uint32_t prebits)
+{
+    return (uint64_t)(lr_count - 1) | (uint64_t)(prebits - 1) << 26 | (uint64_t)(prebits - 1) << 29;
+}
+
+/* What the vGIC uses from the rest of the hypervisor. */
+static uint32_t deactivated[VGIC_NR_PRIVATE + VGIC_NR_SPIS];
+int guest_read(struct memslots *ms, uint64_t gpa, void *buf, size_t len)
+{
+    (void)ms, (void)gpa, (void)buf, (void)len;
+    return -1;
+}
+int guest_write(struct memslots *ms, uint64_t gpa, const void *buf, size_t len)
+{
+    (void)ms, (void)gpa, (void)buf, (void)len;
+    return -1;
+}
+void arch_vcpu_kick(struct vcpu *v) { (void)v; }
+void gicv3_deactivate(uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+        deactivated[intid]++;
+}
+int hv_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    return n;
+}
+int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const struct mmio_ops *ops, void *dev,
+                      const char *name)
+{
+    (void)bus, (void)base, (void)size, (void)ops, (void)dev, (void)name;
+    return 0;
+}
+
+static struct vm vm;
+static struct vcpu *v0, *v1;
+
+static const char *lr_name(uint32_t n)
+{
+    static char name[24];
+    snprintf(name, sizeof(name), "ich_lr%u_el2", n);
+    return name;
+}
+static uint64_t lr(uint32_t n) { return fake_sysreg_get(lr_name(n)); }
+/* The guest's CPU interface changes list register n while it runs. */
+static void guest_sets_lr(uint32_t n, uint64_t value) { fake_sysreg_set(lr_name(n), value); }
+
+/* A CPU interface with lr_count list registers and 5 preemption bits, as on the pCPU. */
+static void hw_reset(uint32_t lr_count)
+{
+    fake_sysreg_set("ich_vtr_el2", vtr(lr_count, 5));
+    vgic_vcpu_hw_reset(v0);
+    vgic_vcpu_hw_reset(v1);
+}
+
+static void setup(void)
+{
+    memset(&vm, 0, sizeof(vm));
+    memset(deactivated, 0, sizeof(deactivated));
+    fake_sysreg_reset();
+    vm.vcpu_count = 2;
+    for (uint32_t i = 0; i < 2; i++) {
+        vm.vcpu[i].vm = &vm;
+        vm.vcpu[i].id = i;
+        vm.vcpu[i].pcpu = i;
+        vm.vcpu[i].power = VCPU_ON;
+    }
+    v0 = &vm.vcpu[0];
+    v1 = &vm.vcpu[1];
+    cr_assert(vgic_vm_init(&vm));
+    vm.arch.vgic.ctlr = 3;                  /* GICD_CTLR.EnableGrp0 | EnableGrp1 */
+    hw_reset(4);
+}
+
+TestSuite(vgic_lr, .init = setup);
+
+/* An interrupt of v0 (SGI/PPI) or the VM (SPI, routed to v0), enabled, Group 1, prio. */
+static struct vgic_irq *irq_of(uint32_t intid)
+{
+    return intid < VGIC_NR_PRIVATE ? &v0->arch.vgic.priv[intid] : &vm.arch.vgic.spi[intid - VGIC_NR_PRIVATE];
+}
+static struct vgic_irq *pend_edge(uint32_t intid, uint8_t priority)
+{
+    struct vgic_irq *irq = irq_of(intid);
+    irq->enabled = true;
+    irq->group = 1;
+    irq->priority = priority;
+    irq->edge = true;
+    irq->latch = true;
+    return irq;
+}
+
+/* The list register holding intid after the last flush, or -1. */
+static int lr_holding(uint32_t intid)
+{
+    int found = -1;
+    for (uint32_t i = 0; i < v0->arch.vgic.lr_used; i++)
+        if ((lr(i) & LR_STATE) && LR_VINTID(lr(i)) == intid) {
+            cr_assert_eq(found, -1, "INTID %u is in two list registers", intid);
+            found = (int)i;
+        }
+    return found;
+}
+
+Test(vgic_lr, hw_reset_takes_list_register_count_and_binary_points_from_ich_vtr)
+{
+    for (uint32_t i = 0; i < 16; i++)
+        guest_sets_lr(i, LR_PENDING | i);
+    fake_sysreg_set("ich_vtr_el2", vtr(2, 7));
+    vgic_vcpu_hw_reset(v0);
+    cr_assert_eq(lr(0), 0);
+    cr_assert_eq(lr(1), 0);
+    cr_assert_eq(lr(2), LR_PENDING | 2, "ListRegs = 1: only ICH_LR0/1_EL2 exist");
+    cr_assert_eq(fake_sysreg_write_count("ich_ap1r3_el2"), 1, "7 preemption bits: four APRs each");
+    uint64_t vmcr = fake_sysreg_get("ich_vmcr_el2");
+    cr_assert_eq(BITS(vmcr, 23, 21), 0, "VBPR0 minimum 7 - 7");
+    cr_assert_eq(BITS(vmcr, 20, 18), 1, "VBPR1 = VBPR0 + 1");
+    cr_assert_eq(fake_sysreg_get("ich_hcr_el2"), HCR_EN);
+
+    fake_sysreg_reset();
+    fake_sysreg_set("ich_vtr_el2", vtr(4, 5));
+    vgic_vcpu_hw_reset(v0);
+    cr_assert_eq(fake_sysreg_write_count("ich_ap1r0_el2"), 1);
+    cr_assert_eq(fake_sysreg_write_count("ich_ap1r1_el2"), 0, "5 preemption bits: one APR each");
+    cr_assert_eq(BITS(fake_sysreg_get("ich_vmcr_el2"), 23, 21), 2, "VBPR0 minimum 7 - 5");
+}
+
+Test(vgic_lr, flush_loads_the_highest_priority_when_more_are_pending_than_list_registers)
+{
+    pend_edge(1, 0xa0);                     /* SGI */
+    pend_edge(2, 0xf0);                     /* SGI */
+    pend_edge(20, 0x40);                    /* PPI */
+    pend_edge(27, 0x60);                    /* PPI */
+    pend_edge(40, 0x80);                    /* SPI */
+    pend_edge(41, 0x10);                    /* SPI */
+    struct vgic_irq *lpi = &v0->arch.vgic.lpi[0];
+    *lpi = (struct vgic_irq){ .intid = 8192, .priority = 0x08, .group = 1, .enabled = true, .edge = true,
+                              .latch = true };
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 4);
+    const uint32_t want[4] = { 8192, 41, 20, 27 };
+    const uint32_t prio[4] = { 0x08, 0x10, 0x40, 0x60 };
+    for (uint32_t i = 0; i < 4; i++) {
+        cr_assert_eq(LR_VINTID(lr(i)), want[i], "LR%u holds INTID %u, want %u", i, LR_VINTID(lr(i)), want[i]);
+        cr_assert_eq(LR_PRIORITY(lr(i)), prio[i]);
+        cr_assert_eq(lr(i) & (LR_STATE | LR_GROUP | LR_HW), LR_PENDING | LR_GROUP);
+    }
+    cr_assert_eq(lr_holding(1), -1, "priority 0xa0 waits");
+    cr_assert_eq(lr_holding(40), -1, "priority 0x80 waits");
+    cr_assert_eq(fake_sysreg_write_count(lr_name(4)), 0, "no list register beyond ICH_VTR_EL2.ListRegs");
+}
+
+Test(vgic_lr, flush_skips_disabled_and_group_disabled_interrupts)
+{
+    pend_edge(20, 0x40)->enabled = false;
+    pend_edge(21, 0x40)->group = 0;
+    vm.arch.vgic.ctlr = 2;                  /* Group 0 off at the distributor */
+    pend_edge(22, 0x40);
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 1);
+    cr_assert_eq(LR_VINTID(lr(0)), 22);
+}
+
+Test(vgic_lr, overflow_asks_for_underflow_and_no_pending_maintenance)
+{
+    for (uint32_t i = 0; i < 5; i++)
+        pend_edge(16 + i, (uint8_t)(0x10 * i));
+    vgic_flush(v0);
+    cr_assert_eq(fake_sysreg_get("ich_hcr_el2"), HCR_EN | HCR_UIE | HCR_NPIE, "five pending, four LRs");
+}
+
+Test(vgic_lr, no_maintenance_request_when_everything_fits)
+{
+    for (uint32_t i = 0; i < 4; i++)
+        pend_edge(16 + i, (uint8_t)(0x10 * i));
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 4);
+    cr_assert_eq(fake_sysreg_get("ich_hcr_el2"), HCR_EN);
+}
+
+Test(vgic_lr, overflow_with_only_active_list_registers_asks_for_underflow_only)
+{
+    /* Four active (they go first) and one more pending: NPIE would fire at once. */
+    for (uint32_t i = 0; i < 4; i++) {
+        struct vgic_irq *irq = pend_edge(16 + i, 0x80);
+        irq->latch = false;
+        irq->active = true;
+    }
+    pend_edge(30, 0x00);
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(30), -1, "the active ones keep their list registers");
+    cr_assert_eq(fake_sysreg_get("ich_hcr_el2"), HCR_EN | HCR_UIE);
+}
+
+Test(vgic_lr, overflow_with_one_list_register_asks_for_no_pending_only)
+{
+    hw_reset(1);
+    pend_edge(20, 0x10);
+    pend_edge(21, 0x20);
+    vgic_flush(v0);
+    cr_assert_eq(LR_VINTID(lr(0)), 20);
+    cr_assert_eq(fake_sysreg_get("ich_hcr_el2"), HCR_EN | HCR_NPIE, "UIE with one LR would fire at once");
+}
+
+Test(vgic_lr, fold_clears_an_interrupt_the_guest_acknowledged_and_ended)
+{
+    struct vgic_irq *irq = pend_edge(20, 0x40);
+    vgic_flush(v0);
+    guest_sets_lr(0, lr(0) & ~LR_STATE);      /* IAR then EOIR (EOImode 0) */
+    vgic_fold(v0);
+    cr_assert_not(irq->latch);
+    cr_assert_not(irq->active);
+    cr_assert_eq(irq->lr_owner, 0);
+    cr_assert_eq(lr(0), 0, "fold leaves the list registers empty");
+    cr_assert_eq(v0->arch.vgic.lr_used, 0);
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 0, "nothing to deliver again");
+}
+
+Test(vgic_lr, fold_keeps_an_interrupt_the_guest_did_not_take)
+{
+    struct vgic_irq *irq = pend_edge(20, 0x40);
+    vgic_flush(v0);
+    vgic_fold(v0);
+    cr_assert(irq->latch);
+    cr_assert_not(irq->active);
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_PENDING);
+    cr_assert_eq(LR_VINTID(lr(0)), 20);
+}
+
+Test(vgic_lr, fold_sees_acknowledged_as_active_and_a_new_edge_makes_it_active_and_pending)
+{
+    struct vgic_irq *irq = pend_edge(40, 0x40);
+    vgic_flush(v0);
+    cr_assert_eq(irq->lr_owner, 1, "held by vCPU 0's list registers");
+    guest_sets_lr(0, (lr(0) & ~LR_STATE) | LR_ACTIVE);   /* IAR: pending -> active */
+    vgic_irq_set_pending(irq, true);                     /* the device fires again meanwhile */
+    cr_assert_eq(irq->req, VGIC_REQ_PEND, "the list register is the truth until fold");
+    vgic_fold(v0);
+    cr_assert(irq->active);
+    cr_assert(irq->latch);
+    cr_assert_eq(irq->req, 0);
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_ACTIVE | LR_PENDING);
+}
+
+Test(vgic_lr, fold_of_an_acknowledged_edge_leaves_it_active_only)
+{
+    struct vgic_irq *irq = pend_edge(20, 0x40);
+    vgic_flush(v0);
+    guest_sets_lr(0, (lr(0) & ~LR_STATE) | LR_ACTIVE);
+    vgic_fold(v0);
+    cr_assert(irq->active);
+    cr_assert_not(irq->latch, "the edge was consumed");
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_ACTIVE, "still there for the guest to end");
+}
+
+Test(vgic_lr, hw_mapped_interrupt_gets_hw_and_pintid_and_ends_the_physical_one)
+{
+    vgic_hw_irq_fired(v0, 27);
+    struct vgic_irq *irq = &v0->arch.vgic.priv[27];
+    irq->enabled = true;
+    irq->group = 1;
+    irq->priority = 0x20;
+    vgic_flush(v0);
+    uint64_t l = lr(0);
+    cr_assert(l & LR_HW);
+    cr_assert_eq(LR_PINTID(l), 27);
+    cr_assert_eq(LR_VINTID(l), 27);
+    cr_assert_eq(l & LR_STATE, LR_PENDING);
+    guest_sets_lr(0, l & ~LR_STATE);          /* guest deactivation deactivates pINTID 27 too */
+    vgic_fold(v0);
+    cr_assert_not(irq->hw_active);
+    cr_assert_not(irq->latch);
+}
+
+Test(vgic_lr, hw_mapped_interrupt_active_is_never_loaded_active_and_pending)
+{
+    vgic_hw_irq_fired(v0, 27);
+    struct vgic_irq *irq = &v0->arch.vgic.priv[27];
+    irq->enabled = true;
+    irq->group = 1;
+    irq->active = true;
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_ACTIVE, "ICH_LR<n>_EL2.HW: no active-and-pending");
+    cr_assert(irq->hw_active);
+    guest_sets_lr(0, lr(0));                  /* still active at the exit */
+    vgic_fold(v0);
+    cr_assert(irq->hw_active, "the physical interrupt stays active while the virtual one is");
+}
+
+Test(vgic_lr, level_interrupt_asks_for_eoi_and_pends_again_while_the_line_is_high)
+{
+    struct vgic_irq *irq = pend_edge(40, 0x40);
+    irq->edge = false;
+    irq->latch = false;
+    vgic_set_spi_level(&vm, 40, true);
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & (LR_STATE | LR_EOI | LR_HW), LR_PENDING | LR_EOI, "EOI: exit on deactivation");
+    guest_sets_lr(0, lr(0) & ~LR_STATE);      /* acknowledged and deactivated */
+    vgic_fold(v0);
+    vgic_flush(v0);
+    cr_assert_eq(LR_VINTID(lr(0)), 40, "the device still holds the line");
+    cr_assert_eq(lr(0) & LR_STATE, LR_PENDING);
+    guest_sets_lr(0, lr(0) & ~LR_STATE);
+    vgic_fold(v0);
+    vgic_set_spi_level(&vm, 40, false);
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 0, "line low: nothing pending");
+}
+
+Test(vgic_lr, edge_interrupt_does_not_ask_for_eoi)
+{
+    pend_edge(40, 0x40);
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_EOI, 0);
+}
+
+/* EOImode 1 (ICH_VMCR_EL2.VEOIM): EOIR only drops the priority, the interrupt stays active
+ * in its list register until the guest writes DIR, across as many exits as it takes. */
+Test(vgic_lr, eoimode_1_keeps_the_interrupt_active_until_dir_even_with_higher_priority_pending)
+{
+    struct vgic_irq *irq = pend_edge(20, 0x80);
+    vgic_flush(v0);
+    fake_sysreg_set("ich_vmcr_el2", VMCR_VEOIM | 1);           /* the guest set EOImode, VENG0 */
+    guest_sets_lr(0, (lr(0) & ~LR_STATE) | LR_ACTIVE);         /* IAR, then EOIR: priority drop */
+    vgic_fold(v0);
+    cr_assert_eq(v0->arch.vgic.vmcr, VMCR_VEOIM | 1, "ICH_VMCR_EL2 saved at the exit");
+    cr_assert(irq->active);
+    for (uint32_t i = 0; i < 4; i++)
+        pend_edge(16 + i, 0x00);
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(20), 0, "active first: the guest can still write DIR");
+    cr_assert_eq(lr(0) & LR_STATE, LR_ACTIVE);
+    uint32_t loaded = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        loaded += lr_holding(16 + i) > 0;
+    cr_assert_eq(loaded, 3, "the other three list registers: priority 0 pending ones");
+    guest_sets_lr(0, lr(0) & ~LR_STATE);                      /* DIR */
+    vgic_fold(v0);
+    cr_assert_not(irq->active);
+}
+
+/* The guest acknowledges nothing: every interrupt keeps its pending state across exits. */
+Test(vgic_lr, no_interrupt_is_lost_across_flush_and_fold_when_the_guest_takes_none)
+{
+    const uint32_t ids[6] = { 3, 18, 25, 33, 50, 127 };
+    for (uint32_t i = 0; i < 6; i++)
+        pend_edge(ids[i], (uint8_t)(0x10 * (6 - i)));
+    for (int round = 0; round < 3; round++) {
+        vgic_flush(v0);
+        cr_assert_eq(v0->arch.vgic.lr_used, 4);
+        vgic_fold(v0);
+        for (uint32_t i = 0; i < 6; i++) {
+            cr_assert(irq_of(ids[i])->latch, "round %d: INTID %u lost", round, ids[i]);
+            cr_assert_eq(irq_of(ids[i])->lr_owner, 0);
+        }
+    }
+}
+
+/* The guest takes and ends everything it is given: each interrupt arrives exactly once. */
+Test(vgic_lr, every_interrupt_is_delivered_once_when_the_guest_takes_each)
+{
+    const uint32_t ids[7] = { 3, 18, 25, 33, 50, 127, 9 };
+    uint32_t seen[128] = { 0 };
+    for (uint32_t i = 0; i < 7; i++)
+        pend_edge(ids[i], (uint8_t)(0x08 * i));
+    for (int round = 0; round < 4; round++) {
+        vgic_flush(v0);
+        for (uint32_t i = 0; i < v0->arch.vgic.lr_used; i++) {
+            if (lr(i) & LR_PENDING)
+                seen[LR_VINTID(lr(i))]++;
+            guest_sets_lr(i, lr(i) & ~LR_STATE);
+        }
+        vgic_fold(v0);
+    }
+    for (uint32_t i = 0; i < 7; i++)
+        cr_assert_eq(seen[ids[i]], 1, "INTID %u delivered %u times", ids[i], seen[ids[i]]);
+}
+
+Test(vgic_lr, an_interrupt_goes_into_one_list_register_only)
+{
+    for (uint32_t i = 0; i < 3; i++)
+        pend_edge(40 + i, 0x40);
+    vgic_flush(v0);
+    cr_assert_eq(v0->arch.vgic.lr_used, 3);
+    for (uint32_t i = 0; i < 3; i++)
+        lr_holding(40 + i);                   /* asserts no second LR */
+    cr_assert_neq(LR_VINTID(lr(0)), LR_VINTID(lr(1)));
+    cr_assert_neq(LR_VINTID(lr(1)), LR_VINTID(lr(2)));
+    cr_assert_neq(LR_VINTID(lr(0)), LR_VINTID(lr(2)));
+}
+
+/* An SPI re-routed while in vCPU 0's list registers stays there until vCPU 0 reads them
+ * back; vCPU 1 must not load a second copy. */
+Test(vgic_lr, an_spi_in_another_vcpus_list_registers_is_not_loaded_again)
+{
+    struct vgic_irq *irq = pend_edge(40, 0x40);
+    vgic_flush(v0);
+    uint64_t v0_lr0 = lr(0);
+    cr_assert_eq(LR_VINTID(v0_lr0), 40);
+    irq->target = 1;                          /* GICD_IROUTER write from another vCPU */
+    vgic_flush(v1);                           /* on vCPU 1's pCPU */
+    cr_assert_eq(v1->arch.vgic.lr_used, 0);
+    cr_assert_eq(irq->lr_owner, 1);
+    vgic_fold(v1);
+    guest_sets_lr(0, v0_lr0);                 /* back on vCPU 0's pCPU, not taken */
+    vgic_fold(v0);
+    vgic_flush(v1);
+    cr_assert_eq(v1->arch.vgic.lr_used, 1, "released by vCPU 0: now vCPU 1's");
+    cr_assert_eq(LR_VINTID(lr(0)), 40);
+}
