@@ -167,7 +167,9 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     x86_msr_reset(vcpu);
     vlapic_reset(vcpu);
     x86_fpu_reset(vcpu);
+    a->exc_loop = 0;
     ops->vcpu_reset(vcpu, &s);
+    x86_cr_reset(vcpu);
 }
 
 /* --- exit handlers: one row per enum x86_exit_kind ------------------------- */
@@ -267,6 +269,19 @@ static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu
     exit->hypercall.arg[3] = g[GPR_RSI];
 }
 
+/* The bytes of the instruction at CS:RIP, through the guest's page tables; how many could be read. */
+static size_t fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode)
+{
+    struct x86_guest_mode m;
+    x86_vcpu_backend()->get_mode(v, &m);
+    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
+    *mode = m.cs_l ? X86_MODE_64 : m.cs_db ? X86_MODE_32 : X86_MODE_16;
+    uint64_t la = m.cs_base + v->arch.rip;
+    if (*mode != X86_MODE_64)
+        la &= 0xFFFFFFFFull;
+    return x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, X86_INSN_MAX_BYTES);
+}
+
 /* An access to a guest-physical address outside RAM (or a write to a read-only slot): fetch the
  * instruction at CS:RIP through the guest's page tables, decode it, and hand kernel/ the access. */
 static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
@@ -280,15 +295,9 @@ static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit 
         crash(v, exit, "guest page tables in a guest-physical range with no memory", x->npf.gpa);
         return;
     }
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
-    enum x86_cpu_mode mode = m.cs_l ? X86_MODE_64 : m.cs_db ? X86_MODE_32 : X86_MODE_16;
-    uint64_t la = m.cs_base + a->rip;
-    if (mode != X86_MODE_64)
-        la &= 0xFFFFFFFFull;
     uint8_t bytes[X86_INSN_MAX_BYTES];
-    size_t n = x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, sizeof(bytes));
+    enum x86_cpu_mode mode;
+    size_t n = fetch_insn(v, bytes, &mode);
     int rc = x86_insn_decode(bytes, n, mode, &a->mmio);
     if (rc != X86_DECODE_OK) {
         hv_printf("vm %s: vcpu %" PRIu32 ": MMIO at 0x%" PRIx64 " by an instruction the decoder refuses (%d), "
@@ -346,6 +355,71 @@ static void exit_failed_entry(struct vcpu *v, const struct x86_exit *x, struct v
     crash(v, exit, "invalid guest state", x->code);
 }
 
+/* MOV to CR0 / CR4 that the backend trapped: cr.c's checks, #GP(0) when they fail. Without the
+ * register from the backend (SVM without decode assists) the instruction is decoded here. */
+static void exit_cr_write(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    exit->reason = EXIT_SYSREG;
+    uint8_t cr = x->cr.n, gpr = (uint8_t)x->cr.gpr;
+    uint32_t len = x->insn_len;
+    if (x->cr.gpr < 0) {
+        uint8_t bytes[X86_INSN_MAX_BYTES];
+        enum x86_cpu_mode mode;
+        size_t n = fetch_insn(v, bytes, &mode);
+        len = (uint32_t)x86_decode_mov_to_cr(bytes, n, mode, &cr, &gpr);
+        if (!len || cr != x->cr.n) {
+            crash(v, exit, "a CR write exit whose instruction is not MOV to that CR", x->code);
+            return;
+        }
+    }
+    struct x86_guest_mode m;
+    x86_vcpu_backend()->get_mode(v, &m);
+    uint64_t value = v->arch.gpr[gpr & 15];
+    if (!(m.efer & (1ull << 10)))
+        value = (uint32_t)value;            /* outside IA-32e mode MOV to CR moves 32 bits */
+    if (!x86_cr_write(v, cr, value)) {
+        inject(v, X86_EXC_GP, true, 0);
+        return;
+    }
+    v->arch.rip += len;
+}
+
+/* An intercepted exception (X86_EXC_INTERCEPTED): #DB and #AC go back to the guest as they
+ * happened (the hypervisor only wanted the exit); #MC is the host's. An exception that keeps
+ * arising during its own delivery is the microcode loop the intercept exists for: after
+ * X86_EXC_LOOP_MAX in a row the VM is stopped as crashed, with the pCPU still the hypervisor's. */
+#define X86_EXC_LOOP_MAX 1000
+static void exit_exception(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    static const char *const names[32] = { [X86_EXC_DB] = "#DB", [X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC" };
+    uint8_t vec = x->exc.vector & 31;
+    exit->reason = EXIT_ABORT;
+    if (vec == X86_EXC_MC) {
+        hv_printf("vm %s: vcpu %" PRIu32 ": machine check while the guest ran: the host's handler takes it\n",
+                  v->vm->name, v->id);
+        __asm__ volatile("int $18");       /* the host IDT's #MC: the dump and the stop */
+        return;
+    }
+    if (x->exc.in_delivery && ++v->arch.exc_loop >= X86_EXC_LOOP_MAX) {
+        hv_printf("vm %s: vcpu %" PRIu32 ": %s raised during its own delivery %u times in a row\n", v->vm->name,
+                  v->id, names[vec] ? names[vec] : "exception", X86_EXC_LOOP_MAX);
+        crash(v, exit, "exception loop in event delivery", x->code);
+        return;
+    }
+    if (vec == X86_EXC_DB)
+        x86_vcpu_backend()->set_dr6(v, x->exc.dr6);
+    inject(v, vec, vec == X86_EXC_AC, 0);
+}
+
+/* RDPMC: no virtual PMU on x86 yet, so no counter exists (SDM Vol. 2B, RDPMC: #GP(0) for an invalid
+ * counter); never the host's counters. */
+static void exit_rdpmc(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    inject(v, X86_EXC_GP, true, 0);
+    exit->reason = EXIT_SYSREG;
+}
+
 static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     hv_printf("vm %s: vcpu %" PRIu32 ": unhandled exit 0x%" PRIx64 " (info 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
@@ -368,6 +442,9 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_UD] = exit_ud,
     [X86_EXIT_SKIP] = exit_skip,
     [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
+    [X86_EXIT_CR_WRITE] = exit_cr_write,
+    [X86_EXIT_EXCEPTION] = exit_exception,
+    [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
@@ -470,6 +547,8 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     exit->reason = EXIT_OTHER;
     if (x.kind >= X86_EXIT_KIND_COUNT)
         x.kind = X86_EXIT_UNKNOWN;
+    if (x.kind != X86_EXIT_EXCEPTION && x.kind != X86_EXIT_INTR)
+        a->exc_loop = 0;
     exit_handlers[x.kind](vcpu, &x, exit);
 }
 

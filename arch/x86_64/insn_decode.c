@@ -211,3 +211,32 @@ uint64_t x86_insn_store_value(const struct x86_insn *insn, uint64_t reg_value)
         return (reg_value >> 8) & 0xFF;
     return reg_value & size_mask(insn->size);
 }
+
+/* MOV to CR (0F 22 /r, SDM Vol. 2B): the control register (ModRM.reg, REX.R) and the source GPR
+ * (ModRM.rm, REX.B; the mod field is ignored, the operand is always a register). For backends that
+ * report a CR write without the register (SVM without decode assists). Returns the instruction's
+ * length, 0 when the bytes are not a MOV to CR. */
+size_t x86_decode_mov_to_cr(const uint8_t *b, size_t avail, enum x86_cpu_mode mode, uint8_t *cr, uint8_t *gpr)
+{
+    size_t pos = 0;
+    uint8_t rex = 0;
+    for (; pos < avail && pos < X86_INSN_MAX_BYTES; pos++) {
+        uint8_t p = b[pos];
+        if (p == 0x66 || p == 0x67 || p == 0xF2 || p == 0xF3 || p == 0x2E || p == 0x36 || p == 0x3E ||
+            p == 0x26 || p == 0x64 || p == 0x65) {
+            rex = 0;                       /* a REX before a legacy prefix is ignored */
+            continue;
+        }
+        if (mode == X86_MODE_64 && (p & 0xF0) == 0x40) {
+            rex = p;
+            continue;
+        }
+        break;
+    }
+    if (pos + 3 > avail || pos + 3 > X86_INSN_MAX_BYTES || b[pos] != 0x0F || b[pos + 1] != 0x22)
+        return 0;
+    uint8_t modrm = b[pos + 2];
+    *cr = (uint8_t)(((modrm >> 3) & 7) | ((rex & REX_R) ? 8 : 0));
+    *gpr = (uint8_t)((modrm & 7) | ((rex & 0x1) ? 8 : 0));
+    return pos + 3;
+}

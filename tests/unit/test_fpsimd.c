@@ -6,6 +6,7 @@
 #include "arch_vm.h"
 #include "cpu_data.h"
 #include "guest.h"
+#include "vm.h"
 
 /* CPTR_EL2 with HCR_EL2.E2H = 0 (Arm ARM D17.2.31). */
 #define CPTR_TZ   (1ull << 8)
@@ -34,7 +35,11 @@ static struct cpu_data cpu;
 static bool cpu_data_set;
 struct cpu_data *this_cpu(void) { return cpu_data_set ? &cpu : NULL; }
 
-static struct arch_vcpu a, b;
+/* Two vCPUs of two VMs: the lazy save is counted on the owner's VM (HV_STAT_FPU_LAZY_SAVES). */
+static struct vm vm_a, vm_b;
+static struct vcpu va, vb;
+#define a (va.arch)
+#define b (vb.arch)
 
 static void setup(void)
 {
@@ -43,6 +48,9 @@ static void setup(void)
     memset(&cpu, 0, sizeof(cpu));
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
+    vm_a.fpu_lazy_saves = vm_b.fpu_lazy_saves = 0;
+    va.vm = &vm_a;
+    vb.vm = &vm_b;
     saves = loads = 0;
     cpu_data_set = true;
     a.fp.fpcr = 0xa;
@@ -102,6 +110,8 @@ Test(fpsimd, trap_saves_the_owner_and_the_next_entry_restores_it)
     guest_exit();
     hypervisor_uses_fp();
     cr_assert_eq(saves, 1);
+    cr_assert_eq(vm_a.fpu_lazy_saves, 1, "counted on the owner's VM");
+    cr_assert_eq(vm_b.fpu_lazy_saves, 0);
     cr_assert_null(cpu.fp_owner, "the registers are the hypervisor's now");
     cr_assert_eq(a.fp.fpcr, 0x1a);
     fpsimd_guest_enter(&a);

@@ -120,3 +120,25 @@ Test(x86_decode, refuses_register_forms_others_and_truncation)
     cr_assert_eq(x86_insn_decode(prefixes, 16, X86_MODE_32, &i), X86_DECODE_TRUNCATED, "over 15 bytes");
     cr_assert_eq(x86_insn_decode(prefixes, 0, X86_MODE_32, &i), X86_DECODE_TRUNCATED);
 }
+
+Test(x86_decode, mov_to_cr4_with_rex_b_and_prefixes)
+{
+    uint8_t cr, gpr;
+    static const uint8_t mov_cr4_rax[] = { 0x0F, 0x22, 0xE0 };            /* mov %rax, %cr4 */
+    cr_assert_eq(x86_decode_mov_to_cr(mov_cr4_rax, sizeof mov_cr4_rax, X86_MODE_64, &cr, &gpr), 3);
+    cr_assert_eq(cr, 4);
+    cr_assert_eq(gpr, 0);
+    static const uint8_t mov_cr0_r9[] = { 0x41, 0x0F, 0x22, 0xC1 };       /* mov %r9, %cr0 */
+    cr_assert_eq(x86_decode_mov_to_cr(mov_cr0_r9, sizeof mov_cr0_r9, X86_MODE_64, &cr, &gpr), 4);
+    cr_assert_eq(cr, 0);
+    cr_assert_eq(gpr, 9);
+    /* In 32-bit mode 0x41 is INC ECX, not REX: no MOV to CR at the start. */
+    cr_assert_eq(x86_decode_mov_to_cr(mov_cr0_r9, sizeof mov_cr0_r9, X86_MODE_32, &cr, &gpr), 0);
+    static const uint8_t rex_r_cr8[] = { 0x44, 0x0F, 0x22, 0xC3 };        /* mov %rbx, %cr8 */
+    cr_assert_eq(x86_decode_mov_to_cr(rex_r_cr8, sizeof rex_r_cr8, X86_MODE_64, &cr, &gpr), 4);
+    cr_assert_eq(cr, 8);
+    cr_assert_eq(gpr, 3);
+    static const uint8_t mov_from_cr4[] = { 0x0F, 0x20, 0xE0 };           /* mov %cr4, %rax */
+    cr_assert_eq(x86_decode_mov_to_cr(mov_from_cr4, sizeof mov_from_cr4, X86_MODE_64, &cr, &gpr), 0);
+    cr_assert_eq(x86_decode_mov_to_cr(mov_cr4_rax, 2, X86_MODE_64, &cr, &gpr), 0, "truncated");
+}

@@ -49,6 +49,7 @@ struct arch_vcpu {
     struct vlapic lapic;      /* the vCPU's local APIC */
     uint32_t kick_by_ipi;     /* atomic: in the guest, or asleep in HLT on its pCPU: a kick must be an IPI */
     bool window_requested;    /* an interrupt-window exit is armed */
+    uint32_t exc_loop;        /* intercepted exceptions raised during their own delivery, in a row */
     bool start_sipi;          /* the next reset is a start-up IPI's (real mode), set by the sender */
     uint64_t host_timer_armed;   /* host TSC deadline the pCPU's LAPIC timer is set for; 0: none */
     struct { uint8_t area[512] __attribute__((aligned(16))); bool in_memory; } fpu;   /* fpu.c */

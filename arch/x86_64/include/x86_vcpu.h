@@ -25,6 +25,9 @@ enum x86_exit_kind {
     X86_EXIT_UD,            /* an instruction the guest may not use: inject #UD */
     X86_EXIT_SKIP,          /* an instruction that does nothing here (INVD, WBINVD): step past it */
     X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
+    X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
+    X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
+    X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
     X86_EXIT_UNKNOWN,
     X86_EXIT_KIND_COUNT
 };
@@ -36,18 +39,27 @@ struct x86_exit {
     uint64_t info1, info2;       /* the backend's qualification words (reports) */
     struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
     struct { uint64_t gpa; bool write, fetch, walk; } npf;
+    struct { uint8_t n; int8_t gpr; } cr;            /* CR_WRITE: gpr -1 when the backend cannot tell */
+    struct { uint8_t vector; bool in_delivery; uint64_t dr6; } exc;   /* EXCEPTION; dr6: #DB only */
 };
 
 /* What the guest's paging and code segment look like (page walks, instruction decode). */
 struct x86_guest_mode {
-    uint64_t cr0, cr3, cr4, efer;
+    uint64_t cr0, cr3, cr4, efer;        /* CR0 / CR4 as the guest sees them */
+    uint8_t cpl;
     uint64_t cs_base;
     bool cs_l, cs_db;            /* 64-bit code segment; default operand size 32 */
 };
 
 /* The exceptions the hypervisor injects (Intel SDM Vol. 3A, table 6-1). */
+#define X86_EXC_DB 1
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
+#define X86_EXC_AC 17
+#define X86_EXC_MC 18
+/* Intercepted always, on both backends (cr.c): #DB and #AC can recur during their own delivery
+ * (CVE-2015-8104, CVE-2015-5307) and would hold the pCPU in microcode; #MC belongs to the host. */
+#define X86_EXC_INTERCEPTED ((1u << X86_EXC_DB) | (1u << X86_EXC_AC) | (1u << X86_EXC_MC))
 
 struct x86_vcpu_ops {
     const char *name;
@@ -81,6 +93,14 @@ struct x86_vcpu_ops {
     void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
     /* The guest left the instruction behind the exit (HLT after STI): no shadow on the next one. */
     void (*clear_interrupt_shadow)(struct vcpu *vcpu);
+    /* Control registers (cr.c decides, the backend carries out): the guest's view of CR0 / CR4 is
+     * value; the backend adds what its hardware requires (VMX fixed bits) and keeps a write to any
+     * bit of cr4_trapped exiting (X86_EXIT_CR_WRITE). */
+    void (*set_cr0)(struct vcpu *vcpu, uint64_t value);
+    void (*set_cr4)(struct vcpu *vcpu, uint64_t value);
+    void (*trap_cr4_writes)(struct vcpu *vcpu, uint64_t cr4_trapped);
+    /* The guest's DR6, for reflecting a #DB (VMX: the live register; SVM: the VMCB's). */
+    void (*set_dr6)(struct vcpu *vcpu, uint64_t dr6);
 };
 
 extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */
@@ -91,6 +111,14 @@ const struct x86_vcpu_ops *x86_vcpu_backend(void);
 /* guest.c: INIT and start-up IPIs (SDM Vol. 3A, 8.4 and 10.6.1) through kernel/'s vCPU power state. */
 void x86_vcpu_init_signal(struct vcpu *vcpu);
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector);
+
+/* cr.c: the common layer's control-register and exception policy. */
+void x86_cr_reset(struct vcpu *vcpu);                   /* after the backend's vcpu_reset */
+/* MOV to CR0 / CR4 with the checks of SDM Vol. 2B (MOV to control registers) and Vol. 3A 2.5;
+ * false when the write raises #GP(0) (the caller injects it). */
+bool x86_cr_write(struct vcpu *vcpu, uint32_t cr, uint64_t value);
+/* The CR4 bits the guest may set: those whose feature CPUID offers it. */
+uint64_t x86_cr4_supported(struct vcpu *vcpu);
 
 /* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
 void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -126,7 +126,8 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     struct vmcb_control *c = &vmcb->control;
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID |
                          INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC;
+    c->intercept_exceptions = X86_EXC_INTERCEPTED;
     c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                          INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
                          INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
@@ -247,6 +248,28 @@ static void decode_npf(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit 
     x->npf.walk = err & NPF_GUEST_WALK;
 }
 
+/* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else guest.c
+ * decodes the instruction (QEMU TCG has none). */
+static void decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    (void)v;
+    x->cr.n = (uint8_t)(x->code - SVM_EXIT_WRITE_CR(0));
+    x->cr.gpr = (vmcb->control.exit_info1 & CR_WRITE_INFO_VALID) ? (int8_t)(vmcb->control.exit_info1 & 0xF) : -1;
+    if (x->cr.gpr < 0)
+        x->insn_len = 0;
+}
+
+/* An intercepted exception (X86_EXC_INTERCEPTED): whether it arose delivering the same vector
+ * (EXITINTINFO, 15.7.2); a #DB intercept has already updated the VMCB's DR6 (15.12). */
+static void decode_exception(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+{
+    (void)v;
+    uint64_t pending = vmcb->control.exit_int_info;
+    x->exc.vector = (uint8_t)(x->code - SVM_EXIT_EXCP(0));
+    x->exc.in_delivery = (pending & EVENTINJ_VALID) && (uint8_t)pending == x->exc.vector;
+    x->exc.dr6 = vmcb->save.dr6;
+}
+
 static const struct {
     uint64_t code;
     uint8_t kind;               /* enum x86_exit_kind */
@@ -278,6 +301,11 @@ static const struct {
     { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, 0, NULL },
     { SVM_EXIT_XSETBV, X86_EXIT_UD, 0, NULL },            /* XSAVE is hidden in CPUID */
     { SVM_EXIT_NPF, X86_EXIT_NPF, 0, decode_npf },
+    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, 0, decode_cr_write },
+    { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, 0, decode_exception },
+    { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, 0, decode_exception },
+    { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, 0, decode_exception },
+    { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, 2, NULL },            /* 0F 33 */
 };
 
 static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
@@ -338,7 +366,7 @@ static void svm_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
 {
     const struct vmcb_save *s = &vmcb_of(vcpu)->save;
     *m = (struct x86_guest_mode){
-        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer, .cs_base = s->cs.base,
+        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer, .cpl = s->cpl, .cs_base = s->cs.base,
         .cs_l = (s->cs.attrib & SEG_ATTR_L) && (s->efer & EFER_LMA), .cs_db = s->cs.attrib & SEG_ATTR_DB,
     };
 }
@@ -347,6 +375,16 @@ static uint64_t svm_get_efer(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.efe
 static void svm_set_efer(struct vcpu *vcpu, uint64_t efer) { vmcb_of(vcpu)->save.efer = efer | EFER_SVME; }
 static void svm_set_pat(struct vcpu *vcpu, uint64_t pat) { vmcb_of(vcpu)->save.g_pat = pat; }
 static void svm_set_tsc_offset(struct vcpu *vcpu, int64_t off) { vmcb_of(vcpu)->control.tsc_offset = (uint64_t)off; }
+/* SVM has no fixed CR bits: the guest's values go to the VMCB as they are. */
+static void svm_set_cr0(struct vcpu *vcpu, uint64_t value) { vmcb_of(vcpu)->save.cr0 = value; }
+static void svm_set_cr4(struct vcpu *vcpu, uint64_t value) { vmcb_of(vcpu)->save.cr4 = value; }
+/* No per-bit mask on SVM (15.9): any trapped bit means every MOV to CR4 exits. */
+static void svm_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
+{
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    c->intercept_cr = trapped ? c->intercept_cr | INTERCEPT_CR_WRITE(4) : c->intercept_cr & ~INTERCEPT_CR_WRITE(4);
+}
+static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
 
 const struct x86_vcpu_ops svm_vcpu_ops = {
     .name = "svm",
@@ -368,4 +406,8 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .inject_nmi = svm_inject_nmi,
     .set_interrupt_window = svm_set_interrupt_window,
     .clear_interrupt_shadow = svm_clear_interrupt_shadow,
+    .set_cr0 = svm_set_cr0,
+    .set_cr4 = svm_set_cr4,
+    .trap_cr4_writes = svm_trap_cr4_writes,
+    .set_dr6 = svm_set_dr6,
 };

@@ -11,6 +11,7 @@
 #define INTERCEPT_SMI       (1u << 2)
 #define INTERCEPT_INIT      (1u << 3)
 #define INTERCEPT_VINTR     (1u << 4)
+#define INTERCEPT_RDPMC     (1u << 15)
 #define INTERCEPT_CPUID     (1u << 18)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_HLT       (1u << 24)
@@ -50,6 +51,11 @@
 #define EVENTINJ_VALID          (1ull << 31)
 
 /* EXITCODE values (appendix C). */
+#define INTERCEPT_CR_WRITE(n) (1u << (16 + (n)))   /* intercept_cr (15.9) */
+#define SVM_EXIT_WRITE_CR(n) (0x010 + (n))
+#define SVM_EXIT_EXCP(v)    (0x040 + (v))
+#define SVM_EXIT_RDPMC      0x06F
+#define CR_WRITE_INFO_VALID (1ull << 63)          /* EXITINFO1 with decode assists: GPR in 3:0 (15.33.1) */
 #define SVM_EXIT_INTR       0x060
 #define SVM_EXIT_NMI        0x061
 #define SVM_EXIT_SMI        0x062

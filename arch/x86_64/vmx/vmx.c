@@ -82,7 +82,10 @@ static bool vmx_caps_read(void)
     bool ok = true;
     caps.pin = adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
                       PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, &ok);
-    uint32_t cpu_req = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY;
+    /* TSC offsetting: the guest's IA32_TSC writes move RDTSC too (cr.c's sibling msr.c keeps the offset);
+     * RDPMC exiting: no virtual PMU, never the host's counters. */
+    uint32_t cpu_req = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY |
+                       CPU_USE_TSC_OFFSETTING | CPU_RDPMC_EXITING;
     /* CR8 exiting: without a TPR shadow, MOV CR8 would reach the host's own TPR (SDM 25.1.3). */
     cpu_req |= CPU_INTR_WINDOW_EXITING | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
     caps.cpu = adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
@@ -91,10 +94,12 @@ static bool vmx_caps_read(void)
     uint32_t sec_req = SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_UNRESTRICTED_GUEST;
     caps.sec = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0,
                       sec_req | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_WBINVD_EXITING, sec_req, &ok);
+    /* Save / load debug controls: DR7 and IA32_DEBUGCTL are the guest's across exits (the TRUE
+     * controls let them be 0, which would reset the guest's DR7 to 0x400 on every exit, 27.5.1). */
     uint32_t exit_req = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-                        EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT;
+                        EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_DEBUG_CONTROLS;
     caps.exit = adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS, exit_req, exit_req, &ok);
-    uint32_t entry_req = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT;
+    uint32_t entry_req = ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_DEBUG_CONTROLS;
     caps.entry = adjust(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS, entry_req, entry_req, &ok);
     caps.entry &= ~ENTRY_IA32E_MODE;
     caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
@@ -252,7 +257,7 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(SECONDARY_VM_EXEC_CONTROL, caps.sec);
     vmwrite(VM_EXIT_CONTROLS, caps.exit);
     vmwrite(VM_ENTRY_CONTROLS, caps.entry);
-    vmwrite(EXCEPTION_BITMAP, 0);
+    vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED);
     vmwrite(CR3_TARGET_COUNT, 0);
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -399,12 +404,19 @@ static void decode_ept_violation(struct vcpu *v, struct x86_exit *x)
     x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
 }
 
-/* MOV to / from CR8 (table 27-3: CR number 3:0, access type 5:4, GPR 11:8): the virtual LAPIC's TPR
- * (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]). Other CR accesses do not exit. */
+/* CR accesses (table 27-3: CR number 3:0, access type 5:4, GPR 11:8). MOV to CR0 / CR4 changing a
+ * bit of the guest/host masks: the common layer's (cr.c). MOV to / from CR8: the virtual LAPIC's
+ * TPR (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]). CLTS and LMSW touch no masked bit here. */
 static void decode_cr(struct vcpu *v, struct x86_exit *x)
 {
     uint64_t q = x->info1;
     uint32_t cr = q & 0xF, type = (q >> 4) & 3, reg = (q >> 8) & 0xF;
+    if ((cr == 0 || cr == 4) && type == 0) {
+        x->kind = X86_EXIT_CR_WRITE;
+        x->cr.n = (uint8_t)cr;
+        x->cr.gpr = (int8_t)reg;
+        return;
+    }
     if (cr != 8 || type > 1) {
         x->kind = X86_EXIT_UNKNOWN;
         return;
@@ -415,12 +427,30 @@ static void decode_cr(struct vcpu *v, struct x86_exit *x)
         v->arch.gpr[reg] = v->arch.lapic.tpr >> 4;
 }
 
+/* Exception or NMI (24.9.2, VM-exit interruption information): an NMI is the host's (X86_EXIT_INTR);
+ * an exception of X86_EXC_INTERCEPTED goes to the common layer, with whether it arose while the same
+ * vector was being delivered (IDT-vectoring information) and, for #DB, the DR6 bits the exit
+ * qualification carries instead of DR6 (27.2.1: B0-B3, BD, BS). */
+static void decode_exception(struct vcpu *v, struct x86_exit *x)
+{
+    (void)v;
+    uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO), idt = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);
+    if (((info >> 8) & 7) == 2) {
+        x->kind = X86_EXIT_INTR;
+        return;
+    }
+    x->exc.vector = (uint8_t)info;
+    x->exc.in_delivery = (idt & INTR_INFO_VALID) && (uint8_t)idt == (uint8_t)info;
+    x->exc.dr6 = 0xFFFF0FF0ull | (x->info1 & 0x600F);
+}
+
 static const struct {
     uint16_t reason;
     uint8_t kind;
     vmx_decode_fn decode;
 } vmx_exits[] = {
-    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_INTR, NULL },     /* only NMIs: the exception bitmap is 0 */
+    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_EXCEPTION, decode_exception },
+    { EXIT_REASON_RDPMC, X86_EXIT_RDPMC, NULL },
     { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL },
     { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
@@ -514,15 +544,54 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     vmx_decode(vcpu, x, reason);
 }
 
+/* The guest's view: masked bits from the read shadows (25.3). */
+static uint64_t shadowed(uint32_t field, uint32_t mask_field, uint32_t shadow_field)
+{
+    uint64_t mask = vmread(mask_field);
+    return (vmread(field) & ~mask) | (vmread(shadow_field) & mask);
+}
+
 static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
 {
     (void)vcpu;
     uint32_t ar = (uint32_t)vmread(GUEST_CS_AR_BYTES);
     uint64_t efer = vmread(GUEST_IA32_EFER);
     *m = (struct x86_guest_mode){
-        .cr0 = vmread(GUEST_CR0), .cr3 = vmread(GUEST_CR3), .cr4 = vmread(GUEST_CR4), .efer = efer,
+        .cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW), .cr3 = vmread(GUEST_CR3),
+        .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
+        .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
         .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
     };
+}
+
+/* cr.c's CR0 / CR4: the guest's value in the read shadow, the hardware value with the bits VMX
+ * operation fixes (CR0.NE, CR4.VMXE; unrestricted guest frees PE and PG) (23.8, 25.3). */
+static void vmx_set_cr0(struct vcpu *vcpu, uint64_t value)
+{
+    (void)vcpu;
+    uint64_t fixed = caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+    vmwrite(CR0_READ_SHADOW, value);
+    vmwrite(GUEST_CR0, (value | fixed) & caps.cr0_fixed1);
+}
+
+static void vmx_set_cr4(struct vcpu *vcpu, uint64_t value)
+{
+    (void)vcpu;
+    vmwrite(CR4_READ_SHADOW, value);
+    vmwrite(GUEST_CR4, (value | caps.cr4_fixed0) & caps.cr4_fixed1);
+}
+
+static void vmx_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
+{
+    (void)vcpu;
+    vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | trapped);
+}
+
+/* DR6 is not in the VMCS: the guest's is the live register (the hypervisor never uses it). */
+static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
+{
+    (void)vcpu;
+    __asm__ volatile("mov %0, %%dr6" :: "r"(dr6));
 }
 
 static uint64_t vmx_get_efer(struct vcpu *vcpu) { (void)vcpu; return vmread(GUEST_IA32_EFER); }
@@ -550,4 +619,8 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .inject_nmi = vmx_inject_nmi,
     .set_interrupt_window = vmx_set_interrupt_window,
     .clear_interrupt_shadow = vmx_clear_interrupt_shadow,
+    .set_cr0 = vmx_set_cr0,
+    .set_cr4 = vmx_set_cr4,
+    .trap_cr4_writes = vmx_trap_cr4_writes,
+    .set_dr6 = vmx_set_dr6,
 };

@@ -63,7 +63,14 @@ void irq_set_handler(unsigned vector, irq_handler_t fn)
 static void exception(struct isr_frame *f)
 {
     struct cpu *c = this_cpu();
-    c->exc_last = (struct exc_record){ f->vector, f->error, f->rip, read_cr(2), 0 };
+    c->exc_last = (struct exc_record){ f->vector, f->error, f->rip, read_cr(2), 0, 0 };
+    if (f->vector == 1) {               /* #DB: keep DR6, reset it, and stop single-stepping */
+        uint64_t dr6;
+        __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+        __asm__ volatile("mov %0, %%dr6" :: "r"(0xFFFF0FF0ull));
+        c->exc_last.dr6 = dr6;
+        f->rflags &= ~0x100ull;
+    }
     if (c->catching)
         for (const struct probe *p = __probes_start; p < __probes_end; p++)
             if (p->insn == f->rip) {

@@ -94,3 +94,47 @@ probe_ud2_insn:
 
     HYPERCALL hv_vmcall, vmcall
     HYPERCALL hv_vmmcall, vmmcall
+
+/* #DB traps report the instruction after the one that caused them: these probes' _insn label is
+ * where the trap lands (exceptions.c clears RFLAGS.TF in the frame of every #DB). */
+    .global probe_single_step, probe_single_step_insn
+probe_single_step:                  /* -> 0; TF set for exactly one instruction */
+    xorl    %eax, %eax
+    pushfq
+    orq     $0x100, (%rsp)
+    PROBE   probe_single_step
+    popfq
+    nop                             /* the step: #DB after it */
+probe_single_step_insn:
+    nop
+1:  ret
+
+    .global probe_write_watch, probe_write_watch_insn
+probe_write_watch:                  /* rdi = address -> 0; a data-breakpoint trap after the store */
+    xorl    %eax, %eax
+    PROBE   probe_write_watch
+    movq    %rax, (%rdi)
+probe_write_watch_insn:
+    nop
+1:  ret
+
+    .global probe_rdpmc, probe_rdpmc_insn
+probe_rdpmc:                        /* edi = counter -> value */
+    movl    %edi, %ecx
+    xorl    %eax, %eax
+    xorl    %edx, %edx
+    PROBE   probe_rdpmc
+probe_rdpmc_insn:
+    rdpmc
+1:  shlq    $32, %rdx
+    orq     %rdx, %rax
+    ret
+
+    .global probe_write_cr4, probe_write_cr4_insn
+probe_write_cr4:                    /* rdi = value, moved through r9 (a REX-prefixed MOV) -> 0 */
+    movq    %rdi, %r9
+    xorl    %eax, %eax
+    PROBE   probe_write_cr4
+probe_write_cr4_insn:
+    movq    %r9, %cr4
+1:  ret

@@ -106,7 +106,7 @@ unsigned ram_regions(struct region *out, unsigned max);  /* all RAM below 4 GiB 
 uint64_t ram_end(void);
 
 /* ---- per-CPU state, exceptions and interrupts (exceptions.c) ---- */
-struct exc_record { uint64_t vector, error, rip, cr2, result; };
+struct exc_record { uint64_t vector, error, rip, cr2, result, dr6; };   /* dr6: #DB only */
 struct cpu {
     struct cpu *self;                   /* %gs:0 */
     unsigned index;                     /* 0 = boot CPU, then in ap_start() order */
@@ -145,8 +145,13 @@ uint64_t probe_read64(uint64_t addr);
 uint64_t probe_read32(uint64_t addr);
 uint64_t probe_write64(uint64_t addr, uint64_t value);
 uint64_t probe_ud2(uint64_t arg);
+uint64_t probe_single_step(uint64_t unused);
+uint64_t probe_write_watch(uint64_t addr);
+uint64_t probe_rdpmc(uint64_t counter);
+uint64_t probe_write_cr4(uint64_t value);
 extern char probe_rdmsr_insn[], probe_wrmsr_insn[], probe_read64_insn[], probe_read32_insn[],
-            probe_write64_insn[], probe_ud2_insn[];
+            probe_write64_insn[], probe_ud2_insn[], probe_single_step_insn[], probe_write_watch_insn[],
+            probe_rdpmc_insn[], probe_write_cr4_insn[];
 
 /* Interrupts: vectors 0x30-0xFE count per CPU in cpus[].irq_count, record the TSC, call the
  * vector's handler if one is set, then EOI the LAPIC. 0x20-0x2F is where the (masked) 8259s
