@@ -19,6 +19,7 @@
 #define HV_HC_NOT_SUPPORTED   (-1)
 #define HV_HC_INVALID         (-2)                 /* bad argument */
 #define HV_HC_NOT_FOUND       (-3)                 /* e.g. no memslot with that index */
+#define HV_HC_DENIED          (-4)                 /* x86: called from CPL > 0 (KVM: -KVM_EPERM) */
 
 /* HV_HC_VM_STAT identifiers. */
 #define HV_STAT_EXITS_TOTAL   0                    /* all exits of this VM so far */

@@ -10,6 +10,7 @@
 #include "mgmt.h"
 #include "stage2.h"
 #include "x86.h"
+#include "hypercall.h"
 #include "x86_guest_walk.h"
 #include "x86_internal.h"
 #include "x86_vcpu.h"
@@ -259,7 +260,17 @@ static void exit_hlt(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit 
 
 static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    const uint64_t *g = v->arch.gpr;
+    uint64_t *g = v->arch.gpr;
+    struct x86_guest_mode m;
+    x86_vcpu_backend()->get_mode(v, &m);
+    if (m.cpl != 0) {
+        /* Only the guest's kernel may call the hypervisor (KVM answers -KVM_EPERM): a user process
+         * must not print guest-kernel memory through the console-write call. */
+        g[GPR_RAX] = (uint64_t)(int64_t)HV_HC_DENIED;
+        v->arch.rip += x->insn_len;
+        exit->reason = EXIT_OTHER;         /* answered here: nothing for kernel/'s hypercall ABI */
+        return;
+    }
     v->arch.next_rip = v->arch.rip + x->insn_len;
     exit->reason = EXIT_HYPERCALL;
     exit->hypercall.nr = g[GPR_RAX];

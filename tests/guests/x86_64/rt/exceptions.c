@@ -47,6 +47,16 @@ void idt_init(void)
     }
 }
 
+/* A gate CPL 3 may use with INT n (DPL 3), to handler instead of the vector's stub. */
+void idt_set_user_gate(unsigned v, void (*handler)(void))
+{
+    uint64_t a = (uintptr_t)handler;
+    idt[v & 0xff] = (struct idt_gate){
+        .offset_lo = (uint16_t)a, .selector = SEL_CODE64, .type = GATE_INTERRUPT | 0x60,
+        .offset_mid = (uint16_t)(a >> 16), .offset_hi = (uint32_t)(a >> 32),
+    };
+}
+
 void idt_load(void)
 {
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {

@@ -8,6 +8,7 @@ void mb_init(uint32_t eax, uint32_t info_pa);   /* multiboot.c */
 void uart_init(void);                           /* uart.c */
 void idt_init(void);                            /* exceptions.c */
 void idt_load(void);
+void idt_set_user_gate(unsigned v, void (*handler)(void));
 void pic_disable(void);                         /* apic.c */
 void tsc_calibrate(void);                       /* tsc.c */
 void lapic_timer_calibrate(void);

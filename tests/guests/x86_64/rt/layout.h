@@ -11,6 +11,10 @@
 #define SEL_CODE64      0x08
 #define SEL_DATA        0x10
 #define SEL_CODE32      0x18
+#define SEL_UCODE64     0x23        /* 0x20 | RPL 3: 64-bit code, DPL 3 (user.c) */
+#define SEL_UDATA       0x2B        /* 0x28 | RPL 3 */
+#define SEL_TSS         0x30        /* 16-byte 64-bit TSS descriptor, filled by user.c */
+#define VEC_USER_RETURN 0x81        /* int from CPL 3 back to the caller of user_run() */
 
 /* QEMU PC devices */
 #define COM1_BASE       0x3F8

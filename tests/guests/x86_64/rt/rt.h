@@ -229,6 +229,13 @@ unsigned fwcfg_cpu_count(void);
  * not arrive within 1 s. */
 int ap_start(uint32_t apic_id, void (*fn)(unsigned cpu));
 
+/* ---- CPL 3 (user.c, user.S) ---- */
+#define RFLAGS_AC (1ull << 18)
+/* Runs fn(arg) at CPL 3 on the boot CPU (every page is user-accessible, on a user stack) with
+ * rflags_or added to RFLAGS, and returns its value. Exceptions at CPL 3 are taken as usual
+ * (exc_catch and its probes work there). */
+uint64_t user_run(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t rflags_or);
+
 /* ---- hypercalls (hv.c, probes.S; docs/hypercalls.md) ---- */
 struct hv_res { uint64_t rax, rbx, rcx, rdx; };
 struct hv_res hv_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);

@@ -14,7 +14,7 @@
 #define MSR_EFER        0xC0000080
 #define EFER_LME        0x00000100
 
-#define PTE_P_RW        0x003
+#define PTE_P_RW        0x007       /* present, writable, user: user.c runs code at CPL 3 too */
 #define PDE_PS          0x080       /* 2 MiB page */
 #define PTE_PWT_PCD     0x018       /* with PAT at its reset value: UC (SDM Vol. 3A, 11.12.3) */
 #define UC_FROM_2M      1536        /* 3 GiB and up is UC: q35 puts its MMIO (LAPIC, IOAPIC, PCI) there */
@@ -152,6 +152,11 @@ gdt:
     .quad   0x00AF9A000000FFFF      /* 0x08: 64-bit code, DPL 0 */
     .quad   0x00CF92000000FFFF      /* 0x10: 4 GiB data */
     .quad   0x00CF9A000000FFFF      /* 0x18: 32-bit code, for the mode switches */
+    .quad   0x00AFFA000000FFFF      /* 0x20: 64-bit code, DPL 3 */
+    .quad   0x00CFF2000000FFFF      /* 0x28: 4 GiB data, DPL 3 */
+    .global gdt_tss
+gdt_tss:
+    .quad   0, 0                    /* 0x30: the TSS (user.c) */
 gdt_end:
     .balign 8
     .word   0, 0, 0                 /* puts .long gdt below at a 4-byte boundary */
