@@ -169,6 +169,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     vlapic_reset(vcpu);
     x86_fpu_reset(vcpu);
     a->exc_loop = 0;
+    a->nmi_window_requested = false;
     ops->vcpu_reset(vcpu, &s);
     x86_cr_reset(vcpu);
 }
@@ -190,7 +191,15 @@ static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t erro
     x86_vcpu_backend()->inject_exception(v, vector, has_error, error);
 }
 
-static void skip(struct vcpu *v, const struct x86_exit *x) { v->arch.rip += x->insn_len; }
+/* The instruction behind the exit completed (emulated or skipped): RIP moves past it and the STI /
+ * MOV-SS shadow it may have been in ends with it (SDM Vol. 3A 6.8.3), as KVM's skip does. */
+static void advance(struct vcpu *v, uint64_t rip)
+{
+    v->arch.rip = rip;
+    x86_vcpu_backend()->clear_interrupt_shadow(v);
+}
+
+static void skip(struct vcpu *v, const struct x86_exit *x) { advance(v, v->arch.rip + x->insn_len); }
 
 static void exit_none(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
@@ -267,7 +276,7 @@ static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu
         /* Only the guest's kernel may call the hypervisor (KVM answers -KVM_EPERM): a user process
          * must not print guest-kernel memory through the console-write call. */
         g[GPR_RAX] = (uint64_t)(int64_t)HV_HC_DENIED;
-        v->arch.rip += x->insn_len;
+        advance(v, v->arch.rip + x->insn_len);
         exit->reason = EXIT_OTHER;         /* answered here: nothing for kernel/'s hypercall ABI */
         return;
     }
@@ -392,7 +401,7 @@ static void exit_cr_write(struct vcpu *v, const struct x86_exit *x, struct vcpu_
         inject(v, X86_EXC_GP, true, 0);
         return;
     }
-    v->arch.rip += len;
+    advance(v, v->arch.rip + len);
 }
 
 /* An intercepted exception (X86_EXC_INTERCEPTED): #DB and #AC go back to the guest as they
@@ -475,9 +484,17 @@ static void inject_events(struct vcpu *v)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &v->arch;
-    if (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !ops->event_queued(v)) {
+    /* An NMI only when no NMI is in progress and no shadow is in effect (SDM Vol. 3A 6.7.1, Vol. 3C
+     * 26.3.1.5: injecting one under MOV-SS blocking fails VM entry); otherwise an NMI window. */
+    bool want_nmi = __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE);
+    if (want_nmi && ops->nmi_allowed(v)) {
         __atomic_store_n(&a->lapic.nmi_pending, 0, __ATOMIC_RELAXED);
         ops->inject_nmi(v);
+        want_nmi = false;
+    }
+    if (want_nmi != a->nmi_window_requested) {
+        ops->set_nmi_window(v, want_nmi);
+        a->nmi_window_requested = want_nmi;
     }
     uint8_t vector;
     bool want = vlapic_pending(v, &vector);
@@ -590,7 +607,7 @@ static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool han
                 return;
         }
     }
-    a->rip = a->next_rip;
+    advance(v, a->next_rip);
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)
@@ -602,7 +619,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         a->gpr[GPR_RBX] = exit->hypercall.ret[1];
         a->gpr[GPR_RCX] = exit->hypercall.ret[2];
         a->gpr[GPR_RDX] = exit->hypercall.ret[3];
-        a->rip = a->next_rip;
+        advance(vcpu, a->next_rip);
         break;
     case EXIT_PIO:
         if (!exit->mmio.write) {
@@ -611,7 +628,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
             a->gpr[GPR_RAX] = exit->mmio.size == 4 ? (uint32_t)data
                               : (a->gpr[GPR_RAX] & ~size_mask(exit->mmio.size)) | (data & size_mask(exit->mmio.size));
         }
-        a->rip = a->next_rip;
+        advance(vcpu, a->next_rip);
         break;
     case EXIT_MMIO:
         complete_mmio(vcpu, exit, handled);

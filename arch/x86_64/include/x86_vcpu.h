@@ -88,6 +88,10 @@ struct x86_vcpu_ops {
     bool (*event_queued)(struct vcpu *vcpu);
     void (*inject_interrupt)(struct vcpu *vcpu, uint8_t vector);
     void (*inject_nmi)(struct vcpu *vcpu);
+    /* NMI (SDM Vol. 3C 24.4.2, 26.3.1.5; APM 15.20): injectable now (not blocked by an NMI in
+     * progress, no STI / MOV-SS shadow, nothing queued); else an exit as soon as it is. */
+    bool (*nmi_allowed)(struct vcpu *vcpu);
+    void (*set_nmi_window)(struct vcpu *vcpu, bool on);
     /* Exit as soon as the guest can take an interrupt (SVM: V_IRQ with the VINTR intercept; VMX:
      * interrupt-window exiting). */
     void (*set_interrupt_window)(struct vcpu *vcpu, bool on);

@@ -137,6 +137,8 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     c->tlb_control = TLB_CONTROL_FLUSH_ASID;
     c->int_ctl = V_INTR_MASKING;             /* guest RFLAGS.IF masks only virtual interrupts (15.21.1) */
     vcpu->arch.window_requested = false;
+    vcpu->arch.svm.nmi_masked = vcpu->arch.svm.iret_seen = false;
+    vcpu->arch.svm.irq_window = vcpu->arch.svm.nmi_window = false;
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
     c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
@@ -190,23 +192,48 @@ static void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
     vmcb_of(vcpu)->control.event_inj = vector | EVENTINJ_TYPE_INTR | EVENTINJ_VALID;
 }
 
+/* The NMI masks further NMIs until its handler's IRET completes: intercept IRET to see it start. */
 static void svm_inject_nmi(struct vcpu *vcpu)
 {
-    vmcb_of(vcpu)->control.event_inj = 2 | EVENTINJ_TYPE_NMI | EVENTINJ_VALID;
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    c->event_inj = 2 | EVENTINJ_TYPE_NMI | EVENTINJ_VALID;
+    c->intercept_misc1 |= INTERCEPT_IRET;
+    vcpu->arch.svm.nmi_masked = true;
+    vcpu->arch.svm.iret_seen = false;
+}
+
+static bool svm_nmi_allowed(struct vcpu *vcpu)
+{
+    const struct vmcb *vmcb = vmcb_of(vcpu);
+    return !vcpu->arch.svm.nmi_masked && !(vmcb->control.int_shadow & INT_SHADOW) &&
+           !(vmcb->control.event_inj & EVENTINJ_VALID);
 }
 
 /* A virtual interrupt of the highest priority, ignoring V_TPR, that is never taken: the VINTR intercept
- * fires first, as soon as the guest could take it (15.21.2, 15.21.4). */
-static void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
+ * fires first, as soon as the guest could take it (15.21.2, 15.21.4). Used for the interrupt window
+ * and, without vNMI, as the NMI window too (it opens once the NMI handler's IRET restored IF). */
+static void window_apply(struct vcpu *vcpu)
 {
     struct vmcb_control *c = &vmcb_of(vcpu)->control;
-    if (on) {
+    if (vcpu->arch.svm.irq_window || vcpu->arch.svm.nmi_window) {
         c->int_ctl |= V_IRQ | V_IGN_TPR | 0xFull << V_INTR_PRIO_SHIFT;
         c->intercept_misc1 |= INTERCEPT_VINTR;
     } else {
         c->int_ctl &= ~(V_IRQ | V_IGN_TPR | 0xFull << V_INTR_PRIO_SHIFT);
         c->intercept_misc1 &= ~INTERCEPT_VINTR;
     }
+}
+
+static void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
+{
+    vcpu->arch.svm.irq_window = on;
+    window_apply(vcpu);
+}
+
+static void svm_set_nmi_window(struct vcpu *vcpu, bool on)
+{
+    vcpu->arch.svm.nmi_window = on;
+    window_apply(vcpu);
 }
 
 static void svm_clear_interrupt_shadow(struct vcpu *vcpu) { vmcb_of(vcpu)->control.int_shadow = 0; }
@@ -306,6 +333,7 @@ static const struct {
     { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, 0, decode_exception },
     { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, 0, decode_exception },
     { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, 2, NULL },            /* 0F 33 */
+    { SVM_EXIT_IRET, X86_EXIT_NONE, 0, NULL },               /* svm_run: NMI unmasking */
 };
 
 static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
@@ -356,6 +384,15 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     a->rflags = vmcb->save.rflags;
     if ((vmcb->control.int_ctl & V_TPR_MASK) != tpr)
         a->lapic.tpr = (uint32_t)(vmcb->control.int_ctl & V_TPR_MASK) << 4;
+    /* NMI blocking without vNMI: an IRET intercept (before it executes) after an injected NMI; NMIs
+     * stay masked until RIP has left that IRET (seen at a later exit), as KVM does. */
+    if (a->svm.iret_seen && a->rip != a->svm.iret_rip)
+        a->svm.nmi_masked = a->svm.iret_seen = false;
+    if (vmcb->control.exit_code == SVM_EXIT_IRET) {
+        vmcb->control.intercept_misc1 &= ~INTERCEPT_IRET;
+        a->svm.iret_seen = true;
+        a->svm.iret_rip = a->rip;
+    }
     /* An event whose delivery the exit interrupted is delivered again on the next entry (15.7.2). */
     uint64_t pending = vmcb->control.exit_int_info;
     vmcb->control.event_inj = (pending & EVENTINJ_VALID) ? pending : 0;
@@ -404,6 +441,8 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .event_queued = svm_event_queued,
     .inject_interrupt = svm_inject_interrupt,
     .inject_nmi = svm_inject_nmi,
+    .nmi_allowed = svm_nmi_allowed,
+    .set_nmi_window = svm_set_nmi_window,
     .set_interrupt_window = svm_set_interrupt_window,
     .clear_interrupt_shadow = svm_clear_interrupt_shadow,
     .set_cr0 = svm_set_cr0,

@@ -13,6 +13,7 @@
 #define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_RDPMC     (1u << 15)
 #define INTERCEPT_CPUID     (1u << 18)
+#define INTERCEPT_IRET      (1u << 20)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_HLT       (1u << 24)
 #define INTERCEPT_INVLPGA   (1u << 26)
@@ -55,6 +56,7 @@
 #define SVM_EXIT_WRITE_CR(n) (0x010 + (n))
 #define SVM_EXIT_EXCP(v)    (0x040 + (v))
 #define SVM_EXIT_RDPMC      0x06F
+#define SVM_EXIT_IRET       0x074
 #define CR_WRITE_INFO_VALID (1ull << 63)          /* EXITINFO1 with decode assists: GPR in 3:0 (15.33.1) */
 #define SVM_EXIT_INTR       0x060
 #define SVM_EXIT_NMI        0x061

@@ -50,9 +50,11 @@ enum vmcs_field {
 /* Pin-based (24.6.1), primary (24.6.2) and secondary (24.6.2 table 24-7) processor-based controls. */
 #define PIN_EXTERNAL_INTERRUPT  (1u << 0)
 #define PIN_NMI_EXITING         (1u << 3)
+#define PIN_VIRTUAL_NMIS        (1u << 5)
 #define CPU_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_USE_TSC_OFFSETTING  (1u << 3)
 #define CPU_RDPMC_EXITING       (1u << 11)
+#define CPU_NMI_WINDOW_EXITING  (1u << 22)
 #define CPU_HLT_EXITING         (1u << 7)
 #define CPU_CR8_LOAD_EXITING    (1u << 19)
 #define CPU_CR8_STORE_EXITING   (1u << 20)
@@ -93,6 +95,7 @@ enum vmcs_field {
 #define EXIT_REASON_INIT_SIGNAL      3
 #define EXIT_REASON_SIPI             4
 #define EXIT_REASON_INTERRUPT_WINDOW 7
+#define EXIT_REASON_NMI_WINDOW       8
 #define EXIT_REASON_CPUID            10
 #define EXIT_REASON_GETSEC           11
 #define EXIT_REASON_HLT              12
@@ -119,6 +122,7 @@ enum vmcs_field {
 
 /* Guest interruptibility state (24.4.2, table 24-3): blocking by STI, by MOV SS. */
 #define INTERRUPTIBILITY_SHADOW 3u
+#define INTERRUPTIBILITY_NMI    (1u << 3)   /* blocking by NMI (with virtual NMIs, 24.6.1) */
 
 /* I/O exit qualification (table 27-5) and EPT-violation qualification (table 27-7). */
 #define IO_QUAL_SIZE_MASK   7u

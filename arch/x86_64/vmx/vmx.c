@@ -80,17 +80,20 @@ static bool vmx_caps_read(void)
         return caps_ok;
     caps.revision = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFFu;
     bool ok = true;
-    caps.pin = adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-                      PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING, &ok);
+    /* Virtual NMIs: the CPU tracks the guest's NMI blocking (set by an injected NMI, cleared by its
+     * IRET) and offers NMI-window exiting (24.6.1, 25.3); required here (Bochs and every CPU with
+     * EPT have them). */
+    uint32_t pin_req = PIN_EXTERNAL_INTERRUPT | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+    caps.pin = adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS, pin_req, pin_req, &ok);
     /* TSC offsetting: the guest's IA32_TSC writes move RDTSC too (cr.c's sibling msr.c keeps the offset);
      * RDPMC exiting: no virtual PMU, never the host's counters. */
     uint32_t cpu_req = CPU_HLT_EXITING | CPU_UNCOND_IO_EXITING | CPU_USE_MSR_BITMAPS | CPU_SECONDARY |
                        CPU_USE_TSC_OFFSETTING | CPU_RDPMC_EXITING;
     /* CR8 exiting: without a TPR shadow, MOV CR8 would reach the host's own TPR (SDM 25.1.3). */
-    cpu_req |= CPU_INTR_WINDOW_EXITING | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
+    cpu_req |= CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING | CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING;
     caps.cpu = adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
                       cpu_req | CPU_MWAIT_EXITING | CPU_MONITOR_EXITING, cpu_req, &ok);
-    caps.cpu &= ~CPU_INTR_WINDOW_EXITING;   /* allowed; set only while a window is wanted */
+    caps.cpu &= ~(CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING);   /* allowed; set while a window is wanted */
     uint32_t sec_req = SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_UNRESTRICTED_GUEST;
     caps.sec = adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0,
                       sec_req | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_WBINVD_EXITING, sec_req, &ok);
@@ -356,6 +359,21 @@ static void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_EXT_INTR | INTR_INFO_VALID);
 }
 
+/* 26.3.1.5: no NMI injection under STI or MOV-SS blocking or while an NMI is blocking (virtual NMIs). */
+static bool vmx_nmi_allowed(struct vcpu *vcpu)
+{
+    return !(vmread(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI)) &&
+           !vmx_event_queued(vcpu);
+}
+
+/* NMI-window exiting (24.6.2): an exit once no NMI blocking is in effect. */
+static void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
+{
+    (void)vcpu;
+    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_NMI_WINDOW_EXITING : c & ~(uint64_t)CPU_NMI_WINDOW_EXITING);
+}
+
 static void vmx_inject_nmi(struct vcpu *vcpu)
 {
     (void)vcpu;
@@ -455,6 +473,7 @@ static const struct {
     { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
     { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL },   /* guest.c injects */
+    { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL },
     { EXIT_REASON_CR_ACCESS, X86_EXIT_SKIP, decode_cr },
     { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
@@ -617,6 +636,8 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .event_queued = vmx_event_queued,
     .inject_interrupt = vmx_inject_interrupt,
     .inject_nmi = vmx_inject_nmi,
+    .nmi_allowed = vmx_nmi_allowed,
+    .set_nmi_window = vmx_set_nmi_window,
     .set_interrupt_window = vmx_set_interrupt_window,
     .clear_interrupt_shadow = vmx_clear_interrupt_shadow,
     .set_cr0 = vmx_set_cr0,

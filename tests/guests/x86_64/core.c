@@ -163,6 +163,49 @@ static void test_user(void)
           (void *)probe_read64_insn, got, a2 - a1);
 }
 
+/* NMIs (SDM Vol. 3A 6.7.1): one arriving while the NMI handler runs waits for its IRET; an NMI made
+ * pending by the instruction right after MOV SS (its shadow) is delivered, not a failed VM entry. */
+static volatile uint32_t nmis, nmis_inside;
+
+static void nmi_handler(unsigned v)
+{
+    (void)v;
+    if (++nmis == 1) {
+        lapic_send_icr(lapic_id(), ICR_NMI | ICR_ASSERT);
+        delay_us(20000);                        /* the second NMI must not interrupt us here */
+        nmis_inside = nmis;
+    }
+}
+
+static void nmi_count_only(unsigned v)
+{
+    (void)v;
+    nmis++;
+}
+
+static void test_nmi(void)
+{
+    irq_set_handler(2, nmi_count_only);
+    nmis = 0;
+    lapic_write(LAPIC_ICR_HI, lapic_id() << 24);
+    uint32_t icr = ICR_NMI | ICR_ASSERT;
+    __asm__ volatile("mov %%ss, %%eax\n\tmov %%eax, %%ss\n\t"
+                     "movl %0, (%1)"                 /* the ICR write is in the MOV-SS shadow */
+                     :: "r"(icr), "r"((uintptr_t)LAPIC_BASE + LAPIC_ICR_LO) : "rax", "memory");
+    bool got = wait_eq(&nmis, 1, 1000000);
+    delay_us(50000);                            /* and no second one */
+    check(got && nmis == 1, "nmi_raised_in_mov_ss_shadow", "NMI sent by the instruction after MOV SS: %u arrived (want 1)",
+          nmis);
+    irq_set_handler(2, nmi_handler);
+    nmis = nmis_inside = 0;
+    lapic_send_icr(lapic_id(), ICR_NMI | ICR_ASSERT);
+    bool both = wait_eq(&nmis, 2, 1000000);
+    check(both && nmis_inside == 1, "nmi_blocked_until_iret",
+          "NMIs seen inside the first handler %u (want 1), in all %u (want 2 within 1 s)", nmis_inside, nmis);
+
+    irq_set_handler(2, NULL);
+}
+
 int main(void)
 {
     test_cr0();
@@ -171,5 +214,6 @@ int main(void)
     test_debug();
     test_rdpmc();
     test_user();
+    test_nmi();
     test_done();
 }

@@ -111,6 +111,11 @@ static void interrupt(struct isr_frame *f)
 
 void isr_dispatch(struct isr_frame *f)
 {
+    if (f->vector == 2 && handlers[2]) {    /* NMI with a handler: counted and handed over, no EOI */
+        this_cpu()->irq_count[2]++;
+        handlers[2](2);
+        return;
+    }
     if (f->vector < 32)
         exception(f);
     else

@@ -159,7 +159,7 @@ extern char probe_rdmsr_insn[], probe_wrmsr_insn[], probe_read64_insn[], probe_r
 #define VEC_PIC_BASE    0x20
 #define VEC_SPURIOUS    0xFF
 typedef void (*irq_handler_t)(unsigned vector);
-void irq_set_handler(unsigned vector, irq_handler_t fn);   /* NULL: count only */
+void irq_set_handler(unsigned vector, irq_handler_t fn);   /* NULL: count only; also vector 2 (NMI) */
 static inline uint32_t irq_count(unsigned cpu, unsigned vector) { return cpus[cpu].irq_count[vector]; }
 static inline uint64_t irq_tsc(unsigned cpu, unsigned vector) { return cpus[cpu].irq_tsc[vector]; }
 
@@ -188,6 +188,7 @@ static inline uint64_t irq_tsc(unsigned cpu, unsigned vector) { return cpus[cpu]
 #define TDCR_DIV_1      0xB
 
 #define ICR_FIXED       (0u << 8)
+#define ICR_NMI         (4u << 8)
 #define ICR_INIT        (5u << 8)
 #define ICR_STARTUP     (6u << 8)
 #define ICR_PENDING     (1u << 12)      /* delivery status: send pending */
