@@ -13,6 +13,7 @@
 #include "hypercall.h"
 #include "x86_guest_walk.h"
 #include "x86_internal.h"
+#include "x86_spec.h"
 #include "x86_vcpu.h"
 
 #define RFLAGS_RESERVED1 (1ull << 1)
@@ -41,8 +42,10 @@ const struct x86_vcpu_ops *x86_vcpu_backend(void)
     else if (max_ext >= 0x8000000A && (cpuid(0x80000001, 0).ecx & CPUID_80000001_ECX_SVM) &&
              (cpuid(0x8000000A, 0).edx & CPUID_8000000A_NP) && !(rdmsr(MSR_VM_CR) & VM_CR_SVMDIS))
         backend = &svm_vcpu_ops;
-    if (backend)
+    if (backend) {
         hv_printf("x86: guests run under %s with %s\n", backend->name, backend->stage2_format()->name);
+        x86_spec_init(backend == &vmx_vcpu_ops);
+    }
     return backend;
 }
 
@@ -149,6 +152,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
             kernel_panic("cannot enable hardware virtualization");
         cpu_enabled[cpu] = true;
     }
+    x86_spec_vm_switch(cpu, vcpu->vm->id);
     struct arch_vcpu *a = &vcpu->arch;
     struct x86_boot_state s = vcpu->vm->arch.boot;
     s.rip = entry;
@@ -568,6 +572,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     inject_events(vcpu);
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
+    x86_spec_vm_entry();
     struct x86_exit x;
     memset(&x, 0, sizeof(x));
     ops->run(vcpu, &x);

@@ -47,4 +47,27 @@
     addq $8, %rsp
 .endm
 
+/* Right after the exit, before the hypervisor's first RET: 32 return-stack-buffer entries that
+ * point at a speculation trap, so no RET predicts into an address the guest left there (spec.c).
+ * Clobbers %rcx and the flags; the stack is as before. */
+.macro FILL_RSB
+    movl $16, %ecx
+771:
+    call 772f
+773:
+    pause
+    lfence
+    jmp 773b
+772:
+    call 774f
+775:
+    pause
+    lfence
+    jmp 775b
+774:
+    decl %ecx
+    jnz 771b
+    addq $(32 * 8), %rsp
+.endm
+
 #endif

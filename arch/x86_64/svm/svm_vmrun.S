@@ -28,6 +28,7 @@ svm_vmrun:
     vmrun %rax
     vmsave %rax                     /* RAX is the VMCB again after #VMEXIT (host save area) */
     STORE_GUEST_GPRS
+    FILL_RSB
     popq %rax
     vmload %rax                     /* the hypervisor's GS base (per-CPU data) and TR */
     stgi                            /* a pending host interrupt is taken here (idt.c: EOI only) */

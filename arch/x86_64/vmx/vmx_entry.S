@@ -44,6 +44,7 @@ vmx_enter:
 vmx_exit:
     STORE_GUEST_GPRS
     movq %rax, GPR(0)(%rdi)         /* RAX was left alone by the macro */
+    FILL_RSB
     popq %r15
     popq %r14
     popq %r13
