@@ -18,6 +18,16 @@ const char *arch_name(void);
  * checks regions against it). */
 uint64_t arch_guest_ram_base(void);
 
+/* Where RAM of size_bytes sits in a VM's guest-physical space, lowest first: one range from
+ * arch_guest_ram_base(), or on x86_64 two around the 32-bit PCI hole (what lies above 3 GiB goes
+ * above 4 GiB, as on QEMU's PC). Memslots 0.. hold them; the host memory behind is contiguous. */
+#define ARCH_GUEST_RAM_RANGES 2
+struct guest_ram_range { uint64_t gpa, size_bytes; };
+uint32_t arch_guest_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[ARCH_GUEST_RAM_RANGES]);
+/* A 'region' at [gpa, gpa + size) does not cover what the guest platform needs there (x86: the
+ * IOAPIC and LAPIC window 0xFEC00000-0xFEFFFFFF); NULL when allowed, else why not. */
+const char *arch_guest_region_refused(uint64_t gpa, uint64_t size_bytes);
+
 /* Boot CPU, right after ExitBootServices, still on the firmware's stack:
  * switch to CPU 0's hypervisor stack (bi->stack_base) and call kernel_main(bi). */
 __attribute__((noreturn)) void arch_enter_kernel(struct boot_info *bi);

@@ -94,17 +94,31 @@ static bool map_slot(struct vm *vm, uint32_t id, uint64_t gpa, uint64_t size, ui
 
 static bool vm_map_memory(struct vm *vm)
 {
-    if (!map_slot(vm, 0, arch_guest_ram_base(), vm->boot->ram.size_bytes, vm->boot->ram.base, MEMSLOT_RAM))
-        return false;
+    struct guest_ram_range ram[ARCH_GUEST_RAM_RANGES];
+    uint32_t ram_count = arch_guest_ram_ranges(vm->boot->ram.size_bytes, ram);
+    uint64_t hpa_off = 0;
+    for (uint32_t i = 0; i < ram_count; i++) {
+        if (!map_slot(vm, i, ram[i].gpa, ram[i].size_bytes, vm->boot->ram.base + hpa_off, MEMSLOT_RAM))
+            return false;
+        hpa_off += ram[i].size_bytes;
+    }
     for (uint32_t i = 0; i < vm->cfg->region_count; i++) {
         const struct config_region *r = &vm->cfg->regions[i];
+        const char *why = arch_guest_region_refused(r->gpa, r->size_bytes);
+        if (why) {
+            hv_printf("vm %s: region 0x%" PRIx64 "+0x%" PRIx64 " %s\n", vm->name, r->gpa, r->size_bytes, why);
+            return false;
+        }
         uint64_t hpa = hv_page_alloc(r->size_bytes / PAGE_SIZE, 2u << 20);
         if (!hpa) {
             hv_printf("vm %s: no memory for region 0x%" PRIx64 "\n", vm->name, r->gpa);
             return false;
         }
-        if (!map_slot(vm, 1 + i, r->gpa, r->size_bytes, hpa, r->read_only ? MEMSLOT_READONLY : 0))
+        if (!map_slot(vm, ram_count + i, r->gpa, r->size_bytes, hpa, r->read_only ? MEMSLOT_READONLY : 0)) {
+            hv_printf("vm %s: region 0x%" PRIx64 "+0x%" PRIx64 " overlaps the VM's RAM\n", vm->name, r->gpa,
+                      r->size_bytes);
             return false;
+        }
     }
     /* Passed-through devices: GPA = HPA, device memory, never a memslot (the hypervisor
      * itself never reads or writes them through the guest-memory accessor). */

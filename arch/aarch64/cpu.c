@@ -19,6 +19,18 @@ uint64_t arch_guest_ram_base(void)
     return 0x40000000ull;
 }
 
+uint32_t arch_guest_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[ARCH_GUEST_RAM_RANGES])
+{
+    out[0] = (struct guest_ram_range){ arch_guest_ram_base(), size_bytes };
+    return 1;
+}
+
+const char *arch_guest_region_refused(uint64_t gpa, uint64_t size_bytes)
+{
+    (void)gpa, (void)size_bytes;
+    return NULL;            /* below RAM is the guest's device map; the config parser checks RAM */
+}
+
 struct cpu_data *this_cpu(void)
 {
     /* TPIDR_EL2 holds whatever the firmware left until arch_enter_kernel: trust only our own array. */

@@ -4,11 +4,28 @@
 #include "kernel.h"
 #include "uart16550.h"
 #include "x86.h"
+#include "x86_boot.h"
 #include "x86_internal.h"
 
 const char *arch_name(void) { return "x86_64"; }
 
 uint64_t arch_guest_ram_base(void) { return 0; }
+
+/* QEMU's PC layout: RAM from 0 up to the 32-bit PCI hole at X86_RAM_LOW_TOP (3 GiB), the rest from
+ * 4 GiB (x86_boot.h; e820.c reports the same). */
+uint32_t arch_guest_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[ARCH_GUEST_RAM_RANGES])
+{
+    return x86_ram_ranges(size_bytes, out);
+}
+
+/* The IOAPIC (0xFEC00000) and LAPIC (0xFEE00000) window must stay the platform's. */
+const char *arch_guest_region_refused(uint64_t gpa, uint64_t size_bytes)
+{
+    const uint64_t lo = 0xFEC00000ull, hi = 0xFF000000ull;
+    if (size_bytes && gpa < hi && gpa + size_bytes > lo)
+        return "covers the IOAPIC/LAPIC window 0xFEC00000-0xFEFFFFFF";
+    return NULL;
+}
 
 void arch_enter_kernel(struct boot_info *bi)
 {

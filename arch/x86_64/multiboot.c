@@ -272,7 +272,9 @@ static bool build_info(struct load_ctx *c)
         ok &= put32(mem, e, 20) && put64(mem, e + 4, e820[i].base) && put64(mem, e + 12, e820[i].size_bytes) &&
               put32(mem, e + 20, e820[i].type);
     }
-    uint64_t upper = img->ram_size_bytes > X86_E820_HIGH_RAM_BASE ? img->ram_size_bytes - X86_E820_HIGH_RAM_BASE : 0;
+    /* mem_upper: the KiB from 1 MiB up to the first hole (Multiboot 3.3), here the 32-bit PCI hole. */
+    uint64_t low = img->ram_size_bytes < X86_RAM_LOW_TOP ? img->ram_size_bytes : X86_RAM_LOW_TOP;
+    uint64_t upper = low > X86_E820_HIGH_RAM_BASE ? low - X86_E820_HIGH_RAM_BASE : 0;
     ok &= put32(mem, GPA_MBI + MBI_MEM_LOWER, X86_E820_LOW_RAM_END / 1024) &&
           put32(mem, GPA_MBI + MBI_MEM_UPPER, (uint32_t)(upper / 1024)) &&
           put32(mem, GPA_MBI + MBI_MMAP_LENGTH, n * 24u) && put32(mem, GPA_MBI + MBI_MMAP_ADDR, GPA_MMAP) &&

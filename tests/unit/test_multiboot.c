@@ -220,3 +220,30 @@ Test(multiboot, no_header_is_not_multiboot)
     mb_header(0, 0);
     cr_assert_null(x86_boot_find_loader(img, 11), "header cut by the end of the image");
 }
+
+/* RAM past 3 GiB goes above 4 GiB (QEMU's PC): the memslot ranges and the e820 map agree, and nothing
+ * covers the 32-bit PCI hole with the IOAPIC and LAPIC. */
+Test(e820, ram_above_the_pci_hole_goes_above_4GiB)
+{
+    const uint64_t GiB = 1ull << 30;
+    struct guest_ram_range r[2];
+    cr_assert_eq(x86_ram_ranges(64ull << 20, r), 1);
+    cr_assert_eq(r[0].size_bytes, 64ull << 20);
+    cr_assert_eq(x86_ram_ranges(5 * GiB, r), 2);
+    cr_assert_eq(r[0].gpa, 0);
+    cr_assert_eq(r[0].size_bytes, 3 * GiB);
+    cr_assert_eq(r[1].gpa, 4 * GiB);
+    cr_assert_eq(r[1].size_bytes, 2 * GiB);
+    struct x86_e820_entry e[X86_E820_MAX];
+    uint32_t n = x86_e820_build(5 * GiB, e);
+    uint64_t ram = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (e[i].type == E820_RAM)
+            ram += e[i].size_bytes;
+        cr_assert(e[i].base + e[i].size_bytes <= 0xFEC00000ull || e[i].base >= 4 * GiB,
+                  "entry %u (0x%lx+0x%lx) reaches into the IOAPIC/LAPIC window", i, e[i].base, e[i].size_bytes);
+    }
+    cr_assert_eq(ram, 5 * GiB - (0x100000 - 0x9FC00), "all RAM but the reserved low area, once");
+    cr_assert_eq(e[n - 1].base, 4 * GiB);
+    cr_assert_eq(e[n - 1].size_bytes, 2 * GiB);
+}

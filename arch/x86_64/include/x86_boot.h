@@ -58,6 +58,12 @@ struct x86_e820_entry {
 #define X86_E820_LOW_RAM_END 0x9FC00u
 #define X86_E820_HIGH_RAM_BASE 0x100000u
 uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E820_MAX]);
+/* QEMU's PC: RAM up to X86_RAM_LOW_TOP, the rest from X86_RAM_HIGH_BASE, the 32-bit PCI hole (with
+ * the IOAPIC and LAPIC at 0xFEC00000 / 0xFEE00000) between (arch.h arch_guest_ram_ranges). */
+#define X86_RAM_LOW_TOP   0xC0000000ull
+#define X86_RAM_HIGH_BASE 0x100000000ull
+struct guest_ram_range;
+uint32_t x86_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[2]);
 
 /* boot_loader.c: the loader table; the first loader whose probe accepts the kernel loads it.
  * NULL when none does. */

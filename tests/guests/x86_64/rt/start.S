@@ -170,6 +170,7 @@ boot_info:  .long 0
 
     .bss
     .balign 4096
+    .global pml4, pdpt
 pml4:   .skip 4096
 pdpt:   .skip 4096
 pd:     .skip 4 * 4096
