@@ -382,13 +382,11 @@ static void test_virtio_mmio(void)
     for (unsigned i = 0; i < 2; i++)
         ok = ok && vt[i].magic == VIRTIO_MAGIC && vt[i].version == 1 && vt[i].device == 0 &&
              vt[i].vendor == VIRTIO_VENDOR_QEMU && vt[i].status == 0 && vt[i].device_after == 0;
-    check(ok, "virtio_mmio_empty_transports",
-          "%u exceptions (last esr 0x%lx far 0x%lx); transport 0: magic 0x%x version %u device %u vendor 0x%x, "
-          "after writes status %u device %u; transport 31: magic 0x%x version %u device %u vendor 0x%x, "
-          "after writes status %u device %u (want 0x%x 1 0 0x%x, 0 0)", exc, rec.esr, rec.far,
-          vt[0].magic, vt[0].version, vt[0].device, vt[0].vendor, vt[0].status, vt[0].device_after,
-          vt[1].magic, vt[1].version, vt[1].device, vt[1].vendor, vt[1].status, vt[1].device_after,
-          VIRTIO_MAGIC, VIRTIO_VENDOR_QEMU);
+    /* magic/version/device/vendor, then status/device after the writes (one console line) */
+    check(ok, "virtio_mmio_empty_transports", "%u aborts; #0 %x/%u/%u/%x then %u/%u; #31 %x/%u/%u/%x then %u/%u; "
+          "want %x/1/0/%x then 0/0", exc, vt[0].magic, vt[0].version, vt[0].device, vt[0].vendor, vt[0].status,
+          vt[0].device_after, vt[1].magic, vt[1].version, vt[1].device, vt[1].vendor, vt[1].status,
+          vt[1].device_after, VIRTIO_MAGIC, VIRTIO_VENDOR_QEMU);
 }
 
 static void test_undef_sysreg(void)

@@ -691,9 +691,9 @@ static void its_64k_pages(void)
     flush(dte, 8);
     uint64_t dte_v = *dte;
     check(programmed && cmds && got == LPI_B && extra == SPURIOUS && dte_v != 0, "its_baser_64k_pages",
-          "64 KiB tables %s, commands %s, DeviceID %u ICID %u: INTID %u (want %u) then %u, "
-          "level-2 slot %u holds 0x%lx (want the DTE)", programmed ? "kept" : "not kept",
-          cmds ? "done" : "stuck", dev, (unsigned)BIG_ICID, got, LPI_B, extra, (unsigned)BIG_SLOT, dte_v);
+          "tables %s, cmds %s, dev %u icid %u: INTID %u (want %u) then %u, L2 slot %u 0x%lx (want DTE)",
+          programmed ? "kept" : "not kept", cmds ? "done" : "stuck", dev, (unsigned)BIG_ICID, got, LPI_B, extra,
+          (unsigned)BIG_SLOT, dte_v);
     its_ev(CMD_DISCARD, dev, 3);
 }
 
