@@ -1,7 +1,7 @@
 /* guest_dtb.c: the guest's device tree: generated with libfdt's sequential-write API for
- * the virtual platform (memory, CPUs, PSCI, GICv3 + ITS, timer, PMU, PL011, /chosen), or the
- * configured one with /chosen set as the boot protocol asks (Linux
- * Documentation/arch/arm64/booting.rst). */
+ * the virtual platform (memory, CPUs, PSCI, GICv3 + ITS, timer, PMU, PL011, virtio-mmio
+ * transports, /chosen), or the configured one with /chosen set as the boot protocol asks
+ * (Linux Documentation/arch/arm64/booting.rst). */
 #include <inttypes.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "vgic.h"
 #include "vm.h"
 #include "vpci.h"
+#include "vvirtio_mmio.h"
 
 #define PHANDLE_APB_PCLK 1
 #define PHANDLE_GIC 2
@@ -70,6 +71,7 @@ static int node_cpus(void *fdt, const struct vm *vm)
 #define IRQ_SPI 0
 #define IRQ_PPI 1
 #define IRQ_LEVEL_HIGH 4
+#define IRQ_EDGE_RISING 1
 
 static int prop_irqs(void *fdt, const uint32_t *cells, size_t count)
 {
@@ -140,6 +142,27 @@ static int node_uart(void *fdt)
     err |= PROP_STRINGS(fdt, "clock-names", "uartclk\0apb_pclk");
     err |= fdt_property(fdt, "clocks", clocks, sizeof(clocks));
     return err | fdt_end_node(fdt);
+}
+
+/* QEMU virt's virtio-mmio transports (vvirtio_mmio.c), described as hw/arm/virt.c does:
+ * "virtio,mmio", 0x200 bytes each, SPI 16 + n rising-edge, dma-coherent; the lowest address
+ * first, as in QEMU's tree. */
+static int node_virtio_mmio(void *fdt)
+{
+    int err = 0;
+    for (uint32_t i = 0; i < VIRT_VIRTIO_MMIO_COUNT; i++) {
+        uint64_t base = VIRT_VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_TRANSPORT_BYTES;
+        const uint32_t irqs[] = { IRQ_SPI, VIRT_VIRTIO_MMIO_INTID - 32 + i, IRQ_EDGE_RISING };
+        char name[32];
+        snprintf(name, sizeof(name), "virtio_mmio@%" PRIx64, base);
+        err |= fdt_begin_node(fdt, name);
+        err |= fdt_property_string(fdt, "compatible", "virtio,mmio");
+        err |= prop_reg(fdt, base, VIRTIO_MMIO_TRANSPORT_BYTES);
+        err |= prop_irqs(fdt, irqs, 3);
+        err |= PROP_EMPTY(fdt, "dma-coherent");
+        err |= fdt_end_node(fdt);
+    }
+    return err;
 }
 
 /* The emulated PMUv3 (pmu_sysreg.c): its overflow interrupt is PPI 7 = INTID 23, level-high,
@@ -240,6 +263,7 @@ static int generate(void *fdt, size_t cap, const struct vm *vm, uint64_t initrd_
     err |= node_pmu(fdt);
 
     err |= node_uart(fdt);
+    err |= node_virtio_mmio(fdt);
     err |= node_passthrough(fdt, vm);
     err |= node_pci(fdt, vm);
     err |= fdt_end_node(fdt);

@@ -7,17 +7,20 @@
 #define BIT(n)          (1ull << (n))
 #define GENMASK(hi, lo) ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
 
-/* Writable bits. Physical addresses are 48-bit (the guest's IPA size); Page_Size is fixed
- * at 4 KiB. Cacheability and Shareability keep what the guest wrote: they do not matter to
- * an emulated ITS. */
+/* Writable bits. Physical addresses are 48-bit (the guest's IPA size). Cacheability and
+ * Shareability keep what the guest wrote: they do not matter to an emulated ITS. The command
+ * queue's pages are always 4 KiB; a table's Page_Size is 4, 16 or 64 KiB (page_shift[]). */
 #define CBASER_RW (GITS_CBASER_VALID | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(47, 12) | \
                    GENMASK(11, 10) | GENMASK(7, 0))
 #define BASER_RW  (GITS_BASER_VALID | GITS_BASER_INDIRECT | GENMASK(61, 59) | GENMASK(55, 53) | GENMASK(47, 12) | \
-                   GENMASK(11, 10) | GENMASK(7, 0))
-#define TABLE_ADDR_MASK GENMASK(47, 12)
-#define TABLE_PAGE_BYTES 4096ull
-#define L2_ENTRIES (TABLE_PAGE_BYTES / ITS_ENTRY_BYTES)   /* entries per level-2 page */
+                   GENMASK(11, 10) | GITS_BASER_PAGE_SIZE_MASK | GENMASK(7, 0))
+#define CQ_ADDR_MASK     GENMASK(47, 12)
+#define CQ_PAGE_BYTES    4096ull
 #define ENTRY_ABSENT 0xffu              /* indirect table: no valid level-2 page for the ID */
+
+/* GITS_BASER<n>.Page_Size -> log2 of the page size (Arm IHI 0069, GITS_BASER<n>): 0b00 4 KiB,
+ * 0b01 16 KiB, 0b10 64 KiB; the reserved 0b11 is stored as 0b10 (64 KiB) when written. */
+static const uint8_t page_shift[4] = { 12, 14, 16, 16 };
 
 #define BASER_DEVICE     0               /* GITS_BASER0: Device table */
 #define BASER_COLLECTION 1               /* GITS_BASER1: Collection table */
@@ -64,22 +67,35 @@ static int write64(struct its_state *its, uint64_t gpa, uint64_t v)
 struct its_table {
     uint64_t base;
     uint64_t entries;                   /* IDs the table can hold */
+    unsigned page_shift;                /* log2 of GITS_BASER<n>.Page_Size */
     bool indirect;
 };
 
-/* A GITS_BASER<n> table, when Valid. Indirect (two-level, Arm IHI 0069 GITS_BASER<n>): the
- * table is an array of 8-byte level-1 entries, [63] Valid and [47:12] a 4 KiB page of
- * level-2 entries (the flat format). */
+/* The table's base address: Physical_Address down to the page size (the bits below are
+ * ignored); with 64 KiB pages bits [15:12] hold PA bits [51:48] (beyond the guest's 48-bit
+ * IPA space, so every access then fails as outside guest memory). */
+static uint64_t table_base(uint64_t baser, unsigned shift)
+{
+    uint64_t base = baser & GENMASK(47, shift);
+    if (shift == 16)
+        base |= (baser & GENMASK(15, 12)) << 36;
+    return base;
+}
+
+/* A GITS_BASER<n> table, when Valid: Size + 1 pages of Page_Size. Indirect (two-level, Arm
+ * IHI 0069 GITS_BASER<n>): those pages are an array of 8-byte level-1 entries, [63] Valid and
+ * [51:page_shift] a page of the same size of level-2 entries (the flat format). */
 static bool table_get(const struct its_state *its, unsigned n, struct its_table *t)
 {
     uint64_t b = its->baser[n];
     if (!(b & GITS_BASER_VALID))
         return false;
-    t->base = b & TABLE_ADDR_MASK;
+    t->page_shift = page_shift[(b & GITS_BASER_PAGE_SIZE_MASK) >> GITS_BASER_PAGE_SIZE_SHIFT];
+    t->base = table_base(b, t->page_shift);
     t->indirect = b & GITS_BASER_INDIRECT;
-    t->entries = ((b & 0xff) + 1) * TABLE_PAGE_BYTES / ITS_ENTRY_BYTES;
+    t->entries = (((b & 0xff) + 1) << t->page_shift) / ITS_ENTRY_BYTES;
     if (t->indirect)
-        t->entries *= L2_ENTRIES;
+        t->entries *= (1ull << t->page_shift) / ITS_ENTRY_BYTES;
     return true;
 }
 
@@ -91,12 +107,12 @@ static uint32_t entry_gpa(struct its_state *its, const struct its_table *t, uint
         *gpa = t->base + id * ITS_ENTRY_BYTES;
         return 0;
     }
-    uint64_t l1;
-    if (read64(its, t->base + (id / L2_ENTRIES) * ITS_ENTRY_BYTES, &l1))
+    uint64_t l2_entries = (1ull << t->page_shift) / ITS_ENTRY_BYTES, l1;
+    if (read64(its, t->base + (id / l2_entries) * ITS_ENTRY_BYTES, &l1))
         return ITS_ERR_MEMORY;
     if (!(l1 & ENTRY_VALID))
         return ENTRY_ABSENT;
-    *gpa = (l1 & TABLE_ADDR_MASK) + (id % L2_ENTRIES) * ITS_ENTRY_BYTES;
+    *gpa = (l1 & GENMASK(51, t->page_shift)) + (id % l2_entries) * ITS_ENTRY_BYTES;
     return 0;
 }
 
@@ -413,8 +429,8 @@ static bool queue_get(const struct its_state *its, uint64_t *base, uint64_t *siz
 {
     if (!(its->cbaser & GITS_CBASER_VALID))
         return false;
-    *base = its->cbaser & TABLE_ADDR_MASK;
-    *size_bytes = ((its->cbaser & 0xff) + 1) * TABLE_PAGE_BYTES;
+    *base = its->cbaser & CQ_ADDR_MASK;
+    *size_bytes = ((its->cbaser & 0xff) + 1) * CQ_PAGE_BYTES;
     return true;
 }
 
@@ -590,7 +606,10 @@ void its_reg_write(struct its_state *its, uint64_t offset, uint32_t size, uint64
         unsigned n = (unsigned)(reg - GITS_BASER0) / 8;
         if (enabled || !baser_ro(n))
             return;                     /* BASER2..7 are RAZ/WI */
-        its->baser[n] = (v & BASER_RW) | baser_ro(n);
+        v &= BASER_RW;
+        if ((v & GITS_BASER_PAGE_SIZE_MASK) == GITS_BASER_PAGE_SIZE_MASK)   /* reserved 0b11 */
+            v &= ~(1ull << GITS_BASER_PAGE_SIZE_SHIFT);
+        its->baser[n] = v | baser_ro(n);
     }
     /* GITS_TYPER and GITS_CREADR are read-only. */
 }

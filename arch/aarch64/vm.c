@@ -36,6 +36,13 @@ bool arch_vm_init(struct vm *vm)
         hv_printf("vm %s: cannot register the PL011\n", vm->name);
         return false;
     }
+    /* QEMU virt's virtio-mmio transports, empty: guests probe them and find no device. */
+    vvirtio_mmio_init(&vm->arch.virtio, VIRT_VIRTIO_MMIO_COUNT);
+    if (mmio_bus_register(&vm->mmio, VIRT_VIRTIO_MMIO_BASE, vvirtio_mmio_size_bytes(&vm->arch.virtio),
+                          &vvirtio_mmio_ops, &vm->arch.virtio, "virtio-mmio")) {
+        hv_printf("vm %s: cannot register the virtio-mmio transports\n", vm->name);
+        return false;
+    }
     if (!vgic_vm_init(vm) || !vgic_its_init(vm))
         return false;
     arch_stage2_tlb_invalidate(vm, 0, 1ull << 48);   /* nothing cached for this VMID survives */

@@ -1,6 +1,7 @@
 # aarch64 guests at EL1, GICv3 host, 4 CPUs: basics (2 vCPUs, a read-only region) checks
-# PSCI, hypercalls, aborts, UNDEF, decoding, FP/SIMD and timers; probe and secret check
-# that two VMs cannot see each other's memory. Every VM and then the machine power off.
+# PSCI, hypercalls, aborts, UNDEF, decoding, the empty virtio-mmio transports, FP/SIMD and
+# timers; probe and secret check that two VMs cannot see each other's memory. Every VM and
+# then the machine power off.
 hvrun_args=(--arch aarch64 --gic 3 --smp 4 --config tests/configs/a64_guests.cfg
             --file build/guests/aarch64/basics.bin='\guests\basics.bin'
             --file build/guests/aarch64/probe.bin='\guests\probe.bin'
@@ -13,12 +14,12 @@ checks() {
   for t in cntvoff hvc_psci_version psci_features hv_version hv_console_write hv_memslot_info \
            hv_stats bogus_hvc cpu_on_already_on cpu_on_context affinity_info \
            cpu_on_already_on_secondary cpu_off_on_again counter_monotonic timer_istatus \
-           unmapped_ipa_abort undef_sysreg mmio_decode_writeback readonly_region \
-           fp_simd_preserved ram_touch; do
+           unmapped_ipa_abort undef_sysreg mmio_decode_writeback virtio_mmio_empty_transports \
+           readonly_region fp_simd_preserved ram_touch; do
     expect "^\[basics\] PASS $t\$" "basics: $t"
   done
   expect '^\[basics\] hvc console ok' "basics: HV_HC_CONSOLE_WRITE text reaches the console"
-  expect '^\[basics\] DONE passed=21 failed=0' "basics: all 21 checks pass"
+  expect '^\[basics\] DONE passed=22 failed=0' "basics: all 22 checks pass"
   expect_count '^\[probe\] PASS abort_(read|write)_0x' 11 "probe: every unmapped access aborts"
   expect_order '^\[secret\] secret: stored' '^\[probe\] probe: scanning' "probe scans after secret stored its marker"
   expect_order '^\[probe\] PASS secret_not_visible' '^\[secret\] PASS secret_intact' "secret still holds its marker when probe finishes"

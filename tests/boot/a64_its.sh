@@ -3,7 +3,8 @@
 # CLEAR, DISCARD, GITS_TRANSLATER, a hostile command sequence the ITS survives, and (through
 # HV_HC_VM_STAT) which path the LPIs took: here every one injected by the hypervisor. Then the
 # MSIs of QEMU's edu assigned to the VM (pci = 00:04.0): its BAR and MSI capability in the
-# virtual ECAM, 16 MSIs as LPIs on vCPU 0, MOVI to vCPU 1, DISCARD, and their path.
+# virtual ECAM, 16 MSIs as LPIs on vCPU 0, MOVI to vCPU 1, DISCARD, and their path. Last,
+# new Device (two-level) and Collection tables with 64 KiB pages deliver an LPI.
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
             --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4)
 timeout_s=150
@@ -16,7 +17,7 @@ its_checks() {
            its_clear_removes_pending its_translater_delivers its_hostile_commands \
            its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_lpi_path \
            its_discard_unmaps pci_edu_found pci_bar_sizing pci_edu_ident pci_msi_cap pci_msi_lpi \
-           pci_msi_path pci_msi_movi pci_msi_discard pci_msi_mapc; do
+           pci_msi_path pci_msi_movi pci_msi_discard pci_msi_mapc its_baser_64k_pages; do
     expect "^\[its\] PASS $t\$" "its: $t"
   done
   # Which path LPIs took (HV_STAT_LPI_INJECTED / HV_STAT_LPI_DIRECT): emulated on GICv3,
@@ -36,7 +37,7 @@ its_checks() {
     expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=[0-9]+ injected=64 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row"
   fi
   expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
-  expect '^\[its\] DONE passed=32 failed=0' "its: all 32 checks pass"
+  expect '^\[its\] DONE passed=33 failed=0' "its: all 33 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"

@@ -7,7 +7,7 @@ hvrun_args=(--arch aarch64 --gic 3 --smp 2 --mem 2G --interactive --config tests
 timeout_s=400
 checks() {
   linux_checks linux0
-  linux_checks linux1 cpus-online gicv3 its arch-timer pmu timer-counting irq-timer
+  linux_checks linux1 cpus-online gicv3 its its-64k-pages virtio-mmio-nodes arch-timer pmu timer-counting irq-timer
   expect '^\[linux1\] SKIP irq-uart' "linux1: UART count shown (no input: not the focus VM)"
   expect '^hv: all VMs stopped, powering off' "the machine powers off after both VMs"
   expect_not '^PANIC' "no hypervisor panic"

@@ -1,7 +1,9 @@
 /* libFuzzer target for the emulated ITS model: random register accesses, command queues and
  * table corruption in fake guest memory. Invariants: no delivery to a nonexistent vCPU or
  * of a non-LPI INTID, CREADR/CWRITER always well-formed and inside the queue, bounded work
- * per access, guest memory touched only through the accessors and only inside RAM. */
+ * per access, guest memory touched only through the accessors and only inside RAM, and
+ * GITS_BASER<n>.Page_Size always one of 4, 16 or 64 KiB. Tables are reprogrammed with every
+ * page size, flat and two-level (op 6). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,8 @@ static void check_state(const struct its_state *its)
         CHECK(its->baser[n] == 0);
     CHECK((its->baser[0] >> 56 & 7) == GITS_BASER_TYPE_DEVICE);
     CHECK((its->baser[1] >> 56 & 7) == GITS_BASER_TYPE_COLLECTION);
+    for (int n = 0; n < 2; n++)
+        CHECK((its->baser[n] & GITS_BASER_PAGE_SIZE_MASK) != GITS_BASER_PAGE_SIZE_MASK);
     CHECK(its->error_count <= its->cmd_count);
 }
 
@@ -120,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (size) {
         uint8_t op = (uint8_t)take(&data, &size, 1);
         cmd_reads = 0;
-        switch (op % 6) {
+        switch (op % 7) {
         case 0: {                           /* register write */
             uint64_t off = offsets[take(&data, &size, 1) % (sizeof(offsets) / sizeof(offsets[0]))];
             uint32_t sz = 1u << (take(&data, &size, 1) & 3);
@@ -163,6 +167,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5:                             /* an MSI */
             its_signal(&its, (uint32_t)take(&data, &size, 2), (uint32_t)take(&data, &size, 2));
             break;
+        case 6: {                           /* Device and Collection tables: page size, levels, size */
+            its_reg_write(&its, GITS_CTLR, 4, 0);
+            for (int n = 0; n < 2; n++) {
+                uint64_t b = take(&data, &size, 1);     /* [1:0] Page_Size, [2] Indirect, [7:3] Size */
+                uint64_t base = RAM_BASE + 0x10000 * (uint64_t)(1 + n);   /* 64 KiB aligned */
+                its_reg_write(&its, GITS_BASER0 + 8 * n, 8, GITS_BASER_VALID | base | (b & 3) << 8 |
+                              ((b >> 2) & 1) << 62 | ((b >> 3) & 3));
+            }
+            its_reg_write(&its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+            break;
+        }
         }
         check_state(&its);
     }

@@ -223,3 +223,41 @@ Test(guest_dtb, passthrough_pl031_node)
     cr_assert_eq(fdt32_to_cpu(irq[1]), 2);            /* SPI 2 = INTID 34 */
     cr_assert_eq(fdt32_to_cpu(irq[2]), 4);            /* level, active high */
 }
+
+/* QEMU virt's 32 virtio-mmio transports, as hw/arm/virt.c describes them: virtio_mmio@ADDR,
+ * compatible "virtio,mmio", reg of 0x200 bytes from 0x0a000000, interrupts <GIC_SPI 16+n
+ * rising-edge> (INTID 48 + n), dma-coherent; lowest address first, none beyond the 32nd. */
+Test(guest_dtb, generated_virtio_mmio_transports)
+{
+    cr_assert(guest_dtb_build(&vm, buf, sizeof(buf), 0, 0) > 0);
+    int prev = -1;
+    for (uint32_t n = 0; n < 32; n++) {
+        char path[40];
+        uint64_t base = 0x0a000000ull + n * 0x200ull;
+        snprintf(path, sizeof(path), "/virtio_mmio@%llx", (unsigned long long)base);
+        int node = fdt_path_offset(buf, path), len;
+        cr_assert_geq(node, 0, "%s missing", path);
+        cr_assert_gt(node, prev, "%s after the transport below it", path);
+        prev = node;
+        const char *compat = fdt_getprop(buf, node, "compatible", &len);
+        cr_assert(compat && len == sizeof("virtio,mmio") && !strcmp(compat, "virtio,mmio"), "%s compatible", path);
+        const void *reg = fdt_getprop(buf, node, "reg", &len);
+        cr_assert(reg && len == 16, "%s reg", path);
+        cr_assert_eq(be64_at(reg), base);
+        cr_assert_eq(be64_at((const uint8_t *)reg + 8), 0x200ull);
+        const fdt32_t *irq = fdt_getprop(buf, node, "interrupts", &len);
+        cr_assert(irq && len == 12, "%s interrupts", path);
+        cr_assert_eq(cell(irq, 0), 0, "GIC_SPI");
+        cr_assert_eq(cell(irq, 1), 16 + n, "SPI 16 + n: INTID %u", 48 + n);
+        cr_assert_eq(cell(irq, 2), 1, "rising edge");
+        cr_assert_not_null(fdt_getprop(buf, node, "dma-coherent", &len));
+        cr_assert_eq(len, 0, "dma-coherent is empty");
+        cr_assert_null(fdt_getprop(buf, node, "interrupt-parent", NULL), "the root's interrupt-parent (the GIC)");
+    }
+    cr_assert_lt(fdt_path_offset(buf, "/virtio_mmio@a004000"), 0, "32 transports only");
+    int count = 0;
+    for (int node = fdt_node_offset_by_compatible(buf, -1, "virtio,mmio"); node >= 0;
+         node = fdt_node_offset_by_compatible(buf, node, "virtio,mmio"))
+        count++;
+    cr_assert_eq(count, 32);
+}

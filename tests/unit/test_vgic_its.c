@@ -147,7 +147,7 @@ static void map_basic(void)
 }
 
 /* Everything the ITS keeps, to prove an ignored command changed nothing. */
-struct snapshot { uint8_t ram[0x50000]; uint64_t baser0, baser1, cbaser; uint32_t events; };
+struct snapshot { uint8_t ram[0x80000]; uint64_t baser0, baser1, cbaser; uint32_t events; };
 static struct snapshot snap;
 static void take(void)
 {
@@ -197,10 +197,10 @@ Test(vgic_its, registers_report_gicv3_its)
     cr_assert_eq(its_reg_read(&its, GITS_TYPER + 4, 4), t >> 32);
     its_reg_write(&its, GITS_CBASER + 4, 4, 0);
     cr_assert_eq(rd(GITS_CBASER), CQ_GPA, "high half written alone");
-    /* Indirect is kept, Type and Entry_Size are read-only, Page_Size is 4 KiB */
+    /* Indirect and Page_Size are kept, Type and Entry_Size are read-only */
     wr(GITS_BASER0, GITS_BASER_VALID | GITS_BASER_INDIRECT | 7ull << 56 | 0x1full << 48 | 2ull << 8 | DT_GPA);
     cr_assert_eq(rd(GITS_BASER0) & (GITS_BASER_INDIRECT | 7ull << 56 | 0x1full << 48 | 3ull << 8),
-                 GITS_BASER_INDIRECT | 1ull << 56 | 7ull << 48);
+                 GITS_BASER_INDIRECT | 1ull << 56 | 7ull << 48 | 2ull << 8);
     /* odd sizes and misaligned accesses are RAZ/WI */
     cr_assert_eq(its_reg_read(&its, GITS_TYPER, 2), 0);
     cr_assert_eq(its_reg_read(&its, GITS_TYPER + 2, 4), 0);
@@ -735,4 +735,169 @@ Test(vgic_its, indirect_tables_walk_two_levels)
     kick();
     cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPD, ITS_ERR_MEMORY));
     cr_assert_eq(rd(GITS_CREADR), cq_tail);
+}
+
+/* GITS_BASER<n>.Page_Size: 4, 16 and 64 KiB read back as written, the reserved 0b11 as 64 KiB,
+ * in either 32-bit half write; the reset value is 4 KiB. */
+Test(vgic_its, page_size_reads_back_4k_16k_64k)
+{
+    its_reg_write(&its, GITS_CTLR, 4, 0);
+    static const uint64_t sizes[] = { GITS_BASER_PAGE_SIZE_4K, GITS_BASER_PAGE_SIZE_16K, GITS_BASER_PAGE_SIZE_64K };
+    for (int n = 0; n < 2; n++)
+        for (unsigned i = 0; i < 3; i++) {
+            wr(GITS_BASER0 + 8 * n, GITS_BASER_VALID | sizes[i] | DT_GPA);
+            cr_assert_eq(rd(GITS_BASER0 + 8 * n) & GITS_BASER_PAGE_SIZE_MASK, sizes[i], "BASER%d size %u", n, i);
+        }
+    wr(GITS_BASER0, GITS_BASER_VALID | 3ull << 8 | DT_GPA);
+    cr_assert_eq(rd(GITS_BASER0) & GITS_BASER_PAGE_SIZE_MASK, GITS_BASER_PAGE_SIZE_64K, "0b11 is 64 KiB");
+    its_reg_write(&its, GITS_BASER0, 4, (uint32_t)(DT_GPA | GITS_BASER_PAGE_SIZE_16K));
+    cr_assert_eq(rd(GITS_BASER0), GITS_BASER_VALID | 1ull << 56 | 7ull << 48 | GITS_BASER_PAGE_SIZE_16K | DT_GPA,
+                 "low half written alone");
+    its_reg_write(&its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+    wr(GITS_BASER0, GITS_BASER_VALID | GITS_BASER_PAGE_SIZE_64K | DT_GPA);
+    cr_assert_eq(rd(GITS_BASER0) & GITS_BASER_PAGE_SIZE_MASK, GITS_BASER_PAGE_SIZE_16K, "read-only while enabled");
+    its_reset(&its);
+    cr_assert_eq(rd(GITS_BASER0) & GITS_BASER_PAGE_SIZE_MASK, GITS_BASER_PAGE_SIZE_4K, "4 KiB at reset");
+}
+
+/* Reprograms the Device and Collection tables (ITS disabled around it). */
+static void tables(uint64_t dt, uint64_t ct)
+{
+    its_reg_write(&its, GITS_CTLR, 4, 0);
+    wr(GITS_BASER0, dt);
+    wr(GITS_BASER0 + 8, ct);
+    its_reg_write(&its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+}
+
+/* Flat tables of one page (Size 0) hold page/8 IDs: 2048 with 16 KiB pages, 8192 with 64 KiB.
+ * IDs beyond 4 KiB's 512 that fit the larger page map and deliver; the first ID past the
+ * end is refused with the table untouched; the same IDs with 4 KiB pages are refused. */
+static void flat_tables(uint64_t page_size, uint32_t ids)
+{
+    tables(GITS_BASER_VALID | page_size | DT_GPA, GITS_BASER_VALID | page_size | CT_GPA);
+    uint32_t dev = ids - 1, icid = ids - 2;
+    mapd(dev, ITT_GPA, 3, true);
+    mapc(icid, 1, true);
+    mapti(dev, 4, LPI + 9, icid);
+    cmd_ev(ITS_CMD_INT, dev, 4);
+    kick();
+    cr_assert_eq(its.error_count, 0, "last_error 0x%x", its.last_error);
+    cr_assert_eq(ram64(DT_GPA + (uint64_t)dev * 8), 1ull << 63 | ITT_GPA | 3, "DTE at DeviceID %u", dev);
+    cr_assert_eq(ram64(CT_GPA + (uint64_t)icid * 8), 1ull << 63 | 1, "CTE at ICID %u", icid);
+    cr_assert_eq(event_count, 1);
+    cr_assert(events[0].vcpu == 1 && events[0].intid == LPI + 9);
+
+    take();
+    mapd(ids, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPD, ITS_ERR_DEVICE_OOR), "DeviceID %u is past the table", ids);
+    mapc(ids, 0, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPC, ITS_ERR_COLLECTION_OOR), "ICID %u is past the table", ids);
+    cr_assert_eq(its.error_count, 2);
+    unchanged("IDs past a one-page table");
+
+    /* The same IDs with 4 KiB pages: beyond the 512 entries of one page. */
+    tables(GITS_BASER_VALID | DT_GPA, GITS_BASER_VALID | CT_GPA);
+    mapd(dev, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPD, ITS_ERR_DEVICE_OOR));
+    cmd_ev(ITS_CMD_INT, dev, 4);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_INT, ITS_ERR_DEVICE_OOR));
+    mapc(icid, 0, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPC, ITS_ERR_COLLECTION_OOR));
+    cr_assert_eq(its.error_count, 5);
+    cr_assert_eq(event_count, 1, "nothing delivered with 4 KiB pages");
+}
+
+Test(vgic_its, flat_tables_with_16k_pages)
+{
+    flat_tables(GITS_BASER_PAGE_SIZE_16K, 2048);
+}
+
+Test(vgic_its, flat_tables_with_64k_pages)
+{
+    flat_tables(GITS_BASER_PAGE_SIZE_64K, 8192);
+}
+
+/* Size counts pages of Page_Size: Size 1 with 16 KiB pages is 4096 entries. */
+Test(vgic_its, table_size_counts_pages_of_the_page_size)
+{
+    tables(GITS_BASER_VALID | GITS_BASER_PAGE_SIZE_16K | 1 | DT_GPA, GITS_BASER_VALID | CT_GPA);
+    mapd(4095, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.error_count, 0, "last_error 0x%x", its.last_error);
+    cr_assert_eq(ram64(DT_GPA + 4095 * 8), 1ull << 63 | ITT_GPA | 3);
+    mapd(4096, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPD, ITS_ERR_DEVICE_OOR));
+}
+
+/* Two-level tables with larger pages: a level-1 entry covers page/8 IDs and points at a
+ * level-2 page of that size; the level-1 index and the slot in the level-2 page follow. */
+static void indirect_tables(uint64_t page_size, uint32_t per_page)
+{
+    tables(GITS_BASER_VALID | GITS_BASER_INDIRECT | page_size | DT_GPA,
+           GITS_BASER_VALID | GITS_BASER_INDIRECT | page_size | CT_GPA);
+    uint64_t l2_dev = RAM_BASE + 0x60000, l2_col = RAM_BASE + 0x70000;   /* 64 KiB aligned */
+    uint32_t dev = per_page + 5, icid = per_page - 1;   /* level-1 entry 1 slot 5, entry 0 last slot */
+    uint64_t l1 = 1ull << 63 | l2_dev;
+    memcpy(ram + (DT_GPA + 8 - RAM_BASE), &l1, 8);
+    l1 = 1ull << 63 | l2_col;
+    memcpy(ram + (CT_GPA - RAM_BASE), &l1, 8);
+    mapd(dev, ITT_GPA, 3, true);
+    mapc(icid, 1, true);
+    mapti(dev, 2, LPI + 11, icid);
+    cmd_ev(ITS_CMD_INT, dev, 2);
+    kick();
+    cr_assert_eq(its.error_count, 0, "last_error 0x%x", its.last_error);
+    cr_assert_eq(ram64(l2_dev + 5 * 8), 1ull << 63 | ITT_GPA | 3, "DTE in slot 5 of level-1 entry 1's page");
+    cr_assert_eq(ram64(l2_col + (uint64_t)(per_page - 1) * 8), 1ull << 63 | 1, "CTE in the last slot of its page");
+    cr_assert_eq(event_count, 1);
+    cr_assert(events[0].vcpu == 1 && events[0].intid == LPI + 11);
+    /* Level-1 entry 2 (IDs 2 * per_page ...) is not valid: out of range for MAPD and MAPC. */
+    take();
+    mapd(2 * per_page, ITT_GPA, 3, true);
+    mapc(per_page, 0, true);
+    kick();
+    cr_assert_eq(its.error_count, 2);
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPC, ITS_ERR_COLLECTION_OOR));
+    unchanged("absent level-2 pages");
+    /* The device walk with 4 KiB pages reads another level-1 entry (dev / 512): not valid. */
+    tables(GITS_BASER_VALID | GITS_BASER_INDIRECT | DT_GPA, GITS_BASER_VALID | GITS_BASER_INDIRECT | CT_GPA);
+    cmd_ev(ITS_CMD_INT, dev, 2);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_INT, ITS_ERR_UNMAPPED_DEVICE));
+    cr_assert_eq(event_count, 1);
+}
+
+Test(vgic_its, indirect_tables_with_16k_pages)
+{
+    indirect_tables(GITS_BASER_PAGE_SIZE_16K, 2048);
+}
+
+Test(vgic_its, indirect_tables_with_64k_pages)
+{
+    indirect_tables(GITS_BASER_PAGE_SIZE_64K, 8192);
+}
+
+/* Physical_Address with 64 KiB pages: bits [15:12] are PA bits [51:48], beyond guest memory:
+ * the table cannot be used (a memory error, nothing written). With 16 KiB pages the address
+ * bits below 16 KiB are ignored. */
+Test(vgic_its, table_address_follows_the_page_size)
+{
+    tables(GITS_BASER_VALID | GITS_BASER_PAGE_SIZE_64K | 1ull << 12 | DT_GPA, GITS_BASER_VALID | CT_GPA);
+    cr_assert_eq(rd(GITS_BASER0) & 0xf000, 0x1000, "bits [15:12] read back");
+    take();
+    mapd(1, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPD, ITS_ERR_MEMORY), "PA bit 48 set: outside guest memory");
+    unchanged("a table above 2^48");
+    tables(GITS_BASER_VALID | GITS_BASER_PAGE_SIZE_16K | 3ull << 12 | DT_GPA, GITS_BASER_VALID | CT_GPA);
+    mapd(1, ITT_GPA, 3, true);
+    kick();
+    cr_assert_eq(its.error_count, 1, "last_error 0x%x", its.last_error);
+    cr_assert_eq(ram64(DT_GPA + 8), 1ull << 63 | ITT_GPA | 3, "the table starts at the 16 KiB boundary");
 }

@@ -15,6 +15,7 @@
 #include "pmu.h"
 #include "vgic_its.h"
 #include "vpl011.h"
+#include "vvirtio_mmio.h"
 
 /* FP/SIMD registers saved lazily (fpsimd.S): q0-q31, FPSR, FPCR. */
 struct fpsimd_state {
@@ -28,6 +29,7 @@ struct arch_vm {
     uint64_t dtb_ipa;         /* where the DTB went (x0 of vCPU 0) */
     uint64_t dtb_size_bytes;
     struct vpl011 uart;       /* PL011 at 0x09000000 */
+    struct vvirtio_mmio virtio;   /* 32 virtio-mmio transports at 0x0a000000, no devices yet */
     struct vgic_dist vgic;    /* GICD at 0x08000000 (vgic.c) */
     struct vgic_its its;      /* emulated ITS at 0x08080000 (vgic_its.c) */
 };

@@ -9,6 +9,9 @@ struct vm;
 
 /* The virtual platform's fixed addresses (QEMU virt, ARCHITECTURE.md). */
 #define VIRT_PL011_BASE 0x09000000ull
+#define VIRT_VIRTIO_MMIO_BASE 0x0a000000ull     /* 32 transports of 0x200 bytes */
+#define VIRT_VIRTIO_MMIO_COUNT 32u
+#define VIRT_VIRTIO_MMIO_INTID 48u              /* transport n: SPI 16 + n, INTID 48 + n */
 #define VIRT_PCI_ECAM_BASE 0x4010000000ull     /* high ECAM; the VM sees bus 0 (1 MiB) */
 #define VIRT_PCI_MMIO_BASE 0x10000000u          /* 32-bit memory window */
 #define VIRT_PCI_MMIO_BYTES 0x2eff0000u

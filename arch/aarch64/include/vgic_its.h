@@ -15,9 +15,14 @@
  *                           (EventID bits - 1, as MAPD's Size)
  *   Collection table entry  [63] V, [15:0] target processor number (GITS_TYPER.PTA = 0)
  *   ITT entry               [63] V, [47:32] ICID, [31:0] pINTID
- * Page_Size is fixed at 4 KiB. Tables are flat, or two-level when GITS_BASER<n>.Indirect is
- * set: 8-byte level-1 entries ([63] Valid, [47:12] a 4 KiB page of 512 entries as above); an
- * ID whose level-1 entry is not Valid is out of range for MAPD/MAPC and unmapped otherwise.
+ * GITS_BASER<n>.Page_Size is writable: 4, 16 or 64 KiB (0b00, 0b01, 0b10; the reserved 0b11
+ * is stored as 0b10), 4 KiB at reset. A table is Size + 1 pages of that size at
+ * Physical_Address aligned down to it; with 64 KiB pages bits [15:12] are PA bits [51:48]
+ * (beyond the 48-bit IPA space: every access to such a table fails). The command queue's
+ * pages are always 4 KiB (GITS_CBASER has no Page_Size). Tables are flat, or two-level when
+ * GITS_BASER<n>.Indirect is set: 8-byte level-1 entries ([63] Valid, [51:log2(page)] a page
+ * of the same size of entries as above: 512, 2048 or 8192 of them); an ID whose level-1
+ * entry is not Valid is out of range for MAPD/MAPC and unmapped otherwise.
  *
  * CONSTRAINED UNPREDICTABLE choices (Arm IHI 0069, 5.3 command errors; GITS_CWRITER):
  *  - A command with a bad parameter (DeviceID beyond the Device table or Devbits, unmapped
@@ -67,6 +72,11 @@
 #define GITS_BASER_TYPE_SHIFT  56
 #define GITS_BASER_TYPE_DEVICE 1ull
 #define GITS_BASER_TYPE_COLLECTION 4ull
+#define GITS_BASER_PAGE_SIZE_SHIFT 8
+#define GITS_BASER_PAGE_SIZE_MASK  (3ull << GITS_BASER_PAGE_SIZE_SHIFT)
+#define GITS_BASER_PAGE_SIZE_4K    (0ull << GITS_BASER_PAGE_SIZE_SHIFT)
+#define GITS_BASER_PAGE_SIZE_16K   (1ull << GITS_BASER_PAGE_SIZE_SHIFT)
+#define GITS_BASER_PAGE_SIZE_64K   (2ull << GITS_BASER_PAGE_SIZE_SHIFT)
 #define GITS_CBASER_VALID      (1ull << 63)
 
 /* Limits this ITS implements (reported in GITS_TYPER). */

@@ -1,6 +1,7 @@
 /* basics.c: one boot, many checks of the platform a guest sees: PSCI, the hypervisor's
  * hypercalls, SMP bring-up, all of RAM, the generic timer, aborts and UNDEFs, emulated
- * loads with writeback, read-only memory, FP/SIMD state across exits. */
+ * loads with writeback, the empty virtio-mmio transports, read-only memory, FP/SIMD state
+ * across exits. */
 #include "test.h"
 #include "hypercall.h"
 
@@ -342,6 +343,52 @@ static void test_unmapped_abort(void)
           addr, rec.esr, rec.far, rec.elr, probe_read64_insn);
 }
 
+/* QEMU virt's 32 virtio-mmio transports at 0x0a000000 (0x200 bytes each) with nothing behind
+ * them: QEMU's own on bare QEMU, the hypervisor's under it. The first and the last identify
+ * as QEMU's with no device (MagicValue "virt", Version 1: QEMU's default legacy transport,
+ * DeviceID 0, VendorID "QEMU"), and writes to Status and DeviceID change nothing. */
+#define VIRTIO_MMIO_BASE   0x0a000000ul
+#define VIRTIO_MMIO_STRIDE 0x200ul
+#define VIRTIO_MAGIC       0x74726976u
+#define VIRTIO_VENDOR_QEMU 0x554d4551u
+static struct { uint32_t magic, version, device, vendor, status, device_after; } vt[2];
+
+static uint64_t virtio_read_transports(uint64_t arg)
+{
+    (void)arg;
+    static const unsigned which[2] = { 0, 31 };
+    for (unsigned i = 0; i < 2; i++) {
+        uintptr_t t = VIRTIO_MMIO_BASE + which[i] * VIRTIO_MMIO_STRIDE;
+        vt[i].magic = mmio_read32(t + 0x000);
+        vt[i].version = mmio_read32(t + 0x004);
+        vt[i].device = mmio_read32(t + 0x008);
+        vt[i].vendor = mmio_read32(t + 0x00c);
+        mmio_write32(t + 0x070, 0x3);           /* Status: ACKNOWLEDGE | DRIVER */
+        mmio_write32(t + 0x008, 0x2);           /* DeviceID (read-only): "a block device" */
+        dsb(sy);
+        vt[i].status = mmio_read32(t + 0x070);
+        vt[i].device_after = mmio_read32(t + 0x008);
+    }
+    return 0;
+}
+
+static void test_virtio_mmio(void)
+{
+    for (unsigned i = 0; i < 2; i++)
+        vt[i].magic = vt[i].version = vt[i].vendor = vt[i].status = vt[i].device = vt[i].device_after = 0xdead;
+    struct exc_record rec;
+    unsigned exc = exc_catch(virtio_read_transports, 0, &rec);
+    bool ok = exc == 0;
+    for (unsigned i = 0; i < 2; i++)
+        ok = ok && vt[i].magic == VIRTIO_MAGIC && vt[i].version == 1 && vt[i].device == 0 &&
+             vt[i].vendor == VIRTIO_VENDOR_QEMU && vt[i].status == 0 && vt[i].device_after == 0;
+    /* magic/version/device/vendor, then status/device after the writes (one console line) */
+    check(ok, "virtio_mmio_empty_transports", "%u aborts; #0 %x/%u/%u/%x then %u/%u; #31 %x/%u/%u/%x then %u/%u; "
+          "want %x/1/0/%x then 0/0", exc, vt[0].magic, vt[0].version, vt[0].device, vt[0].vendor, vt[0].status,
+          vt[0].device_after, vt[1].magic, vt[1].version, vt[1].device, vt[1].vendor, vt[1].status,
+          vt[1].device_after, VIRTIO_MAGIC, VIRTIO_VENDOR_QEMU);
+}
+
 static void test_undef_sysreg(void)
 {
     struct exc_record rec;
@@ -364,6 +411,7 @@ int main(void *dtb)
     test_unmapped_abort();
     test_undef_sysreg();
     test_mmio_decode();
+    test_virtio_mmio();
     test_readonly_region();
     test_fp_preserved();
     uint64_t t0 = counter();

@@ -3,7 +3,8 @@
  * CPU, INV/INVALL after a configuration change, CLEAR, DISCARD, GITS_TRANSLATER, and a
  * hostile command sequence after which the ITS still works. Then MSIs of a PCI function (QEMU's
  * edu at 00:04.0 in the ECAM): its BAR and MSI capability, MSIs arriving as LPIs, MOVI,
- * DISCARD, and (under the hypervisor) which path they took. Interrupts are taken by polling
+ * DISCARD, and (under the hypervisor) which path they took. Last, new Device and Collection
+ * tables with 64 KiB pages delivering an LPI. Interrupts are taken by polling
  * ICC_IAR1_EL1 with PSTATE.I masked (no IRQ vector needed). Runs on bare QEMU's ITS too
  * (with -device edu,addr=4). */
 #include "hypercall.h"
@@ -632,6 +633,70 @@ static void pci_msi(void)
     its_ev(CMD_DISCARD, EDU_DEVICE_ID, MSI_EVENT);
 }
 
+/* ---- 64 KiB ITS pages ---------------------------------------------------------------- */
+
+/* GITS_BASER<n> with Page_Size 64 KiB, as Linux on KVM (whose ITS has only that size) and
+ * much KVM-tested software program it: the Device table two-level (one 64 KiB page of
+ * level-1 entries, one level-2 page behind entry 1), the Collection table flat, and IDs that
+ * only fit with 64 KiB pages; MAPD/MAPC/MAPTI/INT then deliver the LPI through them. */
+#define PAGE_64K        65536ul
+#define BIG_ICID        1000                    /* beyond one 4 KiB page of collections */
+#define BIG_SLOT        808                     /* the device's slot in its level-2 page */
+#define LPI_B           (LPI_BASE + 24)
+
+/* Programs the GITS_BASER<n> of this type: one 64 KiB page (Size 0), flat or two-level. Its
+ * Entry_Size in *esz; false when the register does not keep what was written. */
+static bool its_table_64k(unsigned type, bool indirect, void **table, uint64_t *esz)
+{
+    for (int n = 0; n < 8; n++) {
+        uint64_t b = mmio_read64(GITS_BASE + GITS_BASER(n));
+        if (((b >> 56) & 7) != type)
+            continue;
+        *esz = ((b >> 48) & 0x1f) + 1;
+        *table = alloc(PAGE_64K, PAGE_64K);
+        uint64_t want = 1ull << 63 | (uint64_t)indirect << 62 | 2ull << 8 | (uintptr_t)*table;
+        b &= (7ull << 56) | (0x1full << 48);    /* keep Type and Entry_Size */
+        mmio_write64(GITS_BASE + GITS_BASER(n), b | want);
+        uint64_t got = mmio_read64(GITS_BASE + GITS_BASER(n));
+        uint64_t mask = 3ull << 62 | 0xffffffff0000ull | 3ull << 8 | 0xff;   /* address [47:16], Size */
+        if ((got & mask) != want)
+            printf("its: GITS_BASER%d wrote 0x%lx, reads 0x%lx\n", n, b | want, got);
+        return (got & mask) == want;
+    }
+    return false;
+}
+
+static void its_64k_pages(void)
+{
+    mmio_write32(GITS_BASE + GITS_CTLR, 0);
+    for (int i = 0; i < 100000 && !(mmio_read32(GITS_BASE + GITS_CTLR) & (1u << 31)); i++)
+        ;
+    void *dt = NULL, *ct = NULL;
+    uint64_t dt_esz = 8, ct_esz = 8;
+    bool programmed = its_table_64k(1, true, &dt, &dt_esz) && its_table_64k(4, false, &ct, &ct_esz);
+    /* Level-1 entry 1: DeviceIDs 64K/esz .. 2 * 64K/esz - 1 (with 4 KiB pages: entry 17). */
+    uint8_t *l2 = alloc(PAGE_64K, PAGE_64K);
+    uint32_t dev = (uint32_t)(PAGE_64K / dt_esz) + BIG_SLOT;
+    if (dt) {
+        ((volatile uint64_t *)dt)[1] = 1ull << 63 | (uintptr_t)l2;
+        flush((uint64_t *)dt + 1, 8);
+    }
+    uint64_t itt_esz = ((its_typer >> 4) & 0xf) + 1;
+    uint8_t *itt = alloc(16 * itt_esz, 256);
+    mmio_write32(GITS_BASE + GITS_CTLR, 1);
+    bool cmds = its_mapd(dev, itt, DEV_EVENT_BITS, true) && its_mapc(BIG_ICID, 0) &&
+                its_mapti(dev, 3, LPI_B, BIG_ICID) && its_ev(CMD_INT, dev, 3);
+    uint32_t got = take_irq(2000000), extra = take_irq(50000);
+    volatile uint64_t *dte = (volatile uint64_t *)(l2 + BIG_SLOT * dt_esz);
+    flush(dte, 8);
+    uint64_t dte_v = *dte;
+    check(programmed && cmds && got == LPI_B && extra == SPURIOUS && dte_v != 0, "its_baser_64k_pages",
+          "tables %s, cmds %s, dev %u icid %u: INTID %u (want %u) then %u, L2 slot %u 0x%lx (want DTE)",
+          programmed ? "kept" : "not kept", cmds ? "done" : "stuck", dev, (unsigned)BIG_ICID, got, LPI_B, extra,
+          (unsigned)BIG_SLOT, dte_v);
+    its_ev(CMD_DISCARD, dev, 3);
+}
+
 int main(void *dtb)
 {
     puts("its: start\n");
@@ -744,6 +809,9 @@ int main(void *dtb)
 
     /* MSIs of a PCI function: edu, its DeviceID the requester ID 00:04.0. */
     pci_msi();
+
+    /* Last, as it replaces the Device and Collection tables: 64 KiB ITS pages. */
+    its_64k_pages();
 
     shared_store(&cpu1_stop, 1);
     shared_wait(&cpu1_ready, 1, 1000);
