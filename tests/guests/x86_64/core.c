@@ -428,12 +428,13 @@ static void test_outs(void)
           rsi - (uintptr_t)line);
 }
 
-/* REP INS from ports with known contents: fw_cfg's signature "QEMU" (selected by an OUTSW of the
- * selector from memory), its RAM-size item by REP INSW and, backwards, REP INSD; the 16550's scratch
- * register by REP INSB. */
+/* REP INS from ports with known contents: fw_cfg's signature "QEMU" by REP INSB (selected by an
+ * OUTSW of the selector from memory); the 16550's scratch register by REP INSB; its divisor latch
+ * (DLAB set: a register the payload loads, byte-wide, read as 0x005A by a word and 0x0000005A by a
+ * dword access, as plain IN reads it) by REP INSW and, backwards with DF, REP INSD. */
 static void test_ins(void)
 {
-    static const uint16_t sel_sig = 0x0000, sel_ram = 0x0003;
+    static const uint16_t sel_sig = 0x0000;
     char sig[5] = { 0 };
     uint64_t rsi = (uintptr_t)&sel_sig, rdi = (uintptr_t)sig, rcx = 4;
     __asm__ volatile("outsw" : "+S"(rsi) : "d"((uint16_t)FW_CFG_SEL) : "memory");
@@ -441,28 +442,35 @@ static void test_ins(void)
     bool sig_ok = sig[0] == 'Q' && sig[1] == 'E' && sig[2] == 'M' && sig[3] == 'U' && rcx == 0 &&
                   rdi == (uintptr_t)sig + 4 && rsi == (uintptr_t)&sel_sig + 2;
 
-    volatile uint16_t w[4] = { 0 };
-    outw(FW_CFG_SEL, sel_ram);
-    rdi = (uintptr_t)w, rcx = 4;
-    __asm__ volatile("rep insw" : "+D"(rdi), "+c"(rcx) : "d"((uint16_t)FW_CFG_DATA) : "memory");
-    uint64_t ram_w = w[0] | (uint64_t)w[1] << 16 | (uint64_t)w[2] << 32 | (uint64_t)w[3] << 48;
-    volatile uint32_t d[2] = { 0 };
-    rsi = (uintptr_t)&sel_ram;
-    __asm__ volatile("outsw" : "+S"(rsi) : "d"((uint16_t)FW_CFG_SEL) : "memory");
-    rdi = (uintptr_t)&d[1], rcx = 2;
-    __asm__ volatile("std; rep insl; cld" : "+D"(rdi), "+c"(rcx) : "d"((uint16_t)FW_CFG_DATA) : "memory");
-    uint64_t ram_d = d[1] | (uint64_t)d[0] << 32;               /* the low dword went to d[1] */
-    bool ram_ok = ram_w == (32ull << 20) && ram_d == (32ull << 20) && rdi == (uintptr_t)d - 4 && rcx == 0;
-
     uint8_t scr[3] = { 0 };
     outb(COM1_SCR, 0xA5);
     rdi = (uintptr_t)scr, rcx = 3;
     __asm__ volatile("rep insb" : "+D"(rdi), "+c"(rcx) : "d"((uint16_t)COM1_SCR) : "memory");
     bool scr_ok = scr[0] == 0xA5 && scr[1] == 0xA5 && scr[2] == 0xA5 && rcx == 0;
-    check(sig_ok && ram_ok && scr_ok, "ins_rep_from_port",
-          "fw_cfg signature by rep insb '%c%c%c%c' RCX %lu; RAM size by rep insw 0x%lx, by std rep insd 0x%lx "
-          "(want 0x2000000 for 32M); 16550 scratch by rep insb %02x %02x %02x (want a5)", sig[0], sig[1], sig[2],
-          sig[3], rcx, ram_w, ram_d, scr[0], scr[1], scr[2]);
+
+    volatile uint16_t w[3] = { 0xFFFF, 0xFFFF, 0xFFFF };
+    volatile uint32_t d[2] = { 0xFFFFFFFF, 0xFFFFFFFF };
+    uint64_t wrdi = (uintptr_t)w, wrcx = 3, drdi = (uintptr_t)&d[1], drcx = 2;
+    irq_disable();                                      /* nothing may print while DLAB is set */
+    uint8_t lcr = inb(COM1 + 3);
+    outb(COM1 + 3, lcr | 0x80);
+    uint8_t dll = inb(COM1);
+    outb(COM1, 0x5A);
+    uint16_t in_w = inw(COM1);
+    uint32_t in_d = inl(COM1);
+    __asm__ volatile("rep insw" : "+D"(wrdi), "+c"(wrcx) : "d"((uint16_t)COM1) : "memory");
+    __asm__ volatile("std; rep insl; cld" : "+D"(drdi), "+c"(drcx) : "d"((uint16_t)COM1) : "memory");
+    outb(COM1, dll);
+    outb(COM1 + 3, lcr);
+    irq_enable();
+    bool wide_ok = in_w == 0x5A && in_d == 0x5A && w[0] == in_w && w[1] == in_w && w[2] == in_w && wrcx == 0 &&
+                   wrdi == (uintptr_t)w + 6 && d[0] == in_d && d[1] == in_d && drcx == 0 &&
+                   drdi == (uintptr_t)d - 4;
+    check(sig_ok && scr_ok && wide_ok, "ins_rep_from_port",
+          "fw_cfg signature by rep insb '%c%c%c%c'; 16550 scratch by rep insb %02x %02x %02x (want a5); divisor "
+          "latch 0x5A: inw 0x%x inl 0x%x, rep insw %x %x %x RCX %lu, std rep insd %x %x RCX %lu RDI %ld",
+          sig[0], sig[1], sig[2], sig[3], scr[0], scr[1], scr[2], in_w, in_d, w[0], w[1], w[2], wrcx, d[0], d[1],
+          drcx, (int64_t)(drdi - (uintptr_t)d));
 }
 
 int main(void)
