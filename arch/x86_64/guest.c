@@ -17,7 +17,6 @@
 
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_IF        (1ull << 9)
-#define RFLAGS_DF        (1ull << 10)
 #define CPUID_8000000A_NP (1u << 0)
 #define MSR_VM_CR         0xC0010114u
 #define VM_CR_SVMDIS      (1u << 4)
@@ -179,12 +178,17 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 
 typedef void (*x86_exit_fn)(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
 
-static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
+void x86_vcpu_crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
 {
     hv_printf("vm %s: vcpu %" PRIu32 ": %s (exit 0x%" PRIx64 ") at RIP 0x%" PRIx64 ", stopping the VM\n",
               v->vm->name, v->id, what, code, v->arch.rip);
     vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
     exit->reason = EXIT_SHUTDOWN;
+}
+
+static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
+{
+    x86_vcpu_crash(v, exit, what, code);
 }
 
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -194,11 +198,13 @@ static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t erro
 
 /* The instruction behind the exit completed (emulated or skipped): RIP moves past it and the STI /
  * MOV-SS shadow it may have been in ends with it (SDM Vol. 3A 6.8.3), as KVM's skip does. */
-static void advance(struct vcpu *v, uint64_t rip)
+void x86_vcpu_advance(struct vcpu *v, uint64_t rip)
 {
     v->arch.rip = rip;
     x86_vcpu_backend()->clear_interrupt_shadow(v);
 }
+
+static void advance(struct vcpu *v, uint64_t rip) { x86_vcpu_advance(v, rip); }
 
 static void skip(struct vcpu *v, const struct x86_exit *x) { advance(v, v->arch.rip + x->insn_len); }
 
@@ -247,13 +253,10 @@ static void exit_wrmsr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exi
 
 static uint64_t size_mask(uint32_t size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
 
-static void exit_io_string(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
-static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool handled);
-
 static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     if (x->io.string) {
-        exit_io_string(v, x, exit);
+        x86_emul_io_string(v, x, exit);
         return;
     }
     v->arch.emul.pio_string = false;
@@ -294,239 +297,16 @@ static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu
     exit->hypercall.arg[3] = g[GPR_RSI];
 }
 
-/* The bytes of the instruction at CS:RIP, through the guest's page tables; how many could be read.
- * *m receives the guest's mode (paging, CPL, segment bases) for the caller. */
-static size_t fetch_insn_mode(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode,
-                              struct x86_guest_mode *m)
-{
-    x86_vcpu_backend()->get_mode(v, m);
-    struct x86_paging_regs pr = { m->cr0, m->cr3, m->cr4, m->efer };
-    *mode = m->cs_l ? X86_MODE_64 : m->cs_db ? X86_MODE_32 : X86_MODE_16;
-    uint64_t la = m->cs_base + v->arch.rip;
-    if (*mode != X86_MODE_64)
-        la &= 0xFFFFFFFFull;
-    return x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, X86_INSN_MAX_BYTES);
-}
-
 static size_t fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode)
 {
     struct x86_guest_mode m;
-    return fetch_insn_mode(v, bytes, mode, &m);
+    return x86_fetch_insn(v, bytes, mode, &m);
 }
 
-/* --- string instructions and multi-exit MMIO emulation (struct x86_emul in arch_vm.h) ------------ */
-
-/* The emulation stops the VM when the guest's page tables do not let it reach an operand: page faults
- * are not injected (no #PF with CR2 from the exit handlers yet), and an operand in neither RAM nor a
- * device the exit can name is no emulated access either. */
-static void stop_vm(struct vcpu *v, const char *what, uint64_t la)
-{
-    hv_printf("vm %s: vcpu %" PRIu32 ": %s (linear 0x%" PRIx64 ") at RIP 0x%" PRIx64 ", stopping the VM\n",
-              v->vm->name, v->id, what, la, v->arch.rip);
-    vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
-}
-
-static struct x86_paging_regs paging_regs(const struct x86_guest_mode *m)
-{
-    return (struct x86_paging_regs){ m->cr0, m->cr3, m->cr4, m->efer };
-}
-
-static uint32_t access_of(const struct x86_guest_mode *m, uint32_t access)
-{
-    return access | (m->cpl == 3 ? X86_ACCESS_USER : 0);
-}
-
-/* A string operand's linear address: segment base plus rSI / rDI at the address size; in 64-bit mode
- * only FS and GS have a base (SDM Vol. 3A 3.4.4), elsewhere addresses wrap at 4 GiB. Segment limits
- * are not checked. */
-static uint64_t string_la(const struct x86_guest_mode *m, uint8_t seg, uint64_t index, uint32_t addr_size)
-{
-    bool mode64 = m->cs_l;
-    uint64_t base = mode64 && seg < X86_SEG_FS ? 0 : m->seg_base[seg % 6];
-    uint64_t la = base + (index & size_mask(addr_size));
-    return mode64 ? la : (la & 0xFFFFFFFFull);
-}
-
-/* Writes v to a register of addr_size bytes the way the CPU does: 16-bit merges, 32-bit zero-extends. */
-static uint64_t reg_update(uint64_t old, uint64_t v, uint32_t size)
-{
-    if (size == 2)
-        return (old & ~0xFFFFull) | (v & 0xFFFF);
-    return v & size_mask(size);
-}
-
-/* One element of a string instruction done: rSI and / or rDI step by the size (backwards with
- * RFLAGS.DF); with REP rCX counts down and, until it reaches 0, RIP stays so the guest executes the
- * instruction again for the next element (one element per exit; interrupts can arrive between
- * them, as between iterations on the CPU: SDM Vol. 2B, REP). */
-static void string_step(struct vcpu *v, const struct x86_insn *i, bool src, bool dst)
-{
-    struct arch_vcpu *a = &v->arch;
-    uint64_t step = (a->rflags & RFLAGS_DF) ? (uint64_t)-(int64_t)i->size : i->size;
-    if (src)
-        a->gpr[GPR_RSI] = reg_update(a->gpr[GPR_RSI], a->gpr[GPR_RSI] + step, i->addr_size);
-    if (dst)
-        a->gpr[GPR_RDI] = reg_update(a->gpr[GPR_RDI], a->gpr[GPR_RDI] + step, i->addr_size);
-    if (i->rep) {
-        a->gpr[GPR_RCX] = reg_update(a->gpr[GPR_RCX], a->gpr[GPR_RCX] - 1, i->addr_size);
-        if (a->gpr[GPR_RCX] & size_mask(i->addr_size))
-            return;
-    }
-    advance(v, a->next_rip);
-}
-
-/* Whether gpa is RAM the hypervisor can copy from (or, for write, to) directly; otherwise a device. */
-static bool is_ram(struct vcpu *v, uint64_t gpa, bool write)
-{
-    uint64_t hpa;
-    uint32_t flags;
-    return memslot_translate(&v->vm->slots, gpa, &hpa, &flags) && !(write && (flags & MEMSLOT_READONLY));
-}
-
-/* MOVS with at least one side on a device (SDM Vol. 2B, MOVS): each side through the guest's page
- * tables with its access rights; the RAM side is copied here through the audited accessors, the
- * device side is the EXIT_MMIO. Device to device reads, then writes (struct x86_emul). */
-static void mmio_movs(struct vcpu *v, const struct x86_guest_mode *m, struct vcpu_exit *exit)
-{
-    struct arch_vcpu *a = &v->arch;
-    const struct x86_insn *i = &a->mmio;
-    struct x86_paging_regs pr = paging_regs(m);
-    uint64_t src_la = string_la(m, i->seg, a->gpr[GPR_RSI], i->addr_size);
-    uint64_t dst_la = string_la(m, X86_SEG_ES, a->gpr[GPR_RDI], i->addr_size);
-    uint64_t src_gpa, dst_gpa;
-    if (!x86_guest_translate_access(&v->vm->slots, &pr, src_la, access_of(m, 0), &src_gpa) ||
-        !x86_guest_translate_access(&v->vm->slots, &pr, dst_la, access_of(m, X86_ACCESS_WRITE), &dst_gpa)) {
-        stop_vm(v, "MOVS operand the guest's page tables do not map with its rights (no #PF injected)",
-                src_la);
-        exit->reason = EXIT_SHUTDOWN;
-        return;
-    }
-    bool src_ram = is_ram(v, src_gpa, false), dst_ram = is_ram(v, dst_gpa, true);
-    if (src_ram && dst_ram) {
-        exit->reason = EXIT_OTHER;          /* remapped since the fault (another vCPU): run it again */
-        return;
-    }
-    exit->reason = EXIT_MMIO;
-    exit->mmio.size = i->size;
-    if (src_ram) {
-        uint64_t data = 0;
-        if (!x86_guest_access_linear(&v->vm->slots, &pr, src_la, &data, i->size, access_of(m, 0))) {
-            stop_vm(v, "MOVS source in RAM is not readable", src_la);
-            exit->reason = EXIT_SHUTDOWN;
-            return;
-        }
-        exit->mmio.gpa = dst_gpa;
-        exit->mmio.write = true;
-        exit->mmio.data = data;
-        return;
-    }
-    a->emul.dst_device = !dst_ram;
-    a->emul.dst_gpa = dst_gpa;
-    a->emul.ram_la = dst_la;
-    exit->mmio.gpa = src_gpa;
-    exit->mmio.write = false;
-    exit->mmio.data = 0;
-}
-
-/* INS / OUTS (SDM Vol. 2B; the exit gives the port and size, the instruction the rest): one element
- * per EXIT_PIO, the memory side through the guest's page tables and the audited accessors. */
-static void exit_io_string(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    struct arch_vcpu *a = &v->arch;
-    uint8_t bytes[X86_INSN_MAX_BYTES];
-    enum x86_cpu_mode mode;
-    struct x86_guest_mode m;
-    size_t n = fetch_insn_mode(v, bytes, &mode, &m);
-    struct x86_insn *i = &a->mmio;
-    int rc = x86_insn_decode(bytes, n, mode, i);
-    bool ins = i->kind == X86_INSN_INS;
-    if (rc != X86_DECODE_OK || (!ins && i->kind != X86_INSN_OUTS) || ins != x->io.in || i->size != x->io.size) {
-        crash(v, exit, "a string port I/O exit whose instruction is not that INS / OUTS", x->code);
-        return;
-    }
-    a->emul.pio_string = true;
-    a->next_rip = a->rip + i->len;
-    if (i->rep && !(a->gpr[GPR_RCX] & size_mask(i->addr_size))) {
-        a->emul.pio_string = false;
-        advance(v, a->next_rip);            /* REP with rCX = 0 moves nothing */
-        exit->reason = EXIT_OTHER;
-        return;
-    }
-    struct x86_paging_regs pr = paging_regs(&m);
-    exit->reason = EXIT_PIO;
-    exit->mmio.gpa = x->io.port;
-    exit->mmio.size = i->size;
-    exit->mmio.write = !ins;
-    exit->mmio.data = 0;
-    if (ins) {
-        /* Checked before the port is read: a port read can have effects (a FIFO pops). */
-        uint64_t la = string_la(&m, X86_SEG_ES, a->gpr[GPR_RDI], i->addr_size), gpa;
-        if (!x86_guest_translate_access(&v->vm->slots, &pr, la, access_of(&m, X86_ACCESS_WRITE), &gpa) ||
-            !is_ram(v, gpa, true)) {
-            a->emul.pio_string = false;
-            stop_vm(v, "INS into memory that is not writable guest RAM (no #PF injected)", la);
-            exit->reason = EXIT_SHUTDOWN;
-            return;
-        }
-        a->emul.ram_la = la;
-    } else {
-        uint64_t la = string_la(&m, i->seg, a->gpr[GPR_RSI], i->addr_size);
-        if (!x86_guest_access_linear(&v->vm->slots, &pr, la, &exit->mmio.data, i->size, access_of(&m, 0))) {
-            a->emul.pio_string = false;
-            stop_vm(v, "OUTS from memory that is not readable guest RAM (no #PF injected)", la);
-            exit->reason = EXIT_SHUTDOWN;
-        }
-    }
-}
-
-/* An access to a guest-physical address outside RAM (or a write to a read-only slot): fetch the
- * instruction at CS:RIP through the guest's page tables, decode it, and hand kernel/ the access
- * (RMW and XCHG: the read first, the write from complete_mmio; MOVS: mmio_movs). */
+/* An access outside RAM or to a read-only slot: emulate.c. */
 static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    struct arch_vcpu *a = &v->arch;
-    if (x->npf.fetch) {
-        crash(v, exit, "instruction fetch from a guest-physical address with no memory", x->npf.gpa);
-        return;
-    }
-    if (x->npf.walk) {
-        crash(v, exit, "guest page tables in a guest-physical range with no memory", x->npf.gpa);
-        return;
-    }
-    uint8_t bytes[X86_INSN_MAX_BYTES];
-    enum x86_cpu_mode mode;
-    struct x86_guest_mode m;
-    size_t n = fetch_insn_mode(v, bytes, &mode, &m);
-    int rc = x86_insn_decode(bytes, n, mode, &a->mmio);
-    if (rc != X86_DECODE_OK || a->mmio.kind == X86_INSN_INS || a->mmio.kind == X86_INSN_OUTS) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": MMIO at 0x%" PRIx64 " by an instruction the decoder refuses (%d), "
-                  "bytes %02x %02x %02x %02x\n", v->vm->name, v->id, x->npf.gpa, rc, n > 0 ? bytes[0] : 0,
-                  n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
-        crash(v, exit, "cannot emulate the MMIO access", x->code);
-        return;
-    }
-    const struct x86_insn *i = &a->mmio;
-    a->next_rip = a->rip + i->len;
-    a->emul.write_pending = false;
-    if (i->kind == X86_INSN_MOVS) {
-        mmio_movs(v, &m, exit);
-        return;
-    }
-    bool write = i->kind == X86_INSN_STORE || i->kind == X86_INSN_STORE_IMM || i->kind == X86_INSN_STOS;
-    uint64_t rom = 0;
-    if (!write && is_ram(v, x->npf.gpa, false) && guest_read(&v->vm->slots, x->npf.gpa, &rom, i->size) == 0) {
-        /* RMW / XCHG on a read-only slot: the read is of memory (the write fault is what exited); the
-         * write goes to kernel/ as ever (a ROM ignores it). */
-        struct vcpu_exit r = { .reason = EXIT_MMIO, .mmio = { .gpa = x->npf.gpa, .size = i->size, .data = rom } };
-        complete_mmio(v, &r, true);
-        exit->reason = EXIT_OTHER;
-        return;
-    }
-    exit->reason = EXIT_MMIO;
-    exit->mmio.gpa = x->npf.gpa;
-    exit->mmio.size = i->size;
-    exit->mmio.write = write;
-    exit->mmio.data = write ? x86_insn_store_value(i, a->gpr[i->reg]) : 0;
+    x86_emul_npf(v, x, exit);
 }
 
 /* A kick or the host timer (the point was the exit itself); the host timer is one-shot: re-arm it. */
@@ -750,17 +530,10 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &vcpu->arch;
-    if (a->emul.write_pending) {
-        /* The write half of an instruction whose read just completed: before anything else (an INIT
-         * or an interrupt must not land between the two halves), and without entering the guest. */
-        a->emul.write_pending = false;
-        exit->reason = EXIT_MMIO;
-        exit->mmio.gpa = a->emul.gpa;
-        exit->mmio.size = a->mmio.size;
-        exit->mmio.write = true;
-        exit->mmio.data = a->emul.data;
+    /* The write half of an instruction whose read just completed: before anything else (an INIT
+     * or an interrupt must not land between the two halves), and without entering the guest. */
+    if (x86_emul_pending_write(vcpu, exit))
         return;
-    }
     if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
         vcpu_power_off(vcpu);
         exit->reason = EXIT_OTHER;
@@ -785,97 +558,6 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     exit_handlers[x.kind](vcpu, &x, exit);
 }
 
-/* The second exit of a read-then-write instruction (struct x86_emul). */
-static void queue_write(struct vcpu *v, uint64_t gpa, uint64_t data)
-{
-    v->arch.emul.write_pending = true;
-    v->arch.emul.gpa = gpa;
-    v->arch.emul.data = data;
-}
-
-static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool handled)
-{
-    struct arch_vcpu *a = &v->arch;
-    const struct x86_insn *i = &a->mmio;
-    /* x86 has no external abort here: a read of nothing gives all-ones, as on a PC bus. */
-    uint64_t data = exit->mmio.write ? 0 : handled ? exit->mmio.data & size_mask(i->size) : size_mask(i->size);
-    switch (i->kind) {
-    case X86_INSN_LOAD:
-        a->gpr[i->reg] = x86_insn_load_result(i, a->gpr[i->reg], data);
-        break;
-    case X86_INSN_STOS:
-        string_step(v, i, false, true);
-        return;
-    case X86_INSN_RMW:
-        /* The read: compute (SDM Vol. 2A/2B, each instruction's Operation and Flags Affected); the
-         * flags land with the write, TEST / CMP complete here. */
-        if (!exit->mmio.write) {
-            uint64_t flags = a->rflags;
-            uint64_t r = x86_alu(i->op, i->size, data, x86_insn_store_value(i, a->gpr[i->reg]), &flags);
-            if (x86_alu_writes(i->op)) {
-                a->emul.rflags = flags;
-                queue_write(v, exit->mmio.gpa, r);
-                return;
-            }
-            a->rflags = flags;
-        } else {
-            a->rflags = a->emul.rflags;
-        }
-        break;
-    case X86_INSN_XCHG:
-        if (!exit->mmio.write) {
-            a->emul.reg_value = x86_insn_load_result(i, a->gpr[i->reg], data);
-            queue_write(v, exit->mmio.gpa, x86_insn_store_value(i, a->gpr[i->reg]));
-            return;
-        }
-        a->gpr[i->reg] = a->emul.reg_value;
-        break;
-    case X86_INSN_MOVS:
-        if (!exit->mmio.write) {
-            if (a->emul.dst_device) {
-                queue_write(v, a->emul.dst_gpa, data);
-                return;
-            }
-            struct x86_guest_mode m;
-            x86_vcpu_backend()->get_mode(v, &m);
-            struct x86_paging_regs pr = paging_regs(&m);
-            if (!x86_guest_access_linear(&v->vm->slots, &pr, a->emul.ram_la, &data, i->size,
-                                         access_of(&m, X86_ACCESS_WRITE))) {
-                stop_vm(v, "MOVS destination in RAM became unwritable", a->emul.ram_la);
-                return;
-            }
-        }
-        string_step(v, i, true, true);
-        return;
-    default:                                /* STORE, STORE_IMM */
-        break;
-    }
-    advance(v, a->next_rip);
-}
-
-/* One element of INS / OUTS came back from the port bus: INS stores it at ES:rDI (checked before
- * the port was read); an unclaimed port reads all-ones. */
-static void complete_pio_string(struct vcpu *v, const struct vcpu_exit *exit, bool handled)
-{
-    struct arch_vcpu *a = &v->arch;
-    const struct x86_insn *i = &a->mmio;
-    a->emul.pio_string = false;
-    if (i->kind == X86_INSN_OUTS) {
-        string_step(v, i, true, false);
-        return;
-    }
-    uint64_t data = handled ? exit->mmio.data : ~0ull;
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    struct x86_paging_regs pr = paging_regs(&m);
-    if (!x86_guest_access_linear(&v->vm->slots, &pr, a->emul.ram_la, &data, i->size,
-                                 access_of(&m, X86_ACCESS_WRITE))) {
-        stop_vm(v, "INS destination became unwritable", a->emul.ram_la);
-        return;
-    }
-    string_step(v, i, false, true);
-}
-
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)
 {
     struct arch_vcpu *a = &vcpu->arch;
@@ -889,7 +571,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         break;
     case EXIT_PIO:
         if (a->emul.pio_string) {
-            complete_pio_string(vcpu, exit, handled);
+            x86_emul_complete_pio_string(vcpu, exit, handled);
             break;
         }
         if (!exit->mmio.write) {
@@ -901,7 +583,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         advance(vcpu, a->next_rip);
         break;
     case EXIT_MMIO:
-        complete_mmio(vcpu, exit, handled);
+        x86_emul_complete_mmio(vcpu, exit, handled);
         break;
     default:
         break;
