@@ -18,7 +18,6 @@
 
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_IF        (1ull << 9)
-#define RFLAGS_DF        (1ull << 10)
 #define CPUID_8000000A_NP (1u << 0)
 #define MSR_VM_CR         0xC0010114u
 #define VM_CR_SVMDIS      (1u << 4)
@@ -174,6 +173,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     x86_fpu_reset(vcpu);
     a->exc_loop = 0;
     a->nmi_window_requested = false;
+    a->emul = (struct x86_emul){ 0 };
     ops->vcpu_reset(vcpu, &s);
     x86_cr_reset(vcpu);
 }
@@ -182,12 +182,17 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 
 typedef void (*x86_exit_fn)(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
 
-static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
+void x86_vcpu_crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
 {
     hv_printf("vm %s: vcpu %" PRIu32 ": %s (exit 0x%" PRIx64 ") at RIP 0x%" PRIx64 ", stopping the VM\n",
               v->vm->name, v->id, what, code, v->arch.rip);
     vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
     exit->reason = EXIT_SHUTDOWN;
+}
+
+static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
+{
+    x86_vcpu_crash(v, exit, what, code);
 }
 
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -197,11 +202,13 @@ static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t erro
 
 /* The instruction behind the exit completed (emulated or skipped): RIP moves past it and the STI /
  * MOV-SS shadow it may have been in ends with it (SDM Vol. 3A 6.8.3), as KVM's skip does. */
-static void advance(struct vcpu *v, uint64_t rip)
+void x86_vcpu_advance(struct vcpu *v, uint64_t rip)
 {
     v->arch.rip = rip;
     x86_vcpu_backend()->clear_interrupt_shadow(v);
 }
+
+static void advance(struct vcpu *v, uint64_t rip) { x86_vcpu_advance(v, rip); }
 
 static void skip(struct vcpu *v, const struct x86_exit *x) { advance(v, v->arch.rip + x->insn_len); }
 
@@ -253,9 +260,10 @@ static uint64_t size_mask(uint32_t size) { return size >= 8 ? ~0ull : (1ull << (
 static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     if (x->io.string) {
-        crash(v, exit, "string port I/O (INS/OUTS) is not emulated", x->code);
+        x86_emul_io_string(v, x, exit);
         return;
     }
+    v->arch.emul.pio_string = false;
     v->arch.next_rip = v->arch.rip + x->insn_len;
     exit->reason = EXIT_PIO;
     exit->mmio.gpa = x->io.port;
@@ -293,50 +301,16 @@ static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu
     exit->hypercall.arg[3] = g[GPR_RSI];
 }
 
-/* The bytes of the instruction at CS:RIP, through the guest's page tables; how many could be read. */
 static size_t fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode)
 {
     struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
-    *mode = m.cs_l ? X86_MODE_64 : m.cs_db ? X86_MODE_32 : X86_MODE_16;
-    uint64_t la = m.cs_base + v->arch.rip;
-    if (*mode != X86_MODE_64)
-        la &= 0xFFFFFFFFull;
-    return x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, X86_INSN_MAX_BYTES);
+    return x86_fetch_insn(v, bytes, mode, &m);
 }
 
-/* An access to a guest-physical address outside RAM (or a write to a read-only slot): fetch the
- * instruction at CS:RIP through the guest's page tables, decode it, and hand kernel/ the access. */
+/* An access outside RAM or to a read-only slot: emulate.c. */
 static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    struct arch_vcpu *a = &v->arch;
-    if (x->npf.fetch) {
-        crash(v, exit, "instruction fetch from a guest-physical address with no memory", x->npf.gpa);
-        return;
-    }
-    if (x->npf.walk) {
-        crash(v, exit, "guest page tables in a guest-physical range with no memory", x->npf.gpa);
-        return;
-    }
-    uint8_t bytes[X86_INSN_MAX_BYTES];
-    enum x86_cpu_mode mode;
-    size_t n = fetch_insn(v, bytes, &mode);
-    int rc = x86_insn_decode(bytes, n, mode, &a->mmio);
-    if (rc != X86_DECODE_OK) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": MMIO at 0x%" PRIx64 " by an instruction the decoder refuses (%d), "
-                  "bytes %02x %02x %02x %02x\n", v->vm->name, v->id, x->npf.gpa, rc, n > 0 ? bytes[0] : 0,
-                  n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
-        crash(v, exit, "cannot emulate the MMIO access", x->code);
-        return;
-    }
-    const struct x86_insn *i = &a->mmio;
-    a->next_rip = a->rip + i->len;
-    exit->reason = EXIT_MMIO;
-    exit->mmio.gpa = x->npf.gpa;
-    exit->mmio.size = i->size;
-    exit->mmio.write = i->kind != X86_INSN_LOAD;
-    exit->mmio.data = i->kind == X86_INSN_LOAD ? 0 : x86_insn_store_value(i, a->gpr[i->reg]);
+    x86_emul_npf(v, x, exit);
 }
 
 /* A kick or the host timer (the point was the exit itself); the host timer is one-shot: re-arm it. */
@@ -560,6 +534,10 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &vcpu->arch;
+    /* The write half of an instruction whose read just completed: before anything else (an INIT
+     * or an interrupt must not land between the two halves), and without entering the guest. */
+    if (x86_emul_pending_write(vcpu, exit))
+        return;
     if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
         vcpu_power_off(vcpu);
         exit->reason = EXIT_OTHER;
@@ -585,36 +563,6 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     exit_handlers[x.kind](vcpu, &x, exit);
 }
 
-/* Writes v to a register of addr_size bytes the way the CPU does: 16-bit merges, 32-bit zero-extends. */
-static uint64_t reg_update(uint64_t old, uint64_t v, uint32_t size)
-{
-    if (size == 2)
-        return (old & ~0xFFFFull) | (v & 0xFFFF);
-    return v & size_mask(size);
-}
-
-static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool handled)
-{
-    struct arch_vcpu *a = &v->arch;
-    const struct x86_insn *i = &a->mmio;
-    if (i->kind == X86_INSN_LOAD) {
-        /* x86 has no external abort here: a read of nothing gives all-ones, as on a PC bus. */
-        uint64_t data = handled ? exit->mmio.data : ~0ull;
-        a->gpr[i->reg] = x86_insn_load_result(i, a->gpr[i->reg], data);
-    } else if (i->kind == X86_INSN_STOS) {
-        /* One element per exit: rDI steps by the size (backwards with RFLAGS.DF), a REP decrements
-         * rCX and re-executes until it reaches 0 (SDM Vol. 2B, STOS and REP). */
-        uint64_t step = (a->rflags & RFLAGS_DF) ? (uint64_t)-(int64_t)i->size : i->size;
-        a->gpr[GPR_RDI] = reg_update(a->gpr[GPR_RDI], a->gpr[GPR_RDI] + step, i->addr_size);
-        if (i->rep) {
-            a->gpr[GPR_RCX] = reg_update(a->gpr[GPR_RCX], a->gpr[GPR_RCX] - 1, i->addr_size);
-            if (a->gpr[GPR_RCX] & size_mask(i->addr_size))
-                return;
-        }
-    }
-    advance(v, a->next_rip);
-}
-
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)
 {
     struct arch_vcpu *a = &vcpu->arch;
@@ -627,6 +575,10 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         advance(vcpu, a->next_rip);
         break;
     case EXIT_PIO:
+        if (a->emul.pio_string) {
+            x86_emul_complete_pio_string(vcpu, exit, handled);
+            break;
+        }
         if (!exit->mmio.write) {
             /* IN from a port no device claims reads all-ones (the PC bus floats high). */
             uint64_t data = handled ? exit->mmio.data : ~0ull;
@@ -636,7 +588,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         advance(vcpu, a->next_rip);
         break;
     case EXIT_MMIO:
-        complete_mmio(vcpu, exit, handled);
+        x86_emul_complete_mmio(vcpu, exit, handled);
         break;
     default:
         break;

@@ -1,6 +1,8 @@
 /* insn_decode.c: decodes the x86 memory-access instructions guests use on MMIO (MOV, MOVZX, MOVSX,
- * MOVSXD, STOS) far enough to emulate them: length, direction, size, register or immediate operand.
- * The faulting guest-physical address comes from the exit, so operands are never evaluated.
+ * MOVSXD, STOS, MOVS, ADD/OR/ADC/SBB/AND/SUB/XOR/CMP/TEST with a memory operand, XCHG) and the string
+ * port I/O instructions (INS, OUTS) far enough to emulate them: length, direction, size, register or
+ * immediate operand, ALU operation, REP, address size and source segment. The faulting guest-physical
+ * address comes from the exit and string addresses from rSI / rDI, so ModRM operands are never evaluated.
  * Pure code (tests/unit/test_x86_decode.c, tests/fuzz/fuzz_x86_decode.c). Intel SDM Vol. 2A, ch. 2. */
 #include "x86_insn.h"
 
@@ -67,7 +69,7 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
 {
     struct cursor c = { bytes, avail, 0 };
     bool opsize_prefix = false, addrsize_prefix = false, rep = false;
-    uint8_t rex = 0;
+    uint8_t rex = 0, seg = X86_SEG_DS;
     uint64_t b;
 
     /* Legacy prefixes in any order; a REX prefix counts only right before the opcode (2.2.1). */
@@ -80,8 +82,12 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
             addrsize_prefix = true;
         } else if (b == 0xF2 || b == 0xF3) {
             rep = true;
-        } else if (b == 0xF0 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65) {
-            /* LOCK and segment overrides: the address is already known */
+        } else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E) {
+            seg = (uint8_t)((b >> 3) & 3);      /* ES, CS, SS, DS: only string sources use it */
+        } else if (b == 0x64 || b == 0x65) {
+            seg = (uint8_t)(X86_SEG_FS + (b & 1));
+        } else if (b == 0xF0) {
+            /* LOCK: the emulated access is one device access (see guest.c for RMW) */
         } else if (mode == X86_MODE_64 && (b & 0xF0) == 0x40) {
             rex = (uint8_t)b;
             if (!take(&c, 1, &b))
@@ -106,7 +112,7 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
     uint32_t addr_size = mode == X86_MODE_64 ? (addrsize_prefix ? 4 : 8)
                        : mode == X86_MODE_32 ? (addrsize_prefix ? 2 : 4) : (addrsize_prefix ? 4 : 2);
 
-    struct x86_insn insn = { .addr_size = (uint8_t)addr_size };
+    struct x86_insn insn = { .addr_size = (uint8_t)addr_size, .seg = seg };
     uint32_t opcode = (uint32_t)b;
     if (opcode == 0x0F) {
         if (!take(&c, 1, &b))
@@ -114,14 +120,20 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
         opcode = 0x0F00 | (uint32_t)b;
     }
 
-    bool has_modrm = true, byte_reg = false;
+    /* group: ModRM.reg extends the opcode (an ALU operation, or 0 for MOV / TEST imm); imm_bytes:
+     * the immediate after the ModRM operand, sign-extended to the operand size. */
+    bool has_modrm = true, byte_reg = false, group = false;
+    uint32_t imm_bytes = 0;
     switch (opcode) {
     case 0x88: insn.kind = X86_INSN_STORE; insn.size = 1; byte_reg = true; break;
     case 0x89: insn.kind = X86_INSN_STORE; insn.size = (uint8_t)opsize; break;
     case 0x8A: insn.kind = X86_INSN_LOAD; insn.size = insn.dest_size = 1; byte_reg = true; break;
     case 0x8B: insn.kind = X86_INSN_LOAD; insn.size = insn.dest_size = (uint8_t)opsize; break;
-    case 0xC6: insn.kind = X86_INSN_STORE_IMM; insn.size = 1; break;
-    case 0xC7: insn.kind = X86_INSN_STORE_IMM; insn.size = (uint8_t)opsize; break;
+    case 0xC6: case 0xC7:                   /* MOV r/m, imm (/0 only: /7 is XABORT / XBEGIN) */
+        insn.kind = X86_INSN_STORE_IMM;
+        insn.size = opcode == 0xC6 ? 1 : (uint8_t)opsize;
+        group = true;
+        break;
     case 0x0FB6: case 0x0FB7: case 0x0FBE: case 0x0FBF:
         insn.kind = X86_INSN_LOAD;
         insn.size = (opcode & 1) ? 2 : 1;
@@ -144,17 +156,52 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
         if (!take(&c, addr_size, NULL))
             return X86_DECODE_TRUNCATED;
         break;
-    case 0xAA: case 0xAB:
+    /* ALU r/m, reg (SDM Vol. 2A, table A-2 rows 0-3): the memory operand is the destination. */
+    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x38: case 0x39:
+        insn.kind = X86_INSN_RMW;
+        insn.op = (uint8_t)(opcode >> 3);
+        insn.size = (opcode & 1) ? (uint8_t)opsize : 1;
+        byte_reg = !(opcode & 1);
+        break;
+    case 0x80: case 0x81: case 0x83:        /* group 1: ALU r/m, imm (82 is 80's invalid alias) */
+        insn.kind = X86_INSN_RMW;
+        insn.size = opcode == 0x80 ? 1 : (uint8_t)opsize;
+        group = true;
+        imm_bytes = opcode == 0x81 ? (insn.size == 8 ? 4 : insn.size) : 1;
+        break;
+    case 0x84: case 0x85:                   /* TEST r/m, reg */
+        insn.kind = X86_INSN_RMW;
+        insn.op = X86_ALU_TEST;
+        insn.size = opcode == 0x84 ? 1 : (uint8_t)opsize;
+        byte_reg = opcode == 0x84;
+        break;
+    case 0xF6: case 0xF7:                   /* group 3: TEST r/m, imm is /0; NOT, NEG, MUL, DIV are not */
+        insn.kind = X86_INSN_RMW;
+        insn.op = X86_ALU_TEST;
+        insn.size = opcode == 0xF6 ? 1 : (uint8_t)opsize;
+        group = true;
+        break;
+    case 0x86: case 0x87:                   /* XCHG r/m, reg */
+        insn.kind = X86_INSN_XCHG;
+        insn.size = insn.dest_size = opcode == 0x86 ? 1 : (uint8_t)opsize;
+        byte_reg = opcode == 0x86;
+        break;
+    /* String instructions: no ModRM, the addresses are rSI / rDI (SDM Vol. 2B, MOVS, STOS, INS, OUTS). */
+    case 0xA4: case 0xA5: case 0xAA: case 0xAB: case 0x6C: case 0x6D: case 0x6E: case 0x6F:
         has_modrm = false;
-        insn.kind = X86_INSN_STOS;
-        insn.size = opcode == 0xAA ? 1 : (uint8_t)opsize;
+        insn.kind = opcode >= 0xAA ? X86_INSN_STOS : opcode >= 0xA4 ? X86_INSN_MOVS
+                  : opcode >= 0x6E ? X86_INSN_OUTS : X86_INSN_INS;
+        insn.size = (opcode & 1) ? (uint8_t)opsize : 1;
+        if ((insn.kind == X86_INSN_INS || insn.kind == X86_INSN_OUTS) && insn.size == 8)
+            insn.size = 4;                  /* port I/O has no 64-bit form: REX.W gives dwords */
         insn.reg = 0;
         insn.rep = rep;
         break;
     default:
         return X86_DECODE_UNSUPPORTED;
     }
-    if (insn.kind != X86_INSN_LOAD)
+    if (insn.kind != X86_INSN_LOAD && insn.kind != X86_INSN_XCHG)
         insn.dest_size = 0;
 
     if (has_modrm) {
@@ -162,23 +209,31 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
         if (!take(&c, 1, &modrm))
             return X86_DECODE_TRUNCATED;
         uint32_t reg = (modrm >> 3) & 7;
-        if (insn.kind == X86_INSN_STORE_IMM && reg != 0)
-            return X86_DECODE_UNSUPPORTED;  /* C6/C7 with reg != 0: XABORT, XBEGIN, ... */
+        if (group) {
+            if (insn.kind == X86_INSN_RMW && opcode < 0xF6) {
+                insn.op = (uint8_t)reg;
+            } else if (reg != 0) {
+                return X86_DECODE_UNSUPPORTED;  /* C6/C7 /7 XABORT/XBEGIN, F6/F7 /1-/7 */
+            }
+            if (insn.kind == X86_INSN_STORE_IMM || opcode >= 0xF6)
+                imm_bytes = insn.size == 8 ? 4 : insn.size;
+        }
         int rc = skip_modrm_memory(&c, (uint8_t)modrm, addr_size);
         if (rc)
             return rc;
-        if (byte_reg && !rex && reg >= 4) {
+        if (group) {
+            insn.reg = 0;
+        } else if (byte_reg && !rex && reg >= 4) {
             insn.reg = (uint8_t)(reg - 4);  /* AH, CH, DH, BH (2.1.5, table 2-2 note) */
             insn.reg_high8 = true;
         } else {
             insn.reg = (uint8_t)(reg | ((rex & REX_R) ? 8 : 0));
         }
-        if (insn.kind == X86_INSN_STORE_IMM) {
-            uint32_t imm_bytes = insn.size == 8 ? 4 : insn.size;
+        if (imm_bytes) {
             if (!take(&c, imm_bytes, &insn.imm))
                 return X86_DECODE_TRUNCATED;
             insn.imm = sign_extend(insn.imm, imm_bytes) & size_mask(insn.size);
-            insn.reg = 0;
+            insn.has_imm = true;
         }
     }
     insn.len = (uint8_t)c.pos;
@@ -205,7 +260,7 @@ uint64_t x86_insn_load_result(const struct x86_insn *insn, uint64_t old, uint64_
 
 uint64_t x86_insn_store_value(const struct x86_insn *insn, uint64_t reg_value)
 {
-    if (insn->kind == X86_INSN_STORE_IMM)
+    if (insn->has_imm)
         return insn->imm;
     if (insn->reg_high8)
         return (reg_value >> 8) & 0xFF;

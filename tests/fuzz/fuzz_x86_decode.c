@@ -22,8 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(is_size(i.size) && is_size(i.addr_size));
         CHECK(i.reg < 16);
         CHECK(!i.reg_high8 || (i.reg < 4 && i.size == 1));
-        CHECK(i.kind <= X86_INSN_STOS);
+        CHECK(i.kind <= X86_INSN_OUTS);
         CHECK(i.kind != X86_INSN_LOAD || is_size(i.dest_size));
+        CHECK(i.kind != X86_INSN_XCHG || i.dest_size == i.size);
+        CHECK(i.kind != X86_INSN_RMW || i.op < X86_ALU_OP_COUNT);
+        CHECK(i.seg <= X86_SEG_GS);
+        CHECK((i.kind != X86_INSN_INS && i.kind != X86_INSN_OUTS) || i.size <= 4);
+        CHECK(!i.has_imm || (i.imm & ~(i.size == 8 ? ~0ull : (1ull << (8 * i.size)) - 1)) == 0);
+        CHECK(!i.rep || i.kind == X86_INSN_STOS || i.kind == X86_INSN_MOVS || i.kind == X86_INSN_INS ||
+              i.kind == X86_INSN_OUTS);
         CHECK(modes[m] == X86_MODE_64 || (i.size != 8 && i.reg < 8));
         /* Decoding is a function of the bytes it consumed: a prefix of exactly len bytes decodes alike. */
         struct x86_insn j;
@@ -33,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i.kind == X86_INSN_LOAD && i.dest_size == 4)
             CHECK(v >> 32 == 0);
         (void)x86_insn_store_value(&i, ~0ull);
+        if (i.kind == X86_INSN_RMW) {
+            /* The ALU keeps the result within the operand size and touches only the six flags. */
+            uint64_t f = 0x202 | (data[0] & 1), r = x86_alu(i.op, i.size, ~0ull / 3, x86_insn_store_value(&i, ~0ull), &f);
+            CHECK(i.size == 8 || r >> (8 * i.size) == 0);
+            CHECK((f & ~X86_RFLAGS_ARITH) == 0x202);
+        }
     }
     return 0;
 }

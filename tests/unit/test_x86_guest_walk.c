@@ -86,3 +86,51 @@ Test(guest_walk, tables_outside_guest_memory_fail)
     uint64_t gpa;
     cr_assert(!x86_guest_translate(&ms, &r, 0x1000, &gpa));
 }
+
+/* 4-level paging, 4 KiB pages: la 0x400000 -> 0x300000 read-only supervisor, la 0x401000 -> 0x301000
+ * writable user, la 0x402000 not mapped. */
+static struct x86_paging_regs rights_tables(uint64_t cr0_wp)
+{
+    e64(0x10000, 0x11000 | 7);                                  /* PML4E: P, RW, US */
+    e64(0x11000, 0x12000 | 7);                                  /* PDPTE */
+    e64(0x12000 + 2 * 8, 0x13000 | 7);                          /* PDE for 0x400000 */
+    e64(0x13000, 0x300000 | 1);                                 /* PTE: P only */
+    e64(0x13000 + 8, 0x301000 | 7);                             /* PTE: P, RW, US */
+    return (struct x86_paging_regs){ CR0_PG | cr0_wp | 1, 0x10000, CR4_PAE, EFER_LMA };
+}
+
+Test(guest_walk, access_rights_rw_us_and_cr0_wp)
+{
+    struct x86_paging_regs r = rights_tables(1ull << 16);
+    uint64_t gpa;
+    cr_assert(x86_guest_translate_access(&ms, &r, 0x400010, 0, &gpa));
+    cr_assert_eq(gpa, 0x300010);
+    cr_assert(!x86_guest_translate_access(&ms, &r, 0x400010, X86_ACCESS_WRITE, &gpa), "read-only, CR0.WP");
+    cr_assert(!x86_guest_translate_access(&ms, &r, 0x400010, X86_ACCESS_USER, &gpa), "supervisor page");
+    cr_assert(x86_guest_translate_access(&ms, &r, 0x401010, X86_ACCESS_WRITE | X86_ACCESS_USER, &gpa));
+    cr_assert_eq(gpa, 0x301010);
+    r = rights_tables(0);
+    cr_assert(x86_guest_translate_access(&ms, &r, 0x400010, X86_ACCESS_WRITE, &gpa), "CR0.WP clear: supervisor writes");
+    cr_assert(!x86_guest_translate_access(&ms, &r, 0x400010, X86_ACCESS_WRITE | X86_ACCESS_USER, &gpa));
+}
+
+Test(guest_walk, linear_write_across_pages_is_all_or_nothing)
+{
+    struct x86_paging_regs r = rights_tables(1ull << 16);
+    e64(0x13000, 0x300000 | 3);                                 /* now writable */
+    static const uint8_t v[4] = { 1, 2, 3, 4 };
+    cr_assert(x86_guest_access_linear(&ms, &r, 0x400FFE, (void *)v, 4, X86_ACCESS_WRITE));
+    cr_assert_eq(ram[0x300FFE], 1);
+    cr_assert_eq(ram[0x300FFF], 2);
+    cr_assert_eq(ram[0x301000], 3);
+    cr_assert_eq(ram[0x301001], 4);
+    uint8_t back[4];
+    cr_assert(x86_guest_access_linear(&ms, &r, 0x400FFE, back, 4, 0));
+    cr_assert_eq(memcmp(back, v, 4), 0);
+    /* The second page (0x402000) is not mapped: nothing of the first page is written either. */
+    cr_assert(!x86_guest_access_linear(&ms, &r, 0x401FFE, (void *)v, 4, X86_ACCESS_WRITE));
+    cr_assert_eq(ram[0x301FFE], 0);
+    /* A page outside RAM (an MMIO address) is not this accessor's to reach. */
+    e64(0x13000 + 2 * 8, 0xFEE00000ull | 3);
+    cr_assert(!x86_guest_access_linear(&ms, &r, 0x402000, back, 4, 0));
+}

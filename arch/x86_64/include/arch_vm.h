@@ -37,6 +37,21 @@ struct arch_vm {
 struct svm_vcpu { uint64_t vmcb_pa; bool nmi_masked, iret_seen, irq_window, nmi_window; uint64_t iret_rip; };
 struct vmx_vcpu { uint64_t vmcs_pa; bool launched; };
 
+/* An instruction emulated over more than one exit (guest.c). kernel/ sees one device access per
+ * EXIT_MMIO, so a read-modify-write, an XCHG or a MOVS between two devices first reads (its EXIT_MMIO
+ * completes in arch_vcpu_complete, which computes the value), then writes: arch_vcpu_run returns
+ * the write as a second EXIT_MMIO without entering the guest, and only its completion moves RIP. */
+struct x86_emul {
+    bool write_pending;       /* arch_vcpu_run issues the write below before the guest runs again */
+    uint64_t gpa, data;       /* that write */
+    uint64_t rflags;          /* RMW: RFLAGS once the write completes */
+    uint64_t reg_value;       /* XCHG: the register once the write completes */
+    bool dst_device;          /* MOVS from a device: the destination is one too (at dst_gpa) */
+    uint64_t dst_gpa;
+    uint64_t ram_la;          /* MOVS from a device into RAM, INS: the destination's linear address */
+    bool pio_string;          /* the pending EXIT_PIO is one element of INS / OUTS */
+};
+
 struct arch_vcpu {
     uint64_t gpr[GPR_COUNT];  /* offset 0; RAX and RSP also live in the VMCB / VMCS, synced by the backend */
     uint64_t rip, rflags;     /* synced by the backend around each run */
@@ -44,7 +59,8 @@ struct arch_vcpu {
     uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
     uint32_t tlb_gen_seen;    /* arch_vm.tlb_gen at the last flush on entry */
     bool flush_on_entry;      /* a fresh vCPU / pCPU: flush its ASID or VPID before running */
-    struct x86_insn mmio;     /* the decoded instruction behind a pending EXIT_MMIO */
+    struct x86_insn mmio;     /* the decoded instruction behind a pending EXIT_MMIO / string EXIT_PIO */
+    struct x86_emul emul;     /* its state between exits */
     uint64_t apic_base;       /* IA32_APIC_BASE as the guest sees it (never the real one) */
     uint64_t pat;             /* IA32_PAT */
     int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */

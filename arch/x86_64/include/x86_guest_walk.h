@@ -16,6 +16,17 @@ struct x86_paging_regs {
  * paging off, 32-bit paging (4 MiB pages with CR4.PSE), PAE and 4-level paging (SDM Vol. 3A, 4.3-4.5). */
 bool x86_guest_translate(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, uint64_t *gpa);
 
+/* Guest accesses the hypervisor makes on the guest's behalf (string instructions' RAM side). */
+#define X86_ACCESS_WRITE 1u
+#define X86_ACCESS_USER  2u                    /* at CPL 3 */
+/* x86_guest_translate with the access rights of SDM Vol. 3A 4.6 for access; false also when they deny it. */
+bool x86_guest_translate_access(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, uint32_t access,
+                                uint64_t *gpa);
+/* Reads (or with X86_ACCESS_WRITE writes) len <= 4096 bytes of guest linear memory at la, through the
+ * audited accessors: all of it or, when a page is unmapped, denied, or not writable RAM, nothing. */
+bool x86_guest_access_linear(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, void *buf,
+                             size_t len, uint32_t access);
+
 /* Reads up to len bytes of guest linear memory at la, page by page; returns how many it could read. */
 size_t x86_guest_read_linear(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, void *buf,
                              size_t len);

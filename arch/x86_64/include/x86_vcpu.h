@@ -49,6 +49,7 @@ struct x86_guest_mode {
     uint8_t cpl;
     uint64_t cs_base;
     bool cs_l, cs_db;            /* 64-bit code segment; default operand size 32 */
+    uint64_t seg_base[6];        /* by enum x86_seg (string instructions' operands) */
 };
 
 /* The exceptions the hypervisor injects (Intel SDM Vol. 3A, table 6-1). */
@@ -112,6 +113,22 @@ extern const struct x86_vcpu_ops vmx_vcpu_ops;   /* vmx/vmx.c */
 
 /* guest.c: the backend chosen from CPUID at boot (NULL: neither VMX nor SVM). */
 const struct x86_vcpu_ops *x86_vcpu_backend(void);
+/* guest.c: the instruction behind the exit completed: RIP moves to rip and an STI / MOV-SS shadow
+ * ends with it; crash: stops the VM as crashed with a message (exit becomes EXIT_SHUTDOWN). */
+void x86_vcpu_advance(struct vcpu *vcpu, uint64_t rip);
+void x86_vcpu_crash(struct vcpu *vcpu, struct vcpu_exit *exit, const char *what, uint64_t code);
+
+/* emulate.c: the instructions behind MMIO exits (NPF / EPT violation) and string port I/O. One device
+ * access per kernel/ exit; a read-then-write instruction leaves its write pending (struct x86_emul),
+ * which arch_vcpu_run returns as the next exit (x86_emul_pending_write) before entering the guest. */
+size_t x86_fetch_insn(struct vcpu *vcpu, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode,
+                      struct x86_guest_mode *m);
+void x86_emul_npf(struct vcpu *vcpu, const struct x86_exit *x, struct vcpu_exit *exit);
+void x86_emul_io_string(struct vcpu *vcpu, const struct x86_exit *x, struct vcpu_exit *exit);
+bool x86_emul_pending_write(struct vcpu *vcpu, struct vcpu_exit *exit);
+void x86_emul_complete_mmio(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled);
+void x86_emul_complete_pio_string(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled);
+
 /* guest.c: INIT and start-up IPIs (SDM Vol. 3A, 8.4 and 10.6.1) through kernel/'s vCPU power state. */
 void x86_vcpu_init_signal(struct vcpu *vcpu);
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector);

@@ -580,6 +580,8 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
         .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
         .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
+        .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
+                      vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
     };
 }
 

@@ -1,7 +1,9 @@
 /* core.c: the architectural state a guest owns, checked the same way on both backends (the x86
  * vCPU core, arch/x86_64/cr.c): MOV to CR0 / CR4 with the checks of the SDM, CR4 limited to what
  * CPUID offers, IA32_TSC moving RDTSC, DR7 kept across exits, #DB reflected through the
- * hypervisor's intercept with the right DR6, RDPMC refused. */
+ * hypervisor's intercept with the right DR6, RDPMC refused; and the instructions the hypervisor
+ * emulates on device memory and ports (MOVS, read-modify-write ALU forms with their RFLAGS, TEST,
+ * XCHG, INS / OUTS with REP), each compared with the same instruction on RAM or a known value. */
 #include "hypercall.h"
 #include "test.h"
 
@@ -206,6 +208,271 @@ static void test_nmi(void)
     irq_set_handler(2, NULL);
 }
 
+/* --- emulated device accesses: MOVS, read-modify-write, TEST, XCHG, INS / OUTS ------------------ */
+
+#define RFLAGS_ARITH 0x8D5ull                   /* CF PF AF ZF SF OF */
+#define RFLAGS_DF    (1ull << 10)
+#define IOREGSEL     ((volatile uint32_t *)(uintptr_t)IOAPIC_BASE)
+#define TPR          ((volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_TPR))
+#define ICR_HI       ((volatile uint32_t *)(uintptr_t)(LAPIC_BASE + LAPIC_ICR_HI))
+#define COM1         0x3F8
+#define COM1_SCR     0x3FF
+#define FW_CFG_SEL   0x510
+#define FW_CFG_DATA  0x511
+
+/* One ALU instruction on *p (a device register or RAM) with src in a register, every arithmetic
+ * flag set before it (so an instruction must clear what it clears); RFLAGS after it. */
+#define ALU_FN(name, text)                                                                         \
+    static uint64_t name(volatile void *p, uint64_t src)                                         \
+    {                                                                                              \
+        uint64_t f;                                                                                \
+        __asm__ volatile("pushfq\n\torq $0x8D5, (%%rsp)\n\tpopfq\n\t" text "\n\tpushfq\n\tpopq %0"       \
+                         : "=&r"(f) : "r"(p), "r"(src) : "memory", "cc");                          \
+        return f;                                                                                  \
+    }
+ALU_FN(alu_orl_1, "orl $1, (%1)")               /* 83 /1 ib */
+ALU_FN(alu_addl, "addl %k2, (%1)")              /* 01 /r */
+ALU_FN(alu_orl, "orl %k2, (%1)")                /* 09 /r */
+ALU_FN(alu_andl, "andl %k2, (%1)")              /* 21 /r */
+ALU_FN(alu_subl, "subl %k2, (%1)")              /* 29 /r */
+ALU_FN(alu_xorl, "xorl %k2, (%1)")              /* 31 /r */
+ALU_FN(alu_subl_imm8, "subl $0x40, (%1)")       /* 83 /5 ib */
+ALU_FN(alu_xorl_imm32, "xorl $0x80000081, (%1)")    /* 81 /6 id */
+ALU_FN(alu_addb_imm, "addb $0x90, (%1)")        /* 80 /0 ib */
+ALU_FN(alu_andq_imm, "andq $-16, (%1)")         /* REX.W 83 /4 ib */
+ALU_FN(alu_cmpl, "cmpl %k2, (%1)")              /* 39 /r: reads only */
+ALU_FN(alu_testl, "testl %k2, (%1)")            /* 85 /r */
+ALU_FN(alu_testl_imm, "testl $0x80000080, (%1)")    /* F7 /0 id */
+ALU_FN(alu_testb, "testb %b2, (%1)")            /* 84 /r */
+
+struct alu_case { const char *what; uint64_t (*fn)(volatile void *, uint64_t); uint32_t start, src; };
+
+/* The device's answer must be the CPU's: the same instruction on RAM with the same start value gives
+ * the flags and (IOREGSEL keeping 8 bits) the value. Interrupts are off so no handler reads
+ * IOREGSEL in between. */
+static void test_mmio_alu(void)
+{
+    static const struct alu_case cases[] = {
+        { "addl 0xFF+1", alu_addl, 0xFF, 0x1 },                 /* AF, carry into bit 8 */
+        { "addl overflow", alu_addl, 0x7F, 0x7FFFFF81 },        /* OF, SF */
+        { "orl", alu_orl, 0x80, 0x03 },
+        { "andl zero", alu_andl, 0xF0, 0x0F },                  /* ZF, PF */
+        { "subl borrow", alu_subl, 0x10, 0x20 },                /* CF, SF, AF */
+        { "xorl", alu_xorl, 0x5A, 0x5A },                       /* ZF */
+        { "subl $0x40", alu_subl_imm8, 0x31, 0 },
+        { "xorl $imm32", alu_xorl_imm32, 0x81, 0 },             /* SF from the immediate */
+        { "addb $0x90", alu_addb_imm, 0x80, 0 },                /* byte: CF and OF */
+        { "andq $-16", alu_andq_imm, 0x3F, 0 },                 /* 64-bit access */
+        { "cmpl equal", alu_cmpl, 0x42, 0x42 },
+        { "cmpl below", alu_cmpl, 0x01, 0x02 },
+    };
+    uint64_t bad = 0;
+    char first[96] = "";
+    irq_disable();
+    uint32_t saved = *IOREGSEL;
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const struct alu_case *c = &cases[k];
+        volatile uint64_t ram = c->start;
+        *IOREGSEL = c->start;
+        uint64_t fd = c->fn(IOREGSEL, c->src) & RFLAGS_ARITH;
+        uint32_t dev = *IOREGSEL;
+        uint64_t fr = c->fn(&ram, c->src) & RFLAGS_ARITH;
+        if (fd != fr || dev != (ram & 0xFF)) {
+            if (!bad++)
+                snprintf(first, sizeof first, "%s: device 0x%x flags 0x%lx, RAM 0x%lx flags 0x%lx", c->what, dev,
+                         fd, (uint64_t)ram, fr);
+        }
+    }
+    *IOREGSEL = saved;
+    irq_enable();
+    check(bad == 0, "mmio_rmw_alu_flags", "%lu of %u ALU forms on IOREGSEL differ from RAM; first %s", bad,
+          (unsigned)(sizeof cases / sizeof cases[0]), first);
+
+    /* orl $1 on the LAPIC's TPR (a read-modify-write of a 32-bit device register, as Linux does on
+     * device registers): TPR 0x20 -> 0x21, flags as on RAM. */
+    irq_disable();
+    *TPR = 0x20;
+    volatile uint32_t ram32 = 0x20;
+    uint64_t fd = alu_orl_1(TPR, 0) & RFLAGS_ARITH;
+    uint32_t tpr = *TPR;
+    uint64_t fr = alu_orl_1(&ram32, 0) & RFLAGS_ARITH;
+    *TPR = 0;
+    irq_enable();
+    check(tpr == 0x21 && fd == fr, "mmio_or_rmw", "orl $1 on TPR 0x20: TPR 0x%x (want 0x21), flags 0x%lx (RAM: 0x%lx)",
+          tpr, fd, fr);
+}
+
+/* TEST reads and sets flags without writing: the register is unchanged, the flags as on RAM. */
+static void test_mmio_test(void)
+{
+    static const struct alu_case cases[] = {
+        { "testl reg hit", alu_testl, 0x81, 0x80 },
+        { "testl reg miss", alu_testl, 0x81, 0x02 },            /* ZF */
+        { "testl $imm", alu_testl_imm, 0x80, 0 },
+        { "testb sign", alu_testb, 0x80, 0xFF },                /* SF in a byte */
+    };
+    uint64_t bad = 0;
+    char first[96] = "";
+    irq_disable();
+    uint32_t saved = *IOREGSEL;
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const struct alu_case *c = &cases[k];
+        volatile uint64_t ram = c->start;
+        *IOREGSEL = c->start;
+        uint64_t fd = c->fn(IOREGSEL, c->src) & RFLAGS_ARITH;
+        uint32_t dev = *IOREGSEL;
+        uint64_t fr = c->fn(&ram, c->src) & RFLAGS_ARITH;
+        if (fd != fr || dev != c->start) {
+            if (!bad++)
+                snprintf(first, sizeof first, "%s: device 0x%x (want 0x%x) flags 0x%lx, RAM flags 0x%lx", c->what,
+                         dev, c->start, fd, fr);
+        }
+    }
+    *IOREGSEL = saved;
+    irq_enable();
+    check(bad == 0, "mmio_test_flags", "%lu of %u TEST forms on IOREGSEL wrong; first %s", bad,
+          (unsigned)(sizeof cases / sizeof cases[0]), first);
+}
+
+/* XCHG with a device register: the register gets the old value, the device the register's. */
+static void test_mmio_xchg(void)
+{
+    uint32_t saved = *ICR_HI;
+    *ICR_HI = 0x01000000;
+    uint32_t r = 0x5A000000;
+    __asm__ volatile("xchgl %0, (%1)" : "+r"(r) : "r"(ICR_HI) : "memory");
+    uint32_t dev = *ICR_HI;
+    uint8_t b = 0x33;
+    irq_disable();
+    *IOREGSEL = 0x12;
+    __asm__ volatile("xchgb %0, (%1)" : "+q"(b) : "r"(IOREGSEL) : "memory");
+    uint32_t sel = *IOREGSEL;
+    irq_enable();
+    *ICR_HI = saved;
+    check(r == 0x01000000 && dev == 0x5A000000 && b == 0x12 && sel == 0x33, "mmio_xchg",
+          "xchgl with ICR_HI 0x01000000: register 0x%x, ICR_HI 0x%x (want swapped); xchgb with IOREGSEL 0x12: "
+          "register 0x%x, IOREGSEL 0x%x (want 0x12, 0x33)", r, dev, b, sel);
+}
+
+struct movs_regs { uint64_t rsi, rdi, rcx; };
+
+static struct movs_regs rep_movsl(const volatile void *src, volatile void *dst, uint64_t n, bool backwards)
+{
+    struct movs_regs r = { (uintptr_t)src, (uintptr_t)dst, n };
+    if (backwards)
+        __asm__ volatile("std; rep movsl; cld" : "+S"(r.rsi), "+D"(r.rdi), "+c"(r.rcx) :: "memory");
+    else
+        __asm__ volatile("rep movsl" : "+S"(r.rsi), "+D"(r.rdi), "+c"(r.rcx) :: "memory");
+    return r;
+}
+
+/* memcpy_toio: REP MOVSD of 5 dwords from RAM onto the IOAPIC from IOREGSEL: the first selects
+ * register 0x11 (pin 0's destination), the next three land on nothing (0x04-0x0C), the fifth is
+ * IOWIN: it writes the selected register. Then one MOVSW backwards (DF) from RAM to IOREGSEL. */
+static void test_mmio_movs_to_device(void)
+{
+    static volatile uint32_t src[5] = { IOAPIC_REG_RTE(0) + 1, 0xDEAD0001, 0xDEAD0002, 0xDEAD0003, 0x03000000 };
+    irq_disable();
+    uint64_t rte = ioapic_read_rte(0);
+    struct movs_regs r = rep_movsl(src, IOREGSEL, 5, false);
+    uint32_t dest = ioapic_read(IOAPIC_REG_RTE(0) + 1);
+    ioapic_write_rte(0, rte);
+    static volatile uint16_t w[2] = { 0x0017, 0x0042 };
+    uint64_t rsi = (uintptr_t)&w[1], rdi = (uintptr_t)IOREGSEL;
+    __asm__ volatile("std; movsw; cld" : "+S"(rsi), "+D"(rdi) :: "memory");
+    uint32_t sel = *IOREGSEL;
+    irq_enable();
+    check(dest == 0x03000000 && r.rcx == 0 && r.rsi == (uintptr_t)&src[5] && r.rdi == IOAPIC_BASE + 20 &&
+          sel == 0x42 && rsi == (uintptr_t)&w[0] && rdi == IOAPIC_BASE - 2, "mmio_movs_to_device",
+          "rep movsd x5 onto the IOAPIC: pin 0 destination 0x%x (want 0x03000000), RCX %lu RSI +%lu RDI +%lu "
+          "(want 0, 20, 20); std movsw: IOREGSEL 0x%x (want 0x42), RSI -%lu RDI -%lu (want 2, 2)", dest, r.rcx,
+          r.rsi - (uintptr_t)src, r.rdi - IOAPIC_BASE, sel, (uintptr_t)&w[1] - rsi, IOAPIC_BASE - rdi);
+}
+
+/* memcpy_fromio: REP MOVSD of 5 dwords from the IOAPIC into RAM (IOREGSEL, three empty offsets,
+ * IOWIN = the selected register: the version); backwards from the top with DF; and one MOVSD from
+ * a device to a device (the LAPIC's TPR onto IOREGSEL: a read exit, then a write exit). */
+static void test_mmio_movs_from_device(void)
+{
+    irq_disable();
+    uint32_t ver = ioapic_read(IOAPIC_REG_VER);                 /* leaves IOREGSEL = 1 */
+    volatile uint32_t dst[5] = { 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF };
+    struct movs_regs r = rep_movsl(IOREGSEL, dst, 5, false);
+    volatile uint32_t back[5] = { 0 };
+    struct movs_regs b = rep_movsl((volatile uint8_t *)IOREGSEL + 16, &back[4], 5, true);
+    *TPR = 0x37;
+    uint64_t rsi = (uintptr_t)TPR, rdi = (uintptr_t)IOREGSEL;
+    __asm__ volatile("movsl" : "+S"(rsi), "+D"(rdi) :: "memory");
+    uint32_t sel = *IOREGSEL;
+    *TPR = 0;
+    irq_enable();
+    bool fwd = dst[0] == 1 && dst[1] == 0 && dst[2] == 0 && dst[3] == 0 && dst[4] == ver && r.rcx == 0 &&
+               r.rdi == (uintptr_t)&dst[5] && r.rsi == IOAPIC_BASE + 20;
+    bool bwd = back[4] == ver && back[0] == 1 && b.rcx == 0 && b.rsi == IOAPIC_BASE - 4 &&
+               b.rdi == (uintptr_t)back - 4;
+    check(fwd && bwd && sel == 0x37, "mmio_movs_from_device",
+          "rep movsd x5 from IOREGSEL (version 0x%x): %x %x %x %x %x RCX %lu; backwards: [0] 0x%x [4] 0x%x RCX %lu "
+          "RSI 0x%lx; TPR 0x37 -> IOREGSEL by movsd: 0x%x", ver, dst[0], dst[1], dst[2], dst[3], dst[4], r.rcx,
+          back[0], back[4], b.rcx, b.rsi, sel);
+}
+
+/* REP OUTSB of a line to the 16550's THR: the console shows it whole (x86_core_common.inc expects
+ * the line), RSI advanced past it, RCX 0. */
+static void test_outs(void)
+{
+    static const char line[] = "outs: rep outsb reached the console\n";
+    uint64_t rsi = (uintptr_t)line, rcx = sizeof line - 1;
+    __asm__ volatile("rep outsb" : "+S"(rsi), "+c"(rcx) : "d"((uint16_t)COM1) : "memory");
+    check(rcx == 0 && rsi == (uintptr_t)line + sizeof line - 1, "outs_rep_to_uart",
+          "rep outsb of %lu bytes: RCX %lu (want 0), RSI +%lu", (uint64_t)(sizeof line - 1), rcx,
+          rsi - (uintptr_t)line);
+}
+
+/* REP INS from ports with known contents: fw_cfg's signature "QEMU" by REP INSB (selected by an
+ * OUTSW of the selector from memory); the 16550's scratch register by REP INSB; its divisor latch
+ * (DLAB set: a register the payload loads, byte-wide, read as 0x005A by a word and 0x0000005A by a
+ * dword access, as plain IN reads it) by REP INSW and, backwards with DF, REP INSD. */
+static void test_ins(void)
+{
+    static const uint16_t sel_sig = 0x0000;
+    char sig[5] = { 0 };
+    uint64_t rsi = (uintptr_t)&sel_sig, rdi = (uintptr_t)sig, rcx = 4;
+    __asm__ volatile("outsw" : "+S"(rsi) : "d"((uint16_t)FW_CFG_SEL) : "memory");
+    __asm__ volatile("rep insb" : "+D"(rdi), "+c"(rcx) : "d"((uint16_t)FW_CFG_DATA) : "memory");
+    bool sig_ok = sig[0] == 'Q' && sig[1] == 'E' && sig[2] == 'M' && sig[3] == 'U' && rcx == 0 &&
+                  rdi == (uintptr_t)sig + 4 && rsi == (uintptr_t)&sel_sig + 2;
+
+    uint8_t scr[3] = { 0 };
+    outb(COM1_SCR, 0xA5);
+    rdi = (uintptr_t)scr, rcx = 3;
+    __asm__ volatile("rep insb" : "+D"(rdi), "+c"(rcx) : "d"((uint16_t)COM1_SCR) : "memory");
+    bool scr_ok = scr[0] == 0xA5 && scr[1] == 0xA5 && scr[2] == 0xA5 && rcx == 0;
+
+    volatile uint16_t w[3] = { 0xFFFF, 0xFFFF, 0xFFFF };
+    volatile uint32_t d[2] = { 0xFFFFFFFF, 0xFFFFFFFF };
+    uint64_t wrdi = (uintptr_t)w, wrcx = 3, drdi = (uintptr_t)&d[1], drcx = 2;
+    irq_disable();                                      /* nothing may print while DLAB is set */
+    uint8_t lcr = inb(COM1 + 3);
+    outb(COM1 + 3, lcr | 0x80);
+    uint8_t dll = inb(COM1);
+    outb(COM1, 0x5A);
+    uint16_t in_w = inw(COM1);
+    uint32_t in_d = inl(COM1);
+    __asm__ volatile("rep insw" : "+D"(wrdi), "+c"(wrcx) : "d"((uint16_t)COM1) : "memory");
+    __asm__ volatile("std; rep insl; cld" : "+D"(drdi), "+c"(drcx) : "d"((uint16_t)COM1) : "memory");
+    outb(COM1, dll);
+    outb(COM1 + 3, lcr);
+    irq_enable();
+    bool wide_ok = in_w == 0x5A && in_d == 0x5A && w[0] == in_w && w[1] == in_w && w[2] == in_w && wrcx == 0 &&
+                   wrdi == (uintptr_t)w + 6 && d[0] == in_d && d[1] == in_d && drcx == 0 &&
+                   drdi == (uintptr_t)d - 4;
+    check(sig_ok && scr_ok && wide_ok, "ins_rep_from_port",
+          "fw_cfg signature by rep insb '%c%c%c%c'; 16550 scratch by rep insb %02x %02x %02x (want a5); divisor "
+          "latch 0x5A: inw 0x%x inl 0x%x, rep insw %x %x %x RCX %lu, std rep insd %x %x RCX %lu RDI %ld",
+          sig[0], sig[1], sig[2], sig[3], scr[0], scr[1], scr[2], in_w, in_d, w[0], w[1], w[2], wrcx, d[0], d[1],
+          drcx, (int64_t)(drdi - (uintptr_t)d));
+}
+
 int main(void)
 {
     test_cr0();
@@ -215,5 +482,12 @@ int main(void)
     test_rdpmc();
     test_user();
     test_nmi();
+    test_mmio_alu();
+    test_mmio_test();
+    test_mmio_xchg();
+    test_mmio_movs_to_device();
+    test_mmio_movs_from_device();
+    test_outs();
+    test_ins();
     test_done();
 }
