@@ -117,6 +117,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
         .kernel = (const uint8_t *)(uintptr_t)b->kernel.base, .kernel_size = b->kernel.size_bytes,
         .initrd = b->initrd.base ? (const uint8_t *)(uintptr_t)b->initrd.base : NULL,
         .initrd_size = b->initrd.size_bytes, .cmdline = vm->cfg->cmdline,
+        .kernel_path = vm->cfg->kernel, .initrd_path = vm->cfg->initrd,
         .ram_size_bytes = b->ram.size_bytes,
     };
     const struct x86_image_loader *loader = x86_boot_find_loader(img.kernel, img.kernel_size);
