@@ -75,7 +75,7 @@ bool arch_vm_init(struct vm *vm)
     vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
-        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm)) {
+        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
