@@ -11,6 +11,8 @@
 #define MSR_IA32_BIOS_SIGN_ID   0x08Bu
 #define MSR_IA32_PMC0           0x0C1u
 #define MSR_IA32_PMC1           0x0C2u
+#define MSR_PLATFORM_INFO       0x0CEu
+#define MSR_MISC_FEATURES_ENABLES 0x140u
 #define MSR_IA32_MCG_CAP        0x179u
 #define MSR_IA32_MCG_STATUS     0x17Au
 #define MSR_IA32_PERFEVTSEL0    0x186u
@@ -26,6 +28,9 @@
 #define MSR_K7_PERFCTR3         0xC0010007u
 #define MSR_K7_HWCR             0xC0010015u
 #define MSR_AMD64_NB_CFG        0xC001001Fu
+#define MSR_AMD64_DC_CFG        0xC0011022u
+#define MSR_AMD64_DE_CFG        0xC0011029u
+#define MSR_AMD64_BU_CFG2       0xC001102Au
 
 /* IA32_APIC_BASE (SDM Vol. 3A, 10.4.4): BSP flag, x2APIC enable, global enable, base in 51:12. */
 #define APIC_BASE_BSP     (1ull << 8)
@@ -61,6 +66,8 @@
 /* AMD HWCR (BKDG): KVM ignores three bits and keeps only McStatusWrEn (18). */
 #define HWCR_IGNORED        ((1ull << 3) | (1ull << 6) | (1ull << 8))
 #define HWCR_MCSTATUSWREN   (1ull << 18)
+/* AMD DE_CFG: only LFENCE-serializing (bit 1) is the guest's to set, as KVM's supported_de_cfg. */
+#define DE_CFG_LFENCE_SERIALIZE (1ull << 1)
 
 typedef bool (*msr_read_fn)(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 typedef bool (*msr_write_fn)(struct vcpu *vcpu, uint32_t msr, uint64_t value);
@@ -212,6 +219,30 @@ static bool hwcr_write(struct vcpu *v, uint32_t msr, uint64_t value)
     return true;
 }
 
+static bool de_cfg_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    (void)msr;
+    *value = v->arch.msrs.de_cfg;
+    return true;
+}
+
+static bool de_cfg_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    (void)msr;
+    if (value & ~DE_CFG_LFENCE_SERIALIZE)
+        return false;
+    v->arch.msrs.de_cfg = value;
+    return true;
+}
+
+/* MSR_MISC_FEATURES_ENABLES (SDM Vol. 4, table 2-12): no CPUID faulting, no ring-3 MWAIT (PLATFORM_INFO
+ * offers neither), so only 0 may be written, as KVM without those features. */
+static bool zero_write_only(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    (void)v; (void)msr;
+    return value == 0;
+}
+
 static bool feature_control_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
     (void)v; (void)msr;
@@ -246,6 +277,8 @@ static const struct msr_row {
     { MSR_IA32_BIOS_SIGN_ID, MSR_IA32_BIOS_SIGN_ID, ANY, zero_read, ignore_write, false },   /* no microcode */
     /* Intel's first two counters: accepted and read as 0, as KVM with no architectural PMU (leaf 0xA) */
     { MSR_IA32_PMC0, MSR_IA32_PMC1, ANY, zero_read, ignore_write, false },
+    { MSR_PLATFORM_INFO, MSR_PLATFORM_INFO, INTEL, zero_read, NULL, false },   /* no CPUID faulting */
+    { MSR_MISC_FEATURES_ENABLES, MSR_MISC_FEATURES_ENABLES, INTEL, zero_read, zero_write_only, false },
     { 0x174, 0x176, ANY, BACKEND },                                             /* SYSENTER_CS/ESP/EIP */
     { MSR_IA32_MCG_CAP, MSR_IA32_MCG_CAP, ANY, mcg_cap_read, NULL, false },
     { MSR_IA32_MCG_STATUS, MSR_IA32_MCG_STATUS, ANY, mcg_status_read, mcg_status_write, false },
@@ -262,6 +295,9 @@ static const struct msr_row {
     { MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3, INTEL, zero_read, ignore_write, false },
     { MSR_K7_HWCR, MSR_K7_HWCR, AMD, hwcr_read, hwcr_write, false },
     { MSR_AMD64_NB_CFG, MSR_AMD64_NB_CFG, AMD, zero_read, ignore_write, false },
+    { MSR_AMD64_DC_CFG, MSR_AMD64_DC_CFG, AMD, zero_read, ignore_write, false },
+    { MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, AMD, de_cfg_read, de_cfg_write, false },
+    { MSR_AMD64_BU_CFG2, MSR_AMD64_BU_CFG2, AMD, zero_read, ignore_write, false },
 };
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))

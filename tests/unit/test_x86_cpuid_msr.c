@@ -283,6 +283,42 @@ Test(msr, amd_hwcr_as_kvm)
     cr_assert_not(x86_msr_write(&vm.vcpu[0], 0xC0010015, 1ull << 0));
 }
 
+Test(msr, amd_cfg_msrs_as_kvm)
+{
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_AMD);
+    struct vcpu *v = &vm.vcpu[0];
+    uint64_t x = ~0ull;
+    cr_assert(x86_msr_read(v, 0xC0011029, &x));
+    cr_assert_eq(x, 0);
+    cr_assert(x86_msr_write(v, 0xC0011029, 2), "DE_CFG: LFENCE serializing, as Linux's init_amd sets it");
+    cr_assert(x86_msr_read(v, 0xC0011029, &x));
+    cr_assert_eq(x, 2);
+    cr_assert_not(x86_msr_write(v, 0xC0011029, 1), "other DE_CFG bits #GP");
+    cr_assert(x86_msr_write(v, 0xC0011022, 0x10) && x86_msr_read(v, 0xC0011022, &x));
+    cr_assert_eq(x, 0, "DC_CFG: writes ignored, reads 0");
+    cr_assert(x86_msr_write(v, 0xC001102A, 0x10) && x86_msr_read(v, 0xC001102A, &x));
+    cr_assert_eq(x, 0, "BU_CFG2: writes ignored, reads 0");
+    cr_assert_not(x86_msr_read(v, 0xCE, &x), "PLATFORM_INFO is Intel's");
+    x86_msr_reset(v);
+    cr_assert(x86_msr_read(v, 0xC0011029, &x));
+    cr_assert_eq(x, 0, "DE_CFG reset");
+}
+
+Test(msr, intel_platform_info_and_misc_features)
+{
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    struct vcpu *v = &vm.vcpu[0];
+    uint64_t x = ~0ull;
+    cr_assert(x86_msr_read(v, 0xCE, &x));
+    cr_assert_eq(x, 0, "PLATFORM_INFO: no CPUID faulting");
+    cr_assert_not(x86_msr_write(v, 0xCE, 0), "PLATFORM_INFO is read-only");
+    cr_assert(x86_msr_read(v, 0x140, &x));
+    cr_assert_eq(x, 0);
+    cr_assert(x86_msr_write(v, 0x140, 0), "MISC_FEATURES_ENABLES: 0 accepted");
+    cr_assert_not(x86_msr_write(v, 0x140, 1), "CPUID faulting not offered: #GP");
+    cr_assert_not(x86_msr_read(v, 0xC0011029, &x), "DE_CFG is AMD's");
+}
+
 Test(msr, unknown_msrs_gp)
 {
     fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_AMD);

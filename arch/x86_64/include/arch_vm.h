@@ -36,6 +36,7 @@ struct x86_msrs {
     uint64_t misc_enable;         /* IA32_MISC_ENABLE */
     uint64_t mcg_status;          /* IA32_MCG_STATUS */
     uint64_t hwcr;                /* AMD HWCR */
+    uint64_t de_cfg;              /* AMD DE_CFG */
     uint64_t perf_ctl[4], perf_ctr[4];   /* AMD PerfEvtSel0-3 / PerfCtr0-3 (legacy), stored, not counting */
 };
 
