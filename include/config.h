@@ -35,6 +35,10 @@ struct config_pci {
 
 enum config_on_crash { CONFIG_ON_CRASH_STOP, CONFIG_ON_CRASH_RESET };
 
+/* x86_64: the CPU vendor CPUID leaf 0 names to the guest ('cpuid_vendor = host|intel|amd'), and with it
+ * the vendor's own MSRs and CPUID leaves (arch/x86_64/cpuid.c, msr.c). No effect on aarch64. */
+enum config_cpuid_vendor { CONFIG_CPUID_VENDOR_HOST, CONFIG_CPUID_VENDOR_INTEL, CONFIG_CPUID_VENDOR_AMD };
+
 struct config_region {
     uint64_t gpa;
     uint64_t size_bytes;
@@ -62,6 +66,7 @@ struct config_vm {
     struct config_pci pcis[CONFIG_MAX_PCI];
     uint32_t pci_count;
     enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
+    enum config_cpuid_vendor cpuid_vendor; /* default CONFIG_CPUID_VENDOR_HOST */
 };
 
 /* The management interface (kernel/mgmt.c): 'mgmt = dhcp [port N]' or

@@ -46,6 +46,7 @@ static void key_dtb(struct parser *p, const struct key_def *key, char *value);
 static void key_cmdline(struct parser *p, const struct key_def *key, char *value);
 static void key_region(struct parser *p, const struct key_def *key, char *value);
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
+static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
@@ -64,6 +65,7 @@ static const struct key_def keys[] = {
     { "cmdline", SCOPE_VM, false, false, true, key_cmdline },
     { "region", SCOPE_VM, false, true, false, key_region },
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
+    { "cpuid_vendor", SCOPE_VM, false, false, false, key_cpuid_vendor },
     { "device", SCOPE_VM, false, true, false, key_device },
     { "pci", SCOPE_VM, false, true, false, key_pci },
 };
@@ -676,6 +678,20 @@ static void key_on_crash(struct parser *p, const struct key_def *key, char *valu
     }
 }
 
+static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    if (strcmp(value, "host") == 0) {
+        p->vm->cpuid_vendor = CONFIG_CPUID_VENDOR_HOST;
+    } else if (strcmp(value, "intel") == 0) {
+        p->vm->cpuid_vendor = CONFIG_CPUID_VENDOR_INTEL;
+    } else if (strcmp(value, "amd") == 0) {
+        p->vm->cpuid_vendor = CONFIG_CPUID_VENDOR_AMD;
+    } else {
+        FAIL(p, p->line, "unknown %s '%s' (expected 'host', 'intel' or 'amd')", key->name, quote(q, value));
+    }
+}
+
 /* Checks that need the whole section, since keys may come in any order. */
 static void end_section(struct parser *p)
 {
@@ -783,6 +799,7 @@ static void init_vm(struct config_vm *vm, const char *name, uint32_t line)
     vm->valid = true;
     vm->cpu_count = 1;
     vm->on_crash = CONFIG_ON_CRASH_STOP;
+    vm->cpuid_vendor = CONFIG_CPUID_VENDOR_HOST;
 }
 
 static void parse_header(struct parser *p, char *s)

@@ -1,7 +1,8 @@
 /* acpi_guest.c: the ACPI tables a VM finds (ACPI 6.5): RSDP in the BIOS area at 0xE0000 (found by the
  * 0xE0000-0xFFFFF scan, 5.2.5.1), an XSDT naming a MADT (one Processor Local APIC per vCPU, the IOAPIC at
- * 0xFEC00000, ISA IRQ 0 -> GSI 2; 5.2.12) and a minimal FADT with an empty DSDT (5.2.9). Written through
- * guest_write into the reserved 0x9FC00-0x100000 range of the VM's e820 map. */
+ * 0xFEC00000, ISA IRQ 0 -> GSI 2; 5.2.12) and a minimal FADT (5.2.9) with an empty DSDT, a FACS (5.2.10)
+ * and the PM timer port (vpmtimer.c). Written through guest_write into the reserved 0x9FC00-0x100000
+ * range of the VM's e820 map. */
 #include <string.h>
 #include "x86_vcpu.h"
 
@@ -10,6 +11,8 @@
 #define ACPI_GPA_MADT   0xE0100u
 #define ACPI_GPA_FADT   0xE0800u
 #define ACPI_GPA_DSDT   0xE0A00u
+#define ACPI_GPA_FACS   0xE0C00u             /* 64-byte aligned (5.2.10) */
+#define FACS_LENGTH     64u
 #define ACPI_AREA_END   0xE1000u
 #define FADT_LENGTH     276u                 /* ACPI 6.x FADT */
 #define MADT_PCAT_COMPAT 1u
@@ -100,16 +103,34 @@ bool x86_acpi_build(struct vm *vm)
     header(&dsdt, "DSDT", sizeof(dsdt), 2);
     finish(&dsdt, sizeof(dsdt));
 
-    /* FADT (5.2.9, table 5.9): only the DSDT pointers, SCI 9 and "legacy devices present". */
+    /* FACS (5.2.10, table 5.14): no checksum; version 2; no global lock users, no waking vector. */
+    uint8_t facs[FACS_LENGTH];
+    memset(facs, 0, sizeof(facs));
+    uint32_t facs_len = FACS_LENGTH;
+    memcpy(facs, "FACS", 4);
+    memcpy(facs + 4, &facs_len, 4);
+    facs[32] = 2;                                              /* Version */
+    _Static_assert(ACPI_GPA_FACS % 64 == 0, "the FACS is 64-byte aligned");
+
+    /* FADT (5.2.9, table 5.9): the DSDT and FACS pointers, SCI 9, "legacy devices present" and the PM
+     * timer (4 bytes at X86_PM_TIMER_PORT, 24 bits: TMR_VAL_EXT clear). FIRMWARE_CTRL only, X_FIRMWARE_CTRL
+     * 0, as QEMU writes it. */
     uint8_t fadt[FADT_LENGTH];
     memset(fadt, 0, sizeof(fadt));
-    uint32_t dsdt32 = ACPI_GPA_DSDT;
-    uint64_t dsdt64 = ACPI_GPA_DSDT;
+    uint32_t dsdt32 = ACPI_GPA_DSDT, facs32 = ACPI_GPA_FACS, pm_tmr = X86_PM_TIMER_PORT;
+    uint64_t dsdt64 = ACPI_GPA_DSDT, pm_tmr64 = X86_PM_TIMER_PORT;
     uint16_t sci = 9, boot_arch = IAPC_LEGACY_DEVICES;
+    memcpy(fadt + 36, &facs32, 4);                             /* FIRMWARE_CTRL */
     memcpy(fadt + 40, &dsdt32, 4);                             /* DSDT */
     memcpy(fadt + 46, &sci, 2);                                /* SCI_INT */
+    memcpy(fadt + 76, &pm_tmr, 4);                             /* PM_TMR_BLK */
+    fadt[91] = 4;                                              /* PM_TMR_LEN */
     memcpy(fadt + 109, &boot_arch, 2);                         /* IAPC_BOOT_ARCH */
     memcpy(fadt + 140, &dsdt64, 8);                            /* X_DSDT */
+    fadt[208] = 1;                                             /* X_PM_TMR_BLK: system I/O, */
+    fadt[209] = 32;                                            /* 32 bits wide, offset 0, */
+    fadt[211] = 3;                                             /* dword access */
+    memcpy(fadt + 212, &pm_tmr64, 8);
     fadt[131] = 3;                                             /* FADT minor version */
     header((struct sdt_header *)fadt, "FACP", FADT_LENGTH, 6);
     finish(fadt, FADT_LENGTH);
@@ -138,5 +159,6 @@ bool x86_acpi_build(struct vm *vm)
            guest_write(ms, ACPI_GPA_MADT, madt, n) == 0 &&
            guest_write(ms, ACPI_GPA_FADT, fadt, sizeof(fadt)) == 0 &&
            guest_write(ms, ACPI_GPA_DSDT, &dsdt, sizeof(dsdt)) == 0 &&
-           ACPI_GPA_DSDT + sizeof(dsdt) <= ACPI_AREA_END;
+           guest_write(ms, ACPI_GPA_FACS, facs, sizeof(facs)) == 0 &&
+           ACPI_GPA_DSDT + sizeof(dsdt) <= ACPI_GPA_FACS && ACPI_GPA_FACS + sizeof(facs) <= ACPI_AREA_END;
 }

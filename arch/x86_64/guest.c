@@ -78,7 +78,7 @@ bool arch_vm_init(struct vm *vm)
     vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
-        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm)) {
+        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
@@ -120,6 +120,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
         .kernel = (const uint8_t *)(uintptr_t)b->kernel.base, .kernel_size = b->kernel.size_bytes,
         .initrd = b->initrd.base ? (const uint8_t *)(uintptr_t)b->initrd.base : NULL,
         .initrd_size = b->initrd.size_bytes, .cmdline = vm->cfg->cmdline,
+        .kernel_path = vm->cfg->kernel, .initrd_path = vm->cfg->initrd,
         .ram_size_bytes = b->ram.size_bytes,
     };
     const struct x86_image_loader *loader = x86_boot_find_loader(img.kernel, img.kernel_size);

@@ -25,14 +25,15 @@ enum {
     MBI_FLAGS = 0, MBI_MEM_LOWER = 4, MBI_MEM_UPPER = 8, MBI_CMDLINE_PTR = 16, MBI_MODS_COUNT = 20,
     MBI_MODS_ADDR = 24, MBI_MMAP_LENGTH = 44, MBI_MMAP_ADDR = 48, MBI_LOADER_NAME_PTR = 64, MBI_SIZE = 128,
 };
-/* Where the pieces of the information block go, all inside [MULTIBOOT_INFO_GPA, MULTIBOOT_INFO_END). */
-#define GPA_MBI         MULTIBOOT_INFO_GPA
-#define GPA_MMAP        (MULTIBOOT_INFO_GPA + 0x100u)
-#define GPA_MODS        (MULTIBOOT_INFO_GPA + 0x200u)
-#define GPA_LOADER_NAME (MULTIBOOT_INFO_GPA + 0x280u)
-#define GPA_MOD_STRING  (MULTIBOOT_INFO_GPA + 0x2C0u)
-#define GPA_CMDLINE     (MULTIBOOT_INFO_GPA + 0x300u)
-#define CMDLINE_MAX     (MULTIBOOT_INFO_END - GPA_CMDLINE)
+/* Where the pieces of the information block go, as offsets in its page (MULTIBOOT_INFO_SIZE). */
+#define OFF_MMAP        0x100u
+#define OFF_MODS        0x200u
+#define OFF_LOADER_NAME 0x280u
+#define OFF_MOD_STRING  0x2A0u
+#define OFF_CMDLINE     0x380u
+#define MOD_STRING_MAX  (OFF_CMDLINE - OFF_MOD_STRING)
+#define CMDLINE_MAX     (MULTIBOOT_INFO_SIZE - OFF_CMDLINE)
+#define PAGE_BYTES      0x1000u
 
 /* ELF (System V ABI, "Object Files"). */
 #define ELFCLASS32 1
@@ -54,12 +55,16 @@ struct segment {
     uint64_t paddr, vaddr, file_offset, file_size, mem_size;
 };
 
+struct range { uint64_t start, end; };
+
 struct load_ctx {
     struct memslots *mem;
     const struct x86_boot_image *img;
     char *err;
     size_t err_size;
     uint64_t kernel_end;                      /* highest guest-physical byte loaded, + 1 */
+    uint32_t segment_count;
+    struct range segments[ELF_MAX_PHDRS];     /* what the image occupies */
 };
 
 /* Reports a reason; fmt uses none, one or both of a and b (extra printf arguments are ignored, C11 7.21.6.1).
@@ -124,8 +129,8 @@ static bool guest_zero(struct memslots *mem, uint64_t gpa, uint64_t len)
     return true;
 }
 
-/* Copies one segment into guest RAM: file bytes, then zeros up to mem_size. It must lie inside RAM
- * and stay clear of the information block. */
+/* Copies one segment into guest RAM: file bytes, then zeros up to mem_size. It must lie inside RAM;
+ * the information block is placed afterwards where no segment is. */
 static bool load_segment(struct load_ctx *c, const struct segment *s)
 {
     const struct x86_boot_image *img = c->img;
@@ -137,13 +142,45 @@ static bool load_segment(struct load_ctx *c, const struct segment *s)
                     s->paddr, s->file_offset);
     if (end < s->paddr || end > img->ram_size_bytes)
         return fail(c, "segment 0x%lx-0x%lx: outside guest RAM", s->paddr, end);
-    if (s->paddr < MULTIBOOT_INFO_END && end > MULTIBOOT_INFO_GPA)
-        return fail(c, "segment 0x%lx-0x%lx: overlaps the Multiboot information block", s->paddr, end);
     if (guest_write(c->mem, s->paddr, img->kernel + s->file_offset, (size_t)s->file_size) ||
         !guest_zero(c->mem, s->paddr + s->file_size, s->mem_size - s->file_size))
         return fail(c, "segment 0x%lx-0x%lx: not in guest RAM", s->paddr, end);
     if (end > c->kernel_end)
         c->kernel_end = end;
+    if (c->segment_count < ELF_MAX_PHDRS)
+        c->segments[c->segment_count++] = (struct range){ s->paddr, end };
+    return true;
+}
+
+static bool overlaps_image(const struct load_ctx *c, uint64_t start, uint64_t end)
+{
+    for (uint32_t i = 0; i < c->segment_count; i++)
+        if (start < c->segments[i].end && end > c->segments[i].start)
+            return true;
+    return false;
+}
+
+/* The information block's page: MULTIBOOT_INFO_GPA as before, unless the image uses it; then the lowest
+ * free page of low RAM (from 0x1000: page 0 holds the real-mode IVT); else the page after the image. */
+static bool place_info(const struct load_ctx *c, uint64_t *gpa)
+{
+    uint64_t low_end = c->img->ram_size_bytes < X86_E820_LOW_RAM_END ? c->img->ram_size_bytes : X86_E820_LOW_RAM_END;
+    if (MULTIBOOT_INFO_GPA + MULTIBOOT_INFO_SIZE <= low_end &&
+        !overlaps_image(c, MULTIBOOT_INFO_GPA, MULTIBOOT_INFO_GPA + MULTIBOOT_INFO_SIZE)) {
+        *gpa = MULTIBOOT_INFO_GPA;
+        return true;
+    }
+    for (uint64_t p = PAGE_BYTES; p + MULTIBOOT_INFO_SIZE <= low_end; p += PAGE_BYTES)
+        if (!overlaps_image(c, p, p + MULTIBOOT_INFO_SIZE)) {
+            *gpa = p;
+            return true;
+        }
+    uint64_t p = (c->kernel_end + PAGE_BYTES - 1) & ~(uint64_t)(PAGE_BYTES - 1);
+    if (p < X86_E820_HIGH_RAM_BASE)
+        p = X86_E820_HIGH_RAM_BASE;
+    if (p + MULTIBOOT_INFO_SIZE > c->img->ram_size_bytes || p + MULTIBOOT_INFO_SIZE > 0xFFFFFFFFull)
+        return false;
+    *gpa = p;
     return true;
 }
 
@@ -250,64 +287,82 @@ static bool put_string(struct memslots *mem, uint64_t gpa, const char *s, size_t
 }
 
 /* Multiboot 3.3: the information block with memory sizes, the e820 map, the command line, the
- * initrd as module 0 and the loader's name. */
-static bool build_info(struct load_ctx *c)
+ * initrd as module 0 and the loader's name, in the page place_info chose. The command line is the
+ * image's path, a space and hv.cfg's cmdline, as QEMU's -kernel gives "FILE APPEND" (hw/i386/multiboot.c)
+ * and GRUB "PATH ARGS": kernels take argv[0] from it. */
+static bool build_info(struct load_ctx *c, uint64_t *mbi_gpa)
 {
     struct memslots *mem = c->mem;
     const struct x86_boot_image *img = c->img;
     uint32_t flags = MBI_MEM | MBI_MMAP | MBI_CMDLINE | MBI_LOADER_NAME;
-    if (img->ram_size_bytes < MULTIBOOT_INFO_END)
-        return fail(c, "guest RAM (%lu bytes) too small for the information block at 0x%lx",
-                    img->ram_size_bytes, GPA_MBI);
-    if (strlen(img->cmdline) >= CMDLINE_MAX)
-        return fail(c, "command line longer than %lu bytes", CMDLINE_MAX - 1, 0);
-    if (!guest_zero(mem, GPA_MBI, MULTIBOOT_INFO_END - GPA_MBI))
-        return fail(c, "information block at 0x%lx not in guest RAM", GPA_MBI, 0);
+    uint64_t base;
+    if (!place_info(c, &base))
+        return fail(c, "no free page below 4 GiB in guest RAM (%lu bytes) for the information block",
+                    img->ram_size_bytes, 0);
+    const char *path = img->kernel_path ? img->kernel_path : "";
+    size_t path_len = strlen(path), cmd_len = strlen(img->cmdline);
+    if (path_len + 1 + cmd_len >= CMDLINE_MAX)
+        return fail(c, "image path and command line longer than %lu bytes", CMDLINE_MAX - 1, 0);
+    if (!guest_zero(mem, base, MULTIBOOT_INFO_SIZE))
+        return fail(c, "information block at 0x%lx not in guest RAM", base, 0);
 
     struct x86_e820_entry e820[X86_E820_MAX];
     uint32_t n = x86_e820_build(img->ram_size_bytes, e820);
     bool ok = true;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t e = GPA_MMAP + i * 24u;          /* size field, then 20 bytes of entry */
+        uint64_t e = base + OFF_MMAP + i * 24u;   /* size field, then 20 bytes of entry */
         ok &= put32(mem, e, 20) && put64(mem, e + 4, e820[i].base) && put64(mem, e + 12, e820[i].size_bytes) &&
               put32(mem, e + 20, e820[i].type);
     }
+    char cmdline[CMDLINE_MAX];
+    if (path_len)
+        snprintf(cmdline, sizeof(cmdline), "%s %s", path, img->cmdline);
+    else
+        snprintf(cmdline, sizeof(cmdline), "%s", img->cmdline);
     /* mem_upper: the KiB from 1 MiB up to the first hole (Multiboot 3.3), here the 32-bit PCI hole. */
     uint64_t low = img->ram_size_bytes < X86_RAM_LOW_TOP ? img->ram_size_bytes : X86_RAM_LOW_TOP;
     uint64_t upper = low > X86_E820_HIGH_RAM_BASE ? low - X86_E820_HIGH_RAM_BASE : 0;
-    ok &= put32(mem, GPA_MBI + MBI_MEM_LOWER, X86_E820_LOW_RAM_END / 1024) &&
-          put32(mem, GPA_MBI + MBI_MEM_UPPER, (uint32_t)(upper / 1024)) &&
-          put32(mem, GPA_MBI + MBI_MMAP_LENGTH, n * 24u) && put32(mem, GPA_MBI + MBI_MMAP_ADDR, GPA_MMAP) &&
-          put_string(mem, GPA_CMDLINE, img->cmdline, CMDLINE_MAX) &&
-          put32(mem, GPA_MBI + MBI_CMDLINE_PTR, GPA_CMDLINE) &&
-          put_string(mem, GPA_LOADER_NAME, "hv", 8) && put32(mem, GPA_MBI + MBI_LOADER_NAME_PTR, GPA_LOADER_NAME);
+    ok &= put32(mem, base + MBI_MEM_LOWER, X86_E820_LOW_RAM_END / 1024) &&
+          put32(mem, base + MBI_MEM_UPPER, (uint32_t)(upper / 1024)) &&
+          put32(mem, base + MBI_MMAP_LENGTH, n * 24u) && put32(mem, base + MBI_MMAP_ADDR, (uint32_t)(base + OFF_MMAP)) &&
+          put_string(mem, base + OFF_CMDLINE, cmdline, CMDLINE_MAX) &&
+          put32(mem, base + MBI_CMDLINE_PTR, (uint32_t)(base + OFF_CMDLINE)) &&
+          put_string(mem, base + OFF_LOADER_NAME, "hv", 8) &&
+          put32(mem, base + MBI_LOADER_NAME_PTR, (uint32_t)(base + OFF_LOADER_NAME));
 
     if (img->initrd) {
-        /* The module goes after the kernel, page aligned whether header flag 0 asks or not. */
-        uint64_t start = (c->kernel_end + 0xFFF) & ~0xFFFull;
+        /* The module goes after the kernel (and the information block, if that went there), page aligned
+         * whether header flag 0 asks or not. */
+        uint64_t start = (c->kernel_end + PAGE_BYTES - 1) & ~(uint64_t)(PAGE_BYTES - 1);
         if (start < X86_E820_HIGH_RAM_BASE)
             start = X86_E820_HIGH_RAM_BASE;
+        if (base >= start)
+            start = base + MULTIBOOT_INFO_SIZE;
         uint64_t end = start + img->initrd_size;
         if (end < start || end > img->ram_size_bytes || end > 0xFFFFFFFFull)
             return fail(c, "initrd (%lu bytes) does not fit in guest RAM after the kernel (0x%lx)",
                         img->initrd_size, start);
         if (guest_write(mem, start, img->initrd, img->initrd_size))
             return fail(c, "initrd at 0x%lx not in guest RAM", start, 0);
+        /* The module's string: its path, as QEMU gives the -initrd file name. */
+        const char *mod = img->initrd_path && img->initrd_path[0] ? img->initrd_path : "initrd";
         flags |= MBI_MODS;
-        ok &= put32(mem, GPA_MODS, (uint32_t)start) && put32(mem, GPA_MODS + 4, (uint32_t)end) &&
-              put_string(mem, GPA_MOD_STRING, "initrd", 16) && put32(mem, GPA_MODS + 8, GPA_MOD_STRING) &&
-              put32(mem, GPA_MBI + MBI_MODS_COUNT, 1) && put32(mem, GPA_MBI + MBI_MODS_ADDR, GPA_MODS);
+        ok &= put32(mem, base + OFF_MODS, (uint32_t)start) && put32(mem, base + OFF_MODS + 4, (uint32_t)end) &&
+              put_string(mem, base + OFF_MOD_STRING, mod, MOD_STRING_MAX) &&
+              put32(mem, base + OFF_MODS + 8, (uint32_t)(base + OFF_MOD_STRING)) &&
+              put32(mem, base + MBI_MODS_COUNT, 1) && put32(mem, base + MBI_MODS_ADDR, (uint32_t)(base + OFF_MODS));
     }
-    ok &= put32(mem, GPA_MBI + MBI_FLAGS, flags);
+    ok &= put32(mem, base + MBI_FLAGS, flags);
     if (!ok)
-        return fail(c, "information block at 0x%lx not in guest RAM", GPA_MBI, 0);
+        return fail(c, "information block at 0x%lx not in guest RAM", base, 0);
+    *mbi_gpa = base;
     return true;
 }
 
 static bool multiboot_load(struct memslots *mem, const struct x86_boot_image *img, struct x86_boot_state *out,
                            char *err, size_t err_size)
 {
-    struct load_ctx c = { mem, img, err, err_size, 0 };
+    struct load_ctx c = { .mem = mem, .img = img, .err = err, .err_size = err_size };
     struct mb_header h;
     if (!find_header(img->kernel, img->kernel_size, &h))
         return fail(&c, "no Multiboot header in the first %lu bytes", MB_SEARCH_BYTES, 0);
@@ -321,13 +376,14 @@ static bool multiboot_load(struct memslots *mem, const struct x86_boot_image *im
         return false;
     if (entry > 0xFFFFFFFFull)
         return fail(&c, "entry point 0x%lx above 4 GiB: not reachable in 32-bit mode", entry, 0);
-    if (!build_info(&c))
+    uint64_t mbi;
+    if (!build_info(&c, &mbi))
         return false;
     memset(out, 0, sizeof(*out));
     out->mode = X86_BOOT_PROTECTED32;
     out->rip = entry;
     out->gpr[0] = MULTIBOOT_BOOTLOADER_MAGIC;   /* EAX */
-    out->gpr[3] = GPA_MBI;                       /* EBX */
+    out->gpr[3] = mbi;                           /* EBX */
     return true;
 }
 

@@ -363,7 +363,8 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint32_t val, uint32_t icr_d
     spin_lock(&l->lock);
     bool ok = true;
     switch (reg) {
-    case REG_ID: break;                         /* read-only here (SDM 10.4.6: model specific) */
+    case REG_ID: ok = !x2; break;               /* xAPIC: read-only here (SDM 10.4.6: model specific);
+                                                   x2APIC: read-only, a write #GPs (SDM 10.12.5.1) */
     case REG_TPR: l->tpr = val & 0xFF; break;
     case REG_LDR: if (x2) ok = false; else l->ldr = val & 0xFF000000u; break;
     case REG_DFR: if (x2) ok = false; else l->dfr = val | 0x0FFFFFFFu; break;
@@ -387,8 +388,11 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint32_t val, uint32_t icr_d
             if (!(l->svr & SVR_ENABLE))
                 nv |= LVT_MASKED;
             l->lvt[i] = nv;
-            /* A write that changes the timer mode disarms the timer (SDM 10.5.4.1). */
-            if (i == 0 && (old & LVT_TIMER_MODE) != (nv & LVT_TIMER_MODE)) {
+            /* Into or out of TSC-deadline mode the timer stops and TMICT clears (SDM 10.5.4.1); between
+             * one-shot and periodic the count goes on, TMICT kept (as KVM's apic_update_lvtt). */
+            bool tscd_old = (old & LVT_TIMER_MODE) == LVT_TIMER_TSC_DEADLINE;
+            bool tscd_new = (nv & LVT_TIMER_MODE) == LVT_TIMER_TSC_DEADLINE;
+            if (i == 0 && tscd_old != tscd_new) {
                 l->timer_deadline = 0;
                 l->tmict = 0;
                 l->tsc_deadline = 0;

@@ -8,5 +8,6 @@ timeout_s=180
 source tests/boot/x86_guests_common.inc
 checks() {
   expect '^x86: guests run under svm with npt' "SVM backend chosen from CPUID, NPT format"
+  expect '^\[basics\] basics: .*CPUID vendor AuthenticAMD$' "basics sees the host's vendor (cpuid_vendor unset)"
   x86_guests_checks
 }

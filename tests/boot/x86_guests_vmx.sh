@@ -7,5 +7,6 @@ timeout_s=900
 source tests/boot/x86_guests_common.inc
 checks() {
   expect '^x86: guests run under vmx with ept' "VMX backend chosen from CPUID, EPT format"
+  expect '^\[basics\] basics: .*CPUID vendor GenuineIntel$' "basics sees the host's vendor (cpuid_vendor unset)"
   x86_guests_checks
 }

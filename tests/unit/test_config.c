@@ -155,6 +155,7 @@ Test(config, defaults)
     cr_assert_eq(cfg.vm_count, 1);
     cr_assert_eq(cfg.vms[0].cpu_count, 1);
     cr_assert_eq(cfg.vms[0].on_crash, CONFIG_ON_CRASH_STOP);
+    cr_assert_eq(cfg.vms[0].cpuid_vendor, CONFIG_CPUID_VENDOR_HOST);
     cr_assert_eq(cfg.vms[0].region_count, 0);
     cr_assert_str_eq(cfg.vms[0].cmdline, "");
 }
@@ -288,6 +289,26 @@ Test(config_errors, bad_enum_values)
     expect_one_error("[vm a]\nmemory = 1M\nkernel = \\k\non_crash = panic\n" GOOD_A,
                      "hv.cfg:4: error: unknown on_crash 'panic' (expected 'stop' or 'reset')");
     cr_assert_not(vm_named("a")->valid);
+    expect_good_vm_valid();
+}
+
+Test(config, cpuid_vendor_parsed)
+{
+    cr_assert_eq(parse("[vm a]\nmemory = 1M\nkernel = \\k\ncpuid_vendor = intel\n"
+                       "[vm b]\nmemory = 1M\nkernel = \\k\ncpuid_vendor = amd\n"
+                       "[vm c]\nmemory = 1M\nkernel = \\k\ncpuid_vendor = host\n"), 0);
+    cr_assert_eq(vm_named("a")->cpuid_vendor, CONFIG_CPUID_VENDOR_INTEL);
+    cr_assert_eq(vm_named("b")->cpuid_vendor, CONFIG_CPUID_VENDOR_AMD);
+    cr_assert_eq(vm_named("c")->cpuid_vendor, CONFIG_CPUID_VENDOR_HOST);
+}
+
+Test(config_errors, cpuid_vendor_unknown_or_global)
+{
+    expect_one_error("[vm a]\nmemory = 1M\nkernel = \\k\ncpuid_vendor = GenuineIntel\n" GOOD_A,
+                     "hv.cfg:4: error: unknown cpuid_vendor 'GenuineIntel' (expected 'host', 'intel' or 'amd')");
+    cr_assert_not(vm_named("a")->valid);
+    expect_good_vm_valid();
+    cr_assert_eq(parse("cpuid_vendor = amd\n" GOOD_A), 1);
     expect_good_vm_valid();
 }
 

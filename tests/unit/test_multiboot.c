@@ -10,9 +10,11 @@ static struct memslots ms;
 static uint8_t *ram;
 static uint8_t img[0x3000];
 static char err[160];
+static const char *kernel_path = "";
 
 static void setup(void)
 {
+    kernel_path = "";
     memslots_init(&ms);
     ram = aligned_alloc(4096, RAM_SIZE);
     memset(ram, 0xCC, RAM_SIZE);
@@ -58,7 +60,7 @@ static void elf32(void)
 
 static bool load(const uint8_t *initrd, size_t initrd_size, const char *cmdline, struct x86_boot_state *st)
 {
-    struct x86_boot_image bi = { img, sizeof(img), initrd, initrd_size, cmdline, RAM_SIZE };
+    struct x86_boot_image bi = { img, sizeof(img), initrd, initrd_size, cmdline, kernel_path, "", RAM_SIZE };
     const struct x86_image_loader *l = x86_boot_find_loader(img, sizeof(img));
     cr_assert_not_null(l);
     cr_assert_str_eq(l->name, "multiboot");
@@ -186,11 +188,6 @@ Test(multiboot, refuses_malformed_images_with_a_reason)
     cr_assert(strstr(err, "outside guest RAM"), "%s", err);
 
     elf32();
-    w32(img + 52 + 12, 0x8000);              /* over the information block */
-    cr_assert(!load(NULL, 0, "", &st));
-    cr_assert(strstr(err, "information block"), "%s", err);
-
-    elf32();
     w32(img + 28, 0xFFFFFFF0u);              /* program headers beyond the file */
     cr_assert(!load(NULL, 0, "", &st));
     cr_assert(strstr(err, "program header"), "%s", err);
@@ -246,4 +243,82 @@ Test(e820, ram_above_the_pci_hole_goes_above_4GiB)
     cr_assert_eq(ram, 5 * GiB - (0x100000 - 0x9FC00), "all RAM but the reserved low area, once");
     cr_assert_eq(e[n - 1].base, 4 * GiB);
     cr_assert_eq(e[n - 1].size_bytes, 2 * GiB);
+}
+
+Test(multiboot, cmdline_starts_with_the_image_path_as_qemu)
+{
+    elf32();
+    struct x86_boot_state st;
+    kernel_path = "\\guests\\basics.elf";
+    cr_assert(load(NULL, 0, "console=ttyS0 x=1", &st), "%s", err);
+    uint32_t mbi = (uint32_t)st.gpr[3];
+    cr_assert_str_eq((char *)ram + r32(mbi + 16), "\\guests\\basics.elf console=ttyS0 x=1");
+    /* QEMU formats "%s %s": with no -append the path is followed by one space. */
+    cr_assert(load(NULL, 0, "", &st), "%s", err);
+    cr_assert_str_eq((char *)ram + r32((uint32_t)st.gpr[3] + 16), "\\guests\\basics.elf ");
+}
+
+Test(multiboot, initrd_module_string_is_its_path)
+{
+    elf32();
+    static const uint8_t initrd[16];
+    struct x86_boot_image bi = { img, sizeof(img), initrd, sizeof(initrd), "", "\\k.elf", "\\guests\\initrd.gz",
+                                 RAM_SIZE };
+    struct x86_boot_state st;
+    cr_assert(multiboot_loader.load(&ms, &bi, &st, err, sizeof(err)), "%s", err);
+    uint32_t mods = r32((uint32_t)st.gpr[3] + 24);
+    cr_assert_str_eq((char *)ram + r32(mods + 8), "\\guests\\initrd.gz");
+}
+
+/* An ELF32 image with a second segment [paddr, paddr + size) of 0xEE bytes. */
+static void elf32_with_low_segment(uint32_t paddr, uint32_t size)
+{
+    elf32();
+    w16(img + 44, 2);
+    uint8_t *ph = img + 52 + 32;
+    w32(ph, 1);
+    w32(ph + 4, 0x2000);
+    w32(ph + 8, paddr);
+    w32(ph + 12, paddr);
+    w32(ph + 16, size < 0x1000 ? size : 0x1000);
+    w32(ph + 20, size);
+    memset(img + 0x2000, 0xEE, 0x1000);
+}
+
+static bool disjoint(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end) { return a_end <= b || b_end <= a; }
+
+Test(multiboot, image_with_a_segment_at_0x8000_loads_and_keeps_its_bytes)
+{
+    elf32_with_low_segment(0x8000, 0x1000);
+    struct x86_boot_state st;
+    kernel_path = "\\k.elf";
+    cr_assert(load(NULL, 0, "a=b", &st), "%s", err);
+    uint32_t mbi = (uint32_t)st.gpr[3];
+    cr_assert_neq(mbi, 0x8000, "the information block moved");
+    cr_assert(disjoint(mbi, mbi + 0x1000, 0x8000, 0x9000));
+    cr_assert(disjoint(mbi, mbi + 0x1000, 0x100000, 0x100300));
+    for (uint32_t i = 0x8000; i < 0x9000; i++)
+        cr_assert_eq(ram[i], 0xEE, "segment byte at 0x%x overwritten", i);
+    /* Everything the block points to lies outside the image too. */
+    uint32_t cmd = r32(mbi + 16), mmap = r32(mbi + 48), name = r32(mbi + 64);
+    cr_assert(!disjoint(cmd, cmd + 1, mbi, mbi + 0x1000) && !disjoint(mmap, mmap + 1, mbi, mbi + 0x1000) &&
+              !disjoint(name, name + 1, mbi, mbi + 0x1000));
+    cr_assert_str_eq((char *)ram + cmd, "\\k.elf a=b");
+    cr_assert_eq(r32(mbi + 4), 639);
+}
+
+Test(multiboot, info_block_goes_after_the_image_when_low_ram_is_taken)
+{
+    elf32_with_low_segment(0x1000, 0x9F000 - 0x1000);   /* all of low RAM from 0x1000 */
+    static const uint8_t initrd[100] = { 9 };
+    struct x86_boot_state st;
+    cr_assert(load(initrd, sizeof(initrd), "", &st), "%s", err);
+    uint32_t mbi = (uint32_t)st.gpr[3];
+    cr_assert_eq(mbi, 0x101000, "first page after the image's 0x100000-0x100300");
+    uint32_t mods = r32(mbi + 24), start = r32(mods), end = r32(mods + 4);
+    cr_assert_eq(start, 0x102000, "the initrd after the information block");
+    cr_assert_eq(end - start, sizeof(initrd));
+    cr_assert_eq(ram[start], 9);
+    cr_assert_eq(ram[0x1000], 0xEE, "the low segment kept");
+    cr_assert_eq(ram[0x8000], 0, "its bss too");
 }

@@ -31,6 +31,15 @@ struct arch_vm {
     struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
 };
 
+/* MSRs msr.c keeps for the guest and nothing else uses (KVM's values and write rules). */
+struct x86_msrs {
+    uint64_t misc_enable;         /* IA32_MISC_ENABLE */
+    uint64_t mcg_status;          /* IA32_MCG_STATUS */
+    uint64_t hwcr;                /* AMD HWCR */
+    uint64_t de_cfg;              /* AMD DE_CFG */
+    uint64_t perf_ctl[4], perf_ctr[4];   /* AMD PerfEvtSel0-3 / PerfCtr0-3 (legacy), stored, not counting */
+};
+
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */
 /* SVM without vNMI: NMI blocking in software (15.21.4 as KVM does it): masked from the injection
  * until the guest's IRET has completed (IRET intercepted; done once RIP left the IRET). */
@@ -64,6 +73,7 @@ struct arch_vcpu {
     uint64_t apic_base;       /* IA32_APIC_BASE as the guest sees it (never the real one) */
     uint64_t pat;             /* IA32_PAT */
     int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
+    struct x86_msrs msrs;     /* msr.c */
     struct vlapic lapic;      /* the vCPU's local APIC */
     uint32_t kick_by_ipi;     /* atomic: in the guest, or asleep in HLT on its pCPU: a kick must be an IPI */
     bool window_requested;    /* an interrupt-window exit is armed */

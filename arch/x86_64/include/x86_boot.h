@@ -29,6 +29,8 @@ struct x86_boot_image {
     const uint8_t *initrd;             /* NULL when absent */
     size_t initrd_size;
     const char *cmdline;               /* "" when absent */
+    const char *kernel_path;           /* the ESP path hv.cfg names ("\\guests\\k.elf"); "" when unknown */
+    const char *initrd_path;           /* likewise for the initrd */
     uint64_t ram_size_bytes;           /* guest RAM from guest-physical 0 */
 };
 
@@ -44,8 +46,10 @@ struct x86_image_loader {
 /* multiboot.c: Multiboot v1 (ELF32, ELF64, or the a.out kludge of header flag 16). */
 extern const struct x86_image_loader multiboot_loader;
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
-#define MULTIBOOT_INFO_GPA 0x8000u     /* the info block and what it points to: 0x8000-0x8FFF */
-#define MULTIBOOT_INFO_END 0x9000u
+/* The info block and what it points to fill one page: at 0x8000 unless a segment of the image is there,
+ * then the lowest free page of low RAM, else the first page after the image (multiboot.c). */
+#define MULTIBOOT_INFO_GPA 0x8000u
+#define MULTIBOOT_INFO_SIZE 0x1000u
 
 /* The e820 map of a VM with ram_size bytes at 0 (ACPI 6.5, 15 "System Address Map Interfaces"):
  * RAM 0-0x9FC00, reserved 0x9FC00-0x100000 (EBDA, VGA, BIOS), RAM from 1 MiB to the end. */

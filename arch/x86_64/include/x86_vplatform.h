@@ -100,7 +100,13 @@ void vpit_update(struct vm *vm, uint64_t now);     /* drives channel 0's output 
 /* fw_cfg.c: the QEMU firmware configuration interface at 0x510 (selector) / 0x511 (data). */
 bool fw_cfg_register(struct vm *vm);
 
-/* acpi_guest.c: RSDP, XSDT, MADT, FADT for the VM, in the BIOS area of its RAM. */
+/* vpmtimer.c: the ACPI PM timer, 24 bits at 3.579545 MHz (the FADT's PM_TMR_BLK, TMR_VAL_EXT clear). */
+#define X86_PM_TIMER_PORT 0x608u         /* QEMU q35: ICH9 PMBASE 0x600 + 8 */
+#define X86_PM_TIMER_HZ   3579545ull
+#define X86_PM_TIMER_MASK 0xFFFFFFu
+bool vpmtimer_register(struct vm *vm);
+
+/* acpi_guest.c: RSDP, XSDT, MADT, FADT (with FACS and PM timer) for the VM, in the BIOS area of its RAM. */
 bool x86_acpi_build(struct vm *vm);
 
 /* tsc.c: host TSC frequency, and conversions. */

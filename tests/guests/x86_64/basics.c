@@ -1,6 +1,9 @@
 /* basics.c: one boot, many checks of the platform a guest sees: the hypervisor's hypercalls
  * and CPUID leaf, #GP on unknown MSRs, unbacked ports and MMIO, all of RAM, APs and IPIs,
- * the LAPIC timer in its three modes, and IOAPIC delivery, edge and level. */
+ * the LAPIC timer in its three modes, and IOAPIC delivery, edge and level; and what guests
+ * written for KVM expect (issue 19): CPUID that follows the APIC state and describes the
+ * vCPUs, the MSRs KVM keeps, LAPIC details, argv[0] in the Multiboot command line, and the
+ * ACPI FACS and PM timer. */
 #include "test.h"
 #include "hypercall.h"
 
@@ -14,6 +17,20 @@
 #define UNUSED_MMIO         ((uint64_t)0xFEB00000)  /* q35 PCI window just below the IOAPIC: nothing there */
 #define PIT_GSI             2       /* ISA IRQ 0 arrives at IOAPIC pin 2 (MADT source override) */
 #define PIT_HZ              1193182u
+
+#define APIC_BASE_EN        (1ull << 11)
+#define APIC_BASE_EXTD      (1ull << 10)
+#define CPUID_1_EDX_APIC    (1u << 9)
+#define CPUID_1_EDX_MCA     (1u << 14)
+#define MSR_X2APIC_ID       0x802u
+#define MSR_MCG_CAP         0x179u
+#define MSR_MCG_STATUS      0x17Au
+#define MSR_MISC_ENABLE     0x1A0u
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define MISC_ENABLE_BTS_UNAVAIL  (1ull << 11)
+#define MSR_K7_EVNTSEL0     0xC0010000u
+#define MSR_K7_PERFCTR0     0xC0010004u
+#define PM_TIMER_HZ         3579545u
 
 static void test_hv_calls(void)
 {
@@ -164,6 +181,8 @@ static void test_ram(void)
 /* Written by the AP, read by the boot CPU (x86 memory is coherent: volatile is enough). */
 static struct {
     volatile uint32_t arrived, apic_id, lma, go, sent, sent_ok;
+    struct cpuid_regs topo[3];          /* the AP's CPUID 0xB subleaves 0-2 */
+    struct cpuid_regs leaf1;
 } mbox;
 static uint32_t bsp_apic_id;
 
@@ -173,6 +192,9 @@ static void ap_main(unsigned cpu)
     (void)cpu;
     mbox.apic_id = lapic_id();
     mbox.lma = (rdmsr(MSR_IA32_EFER) & EFER_LMA) != 0;
+    for (uint32_t i = 0; i < 3; i++)
+        mbox.topo[i] = cpuid(0xB, i);
+    mbox.leaf1 = cpuid(1, 0);
     mbox.arrived = 1;
     while (!mbox.go)
         cpu_relax();
@@ -186,13 +208,13 @@ static void ap_main(unsigned cpu)
     mbox.sent = 1;
 }
 
-static void test_smp(void)
+static int test_smp(void)
 {
     unsigned ncpu = fwcfg_cpu_count();
     if (ncpu == 1) {
         skip("ap_start", "fw_cfg reports one CPU");
         skip("ipi", "fw_cfg reports one CPU");
-        return;
+        return -1;
     }
     bsp_apic_id = lapic_id();
     int ap = ap_start(AP_APIC_ID, ap_main);
@@ -202,7 +224,7 @@ static void test_smp(void)
           "EFER.LMA %u (fw_cfg: %u CPUs)", AP_APIC_ID, ap, mbox.arrived, mbox.apic_id, mbox.lma, ncpu);
     if (!up) {
         skip("ipi", "no AP");
-        return;
+        return -1;
     }
 
     /* One IPI at a time, each waited for: a second one sent while the first is still
@@ -224,6 +246,7 @@ static void test_smp(void)
           "BSP->AP: %u delivered of %d (AP counted %u, BSP %u meanwhile); AP->BSP: %u delivered "
           "(BSP counted %u, AP %u)", sent_ok, IPI_COUNT, at_ap, stray_bsp, mbox.sent_ok, at_bsp,
           at_ap_after);
+    return ap;
 }
 
 /* The LAPIC timer ticks lapic_timer_hz() at divide-by-1 (calibrated against the TSC at
@@ -398,17 +421,368 @@ static void test_ioapic_level(void)
           LEVEL_QUIET_US / 1000, level_remote_irr, after);
 }
 
+/* ---- issue 19: what guests written for KVM expect ---------------------------------------- */
+
+/* Bare QEMU TCG and Bochs cannot re-enable an xAPIC once software disabled it (FACTS), and TCG
+ * ignores writes to read-only MSRs: checks that need either run under hv or KVM only. */
+static bool hv_or_kvm(void) { return hv_present() || on_kvm(); }
+
+static bool vendor_is(const char *v)
+{
+    char s[13];
+    cpuid_vendor(s);
+    return !strncmp(s, v, 12);
+}
+
+/* Back to the rt's xAPIC set-up after a test left it disabled or in x2APIC mode: disabling
+ * resets the APIC (SDM Vol. 3A, 10.4.3), lapic_init programs it again. */
+static void xapic_restore(uint64_t base)
+{
+    wrmsr(MSR_IA32_APIC_BASE, base & ~(APIC_BASE_EN | APIC_BASE_EXTD));
+    wrmsr(MSR_IA32_APIC_BASE, base);
+    lapic_init();
+}
+
+/* KVM (kvm_update_cpuid_runtime) shows CPUID.1:EDX.APIC only while IA32_APIC_BASE.EN is set. */
+static void test_cpuid_apic_bit(void)
+{
+    if (!hv_or_kvm()) {
+        skip("cpuid_apic_bit_follows_apic_base", "bare QEMU TCG cannot re-enable a disabled xAPIC");
+        return;
+    }
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    uint32_t on = cpuid(1, 0).edx & CPUID_1_EDX_APIC;
+    wrmsr(MSR_IA32_APIC_BASE, base & ~APIC_BASE_EN);
+    uint32_t off = cpuid(1, 0).edx & CPUID_1_EDX_APIC;
+    uint64_t base_off = rdmsr(MSR_IA32_APIC_BASE);
+    wrmsr(MSR_IA32_APIC_BASE, base);
+    uint32_t again = cpuid(1, 0).edx & CPUID_1_EDX_APIC;
+    uint64_t base_again = rdmsr(MSR_IA32_APIC_BASE);
+    lapic_init();
+    check(on && !off && again && !(base_off & APIC_BASE_EN) && base_again == base,
+          "cpuid_apic_bit_follows_apic_base", "CPUID.1:EDX.APIC %u with IA32_APIC_BASE 0x%lx, %u "
+          "after disabling (0x%lx), %u after re-enabling (0x%lx) (want 1, 0, 1)", !!on, base,
+          !!off, base_off, !!again, base_again);
+}
+
+static uint64_t wrmsr_x2apic_id(uint64_t v) { return probe_wrmsr(MSR_X2APIC_ID, v); }
+
+/* SDM Vol. 3A, 10.12.1.2: in x2APIC mode the ID register is read-only; KVM #GPs a write. */
+static void test_x2apic_id_write(void)
+{
+    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {
+        skip("x2apic_id_write_gp", "CPUID.1:ECX.x2APIC = 0");
+        return;
+    }
+    if (!hv_or_kvm()) {
+        skip("x2apic_id_write_gp", "bare QEMU cannot return to xAPIC mode afterwards");
+        return;
+    }
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    uint32_t xid = lapic_id();
+    wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+    uint64_t id = rdmsr(MSR_X2APIC_ID);
+    struct exc_record rec;
+    bool gp = exc_expect(wrmsr_x2apic_id, id + 5, EXC_GP, probe_wrmsr_insn, &rec);
+    uint64_t id_after = rdmsr(MSR_X2APIC_ID);
+    xapic_restore(base);
+    check(gp && rec.error == 0 && id == xid && id_after == xid, "x2apic_id_write_gp",
+          "x2APIC ID 0x%lx (xAPIC ID %u), write of 0x%lx: vector %lu error 0x%lx (want #GP(0)), "
+          "ID then 0x%lx", id, xid, id + 5, rec.vector, rec.error, id_after);
+}
+
+/* KVM's apic_update_lvtt: between one-shot and periodic the timer keeps counting and TMICT stays;
+ * only a change into or out of TSC-deadline mode clears it. */
+static void test_tmict_mode_change(void)
+{
+    const uint32_t count = 0xF0000000u;
+    lapic_write(LAPIC_TDCR, TDCR_DIV_1);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | VEC_TIMER);
+    lapic_write(LAPIC_TMICT, count);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_PERIODIC | VEC_TIMER);
+    uint32_t init_p = lapic_read(LAPIC_TMICT), cur_p = lapic_read(LAPIC_TMCCT);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | VEC_TIMER);
+    uint32_t init_o = lapic_read(LAPIC_TMICT), cur_o = lapic_read(LAPIC_TMCCT);
+    lapic_timer_stop();
+    check(init_p == count && init_o == count && cur_p && cur_p <= count && cur_o && cur_o <= cur_p,
+          "tmict_kept_across_mode_change", "TMICT 0x%x: after one-shot -> periodic TMICT 0x%x "
+          "TMCCT 0x%x, back to one-shot TMICT 0x%x TMCCT 0x%x (want TMICT kept, still counting "
+          "down)", count, init_p, cur_p, init_o, cur_o);
+}
+
+/* Leaf 0xB (SDM Vol. 3A, 8.9.2) on the boot CPU and the AP: the x2APIC ID in EDX is the CPU's
+ * APIC ID on every subleaf, level 0 is SMT and level 1 the core level, level 2 ends the list,
+ * the core-level shift covers its processor count, and packages x processors per package is
+ * the CPU count fw_cfg reports (under hv: one package holding every vCPU). */
+static void test_topology(int ap)
+{
+    unsigned ncpu = fwcfg_cpu_count();
+    if (cpuid(0, 0).eax < 0xB || !(cpuid(0xB, 0).ebx & 0xFFFF)) {
+        skip("cpuid_leaf_0b_topology", "no CPUID leaf 0xB");
+        return;
+    }
+    if (ap < 0 || !ncpu) {
+        skip("cpuid_leaf_0b_topology", "no AP to compare with");
+        return;
+    }
+    struct cpuid_regs b[3] = { cpuid(0xB, 0), cpuid(0xB, 1), cpuid(0xB, 2) }, l1 = cpuid(1, 0);
+    struct cpuid_regs *a = mbox.topo;
+    uint32_t bsp = lapic_id(), shift = b[1].eax & 0x1F, per_pkg = b[1].ebx & 0xFFFF;
+    bool ids = b[0].edx == bsp && b[1].edx == bsp && b[2].edx == bsp && a[0].edx == AP_APIC_ID &&
+               a[1].edx == AP_APIC_ID && a[2].edx == AP_APIC_ID && l1.ebx >> 24 == bsp &&
+               mbox.leaf1.ebx >> 24 == AP_APIC_ID;
+    bool levels = ((b[0].ecx >> 8) & 0xFF) == 1 && ((b[1].ecx >> 8) & 0xFF) == 2 &&
+                  ((b[2].ecx >> 8) & 0xFF) == 0 && (b[0].ebx & 0xFFFF) >= 1 &&
+                  ((a[1].ecx >> 8) & 0xFF) == 2 && (a[1].ebx & 0xFFFF) == per_pkg &&
+                  (a[1].eax & 0x1F) == shift;
+    uint32_t pkgs = (bsp >> shift) == ((uint32_t)AP_APIC_ID >> shift) ? 1 : 2;   /* the two CPUs seen */
+    bool fits = per_pkg && per_pkg <= (1u << shift) && (per_pkg >= ncpu ? pkgs == 1 : pkgs * per_pkg <= ncpu);
+    bool hv_one_pkg = !hv_present() || (per_pkg == ncpu && pkgs == 1);
+    check(ids && levels && fits && hv_one_pkg, "cpuid_leaf_0b_topology",
+          "BSP (APIC ID %u): 0xB.0 EAX 0x%x EBX 0x%x ECX 0x%x EDX 0x%x, 0xB.1 EAX 0x%x EBX 0x%x "
+          "ECX 0x%x EDX 0x%x, 0xB.2 ECX 0x%x EDX 0x%x, leaf 1 EBX 0x%x; AP (APIC ID %u): EDX %u/%u/%u, "
+          "0xB.1 EAX 0x%x EBX 0x%x; %u CPUs (fw_cfg)", bsp, b[0].eax, b[0].ebx, b[0].ecx, b[0].edx,
+          b[1].eax, b[1].ebx, b[1].ecx, b[1].edx, b[2].ecx, b[2].edx, l1.ebx, AP_APIC_ID, a[0].edx,
+          a[1].edx, a[2].edx, a[1].eax, a[1].ebx, ncpu);
+}
+
+/* MSR accesses that may #GP, two arguments through one: the value to write. */
+static uint64_t msr_value;
+static uint64_t wrmsr_value(uint64_t msr) { return probe_wrmsr(msr, msr_value); }
+
+static bool wrmsr_ok(uint32_t msr, uint64_t v)
+{
+    struct exc_record rec;
+    msr_value = v;
+    return exc_catch(wrmsr_value, msr, &rec) == 0;
+}
+
+static bool rdmsr_ok(uint32_t msr, uint64_t *v)
+{
+    struct exc_record rec;
+    unsigned n = exc_catch(probe_rdmsr, msr, &rec);
+    *v = rec.result;
+    return n == 0;
+}
+
+/* KVM always accepts the AMD legacy counters: an AMD guest reads its values back (PerfEvtSel
+ * written without EN, so nothing counts), an Intel guest gets KVM-on-Intel's accept-and-read-0. */
+static void test_amd_perf_msrs(void)
+{
+    bool amd = vendor_is("AuthenticAMD");
+    unsigned ok_w = 0, ok_r = 0, same = 0, zero = 0;
+    uint64_t got_sel = 0, got_ctr = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        uint64_t sel, ctr, want_sel = 0x30076ull + i, want_ctr = 0x123456789A00ull + i;
+        ok_w += wrmsr_ok(MSR_K7_EVNTSEL0 + i, want_sel) + wrmsr_ok(MSR_K7_PERFCTR0 + i, want_ctr);
+        ok_r += rdmsr_ok(MSR_K7_EVNTSEL0 + i, &sel) + rdmsr_ok(MSR_K7_PERFCTR0 + i, &ctr);
+        same += (sel == want_sel) + (ctr == want_ctr);
+        zero += (sel == 0) + (ctr == 0);
+        if (i == 0) {
+            got_sel = sel;
+            got_ctr = ctr;
+        }
+        wrmsr_ok(MSR_K7_EVNTSEL0 + i, 0);
+        wrmsr_ok(MSR_K7_PERFCTR0 + i, 0);
+    }
+    if (!hv_present() && on_qemu_tcg() && zero == 8) {
+        skip("amd_perfevtsel_msrs", "QEMU TCG: the AMD counters read 0 and ignore writes");
+        return;
+    }
+    bool ok = ok_w == 8 && ok_r == 8 && (amd ? same == 8 : zero == 8 || same == 8);
+    check(ok, "amd_perfevtsel_msrs", "%s vendor: %u of 8 writes and %u of 8 reads without #GP, %u read "
+          "back, %u read 0 (PerfEvtSel0 0x%lx, PerfCtr0 0x%lx) (want 8, 8 and %s)", amd ? "AMD" : "Intel",
+          ok_w, ok_r, same, zero, got_sel, got_ctr, amd ? "8 read back" : "8 read 0 (KVM on Intel)");
+}
+
+/* MCG_CAP is read-only (KVM #GPs a guest write), MCG_STATUS keeps what is written. */
+static void test_mcg_msrs(void)
+{
+    if (!(cpuid(1, 0).edx & CPUID_1_EDX_MCA)) {
+        skip("mcg_msrs", "CPUID.1:EDX.MCA = 0");
+        return;
+    }
+    uint64_t cap = ~0ull, st = ~0ull, st2 = ~0ull;
+    bool r_cap = rdmsr_ok(MSR_MCG_CAP, &cap), r_st = rdmsr_ok(MSR_MCG_STATUS, &st);
+    bool w_st = wrmsr_ok(MSR_MCG_STATUS, 0), r_st2 = rdmsr_ok(MSR_MCG_STATUS, &st2);
+    bool w_cap = wrmsr_ok(MSR_MCG_CAP, cap);
+    bool cap_gp_wanted = hv_or_kvm();           /* TCG ignores the write */
+    check(r_cap && r_st && w_st && r_st2 && st2 == 0 && (cap & 0xFF) <= 32 && (!cap_gp_wanted || !w_cap),
+          "mcg_msrs", "MCG_CAP read %s 0x%lx (%lu banks), MCG_STATUS read %s 0x%lx, write 0 %s, reads "
+          "0x%lx; MCG_CAP write %s (want reads and MCG_STATUS write fine%s)", r_cap ? "ok" : "#GP", cap,
+          cap & 0xFF, r_st ? "ok" : "#GP", st, w_st ? "ok" : "#GP", st2, w_cap ? "accepted" : "#GP",
+          cap_gp_wanted ? ", MCG_CAP write #GP" : "");
+}
+
+/* KVM keeps every IA32_MISC_ENABLE bit a guest writes except the read-only "BTS/PEBS
+ * unavailable" (a change #GPs) and EMON (ignored). */
+static void test_misc_enable(void)
+{
+    uint64_t m, m2 = 0, m3 = 0;
+    if (!rdmsr_ok(MSR_MISC_ENABLE, &m)) {
+        check(false, "misc_enable_writable_bits", "RDMSR IA32_MISC_ENABLE #GP");
+        return;
+    }
+    bool w1 = wrmsr_ok(MSR_MISC_ENABLE, m ^ MISC_ENABLE_FAST_STRINGS);
+    rdmsr_ok(MSR_MISC_ENABLE, &m2);
+    bool w2 = wrmsr_ok(MSR_MISC_ENABLE, m);
+    rdmsr_ok(MSR_MISC_ENABLE, &m3);
+    bool ro_wanted = hv_or_kvm();              /* TCG stores every bit */
+    bool w_ro = ro_wanted && wrmsr_ok(MSR_MISC_ENABLE, m ^ MISC_ENABLE_BTS_UNAVAIL);
+    if (w_ro)
+        wrmsr_ok(MSR_MISC_ENABLE, m);
+    check(w1 && w2 && m2 == (m ^ MISC_ENABLE_FAST_STRINGS) && m3 == m && !w_ro, "misc_enable_writable_bits",
+          "IA32_MISC_ENABLE 0x%lx; fast strings toggled: write %s, reads 0x%lx; restored: reads 0x%lx; "
+          "BTS-unavailable toggled: %s (want kept, kept%s)", m, w1 ? "ok" : "#GP", m2, m3,
+          !ro_wanted ? "not tried" : w_ro ? "accepted" : "#GP", ro_wanted ? ", #GP" : "");
+}
+
+/* QEMU passes "FILE APPEND" (hw/i386/multiboot.c) and GRUB "PATH ARGS": argv[0] is the image. */
+static void test_multiboot_argv0(void)
+{
+    const char *cmd = mb_cmdline();
+    size_t n = 0;
+    while (cmd[n] && cmd[n] != ' ')
+        n++;
+    static const char want[] = "basics.elf";
+    size_t w = sizeof want - 1;
+    bool ends = n >= w && !strncmp(cmd + n - w, want, w) && (n == w || cmd[n - w - 1] == '/' || cmd[n - w - 1] == '\\');
+    bool esp = !hv_present() || (cmd[0] == '\\' && cmd[n - w - 1] == '\\');
+    check(ends && esp, "multiboot_argv0_is_image_path", "command line \"%s\" (want the image's path first%s, "
+          "ending in %s)", cmd, hv_present() ? ", an ESP path" : "", want);
+}
+
+/* ---- ACPI: RSDP in 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1), RSDT or XSDT, the FADT ---- */
+static bool acpi_sum_ok(const uint8_t *p, uint32_t n)
+{
+    uint8_t s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s == 0;
+}
+
+static const uint8_t *acpi_find_fadt(void)
+{
+    for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
+        const uint8_t *r = (const uint8_t *)a;
+        if (memcmp(r, "RSD PTR ", 8) || !acpi_sum_ok(r, 20))
+            continue;
+        uint64_t xsdt = 0;
+        uint32_t rsdt;
+        memcpy(&rsdt, r + 16, 4);
+        if (r[15] >= 2)
+            memcpy(&xsdt, r + 24, 8);
+        const uint8_t *t = (const uint8_t *)(uintptr_t)(xsdt ? xsdt : rsdt);
+        uint32_t len, esz = xsdt ? 8 : 4;
+        memcpy(&len, t + 4, 4);
+        for (uint32_t off = 36; off + esz <= len; off += esz) {
+            uint64_t e = 0;
+            memcpy(&e, t + off, esz);
+            if (!memcmp((const void *)(uintptr_t)e, "FACP", 4))
+                return (const uint8_t *)(uintptr_t)e;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+/* FADT.X_FIRMWARE_CTRL, else FIRMWARE_CTRL, names a FACS (5.2.10): "FACS", 64+ bytes, 64-byte aligned. */
+static void test_acpi_facs(const uint8_t *fadt)
+{
+    if (!fadt) {
+        check(false, "acpi_facs_present", "no FADT found through the RSDP");
+        return;
+    }
+    uint32_t len, fw32 = 0, flen = 0;
+    uint64_t fw64 = 0;
+    memcpy(&len, fadt + 4, 4);
+    memcpy(&fw32, fadt + 36, 4);
+    if (len >= 140)
+        memcpy(&fw64, fadt + 132, 8);
+    uint64_t facs = fw64 ? fw64 : fw32;
+    const uint8_t *f = (const uint8_t *)(uintptr_t)facs;
+    bool sig = facs && facs < 0x100000000ull && !memcmp(f, "FACS", 4);
+    if (sig)
+        memcpy(&flen, f + 4, 4);
+    check(sig && flen >= 64 && facs % 64 == 0, "acpi_facs_present", "FADT FIRMWARE_CTRL 0x%x, "
+          "X_FIRMWARE_CTRL 0x%lx: %s, length %u (want \"FACS\", 64+ bytes, 64-byte aligned)", fw32, fw64,
+          sig ? "FACS" : "no FACS there", flen);
+}
+
+/* The PM timer (4.8.3.3) counts at 3.579545 MHz: measured against the TSC over 100 ms, best of 3,
+ * each end read between two TSC reads (an exit in between is not counted as timer time). The TSC's
+ * rate is measured again here (up to 10 PIT tries for one with a tight bracket): a host that
+ * stalled the start-up calibration must not fail the PM timer. */
+static void test_acpi_pm_timer(const uint8_t *fadt)
+{
+    if (!fadt) {
+        check(false, "acpi_pm_timer_rate", "no FADT found through the RSDP");
+        return;
+    }
+    uint32_t len, port = 0, flags = 0;
+    memcpy(&len, fadt + 4, 4);
+    memcpy(&port, fadt + 76, 4);
+    memcpy(&flags, fadt + 112, 4);
+    if (len >= 220 && fadt[208] == 1) {               /* X_PM_TMR_BLK in system I/O space */
+        uint64_t x;
+        memcpy(&x, fadt + 212, 8);
+        if (x)
+            port = (uint32_t)x;
+    }
+    uint8_t tlen = fadt[91];
+    uint32_t mask = (flags & (1u << 8)) ? 0xFFFFFFFFu : 0xFFFFFFu;   /* TMR_VAL_EXT */
+    if (!port || tlen != 4 || port > 0xFFFF) {
+        check(false, "acpi_pm_timer_rate", "PM_TMR_BLK 0x%x, PM_TMR_LEN %u (want a port, 4)", port, tlen);
+        return;
+    }
+    uint64_t gap_ppm = 0, hz = tsc_measure_hz(10, &gap_ppm), best = 0;
+    if (!hz)
+        hz = tsc_hz();
+    for (int t = 0; t < 3; t++) {
+        uint64_t a0 = tsc();
+        uint32_t p0 = inl((uint16_t)port);
+        uint64_t a1 = tsc();
+        delay_us(100000);
+        uint64_t b0 = tsc();
+        uint32_t p1 = inl((uint16_t)port);
+        uint64_t b1 = tsc();
+        uint64_t ticks = (p1 - p0) & mask, dt = (b0 + b1) / 2 - (a0 + a1) / 2;
+        uint64_t rate = dt ? ticks * hz / dt : 0;
+        uint64_t err = rate > PM_TIMER_HZ ? rate - PM_TIMER_HZ : PM_TIMER_HZ - rate;
+        uint64_t best_err = best > PM_TIMER_HZ ? best - PM_TIMER_HZ : PM_TIMER_HZ - best;
+        if (t == 0 || err < best_err)
+            best = rate;
+    }
+    uint64_t err = best > PM_TIMER_HZ ? best - PM_TIMER_HZ : PM_TIMER_HZ - best;
+    check(err * 100 <= PM_TIMER_HZ, "acpi_pm_timer_rate", "PM timer at port 0x%x (%u bits): %lu Hz "
+          "against the TSC (%lu Hz now, bracket %lu ppm; %lu Hz at start-up) (want %u Hz within 1%%)", port,
+          mask == 0xFFFFFFu ? 24 : 32, best, hz, gap_ppm, tsc_hz(), PM_TIMER_HZ);
+}
+
 int main(void)
 {
+    char vendor[13];
+    cpuid_vendor(vendor);
     puts("basics: start\n");
-    printf("basics: TSC %lu Hz, LAPIC timer %lu Hz, hypercall by %s\n", tsc_hz(),
-           lapic_timer_hz(), hv_insn_name());
+    printf("basics: TSC %lu Hz, LAPIC timer %lu Hz, hypercall by %s, CPUID vendor %s\n", tsc_hz(),
+           lapic_timer_hz(), hv_insn_name(), vendor);
     test_hv_calls();
     test_bogus_hypercall();
     test_cpuid_leaf();
     test_unknown_msr();
     test_nothing_there();
-    test_smp();
+    test_cpuid_apic_bit();
+    test_x2apic_id_write();
+    test_tmict_mode_change();
+    test_amd_perf_msrs();
+    test_mcg_msrs();
+    test_misc_enable();
+    test_multiboot_argv0();
+    const uint8_t *fadt = acpi_find_fadt();
+    test_acpi_facs(fadt);
+    test_acpi_pm_timer(fadt);
+    int ap = test_smp();
+    test_topology(ap);
     test_lapic_oneshot();
     test_lapic_periodic();
     test_lapic_tsc_deadline();

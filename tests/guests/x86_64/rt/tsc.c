@@ -35,22 +35,32 @@ static uint64_t pit_measure(uint64_t *gap)
     return now - t0;
 }
 
-/* Up to 5 tries, keeping the one with the shortest gap; one under 0.1% is good enough. */
-void tsc_calibrate(void)
+uint64_t tsc_measure_hz(unsigned tries, uint64_t *gap_ppm)
 {
     uint64_t best = 0, best_gap = ~0ull, gap;
-    for (int i = 0; i < 5 && best_gap * 1000 > best; i++) {
+    for (unsigned i = 0; i < tries && best_gap * 1000 > best; i++) {
         uint64_t dt = pit_measure(&gap);
-        if (!dt) {                      /* no PIT: keep the 1 GHz guess, say so */
-            puts("rt: PIT channel 2 never fired; assuming a 1 GHz TSC\n");
-            return;
-        }
+        if (!dt)
+            return 0;
         if (gap < best_gap) {
             best = dt;
             best_gap = gap;
         }
     }
-    tsc_freq = best * PIT_HZ / CAL_LATCH;
+    if (gap_ppm)
+        *gap_ppm = best ? best_gap * 1000000 / best : 0;
+    return best * PIT_HZ / CAL_LATCH;
+}
+
+/* Up to 5 tries, keeping the one with the shortest gap; one under 0.1% is good enough. */
+void tsc_calibrate(void)
+{
+    uint64_t hz = tsc_measure_hz(5, NULL);
+    if (!hz) {                          /* no PIT: keep the 1 GHz guess, say so */
+        puts("rt: PIT channel 2 never fired; assuming a 1 GHz TSC\n");
+        return;
+    }
+    tsc_freq = hz;
 }
 
 uint64_t tsc_hz(void)
