@@ -18,7 +18,7 @@ __attribute__((noreturn)) void kernel_secondary_main(uint32_t cpu_index);
 /* Unexpected exception: arch code prints the dump first, then calls this. */
 __attribute__((noreturn)) void kernel_panic(const char *why);
 
-/* Background work of every pCPU, after each guest exit and when it wakes from idle: the VMs'
+/* Background work of an idle pCPU (vcpu_run_loop does the same after each exit): the VMs'
  * console drain (kernel/vm_console.c) and the management interface (kernel/mgmt.c). */
 void kernel_poll(void);
 /* True while that work wants idle pCPUs to wake at least every 10 ms even with no guest timer

@@ -92,6 +92,7 @@ struct vm {
         struct console_ring ring;
         struct spinlock lock;  /* guards ring; held only to copy bytes in or out, never while
                                   the physical UART is written */
+        uint32_t pending;      /* atomic: ring has something for the drain (set under lock) */
         /* Where console input goes when this VM has focus: the arch's UART (set by arch_vm_init). */
         bool (*rx)(struct vm *vm, uint8_t byte);   /* false: FIFO full, offer it again later */
     } console;
@@ -128,7 +129,7 @@ static inline void vm_count_fpu_save(struct vm *vm)
  * VM_CONSOLE_DRAIN_BYTES_PER_S at most for all VMs together (VM_CONSOLE_DRAIN_BURST_BYTES saved up
  * while quiet). */
 #define VM_CONSOLE_RING_BYTES (64u * 1024)
-#define VM_CONSOLE_DRAIN_BYTES_PER_S (64u * 1024)
+#define VM_CONSOLE_DRAIN_BYTES_PER_S (32u * 1024)
 #define VM_CONSOLE_DRAIN_BURST_BYTES (8u * 1024)
 /* The longest physical line: "[" NAME "] ", the escaped line or a drop note, "\n". */
 #define VM_CONSOLE_OUT_LINE_MAX (1 + CONFIG_NAME_MAX + 2 + CONSOLE_LINE_MAX + 1)
@@ -146,9 +147,11 @@ void vm_console_write(struct vm *vm, const char *s, uint32_t len);
 uint64_t vm_console_dropped(struct vm *vm);
 /* Moves queued guest lines to the physical console as "[NAME] line": round-robin over the VMs, a
  * bounded number of bytes per call and per second (a flooding VM gets its share, then its ring
- * fills and drops). Called from kernel_poll on every pCPU; returns at once when another CPU
- * drains, nothing is queued, or a panic is being printed. */
-void vm_console_drain(void);
+ * fills and drops). exited: the VM whose exit this follows (vcpu_run_loop), which drains only
+ * while it has output waiting itself, so a VM spends time printing only when it prints; NULL from
+ * idle pCPUs (kernel_poll), which drain anything. Returns at once when another CPU drains, nothing
+ * is queued, or a panic is being printed. */
+void vm_console_drain(struct vm *exited);
 /* Prints everything the VM queued, its unfinished line too, whatever the rate: the last vCPU out
  * of a stopping or resetting VM calls it before saying so. */
 void vm_console_flush(struct vm *vm);

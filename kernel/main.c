@@ -101,7 +101,7 @@ void kernel_main(struct boot_info *bi)
 
 void kernel_poll(void)
 {
-    vm_console_drain();
+    vm_console_drain(NULL);
     mgmt_poll();                  /* ~1 ms apart (kernel/mgmt.c) */
 }
 

@@ -2,6 +2,7 @@
 #include "arch.h"
 #include "arch_guest.h"
 #include "kernel.h"
+#include "mgmt.h"
 #include "vm.h"
 
 typedef void (*exit_handler_fn)(struct vcpu *vcpu, struct vcpu_exit *exit);
@@ -129,6 +130,7 @@ void vcpu_run_loop(struct vcpu *vcpu)
             exit_handlers[exit.reason](vcpu, &exit);
         if (vcpu->id == 0)
             vm_console_poll(vm);
-        kernel_poll();                /* guest console output, the management interface */
+        vm_console_drain(vm);         /* its own console output, and its share of the others' */
+        mgmt_poll();                  /* the management interface, ~1 ms apart (kernel/mgmt.c) */
     }
 }

@@ -5,7 +5,7 @@
 #include "page_alloc.h"
 #include "vm.h"
 
-/* The drain's rate (vm.h) is about six times what a 115200-baud UART carries: on real hardware the
+/* The drain's rate (vm.h) is about three times what a 115200-baud UART carries: on real hardware the
  * UART is the bound, while under an emulator (whose UART takes bytes at once) a guest printing in
  * a tight loop is still held to a share a reader can follow. */
 
@@ -43,8 +43,10 @@ static struct console_ring *ring_lock(struct vm *vm, bool *was_pending)
 static void ring_unlock(struct vm *vm, bool was_pending)
 {
     bool pending = console_ring_pending(&vm->console.ring);
-    if (pending != was_pending)
+    if (pending != was_pending) {
+        __atomic_store_n(&vm->console.pending, pending, __ATOMIC_SEQ_CST);
         __atomic_add_fetch(&vms_pending, pending ? 1 : (uint32_t)-1, __ATOMIC_SEQ_CST);
+    }
     spin_unlock(&vm->console.lock);
 }
 
@@ -138,9 +140,15 @@ static void drain_refill(void)
     drain_tokens = drain_tokens + add > burst ? burst : drain_tokens + add;
 }
 
-/* One call's worth, round-robin: one line per VM in turn, until a whole round finds nothing
- * (false) or the budget would not cover another line (true). Caller owns drain_busy. */
-static bool drain_round(void)
+static bool waiting(struct vm *exited)
+{
+    return __atomic_load_n(exited ? &exited->console.pending : &vms_pending, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* One call's worth, round-robin: one line per VM in turn, until a whole round finds nothing or
+ * exited has nothing left (false), or the budget would not cover another line (true). Caller
+ * owns drain_busy. */
+static bool drain_round(struct vm *exited)
 {
     drain_refill();
     int64_t budget = drain_tokens < VM_CONSOLE_DRAIN_CALL_BYTES ? drain_tokens : VM_CONSOLE_DRAIN_CALL_BYTES;
@@ -160,17 +168,18 @@ static bool drain_round(void)
         drain_tokens -= n;
         if (console_panicking())
             return true;
+        if (exited && !waiting(exited))
+            return false;
     }
     return false;
 }
 
-void vm_console_drain(void)
+void vm_console_drain(struct vm *exited)
 {
     for (;;) {
-        if (!__atomic_load_n(&vms_pending, __ATOMIC_SEQ_CST) || console_panicking() ||
-            __atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
+        if (!waiting(exited) || console_panicking() || __atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
             return;
-        bool out_of_budget = drain_round();
+        bool out_of_budget = drain_round(exited);
         __atomic_store_n(&drain_busy, 0, __ATOMIC_SEQ_CST);
         /* Out of budget: the rest waits for a later call. Otherwise look again: a CPU that
          * queued a line while this one drained found drain_busy set and left it to us. */

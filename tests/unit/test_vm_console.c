@@ -87,12 +87,12 @@ Test(vm_console, lines_get_the_vm_prefix_and_arrive_whole)
 {
     struct vm *a = add_vm("alpha");
     guest_prints(a, "hello ");
-    vm_console_drain();
+    vm_console_drain(NULL);
     cr_assert_eq(console_len, 0, "an unfinished line waits");
     cr_assert(vm_console_backlog() == false);
     guest_prints(a, "world\r\n\x1b[2K\rhv: all VMs stopped\n");
     cr_assert(vm_console_backlog());
-    vm_console_drain();
+    vm_console_drain(NULL);
     console[console_len] = 0;
     cr_assert_str_eq(console, "[alpha] hello world\n[alpha] \\x1b[2Khv: all VMs stopped\n");
     cr_assert_eq(console_writes, 2, "one physical write per line");
@@ -106,7 +106,7 @@ Test(vm_console, round_robin_gives_a_quiet_vm_its_turn_behind_a_flood)
         guest_prints(flood, "flood flood flood flood flood flood flood flood flood flood\n");
     guest_prints(quiet, "q1\nq2\nq3\n");
     for (int i = 0; i < 6; i++) {          /* each call prints a few lines at most */
-        vm_console_drain();
+        vm_console_drain(NULL);
         now_ns += 1000 * 1000;
     }
     char lines[64][256];
@@ -123,7 +123,7 @@ Test(vm_console, one_call_prints_a_bounded_number_of_bytes)
     struct vm *a = add_vm("a");
     for (int i = 0; i < 100; i++)
         guest_prints(a, "0123456789012345678901234567890123456789\n");
-    vm_console_drain();
+    vm_console_drain(NULL);
     cr_assert_gt(console_len, 0);
     cr_assert_leq(console_len, VM_CONSOLE_DRAIN_CALL_BYTES, "%zu bytes in one call", console_len);
 }
@@ -146,7 +146,7 @@ Test(vm_console, the_drain_rate_is_bounded_over_time)
     struct vm *a = add_vm("a");
     write_numbered(a, 200);
     for (int i = 0; i < 10000; i++)
-        vm_console_drain();
+        vm_console_drain(NULL);
     cr_assert_leq(console_len, VM_CONSOLE_DRAIN_BURST_BYTES);
     cr_assert_geq(console_len, VM_CONSOLE_DRAIN_BURST_BYTES - VM_CONSOLE_OUT_LINE_MAX);
     size_t after_burst = console_len;
@@ -154,7 +154,7 @@ Test(vm_console, the_drain_rate_is_bounded_over_time)
         write_numbered(a, 1 + ms % 2);
         for (int k = 0; k < 10; k++) {
             now_ns += 100 * 1000;
-            vm_console_drain();
+            vm_console_drain(NULL);
         }
     }
     cr_assert_eq(vm_console_dropped(a), 0);
@@ -205,7 +205,7 @@ Test(vm_console, flush_prints_everything_and_the_unfinished_line)
     guest_prints(b, "b's line\n");
     guest_prints(a, "no newline");
     for (int i = 0; i < 10000; i++)
-        vm_console_drain();            /* the frozen clock lets only the burst out */
+        vm_console_drain(NULL);            /* the frozen clock lets only the burst out */
     cr_assert_lt(console_len, 300 * 45);
     vm_console_flush(a);
     char lines[400][256];
@@ -220,11 +220,11 @@ Test(vm_console, nothing_is_drained_while_a_panic_is_printed)
     struct vm *a = add_vm("a");
     guest_prints(a, "x\n");
     panicking = true;
-    vm_console_drain();
+    vm_console_drain(NULL);
     vm_console_flush(a);
     cr_assert_eq(console_len, 0);
     panicking = false;
-    vm_console_drain();
+    vm_console_drain(NULL);
     console[console_len] = 0;
     cr_assert_str_eq(console, "[a] x\n");
 }
@@ -240,4 +240,24 @@ Test(vm_console, dropped_bytes_are_counted_per_vm)
     guest_prints(b, "fine\n");
     cr_assert_gt(vm_console_dropped(a), 0);
     cr_assert_eq(vm_console_dropped(b), 0);
+}
+
+/* After an exit, a VM drains only while it has output itself, and stops once its own is out. */
+Test(vm_console, a_vm_that_prints_nothing_never_drains_for_the_others)
+{
+    struct vm *flood = add_vm("flood"), *calm = add_vm("calm");
+    for (int i = 0; i < 20; i++)
+        guest_prints(flood, "flood line\n");
+    vm_console_drain(calm);
+    cr_assert_eq(console_len, 0, "calm had nothing queued: it paid nothing");
+    guest_prints(calm, "one\n");
+    vm_console_drain(calm);                /* its own line and at most one of each other VM */
+    char lines[8][256];
+    size_t n = console_lines(lines, 8);
+    cr_assert_leq(n, 2);
+    cr_assert(!strcmp(lines[n - 1], "[calm] one") || !strcmp(lines[0], "[calm] one"));
+    cr_assert(vm_console_backlog(), "the flood's lines wait for the flood's own exits");
+    size_t before = console_len;
+    vm_console_drain(flood);
+    cr_assert_gt(console_len, before);
 }
