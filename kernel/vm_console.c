@@ -5,10 +5,6 @@
 #include "page_alloc.h"
 #include "vm.h"
 
-/* The drain's rate (vm.h) is about three times what a 115200-baud UART carries: on real hardware the
- * UART is the bound, while under an emulator (whose UART takes bytes at once) a guest printing in
- * a tight loop is still held to a share a reader can follow. */
-
 static uint32_t vms_pending;      /* atomic: VMs whose ring holds something for the drain */
 static uint32_t drain_busy;       /* atomic: a CPU is draining; it alone touches the three below */
 static uint32_t drain_next;       /* the VM the drain looks at next (round-robin) */
@@ -128,6 +124,9 @@ static uint32_t print_one(struct vm *vm)
     return n;
 }
 
+/* A token bucket. Its rate (vm.h) is about three times what a 115200-baud UART carries: on real
+ * hardware the UART is the bound, while under an emulator (whose UART takes bytes at once) a guest
+ * printing in a tight loop is still held to a share a reader can follow. */
 static void drain_refill(void)
 {
     uint64_t now = arch_time_ns(), dt = now - drain_last_ns;
