@@ -1,5 +1,7 @@
 /* vm_console.c: the VMs' consoles: output rings drained fairly and at a bounded rate onto the
  * physical console as "[NAME] line", and console input for the VM that has focus. */
+#include <inttypes.h>
+#include <stdio.h>
 #include "arch.h"
 #include "kernel.h"
 #include "page_alloc.h"
@@ -75,26 +77,6 @@ bool vm_console_backlog(void)
     return __atomic_load_n(&vms_pending, __ATOMIC_RELAXED) != 0;
 }
 
-static uint32_t put_str(char *out, uint32_t at, const char *s)
-{
-    while (*s && at < VM_CONSOLE_OUT_LINE_MAX)
-        out[at++] = *s++;
-    return at;
-}
-
-static uint32_t put_u64(char *out, uint32_t at, uint64_t v)
-{
-    char digits[20];
-    uint32_t n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n && at < VM_CONSOLE_OUT_LINE_MAX)
-        out[at++] = digits[--n];
-    return at;
-}
-
 /* Takes the VM's oldest record and prints it as one physical line; the bytes printed, 0 when the
  * VM had nothing. The VM's lock is held only to copy the record out, never during the print. */
 static uint32_t print_one(struct vm *vm)
@@ -107,21 +89,18 @@ static uint32_t print_one(struct vm *vm)
     ring_unlock(vm, was);
     if (rec == CONSOLE_REC_NONE)
         return 0;
-    char out[VM_CONSOLE_OUT_LINE_MAX];
-    uint32_t n = put_str(out, 0, "[");
-    n = put_str(out, n, vm->name);
-    n = put_str(out, n, "] ");
-    if (rec == CONSOLE_REC_LINE) {
-        for (uint32_t i = 0; i < len; i++)
-            out[n++] = text[i];
-    } else {
-        n = put_str(out, n, "... ");
-        n = put_u64(out, n, dropped);
-        n = put_str(out, n, " bytes dropped");
-    }
-    out[n++] = '\n';
-    console_write(out, n);
-    return n;
+    /* newlib formats, as hv_printf does: the first FP/SIMD use after an exit, so the guest's
+     * FP state is saved lazily on the CPU that drains (arch/aarch64/fpsimd.c, x86 fpu.c). */
+    char out[VM_CONSOLE_OUT_LINE_MAX + 1];
+    int n = rec == CONSOLE_REC_LINE
+                ? snprintf(out, sizeof(out), "[%s] %.*s\n", vm->name, (int)len, text)
+                : snprintf(out, sizeof(out), "[%s] ... %" PRIu64 " bytes dropped\n", vm->name, dropped);
+    if (n < 0)
+        return 0;
+    if ((size_t)n >= sizeof(out))
+        n = sizeof(out) - 1;
+    console_write(out, (size_t)n);
+    return (uint32_t)n;
 }
 
 /* A token bucket. Its rate (vm.h) is about three times what a 115200-baud UART carries: on real
