@@ -154,13 +154,14 @@ static bool drain_round(struct vm *exited)
 
 void vm_console_drain(struct vm *exited)
 {
-    for (;;) {
+    for (int pass = 0; pass < 4; pass++) {
         if (!waiting(exited) || console_panicking() || __atomic_exchange_n(&drain_busy, 1, __ATOMIC_ACQUIRE))
             return;
         bool out_of_budget = drain_round(exited);
         __atomic_store_n(&drain_busy, 0, __ATOMIC_SEQ_CST);
-        /* Out of budget: the rest waits for a later call. Otherwise look again: a CPU that
-         * queued a line while this one drained found drain_busy set and left it to us. */
+        /* Out of budget: the rest waits for a later call. Otherwise look again (a few times, not
+         * for ever): a CPU that queued a line while this one drained found drain_busy set and
+         * left it to us. */
         if (out_of_budget)
             return;
     }
