@@ -40,8 +40,8 @@ bool console_panicking(void)
  * did not let go in time (a CPU that died holding it). */
 static bool console_lock_take(void)
 {
-    if (__atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) == NO_CPU ||
-        __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) != arch_cpu_index()) {
+    uint32_t panicking = __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE);
+    if (panicking == NO_CPU || panicking != arch_cpu_index()) {
         spin_lock(&console_lock);
         __atomic_store_n(&console_owner, arch_cpu_index(), __ATOMIC_RELAXED);
         return true;
