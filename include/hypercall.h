@@ -35,6 +35,8 @@
 #define HV_STAT_LPI_DIRECT    19                   /* aarch64: LPIs made pending by the physical ITS (GICv4) */
 #define HV_STAT_FPU_LAZY_SAVES 20                  /* the guest's FP/SIMD state saved because the
                                                       hypervisor used FP/SIMD after an exit */
+#define HV_STAT_CONSOLE_DROPPED 21                 /* console bytes dropped: the VM's output ring
+                                                      was full (kernel/vm_console.c) */
 
 /* HV_HC_MEMSLOT_INFO flags. */
 #define HV_MEMSLOT_READONLY   (1u << 0)

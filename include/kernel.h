@@ -3,6 +3,7 @@
 #define KERNEL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,13 +18,26 @@ __attribute__((noreturn)) void kernel_secondary_main(uint32_t cpu_index);
 /* Unexpected exception: arch code prints the dump first, then calls this. */
 __attribute__((noreturn)) void kernel_panic(const char *why);
 
-/* Console: printf-style output, whole lines kept together across CPUs. */
+/* Background work of an idle pCPU (vcpu_run_loop does the same after each exit): the VMs'
+ * console drain (kernel/vm_console.c) and the management interface (kernel/mgmt.c). */
+void kernel_poll(void);
+/* True while that work wants idle pCPUs to wake at least every 10 ms even with no guest timer
+ * due (the management interface is up, or guest console output waits for the drain). */
+bool kernel_poll_wanted(void);
+
+/* Console: printf-style output, whole lines kept together across CPUs. Guest output is queued
+ * per VM and printed by vm_console_drain a line at a time, so these wait at most for one line. */
 __attribute__((format(printf, 1, 2))) int hv_printf(const char *fmt, ...);
 int hv_vprintf(const char *fmt, va_list ap);
 void console_write(const char *s, size_t len);
 /* Where console bytes go: the firmware console before ExitBootServices, the
  * UART driver after. */
 void console_set_sink(void (*putc)(char c));
+/* The calling CPU is about to print a panic or exception dump: guest output stops being drained,
+ * and this CPU's console writes stop waiting for the console lock after a bounded time (or at
+ * once when it faulted while holding it). The first CPU to call it wins. */
+void console_panic_begin(void);
+bool console_panicking(void);
 
 /* newlib's sbrk arena. */
 void heap_init(uint64_t base, uint64_t size_bytes);

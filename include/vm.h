@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "arch_vm.h"      /* struct arch_vm, struct arch_vcpu: arch/$(ARCH)/include */
 #include "config.h"
+#include "console_ring.h"
 #include "memslot.h"
 #include "mmio_bus.h"
 #include "pgtable.h"
@@ -86,9 +87,12 @@ struct vm {
                                                  first FP use after an exit (lazy switching) */
     struct arch_vm arch;
     struct vm_console {
-        char line[160];
-        uint32_t len;
-        struct spinlock lock;
+        /* What the guest printed, until vm_console_drain moves it to the physical console; its
+         * buffer comes from the page allocator at vm_create (kernel/vm_console.c). */
+        struct console_ring ring;
+        struct spinlock lock;  /* guards ring; held only to copy bytes in or out, never while
+                                  the physical UART is written */
+        uint32_t pending;      /* atomic: ring has something for the drain (set under lock) */
         /* Where console input goes when this VM has focus: the arch's UART (set by arch_vm_init). */
         bool (*rx)(struct vm *vm, uint8_t byte);   /* false: FIFO full, offer it again later */
     } console;
@@ -119,10 +123,45 @@ static inline void vm_count_fpu_save(struct vm *vm)
 {
     __atomic_fetch_add(&vm->fpu_lazy_saves, 1, __ATOMIC_RELAXED);
 }
-/* Bytes the guest writes to its console, muxed to the physical one with a prefix. */
+/* kernel/vm_console.c: each VM's console output waits in a ring of VM_CONSOLE_RING_BYTES (enough
+ * for the burst of a Linux console replaying its log) and moves to the physical console as whole
+ * lines "[NAME] text", VM_CONSOLE_DRAIN_CALL_BYTES at most per drain call and
+ * VM_CONSOLE_DRAIN_BYTES_PER_S at most for all VMs together (VM_CONSOLE_DRAIN_BURST_BYTES saved up
+ * while quiet). */
+#define VM_CONSOLE_RING_BYTES (64u * 1024)
+#define VM_CONSOLE_DRAIN_BYTES_PER_S (32u * 1024)
+#define VM_CONSOLE_DRAIN_BURST_BYTES (8u * 1024)
+/* The longest physical line: "[" NAME "] ", the escaped line or a drop note, "\n". */
+#define VM_CONSOLE_OUT_LINE_MAX (1 + CONFIG_NAME_MAX + 2 + CONSOLE_LINE_MAX + 1)
+#define VM_CONSOLE_DRAIN_CALL_BYTES (2 * VM_CONSOLE_OUT_LINE_MAX)
+
+/* The console ring's buffer, at vm_create; false (reported) when there is no
+ * memory for it. */
+bool vm_console_init(struct vm *vm);
+/* A byte the guest writes to its console (UART or hypercall): only queued in the VM's ring, never
+ * waits for the physical UART. */
 void vm_console_putc(struct vm *vm, char c);
-/* Moves waiting console input to the VM that has focus (hv.cfg `focus`, else the first VM);
- * called after exits, at most once a millisecond. */
+/* The same for len bytes at once (HV_HC_CONSOLE_WRITE). */
+void vm_console_write(struct vm *vm, const char *s, uint32_t len);
+/* Guest console bytes dropped so far because the VM's ring was full (HV_STAT_CONSOLE_DROPPED). */
+uint64_t vm_console_dropped(struct vm *vm);
+/* Moves queued guest lines to the physical console as "[NAME] line": round-robin over the VMs, a
+ * bounded number of bytes per call and per second (a flooding VM gets its share, then its ring
+ * fills and drops). exited: the VM whose exit this follows (vcpu_run_loop), which drains only
+ * while it has output waiting itself, so a VM spends time printing only when it prints; NULL from
+ * idle pCPUs (kernel_poll), which drain anything. Returns at once when another CPU drains, nothing
+ * is queued, or a panic is being printed. */
+void vm_console_drain(struct vm *exited);
+/* Prints everything the VM queued, its unfinished line too, whatever the rate: the last vCPU out
+ * of a stopping or resetting VM calls it before saying so. */
+void vm_console_flush(struct vm *vm);
+/* Whether some VM's ring waits for the drain (idle pCPUs then wake at least every 10 ms). */
+bool vm_console_backlog(void);
+/* The VM that gets console input (hv.cfg `focus`, else the first VM); set once before the
+ * vCPUs run. */
+void vm_console_set_focus(struct vm *vm);
+/* Moves waiting console input to the VM that has focus; called after exits, at most once a
+ * millisecond. */
 void vm_console_poll(struct vm *vm);
 
 /* Creates and loads every configured VM, one vCPU per physical CPU. */

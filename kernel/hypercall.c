@@ -19,8 +19,7 @@ static int64_t hc_console_write(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
         uint64_t chunk = len - done < sizeof(buf) ? len - done : sizeof(buf);
         if (guest_read(&vcpu->vm->slots, gpa + done, buf, chunk))
             return HV_HC_INVALID;   /* a memslot went away since the check */
-        for (uint64_t i = 0; i < chunk; i++)
-            vm_console_putc(vcpu->vm, buf[i]);
+        vm_console_write(vcpu->vm, buf, (uint32_t)chunk);
         done += chunk;
     }
     return (int64_t)len;
@@ -49,6 +48,8 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
         return (int64_t)__atomic_load_n(&vm->lpi_direct, __ATOMIC_RELAXED);
     case HV_STAT_FPU_LAZY_SAVES:
         return (int64_t)__atomic_load_n(&vm->fpu_lazy_saves, __ATOMIC_RELAXED);
+    case HV_STAT_CONSOLE_DROPPED:
+        return (int64_t)vm_console_dropped(vm);
     default:
         return HV_HC_NOT_SUPPORTED;
     }

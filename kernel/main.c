@@ -99,8 +99,20 @@ void kernel_main(struct boot_info *bi)
     arch_power_off();
 }
 
+void kernel_poll(void)
+{
+    vm_console_drain(NULL);
+    mgmt_poll();                  /* ~1 ms apart (kernel/mgmt.c) */
+}
+
+bool kernel_poll_wanted(void)
+{
+    return mgmt_active() || vm_console_backlog();
+}
+
 void kernel_panic(const char *why)
 {
+    console_panic_begin();
     hv_printf("PANIC on cpu %" PRIu32 ": %s\n", arch_cpu_index(), why);
     arch_power_off();
 }

@@ -130,6 +130,7 @@ void vcpu_run_loop(struct vcpu *vcpu)
             exit_handlers[exit.reason](vcpu, &exit);
         if (vcpu->id == 0)
             vm_console_poll(vm);
+        vm_console_drain(vm);         /* its own console output, and its share of the others' */
         mgmt_poll();                  /* the management interface, ~1 ms apart (kernel/mgmt.c) */
     }
 }

@@ -1,11 +1,10 @@
-/* vm.c: VM creation from the configuration, memory layout, reset, console mux, and pCPU placement. */
+/* vm.c: VM creation from the configuration, memory layout, reset, and pCPU placement. */
 #include <inttypes.h>
 #include <string.h>
 #include "arch.h"
 #include "arch_guest.h"
 #include "boot_info.h"
 #include "kernel.h"
-#include "mgmt.h"
 #include "page_alloc.h"
 #include "vm.h"
 
@@ -15,50 +14,12 @@ static bool restartable;                          /* hv.cfg has 'mgmt': stopped 
 static uint32_t vms_alive;                         /* VMs not yet stopped, atomic */
 static struct vcpu *pcpu_vcpu[HV_MAX_CPUS];        /* written by CPU 0 before release */
 static uint32_t placement_done;                    /* atomic: pcpu_vcpu[] is final */
-static struct vm *console_focus;                   /* set before placement_done, read-only after */
-static struct spinlock console_input_lock = SPINLOCK_INIT;   /* guards console_next_poll_ns */
-static uint64_t console_next_poll_ns;
-static int console_held = -1;                      /* a byte the focus VM had no room for (lock above) */
 
 /* --- stage-2 table memory ------------------------------------------------ */
 static uint64_t s2_alloc(void *ctx) { (void)ctx; return hv_page_alloc(1, PAGE_SIZE); }
 static void s2_free(void *ctx, uint64_t pa) { (void)ctx; hv_page_free(pa, 1); }
 static uint64_t *s2_ptr(void *ctx, uint64_t pa) { (void)ctx; return (uint64_t *)(uintptr_t)pa; }
 static void s2_tlbi(void *ctx, uint64_t ipa, uint64_t size) { arch_stage2_tlb_invalidate(ctx, ipa, size); }
-
-void vm_console_putc(struct vm *vm, char c)
-{
-    struct vm_console *con = &vm->console;
-    spin_lock(&con->lock);
-    if (c != '\r' && c != '\n')
-        con->line[con->len++] = c;
-    if (c == '\n' || con->len == sizeof(con->line) - 1) {
-        hv_printf("[%s] %.*s\n", vm->name, (int)con->len, con->line);
-        con->len = 0;
-    }
-    spin_unlock(&con->lock);
-}
-
-void vm_console_poll(struct vm *vm)
-{
-    if (vm != console_focus || !vm->console.rx)
-        return;
-    uint64_t now = arch_time_ns();
-    spin_lock(&console_input_lock);
-    if (now >= console_next_poll_ns) {
-        console_next_poll_ns = now + 1000 * 1000;
-        /* Bytes stay in the host UART while the guest's FIFO is full: nothing is dropped. */
-        for (int i = 0; i < 16; i++) {
-            int c = console_held >= 0 ? console_held : arch_console_getc();
-            if (c < 0)
-                break;
-            console_held = vm->console.rx(vm, (uint8_t)c) ? -1 : c;
-            if (console_held >= 0)
-                break;
-        }
-    }
-    spin_unlock(&console_input_lock);
-}
 
 bool vm_create(struct vm *vm, uint32_t id, const struct config_vm *cfg, const struct boot_vm *boot)
 {
@@ -74,6 +35,8 @@ bool vm_create(struct vm *vm, uint32_t id, const struct config_vm *cfg, const st
         hv_printf("vm %s: out of memory for stage-2 tables\n", vm->name);
         return false;
     }
+    if (!vm_console_init(vm))
+        return false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         vm->vcpu[i].vm = vm;
         vm->vcpu[i].id = i;
@@ -167,6 +130,8 @@ static bool vm_vcpu_left(struct vm *vm)
             arch_cpu_relax();
         return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED;
     }
+    /* What the guest printed before it stopped comes before the hypervisor says so. */
+    vm_console_flush(vm);
     uint32_t how = __atomic_load_n(&vm->shutdown, __ATOMIC_ACQUIRE);
     if (how == VM_SHUTDOWN_RESET || (how == VM_SHUTDOWN_CRASH && vm->cfg->on_crash == CONFIG_ON_CRASH_RESET)) {
         hv_printf("vm %s: %s, reloading from its images\n", vm->name,
@@ -193,7 +158,7 @@ static bool vm_wait_restart(struct vm *vm)
     if (!restartable)
         return false;
     while (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED) {
-        mgmt_poll();
+        kernel_poll();
         arch_cpu_idle();
     }
     return true;
@@ -266,13 +231,15 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
         vm_count++;
     }
     vms_alive = vm_count;
-    for (uint32_t i = 0; i < vm_count && !console_focus; i++)
+    struct vm *focus = NULL;
+    for (uint32_t i = 0; i < vm_count && !focus; i++)
         if (!strcmp(vms[i].name, bi->config.focus))
-            console_focus = &vms[i];
-    if (!console_focus && vm_count)
-        console_focus = &vms[0];
-    if (console_focus)
-        hv_printf("hv: console input goes to vm %s\n", console_focus->name);
+            focus = &vms[i];
+    if (!focus && vm_count)
+        focus = &vms[0];
+    vm_console_set_focus(focus);
+    if (focus)
+        hv_printf("hv: console input goes to vm %s\n", focus->name);
     __atomic_store_n(&placement_done, 1, __ATOMIC_RELEASE);
     return vm_count;
 }

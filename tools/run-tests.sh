@@ -57,6 +57,9 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
     if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then pass "$name: $3"; else fail "$name: $3" "/$1/ at line ${a:-none}, /$2/ at line ${b:-none}"; fi; }
   # expect_in FILE REGEX NAME: as expect, over another file the test wrote (e.g. a client's output).
   expect_in() { if [ -f "$1" ] && tr -d '\r' <"$1" | grep -qE -- "$2"; then pass "$name: $3"; else fail "$name: $3" "no line matching /$2/ in $1"; fi; }
+  # expect_count_in FILE REGEX N NAME: as expect_count, over another file (e.g. tools/console-screen's).
+  expect_count_in() { local n; n=$( [ -f "$1" ] && tr -d '\r' <"$1" | grep -cE -- "$2"); n=${n:-0}
+    if [ "$n" -eq "$3" ]; then pass "$name: $4"; else fail "$name: $4" "$n lines match /$2/ in $1, want $3"; fi; }
   expect_exit() { if [ "$rc" = "$1" ]; then pass "$name: $2"; else fail "$name: $2" "hvrun exit $rc, want $1; $(tail -1 "$out/$name.err" 2>/dev/null)"; fi; }
   ( source "$f"; checks ) > "$out/$name.checks"
   cat "$out/$name.checks"

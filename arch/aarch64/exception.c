@@ -105,6 +105,7 @@ void el2_exception(uint64_t kind, struct exception_frame *f)
 
     uint64_t elr = read_sysreg(elr_el2), spsr = read_sysreg(spsr_el2);
     uint64_t base = (uintptr_t)_text;
+    console_panic_begin();          /* the dump does not wait behind guest output or a dead lock holder */
     hv_printf("\nEXCEPTION on cpu %" PRIu32 ": %s\n", arch_cpu_index(), vector_names[kind & 15]);
     hv_printf("  ESR_EL2  0x%016" PRIx64 "  EC=0x%02" PRIx64 " (%s) IL=%" PRIu64 " ISS=0x%07" PRIx64 "\n",
               esr, BITS(esr, 31, 26), ec_name(BITS(esr, 31, 26)), BITS(esr, 25, 25), BITS(esr, 24, 0));

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "arch_guest.h"
 #include "cpu_data.h"
-#include "mgmt.h"
+#include "kernel.h"
 #include "guest.h"
 #include "host_irq.h"
 #include "vgic.h"
@@ -229,7 +229,7 @@ void arch_vcpu_block(struct vcpu *vcpu)
             return;
         host_timer_wake_at(vtimer_deadline(vcpu));   /* at the latest the next tick (100 Hz) */
         __asm__ volatile("dsb sy\n\twfi" ::: "memory");
-        mgmt_poll();                  /* idle vCPUs keep the management interface going */
+        kernel_poll();                /* idle vCPUs drain guest consoles and serve the management interface */
     }
     while (!__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL)) {
         if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired())

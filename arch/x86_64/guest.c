@@ -7,7 +7,6 @@
 #include "arch_guest.h"
 #include "boot_info.h"
 #include "kernel.h"
-#include "mgmt.h"
 #include "stage2.h"
 #include "x86.h"
 #include "hypercall.h"
@@ -498,9 +497,9 @@ static void arm_host_timer(struct vcpu *v)
         if (p && (!d || p < d))
             d = p;
     }
-    /* The management interface is polled by waking vCPUs (kernel/mgmt.c): at least every
-     * 10 ms, even when the guest has no timer armed. */
-    if (mgmt_active()) {
+    /* The management interface and the console drain are polled by waking vCPUs (kernel_poll):
+     * at least every 10 ms while they want it, even when the guest has no timer armed. */
+    if (kernel_poll_wanted()) {
         uint64_t cap = rdtsc() + x86_tsc_hz() / 100;
         if (!d || cap < d)
             d = cap;
@@ -633,7 +632,7 @@ void arch_vcpu_block(struct vcpu *vcpu)
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         a->host_timer_armed = ~0ull;          /* it may have fired: program it again */
         __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
-        mgmt_poll();                          /* a waking vCPU serves the management interface */
+        kernel_poll();                        /* a waking vCPU drains consoles, serves the management interface */
     }
 }
 

@@ -82,6 +82,7 @@ void x86_exception(struct x86_exception_frame *f)
         return;
     }
     const char *name = f->vector < 32 ? exception_names[f->vector] : "unexpected interrupt";
+    console_panic_begin();               /* the dump does not wait behind guest output or a dead lock holder */
     hv_printf("exception: vector %" PRIu64 " %s, error code 0x%" PRIx64 ", cpu %" PRIu32 "\n",
               f->vector, name, f->error_code, arch_cpu_index());
     hv_printf("  RIP 0x%016" PRIx64 " CS 0x%" PRIx64 " RFLAGS 0x%" PRIx64 " RSP 0x%016" PRIx64

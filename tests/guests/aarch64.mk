@@ -5,7 +5,7 @@ GA64_PREV_GOAL := $(.DEFAULT_GOAL)
 GA64_CROSS ?= aarch64-linux-gnu-
 GA64_SRC := tests/guests/aarch64
 GA64_OUT := build/guests/aarch64
-GA64_PAYLOADS := hello basics reset probe secret crash bench its pmu gic passthrough idle
+GA64_PAYLOADS := hello basics reset probe secret crash bench its pmu gic passthrough idle flood quiet
 
 GA64_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-pic -static \
   -fno-stack-protector -mgeneral-regs-only -mstrict-align -I$(GA64_SRC)/rt -Itests/guests/common -Iinclude -MMD -MP

@@ -113,8 +113,11 @@ static void test_mmio_decode(void)
 
 /* All 32 FP/SIMD registers (both halves), FPCR and FPSR survive exits into a hypervisor whose
  * libc uses them, and (HV_STAT_FPU_LAZY_SAVES) the hypervisor's lazy switch really saved them:
- * without that count this would pass on a hypervisor that never touches FP/SIMD at all. */
+ * without that count this would pass on a hypervisor that never touches FP/SIMD at all. The
+ * line is formatted (newlib) by the console drain right after the exit that queued it, on this
+ * pCPU unless another CPU was draining just then: up to FP_TRIES rounds until the count moves. */
 #define FP_HVCS 20
+#define FP_TRIES 5
 static void test_fp_preserved(void)
 {
     static uint64_t in[64], out[64];
@@ -123,42 +126,45 @@ static void test_fp_preserved(void)
     uint64_t fpcr, fpsr, fn = hv_present() ? HV_HC_CONSOLE_WRITE : PSCI_VERSION;
     for (unsigned i = 0; i < 64; i++)
         in[i] = 0x0123456789abcdefull * (i + 1) ^ ((uint64_t)i << 56);
-    int64_t saves0 = hv_present() ? (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0) : 0;
-    write_sysreg(cpacr_el1, 3ull << 20);        /* FPEN: no FP/SIMD traps at EL1 */
-    isb();
-    /* One asm block: the loads, the exits and the stores, so no compiler code runs between. */
-    register uint64_t x0 __asm__("x0"), x1 __asm__("x1"), x2 __asm__("x2");
-    __asm__ volatile(".arch_extension simd\n\t"
-                     "mov x9, %[in]\n\t"
-                     "ld1 {v0.2d-v3.2d}, [x9], #64\n\tld1 {v4.2d-v7.2d}, [x9], #64\n\t"
-                     "ld1 {v8.2d-v11.2d}, [x9], #64\n\tld1 {v12.2d-v15.2d}, [x9], #64\n\t"
-                     "ld1 {v16.2d-v19.2d}, [x9], #64\n\tld1 {v20.2d-v23.2d}, [x9], #64\n\t"
-                     "ld1 {v24.2d-v27.2d}, [x9], #64\n\tld1 {v28.2d-v31.2d}, [x9], #64\n\t"
-                     "msr fpcr, %[fpcr]\n\tmsr fpsr, %[fpsr]\n\t"
-                     "mov x19, %[n]\n"
-                     "1:\tmov x0, %[fn]\n\tmov x1, %[msg]\n\t"
-                     "cmp x19, %[n]\n\tcsel x2, %[len], xzr, eq\n\t"   /* print once */
-                     "hvc #0\n\tsubs x19, x19, #1\n\tb.ne 1b\n\t"
-                     "mov x9, %[out]\n\t"
-                     "st1 {v0.2d-v3.2d}, [x9], #64\n\tst1 {v4.2d-v7.2d}, [x9], #64\n\t"
-                     "st1 {v8.2d-v11.2d}, [x9], #64\n\tst1 {v12.2d-v15.2d}, [x9], #64\n\t"
-                     "st1 {v16.2d-v19.2d}, [x9], #64\n\tst1 {v20.2d-v23.2d}, [x9], #64\n\t"
-                     "st1 {v24.2d-v27.2d}, [x9], #64\n\tst1 {v28.2d-v31.2d}, [x9], #64\n\t"
-                     "mrs %[fpcr_out], fpcr\n\tmrs %[fpsr_out], fpsr\n\t"
-                     "msr fpcr, xzr\n\tmsr fpsr, xzr"
-                     : [fpcr_out] "=&r"(fpcr), [fpsr_out] "=&r"(fpsr), "=&r"(x0), "=&r"(x1), "=&r"(x2)
-                     : [in] "r"(in), [out] "r"(out), [fpcr] "r"(fpcr_want), [fpsr] "r"(fpsr_want),
-                       [n] "i"(FP_HVCS), [fn] "r"(fn), [msg] "r"(msg), [len] "r"(sizeof msg - 1)
-                     : "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
-                       "x15", "x16", "x17", "x19", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7",
-                       "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18",
-                       "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
-                       "v30", "v31", "cc", "memory");
-    unsigned bad = 0, first = 64;
-    for (unsigned i = 0; i < 64; i++)
-        if (out[i] != in[i] && bad++ == 0)
-            first = i;
-    int64_t saves = hv_present() ? (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0) - saves0 : 1;
+    int64_t saves0 = hv_present() ? (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0) : 0, saves;
+    unsigned bad, first, tries = 0;
+    do {
+        write_sysreg(cpacr_el1, 3ull << 20);        /* FPEN: no FP/SIMD traps at EL1 */
+        isb();
+        /* One asm block: the loads, the exits and the stores, so no compiler code runs between. */
+        register uint64_t x0 __asm__("x0"), x1 __asm__("x1"), x2 __asm__("x2");
+        __asm__ volatile(".arch_extension simd\n\t"
+                         "mov x9, %[in]\n\t"
+                         "ld1 {v0.2d-v3.2d}, [x9], #64\n\tld1 {v4.2d-v7.2d}, [x9], #64\n\t"
+                         "ld1 {v8.2d-v11.2d}, [x9], #64\n\tld1 {v12.2d-v15.2d}, [x9], #64\n\t"
+                         "ld1 {v16.2d-v19.2d}, [x9], #64\n\tld1 {v20.2d-v23.2d}, [x9], #64\n\t"
+                         "ld1 {v24.2d-v27.2d}, [x9], #64\n\tld1 {v28.2d-v31.2d}, [x9], #64\n\t"
+                         "msr fpcr, %[fpcr]\n\tmsr fpsr, %[fpsr]\n\t"
+                         "mov x19, %[n]\n"
+                         "1:\tmov x0, %[fn]\n\tmov x1, %[msg]\n\t"
+                         "cmp x19, %[n]\n\tcsel x2, %[len], xzr, eq\n\t"   /* print once */
+                         "hvc #0\n\tsubs x19, x19, #1\n\tb.ne 1b\n\t"
+                         "mov x9, %[out]\n\t"
+                         "st1 {v0.2d-v3.2d}, [x9], #64\n\tst1 {v4.2d-v7.2d}, [x9], #64\n\t"
+                         "st1 {v8.2d-v11.2d}, [x9], #64\n\tst1 {v12.2d-v15.2d}, [x9], #64\n\t"
+                         "st1 {v16.2d-v19.2d}, [x9], #64\n\tst1 {v20.2d-v23.2d}, [x9], #64\n\t"
+                         "st1 {v24.2d-v27.2d}, [x9], #64\n\tst1 {v28.2d-v31.2d}, [x9], #64\n\t"
+                         "mrs %[fpcr_out], fpcr\n\tmrs %[fpsr_out], fpsr\n\t"
+                         "msr fpcr, xzr\n\tmsr fpsr, xzr"
+                         : [fpcr_out] "=&r"(fpcr), [fpsr_out] "=&r"(fpsr), "=&r"(x0), "=&r"(x1), "=&r"(x2)
+                         : [in] "r"(in), [out] "r"(out), [fpcr] "r"(fpcr_want), [fpsr] "r"(fpsr_want),
+                           [n] "i"(FP_HVCS), [fn] "r"(fn), [msg] "r"(msg), [len] "r"(sizeof msg - 1)
+                         : "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                           "x15", "x16", "x17", "x19", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7",
+                           "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18",
+                           "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",
+                           "v30", "v31", "cc", "memory");
+        bad = 0, first = 64;
+        for (unsigned i = 0; i < 64; i++)
+            if (out[i] != in[i] && bad++ == 0)
+                first = i;
+        saves = hv_present() ? (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0) - saves0 : 1;
+    } while (bad == 0 && saves < 1 && ++tries < FP_TRIES);
     check(bad == 0 && fpcr == fpcr_want && fpsr == fpsr_want && saves >= 1, "fp_simd_preserved",
           "%u of 64 register halves changed (first v%u.d[%u] = 0x%lx, want 0x%lx), FPCR 0x%lx "
           "(want 0x%lx), FPSR 0x%lx (want 0x%lx), lazy FP saves by the hypervisor %ld (want >= 1)",
