@@ -754,8 +754,10 @@ static void test_acpi_pm_timer(const uint8_t *fadt)
             best = rate;
     }
     uint64_t err = best > PM_TIMER_HZ ? best - PM_TIMER_HZ : PM_TIMER_HZ - best;
-    check(err * 100 <= PM_TIMER_HZ, "acpi_pm_timer_rate", "PM timer at port 0x%x (%u bits): %lu Hz "
-          "against the TSC (%lu Hz now, bracket %lu ppm; %lu Hz at start-up) (want %u Hz within 1%%)", port,
+    /* Within 1% plus the uncertainty of the TSC rate it is measured against (the PIT bracket: wide
+     * under Bochs on a loaded host, where the TSC runs at a few MHz). */
+    check(err * 1000000 <= (uint64_t)PM_TIMER_HZ * (10000 + gap_ppm), "acpi_pm_timer_rate", "PM timer at port 0x%x (%u bits): %lu Hz "
+          "against the TSC (%lu Hz now, bracket %lu ppm; %lu Hz at start-up) (want %u Hz within 1%% + bracket)", port,
           mask == 0xFFFFFFu ? 24 : 32, best, hz, gap_ppm, tsc_hz(), PM_TIMER_HZ);
 }
 
