@@ -14,6 +14,7 @@
  *
  * Locking: the mirror of a VM is changed only under its emulated ITS's lock (all callers are
  * ITS commands); the physical ITS has its own lock (drivers/gicv3_its.c). */
+#include "arch_guest.h"
 #include "assign.h"
 #include "gicv3_its.h"
 #include "vgic_internal.h"
@@ -269,11 +270,16 @@ void vgic_v4_its_reset(struct vm *vm)
     vgic_v4_prop_stale(vm);
 }
 
+/* A vLPI already pending in a non-resident vPE's table that INV just enabled raises no doorbell
+ * (GICv4.0 rings it only for an interrupt arriving for a non-resident vPE): kick the vCPU so it
+ * leaves WFI, becomes resident and the GIC delivers it (KVM does the same after an INV). */
 static void inv(struct vm *vm, struct v4_ref *r, uintptr_t intid)
 {
     if (r->e->host && (!intid || r->e->intid == intid)) {
+        struct vcpu *v = &vm->vcpu[r->e->vcpu];
         gits_inv(r->hdev, r->hev);
-        gits_vsync(vgic_v4_vpe_id(&vm->vcpu[r->e->vcpu]));
+        gits_vsync(vgic_v4_vpe_id(v));
+        arch_vcpu_kick(v);
     }
 }
 

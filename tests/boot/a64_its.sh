@@ -12,7 +12,7 @@ its_checks() {
   local t
   for t in its_present its_redistributors its_enable its_map_commands its_int_delivers_lpi \
            its_int_delivered_once its_cpu1_online its_movi_int_on_cpu1 its_movi_not_on_cpu0 \
-           its_lpi_wakes_wfi its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
+           its_lpi_wakes_wfi its_inv_wakes_wfi_target its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
            its_invall_disabled_not_delivered its_invall_reenabled_delivers_pending \
            its_clear_removes_pending its_translater_delivers its_hostile_commands \
            its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_lpi_path \
@@ -37,7 +37,7 @@ its_checks() {
     expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=[0-9]+ injected=64 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row"
   fi
   expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
-  expect '^\[its\] DONE passed=33 failed=0' "its: all 33 checks pass"
+  expect '^\[its\] DONE passed=34 failed=0' "its: all 34 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"

@@ -10,6 +10,7 @@
 #include "mmio_bus.h"
 #include "page_alloc.h"
 #include "vgic_v4.h"
+#include "vm.h"
 
 uint8_t fake_ram[FAKE_RAM_BYTES];
 bool fake_v4_on = true;
@@ -64,7 +65,8 @@ int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const 
     return 0;
 }
 
-void arch_vcpu_kick(struct vcpu *v) { (void)v; }
+uint32_t fake_vm_kicks[8];
+void arch_vcpu_kick(struct vcpu *v) { fake_vm_kicks[v->id & 7]++; }
 void gicv3_deactivate(uint32_t intid) { (void)intid; }
 
 bool pci_assign_host_devid(const struct vm *vm, uint32_t guest_devid, uint32_t *host_devid)

@@ -13,6 +13,7 @@
 
 extern uint8_t fake_ram[FAKE_RAM_BYTES];
 extern bool fake_v4_on;                 /* vgic_v4_on() / vgic_v4_active() */
+extern uint32_t fake_vm_kicks[8];        /* arch_vcpu_kick calls, by vCPU id */
 /* Assigned PCI functions of every VM: guest DeviceID -> host DeviceID (requester ID). */
 extern struct fake_pci_func {
     bool used;

@@ -310,6 +310,18 @@ Test(vgic_v4, inv_is_an_inv_and_refreshes_the_config_copy)
     cr_assert_eq(fake_gits_last("INV")->event_id, mirrored(1, 5).v.hev);
 }
 
+/* A vLPI pending while disabled, enabled by INV while its vPE is not resident: no doorbell rings
+ * for it (GICv4.0), so the vCPU is kicked out of WFI to become resident. */
+Test(vgic_v4, inv_kicks_the_events_vcpu)
+{
+    mapd(1, 4);
+    mapc(0, 1);
+    mapti(1, 5, 8200, 0);
+    uint32_t before = fake_vm_kicks[1];
+    event_cmd(ITS_CMD_INV, 1, 5);
+    cr_assert_gt(fake_vm_kicks[1], before, "the vCPU of the event's collection is kicked");
+}
+
 Test(vgic_v4, invall_refreshes_the_whole_copy_and_invs_every_event)
 {
     mapd(1, 4);

@@ -757,6 +757,23 @@ int main(void *dtb)
         check(asleep && arrived, "its_lpi_wakes_wfi", "asleep %d, CPU 1 saw INTID %lu", asleep,
               shared_load(&cpu1_got));
         shared_store(&cpu1_got, 0);
+        /* Made pending while disabled, then enabled by INV while CPU 1 sleeps in WFI (GICv4: its vPE
+         * is not resident, and no doorbell rings for an LPI already pending): it must arrive. */
+        lpi_config(LPI_A, LPI_PROP & ~1);
+        its_ev(CMD_INV, DEV, 0);
+        shared_store(&cpu1_wfi, 1);
+        asleep = shared_wait(&cpu1_in_wfi, 1, 2000000);
+        delay_us(20000);
+        its_ev(CMD_INT, DEV, 0);
+        delay_us(20000);
+        uint64_t early = shared_load(&cpu1_got);
+        shared_store(&cpu1_wfi, 0);             /* once woken it goes back to polling */
+        lpi_config(LPI_A, LPI_PROP);
+        its_ev(CMD_INV, DEV, 0);
+        arrived = shared_wait(&cpu1_got, LPI_A, 2000000);
+        check(asleep && early == 0 && arrived, "its_inv_wakes_wfi_target", "asleep %d, before the INV CPU 1 saw "
+              "INTID %lu (want none), after it %lu (want %u)", asleep, early, shared_load(&cpu1_got), LPI_A);
+        shared_store(&cpu1_got, 0);
         its_movi(DEV, 0, 0);
         its_ev(CMD_INT, DEV, 0);
         check_irq("its_movi_back_to_cpu0", LPI_A);
