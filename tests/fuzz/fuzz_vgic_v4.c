@@ -18,9 +18,7 @@
 #include "vgic_its.h"
 #include "vgic_v4.h"
 
-#define CQ_GPA   (FAKE_RAM_BASE + 0x00000)
-#define DT_GPA   (FAKE_RAM_BASE + 0x10000)
-#define CT_GPA   (FAKE_RAM_BASE + 0x20000)
+#define CQ_GPA   FAKE_CQ_GPA
 #define ITT_GPA  (FAKE_RAM_BASE + 0x30000)    /* 0x800 per structured DeviceID: no overlap */
 #define PROP_GPA (FAKE_RAM_BASE + 0x60000)
 #define VCPUS    3
@@ -46,11 +44,7 @@ static uint32_t cq_tail;
 
 static void its_start(void)
 {
-    struct its_state *its = &vm.arch.its.state;
-    its_reg_write(its, GITS_BASER0, 8, GITS_BASER_VALID | DT_GPA);
-    its_reg_write(its, GITS_BASER0 + 8, 8, GITS_BASER_VALID | CT_GPA);
-    its_reg_write(its, GITS_CBASER, 8, GITS_CBASER_VALID | CQ_GPA);
-    its_reg_write(its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+    fake_vm_its_start(&vm);
     cq_tail = 0;
 }
 

@@ -9,6 +9,7 @@
 #include "memslot.h"
 #include "mmio_bus.h"
 #include "page_alloc.h"
+#include "vgic_its.h"
 #include "vgic_v4.h"
 #include "vm.h"
 
@@ -49,20 +50,15 @@ uint64_t hv_page_alloc(uint64_t page_count, uint64_t align_bytes)
     return (uint64_t)(uintptr_t)p;
 }
 
-int hv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
 
-int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const struct mmio_ops *ops, void *dev,
-                      const char *name)
+
+void fake_vm_its_start(struct vm *vm)
 {
-    (void)bus, (void)base, (void)size, (void)ops, (void)dev, (void)name;
-    return 0;
+    struct its_state *its = &vm->arch.its.state;
+    its_reg_write(its, GITS_BASER0, 8, GITS_BASER_VALID | FAKE_DT_GPA);
+    its_reg_write(its, GITS_BASER0 + 8, 8, GITS_BASER_VALID | FAKE_CT_GPA);
+    its_reg_write(its, GITS_CBASER, 8, GITS_CBASER_VALID | FAKE_CQ_GPA);
+    its_reg_write(its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
 }
 
 uint32_t fake_vm_kicks[8];

@@ -10,6 +10,15 @@
 #define FAKE_RAM_BASE  0x40000000ull
 #define FAKE_RAM_BYTES 0x80000ull
 #define FAKE_PCI_FUNCS 4u
+/* Where fake_vm_its_start puts the guest ITS's queue and tables in fake_ram. */
+#define FAKE_CQ_GPA    (FAKE_RAM_BASE + 0x00000)
+#define FAKE_DT_GPA    (FAKE_RAM_BASE + 0x10000)
+#define FAKE_CT_GPA    (FAKE_RAM_BASE + 0x20000)
+
+struct vm;
+/* The guest programs its ITS as a driver does: Device and Collection tables, the command queue
+ * (CREADR / CWRITER 0), then GITS_CTLR.Enabled. */
+void fake_vm_its_start(struct vm *vm);
 
 extern uint8_t fake_ram[FAKE_RAM_BYTES];
 extern bool fake_v4_on;                 /* vgic_v4_on() / vgic_v4_active() */

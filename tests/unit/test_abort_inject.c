@@ -39,14 +39,6 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how)
     shutdown_calls++;
     shutdown_how = how;
 }
-int hv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
 
 static struct vm vm;
 static struct vcpu *v;

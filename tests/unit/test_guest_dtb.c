@@ -12,14 +12,6 @@
 
 /* What guest_dtb.c uses from the rest of the hypervisor. */
 uint64_t arch_guest_ram_base(void) { return 0x40000000ull; }
-int hv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
 
 static struct vm vm;
 static struct config_vm cfg;

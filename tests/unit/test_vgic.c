@@ -34,20 +34,6 @@ int guest_write(struct memslots *ms, uint64_t gpa, const void *buf, size_t len)
 }
 void arch_vcpu_kick(struct vcpu *v) { kicks[v->id]++; }
 void gicv3_deactivate(uint32_t intid) { (void)intid; }
-int hv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
-int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const struct mmio_ops *ops, void *dev,
-                      const char *name)
-{
-    (void)bus, (void)base, (void)size, (void)ops, (void)dev, (void)name;
-    return 0;
-}
 
 static struct vm vm;
 

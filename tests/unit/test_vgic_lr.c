@@ -47,20 +47,6 @@ void gicv3_deactivate(uint32_t intid)
     if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS)
         deactivated[intid]++;
 }
-int hv_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
-int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const struct mmio_ops *ops, void *dev,
-                      const char *name)
-{
-    (void)bus, (void)base, (void)size, (void)ops, (void)dev, (void)name;
-    return 0;
-}
 
 static struct vm vm;
 static struct vcpu *v0, *v1;

@@ -10,9 +10,7 @@
 #include "vgic_its.h"
 #include "vgic_v4.h"
 
-#define CQ_GPA   (FAKE_RAM_BASE + 0x00000)
-#define DT_GPA   (FAKE_RAM_BASE + 0x10000)
-#define CT_GPA   (FAKE_RAM_BASE + 0x20000)
+#define CQ_GPA   FAKE_CQ_GPA
 #define ITT_GPA  (FAKE_RAM_BASE + 0x30000)    /* 0x1000 per guest DeviceID */
 #define PROP_GPA (FAKE_RAM_BASE + 0x60000)    /* GICR_PROPBASER: IDbits 16 -> 56 KiB */
 #define VCPUS    3
@@ -37,11 +35,7 @@ static void setup(void)
         vm.vcpu[i].arch.vgic.propbaser = PROP_GPA | (VGIC_LPI_ID_BITS - 1);
         vm.vcpu[i].arch.vgic.ctlr |= 1;       /* GICR_CTLR.EnableLPIs */
     }
-    struct its_state *its = &vm.arch.its.state;
-    its_reg_write(its, GITS_BASER0, 8, GITS_BASER_VALID | DT_GPA);
-    its_reg_write(its, GITS_BASER0 + 8, 8, GITS_BASER_VALID | CT_GPA);
-    its_reg_write(its, GITS_CBASER, 8, GITS_CBASER_VALID | CQ_GPA);
-    its_reg_write(its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+    fake_vm_its_start(&vm);
     cq_tail = 0;
 }
 
@@ -366,10 +360,7 @@ Test(vgic_v4, vm_reset_leaves_nothing_mapped_and_rereads_the_config)
     cr_assert_eq(mirrored(0, 0).count, 0, "the mirror forgot every event");
     /* The guest starts again with another configuration: the copy follows. */
     guest_byte(8200, 0x31);
-    its_reg_write(&vm.arch.its.state, GITS_BASER0, 8, GITS_BASER_VALID | DT_GPA);
-    its_reg_write(&vm.arch.its.state, GITS_BASER0 + 8, 8, GITS_BASER_VALID | CT_GPA);
-    its_reg_write(&vm.arch.its.state, GITS_CBASER, 8, GITS_CBASER_VALID | CQ_GPA);
-    its_reg_write(&vm.arch.its.state, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+    fake_vm_its_start(&vm);
     cq_tail = 0;
     mapd(1, 4);
     mapc(0, 0);

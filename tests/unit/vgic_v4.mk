@@ -2,7 +2,7 @@
 # vgic_v4_prop.c) over a fake physical ITS (tests/unit/fake_gits.c), driven through the emulated
 # ITS and its binding (vgic_its_cmd.c, vgic_its.c) and the vGIC: unit test (Criterion) and
 # libFuzzer target. VGIC_UNIT_SRCS comes from vgic.mk.
-V4_UNIT_SRCS = tests/unit/fake_arch.c tests/unit/fake_gits.c tests/unit/fake_vm_env.c \
+V4_UNIT_SRCS = tests/unit/fake_arch.c tests/unit/fake_kernel.c tests/unit/fake_gits.c tests/unit/fake_vm_env.c \
   arch/aarch64/vgic_v4_mirror.c arch/aarch64/vgic_v4_vpe.c arch/aarch64/vgic_v4_prop.c \
   arch/aarch64/vgic_its.c arch/aarch64/vgic_its_cmd.c $(VGIC_UNIT_SRCS)
 V4_UNIT_HDRS = tests/unit/fake_gits.h tests/unit/fake_vm_env.h arch/aarch64/include/vgic_v4.h \
