@@ -247,6 +247,31 @@ ALU_FN(alu_testb, "testb %b2, (%1)")            /* 84 /r */
 
 struct alu_case { const char *what; uint64_t (*fn)(volatile void *, uint64_t); uint32_t start, src; };
 
+/* Runs each case on IOREGSEL and on RAM: how many differ (flags, or the device's value from what the
+ * instruction leaves in RAM, or from the start value when it must not write), the first in *first. */
+static uint64_t alu_cases_on_ioregsel(const struct alu_case *cases, unsigned n, bool writes, char *first,
+                                      size_t first_len)
+{
+    uint64_t bad = 0;
+    irq_disable();
+    uint32_t saved = *IOREGSEL;
+    for (unsigned k = 0; k < n; k++) {
+        const struct alu_case *c = &cases[k];
+        volatile uint64_t ram = c->start;
+        *IOREGSEL = c->start;
+        uint64_t fd = c->fn(IOREGSEL, c->src) & RFLAGS_ARITH;
+        uint32_t dev = *IOREGSEL;
+        uint64_t fr = c->fn(&ram, c->src) & RFLAGS_ARITH;
+        uint32_t want = writes ? (uint32_t)(ram & 0xFF) : c->start;
+        if ((fd != fr || dev != want) && !bad++)
+            snprintf(first, first_len, "%s: device 0x%x (want 0x%x) flags 0x%lx, RAM flags 0x%lx", c->what, dev,
+                     want, fd, fr);
+    }
+    *IOREGSEL = saved;
+    irq_enable();
+    return bad;
+}
+
 /* The device's answer must be the CPU's: the same instruction on RAM with the same start value gives
  * the flags and (IOREGSEL keeping 8 bits) the value. Interrupts are off so no handler reads
  * IOREGSEL in between. */
@@ -266,25 +291,8 @@ static void test_mmio_alu(void)
         { "cmpl equal", alu_cmpl, 0x42, 0x42 },
         { "cmpl below", alu_cmpl, 0x01, 0x02 },
     };
-    uint64_t bad = 0;
     char first[96] = "";
-    irq_disable();
-    uint32_t saved = *IOREGSEL;
-    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const struct alu_case *c = &cases[k];
-        volatile uint64_t ram = c->start;
-        *IOREGSEL = c->start;
-        uint64_t fd = c->fn(IOREGSEL, c->src) & RFLAGS_ARITH;
-        uint32_t dev = *IOREGSEL;
-        uint64_t fr = c->fn(&ram, c->src) & RFLAGS_ARITH;
-        if (fd != fr || dev != (ram & 0xFF)) {
-            if (!bad++)
-                snprintf(first, sizeof first, "%s: device 0x%x flags 0x%lx, RAM 0x%lx flags 0x%lx", c->what, dev,
-                         fd, (uint64_t)ram, fr);
-        }
-    }
-    *IOREGSEL = saved;
-    irq_enable();
+    uint64_t bad = alu_cases_on_ioregsel(cases, sizeof cases / sizeof cases[0], true, first, sizeof first);
     check(bad == 0, "mmio_rmw_alu_flags", "%lu of %u ALU forms on IOREGSEL differ from RAM; first %s", bad,
           (unsigned)(sizeof cases / sizeof cases[0]), first);
 
@@ -311,25 +319,8 @@ static void test_mmio_test(void)
         { "testl $imm", alu_testl_imm, 0x80, 0 },
         { "testb sign", alu_testb, 0x80, 0xFF },                /* SF in a byte */
     };
-    uint64_t bad = 0;
     char first[96] = "";
-    irq_disable();
-    uint32_t saved = *IOREGSEL;
-    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const struct alu_case *c = &cases[k];
-        volatile uint64_t ram = c->start;
-        *IOREGSEL = c->start;
-        uint64_t fd = c->fn(IOREGSEL, c->src) & RFLAGS_ARITH;
-        uint32_t dev = *IOREGSEL;
-        uint64_t fr = c->fn(&ram, c->src) & RFLAGS_ARITH;
-        if (fd != fr || dev != c->start) {
-            if (!bad++)
-                snprintf(first, sizeof first, "%s: device 0x%x (want 0x%x) flags 0x%lx, RAM flags 0x%lx", c->what,
-                         dev, c->start, fd, fr);
-        }
-    }
-    *IOREGSEL = saved;
-    irq_enable();
+    uint64_t bad = alu_cases_on_ioregsel(cases, sizeof cases / sizeof cases[0], false, first, sizeof first);
     check(bad == 0, "mmio_test_flags", "%lu of %u TEST forms on IOREGSEL wrong; first %s", bad,
           (unsigned)(sizeof cases / sizeof cases[0]), first);
 }
