@@ -12,8 +12,8 @@ uint32_t x86_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[2])
     return 2;
 }
 
-/* RAM below 640 KiB, the EBDA/VGA/BIOS area reserved, RAM from 1 MiB to the PCI hole, and the RAM
- * above 4 GiB; the hole itself is not listed (nothing there is RAM). */
+/* RAM below 640 KiB, the EBDA/VGA/BIOS area reserved, RAM from 1 MiB to the PCI hole, the ECAM window
+ * reserved, and the RAM above 4 GiB; the rest of the hole is not listed (nothing there is RAM). */
 uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E820_MAX])
 {
     struct guest_ram_range r[2];
@@ -25,6 +25,7 @@ uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E
     if (r[0].size_bytes > X86_E820_HIGH_RAM_BASE)
         out[n++] = (struct x86_e820_entry){ X86_E820_HIGH_RAM_BASE, r[0].size_bytes - X86_E820_HIGH_RAM_BASE,
                                             E820_RAM };
+    out[n++] = (struct x86_e820_entry){ X86_PCI_ECAM_BASE, X86_PCI_ECAM_BYTES, E820_RESERVED };
     if (ranges > 1)
         out[n++] = (struct x86_e820_entry){ r[1].gpa, r[1].size_bytes, E820_RAM };
     return n;

@@ -77,7 +77,8 @@ bool arch_vm_init(struct vm *vm)
     vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
-        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm)) {
+        !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm) ||
+        !vpm1_register(vm) || !vecam_register(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
@@ -113,6 +114,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     vioapic_reset(vm);
     vpit_reset(vm);
     vm->arch.fw_cfg = (struct fw_cfg){ 0, 0 };
+    vpm1_reset(vm);
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
         vm->vcpu[i].arch.start_sipi = false;
     struct x86_boot_image img = {

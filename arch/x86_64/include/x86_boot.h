@@ -52,13 +52,14 @@ extern const struct x86_image_loader multiboot_loader;
 #define MULTIBOOT_INFO_SIZE 0x1000u
 
 /* The e820 map of a VM with ram_size bytes at 0 (ACPI 6.5, 15 "System Address Map Interfaces"):
- * RAM 0-0x9FC00, reserved 0x9FC00-0x100000 (EBDA, VGA, BIOS), RAM from 1 MiB to the end. */
+ * RAM 0-0x9FC00, reserved 0x9FC00-0x100000 (EBDA, VGA, BIOS), RAM from 1 MiB to the PCI hole, the ECAM
+ * window reserved (Linux uses MCFG's only where the firmware reserved it), RAM above 4 GiB. */
 enum { E820_RAM = 1, E820_RESERVED = 2 };
 struct x86_e820_entry {
     uint64_t base, size_bytes;
     uint32_t type;
 };
-#define X86_E820_MAX 4
+#define X86_E820_MAX 5
 #define X86_E820_LOW_RAM_END 0x9FC00u
 #define X86_E820_HIGH_RAM_BASE 0x100000u
 uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E820_MAX]);
@@ -66,6 +67,12 @@ uint32_t x86_e820_build(uint64_t ram_size_bytes, struct x86_e820_entry out[X86_E
  * the IOAPIC and LAPIC at 0xFEC00000 / 0xFEE00000) between (arch.h arch_guest_ram_ranges). */
 #define X86_RAM_LOW_TOP   0xC0000000ull
 #define X86_RAM_HIGH_BASE 0x100000000ull
+/* In the hole: the PCI Express ECAM window of bus 0 (PCIe Base 7.2.2; the ACPI MCFG names it, the e820
+ * map reserves it: vecam.c), and the 32-bit PCI memory window the DSDT's PCI0 offers below it. */
+#define X86_PCI_ECAM_BASE  0xF0000000ull
+#define X86_PCI_ECAM_BYTES 0x100000ull        /* one bus: 32 devices x 8 functions x 4 KiB */
+#define X86_PCI_MEM_BASE   X86_RAM_LOW_TOP
+#define X86_PCI_MEM_END    (X86_PCI_ECAM_BASE - 1)
 struct guest_ram_range;
 uint32_t x86_ram_ranges(uint64_t size_bytes, struct guest_ram_range out[2]);
 

@@ -106,7 +106,37 @@ bool fw_cfg_register(struct vm *vm);
 #define X86_PM_TIMER_MASK 0xFFFFFFu
 bool vpmtimer_register(struct vm *vm);
 
-/* acpi_guest.c: RSDP, XSDT, MADT, FADT (with FACS and PM timer) for the VM, in the BIOS area of its RAM. */
+/* vpm1.c: the ACPI PM1 event block (PM1_STS, PM1_EN) and control block (PM1_CNT) at QEMU q35's ICH9
+ * PMBASE 0x600 (ACPI 6.5, 4.8.3.1-2). PM1_CNT.SCI_EN reads 1; SLP_EN with SLP_TYP X86_ACPI_SLP_TYP_S5 (the
+ * DSDT's \_S5) powers the VM off. */
+#define X86_PM1_EVT_PORT 0x600u          /* PM1a_EVT_BLK: PM1_STS (2 bytes), PM1_EN (2 bytes) */
+#define X86_PM1_EVT_LEN  4u
+#define X86_PM1_CNT_PORT 0x604u          /* PM1a_CNT_BLK: PM1_CNT (2 bytes) */
+#define X86_PM1_CNT_LEN  2u
+#define X86_PM1_BLOCK_BYTES 6u
+#define X86_ACPI_SLP_TYP_S5 5u
+#define X86_ACPI_SCI_IRQ 9u              /* the FADT's SCI_INT; level, active high (MADT override) */
+struct vpm1 { struct spinlock lock; uint16_t sts, en, cnt; };
+bool vpm1_register(struct vm *vm);
+void vpm1_reset(struct vm *vm);
+
+/* vecam.c: PCI configuration space of bus 0 (offset = device << 15 | function << 12 | register, as
+ * ECAM; sizes 1, 2, 4, 8) and its ECAM window on vm->mmio. */
+uint64_t x86_pci_config_read(struct vm *vm, uint32_t offset, uint32_t size);
+void x86_pci_config_write(struct vm *vm, uint32_t offset, uint32_t size, uint64_t value);
+bool vecam_register(struct vm *vm);
+
+/* The reset register the FADT names (ACPI 6.5, 5.2.9 RESET_REG): the PC's reset control register at
+ * 0xCF9 (its device is the PC platform's), value 0x06: SYS_RST | RST_CPU, a hard reset. */
+#define X86_RESET_CONTROL_PORT 0xCF9u
+#define X86_ACPI_RESET_VALUE 0x06u
+
+/* acpi_guest.c: RSDP, XSDT, MADT, FADT (with FACS, PM1 blocks, PM timer and reset register), DSDT (COM1,
+ * the PCI root, \_S5) and MCFG for the VM, in the BIOS area of its RAM at X86_ACPI_AREA_GPA. The tables
+ * are built into a host buffer first (pure; host-tested), then written with guest_write. */
+#define X86_ACPI_AREA_GPA   0xE0000u
+#define X86_ACPI_AREA_BYTES 0x1000u
+bool x86_acpi_tables(uint32_t vcpu_count, uint8_t area[X86_ACPI_AREA_BYTES]);
 bool x86_acpi_build(struct vm *vm);
 
 /* tsc.c: host TSC frequency, and conversions. */
