@@ -125,6 +125,14 @@ static const struct cpuid_flag cpuid_flags[] = {
     { 0x80000001, 0, EDX, 31, HOST, AMD, 0, 0, "3DNow", ISA },
     /* 0x80000007 EDX (E.4.6) */
     { 0x80000007, 0, EDX, 8, HOST, ANY, 0, 0, "invariant TSC", "the guest TSC is the host TSC plus an offset" },
+    /* 0x40000101 EAX: KVM's paravirtual features (Linux Documentation/virt/kvm/x86/cpuid.rst): the clock
+     * only; no PV EOI, steal time, async page faults or PV unhalt */
+    { X86_KVM_CPUID_BASE + 1, 0, EAX, KVM_FEATURE_CLOCKSOURCE, ALWAYS, ANY, MSR_KVM_WALL_CLOCK,
+      MSR_KVM_SYSTEM_TIME, "kvmclock", "kvmclock.c: the time page and wall clock" },
+    { X86_KVM_CPUID_BASE + 1, 0, EAX, KVM_FEATURE_CLOCKSOURCE2, ALWAYS, ANY, MSR_KVM_WALL_CLOCK_NEW,
+      MSR_KVM_SYSTEM_TIME_NEW, "kvmclock2", "kvmclock.c, at KVM's newer MSR numbers" },
+    { X86_KVM_CPUID_BASE + 1, 0, EAX, KVM_FEATURE_CLOCKSOURCE_STABLE_BIT, ALWAYS, ANY, 0, 0, "kvmclock stable",
+      "every vCPU's time page describes the same line through the VM's start (kvmclock.c)" },
 };
 /* Deliberately absent, so they read 0 (each would #GP or misbehave): VMX, SVM (no nesting advertised),
  * MONITOR/MWAIT (intercepted), XSAVE and everything needing it (AVX, FMA, F16C, XOP, FMA4), MTRR (no MTRR
@@ -268,6 +276,19 @@ static void leaf_hv(const struct vcpu *v, enum x86_vendor vendor, uint32_t suble
     memcpy(&r[EDX], "isor", 4);
 }
 
+/* X86_KVM_CPUID_BASE: KVM's signature, so Linux's kvm_para_available() finds the paravirtual clock; the
+ * hypervisor's own signature keeps 0x40000000, where the hypercall interface is found (as KVM keeps
+ * Hyper-V's there and its own at 0x40000100 when it emulates Hyper-V). */
+static void leaf_kvm(const struct vcpu *v, enum x86_vendor vendor, uint32_t subleaf, const struct cpuid_regs *h,
+                     uint32_t r[4])
+{
+    (void)v; (void)vendor; (void)subleaf; (void)h;
+    r[EAX] = X86_KVM_CPUID_BASE + 1;
+    memcpy(&r[EBX], "KVMK", 4);
+    memcpy(&r[ECX], "VMKV", 4);
+    memcpy(&r[EDX], "M\0\0\0", 4);
+}
+
 static void leaf_none(const struct vcpu *v, enum x86_vendor vendor, uint32_t subleaf, const struct cpuid_regs *h,
                       uint32_t r[4])
 {
@@ -317,7 +338,9 @@ static const struct {
     { 0x0000000B, false, true, leaf_0b },
     /* 0x5 MONITOR, 0x6 power, 0xA PMU, 0xD XSAVE: no row, zero */
     { HV_LEAF_BASE, false, false, leaf_hv },
-    { HV_LEAF_MAX, false, false, leaf_none },         /* no paravirtual features yet */
+    { HV_LEAF_MAX, false, false, leaf_none },         /* no features of the hypervisor's own */
+    { X86_KVM_CPUID_BASE, false, false, leaf_kvm },
+    { X86_KVM_CPUID_BASE + 1, false, false, leaf_none },   /* flags only (cpuid_flags[]) */
     { 0x80000000, false, false, leaf_ext_max },
     { 0x80000001, true, false, leaf_ext_features },
     { 0x80000002, true, false, leaf_host },           /* brand string */

@@ -115,6 +115,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     vpit_reset(vm);
     vm->arch.fw_cfg = (struct fw_cfg){ 0, 0 };
     vpm1_reset(vm);
+    kvmclock_vm_start(vm);
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
         vm->vcpu[i].arch.start_sipi = false;
     struct x86_boot_image img = {

@@ -125,6 +125,7 @@ static bool tsc_write(struct vcpu *v, uint32_t msr, uint64_t value)
     (void)msr;
     v->arch.tsc_offset = (int64_t)(value - rdtsc());
     x86_vcpu_backend()->set_tsc_offset(v, v->arch.tsc_offset);
+    kvmclock_tsc_offset_changed(v);
     return true;
 }
 
@@ -270,6 +271,7 @@ static const struct msr_row {
     bool backend;              /* guest state in the VMCB / VMCS: the access never reaches msr.c */
 } msr_table[] = {
     { MSR_IA32_TSC, MSR_IA32_TSC, ANY, tsc_read, tsc_write, false },
+    { MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, ANY, kvmclock_msr_read, kvmclock_msr_write, false },
     { MSR_IA32_PLATFORM_ID, MSR_IA32_PLATFORM_ID, ANY, zero_read, NULL, false },
     { MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, ANY, apic_base_read, apic_base_write, false },
     { MSR_IA32_FEATURE_CONTROL, MSR_IA32_FEATURE_CONTROL, INTEL, feature_control_read, NULL, false },
@@ -298,6 +300,8 @@ static const struct msr_row {
     { MSR_AMD64_DC_CFG, MSR_AMD64_DC_CFG, AMD, zero_read, ignore_write, false },
     { MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, AMD, de_cfg_read, de_cfg_write, false },
     { MSR_AMD64_BU_CFG2, MSR_AMD64_BU_CFG2, AMD, zero_read, ignore_write, false },
+    /* KVM's paravirtual clock at its newer numbers (kvmclock.c; CPUID 0x40000101) */
+    { MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW, ANY, kvmclock_msr_read, kvmclock_msr_write, false },
 };
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))

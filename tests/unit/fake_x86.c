@@ -1,6 +1,6 @@
 /* fake_x86.c: what the x86 vCPU policy code (cpuid.c, msr.c, vlapic.c) needs around it on the host: a
  * settable host CPUID (cpuid.c built with -DHV_FAKE_CPUID), a backend that keeps EFER/PAT/TSC offset in
- * cells, and the platform calls vlapic.c makes, counted. */
+ * cells, the platform calls vlapic.c makes, counted, and the host TSC rate and wall clock kvmclock.c reads. */
 #include <string.h>
 #include "fake_x86.h"
 
@@ -39,7 +39,10 @@ static const struct x86_vcpu_ops fake_ops = {
 };
 
 const struct x86_vcpu_ops *x86_vcpu_backend(void) { return &fake_ops; }
-uint64_t x86_tsc_hz(void) { return 1000000000ull; }
+uint64_t fake_tsc_hz = 1000000000ull;
+uint64_t fake_wallclock_boot_seconds = 1767225600ull;   /* 2026-01-01 00:00:00 UTC */
+uint64_t x86_tsc_hz(void) { return fake_tsc_hz; }
+uint64_t x86_wallclock_boot_seconds(void) { return fake_wallclock_boot_seconds; }
 void arch_vcpu_kick(struct vcpu *vcpu) { (void)vcpu; fake_kicks++; }
 void x86_vcpu_init_signal(struct vcpu *vcpu) { (void)vcpu; }
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector) { (void)vcpu; (void)vector; }

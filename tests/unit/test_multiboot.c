@@ -97,7 +97,7 @@ Test(multiboot, info_block_memory_mmap_cmdline)
     cr_assert_eq(r32(mbi + 8), (RAM_SIZE - 0x100000) / 1024);
     cr_assert_str_eq((char *)ram + r32(mbi + 16), "root=/dev/x");
     uint32_t len = r32(mbi + 44), addr = r32(mbi + 48);
-    cr_assert_eq(len, 3 * 24);
+    cr_assert_eq(len, 4 * 24, "low RAM, BIOS area, RAM, the ECAM window");
     uint64_t base, size;
     memcpy(&base, ram + addr + 24 + 4, 8);
     memcpy(&size, ram + addr + 24 + 12, 8);
@@ -110,6 +110,11 @@ Test(multiboot, info_block_memory_mmap_cmdline)
     cr_assert_eq(base, 0x100000);
     cr_assert_eq(size, RAM_SIZE - 0x100000);
     cr_assert_eq(r32(addr + 48 + 20), 1, "RAM");
+    memcpy(&base, ram + addr + 72 + 4, 8);
+    memcpy(&size, ram + addr + 72 + 12, 8);
+    cr_assert_eq(base, X86_PCI_ECAM_BASE);
+    cr_assert_eq(size, X86_PCI_ECAM_BYTES);
+    cr_assert_eq(r32(addr + 72 + 20), 2, "reserved");
 }
 
 Test(multiboot, initrd_is_module_zero_page_aligned_after_kernel)

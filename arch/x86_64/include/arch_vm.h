@@ -38,6 +38,7 @@ struct arch_vm {
     struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
     struct vpm1 pm1;          /* ACPI PM1 event and control blocks at 0x600-0x605 */
     struct x86_pci pci;       /* PCI bus 0 (vecam.c) */
+    struct kvmclock kvmclock; /* kvmclock.c */
 };
 
 /* MSRs msr.c keeps for the guest and nothing else uses (KVM's values and write rules). */
@@ -47,6 +48,7 @@ struct x86_msrs {
     uint64_t hwcr;                /* AMD HWCR */
     uint64_t de_cfg;              /* AMD DE_CFG */
     uint64_t perf_ctl[4], perf_ctr[4];   /* AMD PerfEvtSel0-3 / PerfCtr0-3 (legacy), stored, not counting */
+    uint64_t kvm_system_time;     /* MSR_KVM_SYSTEM_TIME(_NEW): time page GPA | enable (kvmclock.c) */
 };
 
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */

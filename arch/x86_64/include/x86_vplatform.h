@@ -139,6 +139,43 @@ bool vecam_register(struct vm *vm);
 bool x86_acpi_tables(uint32_t vcpu_count, uint8_t area[X86_ACPI_AREA_BYTES]);
 bool x86_acpi_build(struct vm *vm);
 
+/* kvmclock.c: KVM's paravirtual clock (Linux Documentation/virt/kvm/x86/msr.rst). The CPUID leaves that
+ * offer it are cpuid.c's (KVM's signature at X86_KVM_CPUID_BASE), the MSR rows msr.c's. */
+#define X86_KVM_CPUID_BASE 0x40000100u    /* Linux scans 0x40000000-0x4000FF00 for "KVMKVMKVM" */
+#define KVM_FEATURE_CLOCKSOURCE 0          /* MSRs 0x11 / 0x12 */
+#define KVM_FEATURE_CLOCKSOURCE2 3         /* MSRs 0x4b564d00 / 0x4b564d01 */
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
+#define MSR_KVM_WALL_CLOCK 0x11u
+#define MSR_KVM_SYSTEM_TIME 0x12u
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+struct pvclock_vcpu_time_info {       /* Linux include/uapi/.../pvclock-abi.h layout */
+    uint32_t version, pad0;
+    uint64_t tsc_timestamp, system_time;
+    uint32_t tsc_to_system_mul;
+    int8_t tsc_shift;
+    uint8_t flags, pad[2];
+} __attribute__((packed));
+struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed));
+struct kvmclock {
+    uint64_t start_tsc;               /* host TSC when the VM was (re)loaded: kvmclock 0 */
+    uint64_t start_ns;                /* arch_time_ns() then */
+    uint64_t wall_clock_msr;          /* MSR_KVM_WALL_CLOCK(_NEW) as last written (one per VM, as KVM's) */
+};
+void kvmclock_vm_start(struct vm *vm);
+bool kvmclock_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+bool kvmclock_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+void kvmclock_tsc_offset_changed(struct vcpu *vcpu);
+/* Pure parts (host-tested): KVM's kvm_get_time_scale for ns per TSC tick, the guest's conversion, and a
+ * time page's fields (not its version). */
+void kvmclock_time_scale(uint64_t tsc_hz, int8_t *shift, uint32_t *mul);
+uint64_t kvmclock_scale_delta(uint64_t delta, int8_t shift, uint32_t mul);
+void kvmclock_fill(struct pvclock_vcpu_time_info *p, uint64_t tsc_timestamp, uint64_t system_time_ns,
+                   uint64_t tsc_hz);
+/* wallclock.c: Unix time (seconds) when arch_time_ns() was 0, from the host's CMOS RTC, read once. */
+uint64_t x86_wallclock_boot_seconds(void);
+uint64_t x86_wallclock_seconds(uint32_t year, uint32_t month, uint32_t day, uint32_t h, uint32_t m, uint32_t s);
+
 /* tsc.c: host TSC frequency, and conversions. */
 uint64_t x86_tsc_hz(void);
 static inline uint64_t x86_scale(uint64_t v, uint64_t mul, uint64_t div)
