@@ -2,8 +2,10 @@
  * and CPUID leaf, #GP on unknown MSRs, unbacked ports and MMIO, all of RAM, APs and IPIs,
  * the LAPIC timer in its three modes, and IOAPIC delivery, edge and level; and what guests
  * written for KVM expect (issue 19): CPUID that follows the APIC state and describes the
- * vCPUs, the MSRs KVM keeps, LAPIC details, argv[0] in the Multiboot command line, and the
- * ACPI FACS and PM timer. */
+ * vCPUs, the MSRs KVM keeps, LAPIC details, argv[0] in the Multiboot command line, the
+ * ACPI FACS and PM timer; and what Linux needs of the platform (issue 12): the FADT's PM1 blocks,
+ * reset register and the DSDT's \_S5, the MCFG's ECAM window reserved, kvmclock. It ends by
+ * ACPI S5 through PM1a_CNT, as an OS powers off. */
 #include "test.h"
 #include "hypercall.h"
 
@@ -661,7 +663,8 @@ static bool acpi_sum_ok(const uint8_t *p, uint32_t n)
     return s == 0;
 }
 
-static const uint8_t *acpi_find_fadt(void)
+/* The table with signature sig that the RSDP's XSDT (or RSDT) lists; NULL when none. */
+static const uint8_t *acpi_find(const char *sig)
 {
     for (uintptr_t a = 0xE0000; a < 0x100000; a += 16) {
         const uint8_t *r = (const uint8_t *)a;
@@ -678,13 +681,15 @@ static const uint8_t *acpi_find_fadt(void)
         for (uint32_t off = 36; off + esz <= len; off += esz) {
             uint64_t e = 0;
             memcpy(&e, t + off, esz);
-            if (!memcmp((const void *)(uintptr_t)e, "FACP", 4))
+            if (!memcmp((const void *)(uintptr_t)e, sig, 4))
                 return (const uint8_t *)(uintptr_t)e;
         }
         return NULL;
     }
     return NULL;
 }
+
+static const uint8_t *acpi_find_fadt(void) { return acpi_find("FACP"); }
 
 /* FADT.X_FIRMWARE_CTRL, else FIRMWARE_CTRL, names a FACS (5.2.10): "FACS", 64+ bytes, 64-byte aligned. */
 static void test_acpi_facs(const uint8_t *fadt)
@@ -761,6 +766,170 @@ static void test_acpi_pm_timer(const uint8_t *fadt)
           mask == 0xFFFFFFu ? 24 : 32, best, hz, gap_ppm, tsc_hz(), PM_TIMER_HZ);
 }
 
+/* \_S5 (7.4.2.5): Name (_S5, Package { SLP_TYPa, ... }) in the DSDT's AML: NameOp, the NameSeg,
+ * PackageOp, PkgLength (lead byte bits 7:6 = extra bytes), NumElements, then the first element as
+ * ZeroOp, OneOp or BytePrefix. -1 when there is none. */
+static int acpi_s5_slp_typ(const uint8_t *dsdt)
+{
+    uint32_t len;
+    memcpy(&len, dsdt + 4, 4);
+    if (memcmp(dsdt, "DSDT", 4) || !acpi_sum_ok(dsdt, len))
+        return -1;
+    for (uint32_t i = 37; i + 10 < len; i++) {
+        const uint8_t *p = dsdt + i;
+        if (p[-1] != 0x08 || memcmp(p, "_S5_", 4) || p[4] != 0x12)
+            continue;
+        const uint8_t *e = p + 5 + 1 + (p[5] >> 6) + 1;
+        return e[0] == 0x0A ? e[1] : e[0] <= 1 ? e[0] : -1;
+    }
+    return -1;
+}
+
+/* Kept for the power-off at the end. */
+static uint16_t pm1a_cnt_port;
+static int s5_slp_typ = -1;
+
+/* The FADT's fixed hardware an OS needs to run and power off (5.2.9): the PM1a event and control blocks,
+ * no SMI_CMD with PM1_CNT.SCI_EN already set (ACPI mode, 4.8.2.1), the reset register (RESET_REG_SUP, a
+ * system I/O GAS), and the DSDT's \_S5. */
+static void test_acpi_fixed_hardware(const uint8_t *fadt)
+{
+    if (!fadt) {
+        check(false, "acpi_pm1_s5_reset_register", "no FADT found through the RSDP");
+        return;
+    }
+    uint32_t evt, cnt, smi_cmd, flags, dsdt32;
+    uint64_t dsdt = 0, reset = 0;
+    memcpy(&smi_cmd, fadt + 48, 4);
+    memcpy(&evt, fadt + 56, 4);
+    memcpy(&cnt, fadt + 64, 4);
+    memcpy(&flags, fadt + 112, 4);
+    memcpy(&reset, fadt + 120, 8);
+    memcpy(&dsdt32, fadt + 40, 4);
+    memcpy(&dsdt, fadt + 140, 8);
+    const uint8_t *d = (const uint8_t *)(uintptr_t)(dsdt ? dsdt : dsdt32);
+    int slp = acpi_s5_slp_typ(d);
+    uint16_t pm1_cnt = cnt && cnt <= 0xFFFF ? inw((uint16_t)cnt) : 0;
+    bool reset_ok = (flags & (1u << 10)) && fadt[116] == 1 && fadt[117] == 8 && reset && reset <= 0xFFFF;
+    if (check(evt && fadt[88] == 4 && cnt && fadt[89] == 2 && !smi_cmd && (pm1_cnt & 1) && reset_ok && slp >= 0,
+              "acpi_pm1_s5_reset_register", "PM1a_EVT_BLK 0x%x len %u, PM1a_CNT_BLK 0x%x len %u (reads 0x%x, SCI_EN "
+              "wanted), SMI_CMD 0x%x (want 0), RESET_REG_SUP %u, RESET_REG space %u width %u port 0x%lx value 0x%x, "
+              "\\_S5 SLP_TYPa %d", evt, fadt[88], cnt, fadt[89], pm1_cnt, smi_cmd, (flags >> 10) & 1, fadt[116],
+              fadt[117], reset, fadt[128], slp)) {
+        pm1a_cnt_port = (uint16_t)cnt;
+        s5_slp_typ = slp;
+    }
+}
+
+/* MCFG (PCI Firmware 3.2, 4.1.2): its ECAM window is reserved in the e820 map and holds no RAM, as Linux
+ * requires before it uses MMCONFIG. */
+static void test_acpi_mcfg(void)
+{
+    const uint8_t *m = acpi_find("MCFG");
+    if (!m) {
+        check(false, "acpi_mcfg_ecam_reserved", "no MCFG found through the RSDP");
+        return;
+    }
+    uint64_t base;
+    memcpy(&base, m + 44, 8);
+    uint64_t start = base + ((uint64_t)m[54] << 20), end = base + (((uint64_t)m[55] + 1) << 20);
+    const struct mb_mmap_entry *e;
+    unsigned n = mb_mmap(&e);
+    bool reserved = false, ram = false;
+    for (unsigned i = 0; i < n; i++) {
+        reserved |= e[i].type == 2 && e[i].addr <= start && e[i].addr + e[i].len >= end;
+        ram |= e[i].type == MB_MMAP_RAM && e[i].addr < end && e[i].addr + e[i].len > start;
+    }
+    check(base && m[54] <= m[55] && reserved && !ram, "acpi_mcfg_ecam_reserved", "MCFG ECAM 0x%lx buses %u-%u: "
+          "[0x%lx, 0x%lx) %s in the e820 map%s", base, m[54], m[55], start, end, reserved ? "reserved" : "not reserved",
+          ram ? ", overlapping RAM" : "");
+}
+
+/* kvmclock (Linux Documentation/virt/kvm/x86/msr.rst, cpuid.rst): KVM's signature at a 0x100-aligned leaf
+ * from 0x40000000 with the clock features; the time page's version protocol and TSC_STABLE flag; its
+ * time advancing at the PM timer's rate (1%) as the TSC runs; the TSC rate it implies matching the TSC's;
+ * the wall clock a plausible date. */
+#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+static volatile struct __attribute__((packed)) {
+    uint32_t version, pad0;
+    uint64_t tsc_timestamp, system_time;
+    uint32_t mul;
+    int8_t shift;
+    uint8_t flags, pad[2];
+} pvti __attribute__((aligned(64)));
+static volatile struct { uint32_t version, sec, nsec; } wall __attribute__((aligned(16)));
+
+/* Linux's pvclock_clocksource_read: a consistent snapshot (same even version before and after). */
+static uint64_t kvmclock_ns(uint64_t *tsc_out)
+{
+    uint32_t v;
+    uint64_t ns, t;
+    do {
+        v = pvti.version;
+        barrier();
+        t = tsc();
+        uint64_t d = t - pvti.tsc_timestamp;
+        int8_t sh = pvti.shift;
+        d = sh < 0 ? d >> -sh : d << sh;
+        ns = pvti.system_time + (uint64_t)(((unsigned __int128)d * pvti.mul) >> 32);
+        barrier();
+    } while ((v & 1) || v != pvti.version);
+    if (tsc_out)
+        *tsc_out = t;
+    return ns;
+}
+
+static void test_kvmclock(void)
+{
+    uint32_t base = 0;
+    for (uint32_t b = 0x40000000; b < 0x40010000 && !base; b += 0x100) {
+        struct cpuid_regs r = cpuid(b, 0);
+        base = !memcmp(&r.ebx, "KVMK", 4) && !memcmp(&r.ecx, "VMKV", 4) && !memcmp(&r.edx, "M\0\0\0", 4) ? b : 0;
+    }
+    if (!base && !hv_present()) {
+        skip("kvmclock", "no KVM signature: not under the hypervisor");
+        return;
+    }
+    uint32_t features = base ? cpuid(base + 1, 0).eax : 0;
+    if (!check(base && (features & (1u << 3)) && (features & (1u << 24)), "kvmclock_cpuid", "KVM base 0x%x, "
+               "features 0x%x (want CLOCKSOURCE2 and STABLE_BIT)", base, features))
+        return;
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uintptr_t)&pvti | 1);
+    uint64_t t0, t1, a0, a1;
+    uint64_t k0 = kvmclock_ns(&a0);
+    uint32_t p0 = inl(0x608);
+    t0 = tsc();
+    delay_us(50000);
+    uint64_t k1 = kvmclock_ns(&a1);
+    uint32_t p1 = inl(0x608);
+    t1 = tsc();
+    uint64_t pm_ns = (uint64_t)((p1 - p0) & 0xFFFFFFu) * 1000000000ull / PM_TIMER_HZ, dk = k1 - k0;
+    uint64_t err = dk > pm_ns ? dk - pm_ns : pm_ns - dk;
+    /* Linux's pvclock_tsc_khz */
+    uint64_t khz = pvti.mul ? (1000000ull << 32) / pvti.mul : 0;
+    khz = pvti.shift < 0 ? khz << -pvti.shift : khz >> pvti.shift;
+    /* The TSC's rate measured again here, with the uncertainty of that measurement (as the PM timer check). */
+    uint64_t gap_ppm = 0, hz = tsc_measure_hz(10, &gap_ppm);
+    uint64_t tsc_khz = (hz ? hz : tsc_hz()) / 1000, kerr = khz > tsc_khz ? khz - tsc_khz : tsc_khz - khz;
+    bool monotonic = true;
+    for (uint64_t i = 0, last = 0; i < 1000; i++) {
+        uint64_t now = kvmclock_ns(NULL);
+        monotonic &= now >= last;
+        last = now;
+    }
+    check(!(pvti.version & 1) && pvti.version && (pvti.flags & 1) && k0 > 0 && k0 < 1000000000000ull &&
+          err * 100 <= pm_ns && kerr * 1000000 <= tsc_khz * (10000 + gap_ppm) && monotonic && t1 > t0,
+          "kvmclock_time_page", "ver %u flags 0x%x (TSC_STABLE), at %lu ns; +%lu ns vs PM timer +%lu ns (1%%); "
+          "%lu kHz vs TSC %lu kHz (1%% + %lu ppm); %s", pvti.version, pvti.flags, k0, dk, pm_ns, khz, tsc_khz,
+          gap_ppm, monotonic ? "monotonic" : "went backwards");
+    wrmsr(MSR_KVM_WALL_CLOCK_NEW, (uintptr_t)&wall);
+    check(!(wall.version & 1) && wall.version && wall.sec >= 1577836800u && wall.sec < 4102444800u &&
+          wall.nsec < 1000000000u, "kvmclock_wall_clock", "version %u, %u s %u ns (want a time in 2020-2099)",
+          wall.version, wall.sec, wall.nsec);
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+}
+
 int main(void)
 {
     char vendor[13];
@@ -783,6 +952,9 @@ int main(void)
     const uint8_t *fadt = acpi_find_fadt();
     test_acpi_facs(fadt);
     test_acpi_pm_timer(fadt);
+    test_acpi_fixed_hardware(fadt);
+    test_acpi_mcfg();
+    test_kvmclock();
     int ap = test_smp();
     test_topology(ap);
     test_lapic_oneshot();
@@ -793,5 +965,5 @@ int main(void)
     uint64_t t0 = tsc();
     test_ram();
     printf("basics: ram_touch took %lu ms\n", tsc_to_us(tsc() - t0) / 1000);
-    test_done();
+    test_done_acpi_s5(pm1a_cnt_port, (uint8_t)s5_slp_typ);
 }

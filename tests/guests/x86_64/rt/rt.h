@@ -253,6 +253,9 @@ extern char hv_vmcall_insn[], hv_vmmcall_insn[];
 /* CPUID 0x40000000 answers "hvhypervisor": false on bare QEMU, where VMCALL/VMMCALL #UD. */
 #define HV_CPUID_SIGNATURE "hvhypervisor"
 bool hv_present(void);
+/* test.c: DONE, then power-off through PM1a_CNT with SLP_TYP (ACPI S5); test_done's exit port when a
+ * check failed or there is no port. */
+void test_done_acpi_s5(uint16_t pm1a_cnt_port, uint8_t slp_typ) __attribute__((noreturn));
 /* The signature CPUID 0x40000000 gave (EBX, ECX, EDX), unprintable bytes as '.': e.g.
  * "TCGTCGTCGTCG" on QEMU TCG, "KVMKVMKVM..." on KVM. */
 const char *hv_signature(void);

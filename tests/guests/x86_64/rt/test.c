@@ -32,6 +32,20 @@ void bench_report(const char *name, uint64_t total_ticks, uint64_t iterations)
            name, total_ticks, iterations, tsc_hz());
 }
 
+/* As test_done, but a run with no failure ends by ACPI S5 (ACPI 6.5, 7.4.2 / 16.1.7: SLP_TYPa with SLP_EN
+ * into PM1a_CNT), as an OS powers off; without a PM1a_CNT port, or after a failure, as test_done. */
+void test_done_acpi_s5(uint16_t pm1a_cnt_port, uint8_t slp_typ)
+{
+    unsigned f = __atomic_load_n(&failed, __ATOMIC_RELAXED);
+    if (f || !pm1a_cnt_port)
+        test_done();
+    printf("DONE passed=%u failed=0\n", __atomic_load_n(&passed, __ATOMIC_RELAXED));
+    uint16_t cnt = inw(pm1a_cnt_port);
+    outw(pm1a_cnt_port, (uint16_t)((cnt & ~0x3C00u) | (uint32_t)(slp_typ & 7) << 10 | 1u << 13));
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
 void test_done(void)
 {
     unsigned f = __atomic_load_n(&failed, __ATOMIC_RELAXED);
