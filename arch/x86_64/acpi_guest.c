@@ -2,7 +2,7 @@
  * the 0xE0000-0xFFFFF scan, 5.2.5.1): an XSDT naming a MADT (one Processor Local APIC per vCPU, the IOAPIC
  * at 0xFEC00000, ISA IRQ 0 -> GSI 2, the SCI level-triggered; 5.2.12), a FADT (5.2.9) with the PM1 blocks
  * (vpm1.c), the PM timer (vpmtimer.c) and the reset register, a FACS (5.2.10), an MCFG (PCI Firmware 3.2,
- * 4.1.2) for the ECAM window, and a DSDT (aml.c) with COM1, the PCI root and \_S5. Built into a host
+ * 4.1.2) for the ECAM window, and a DSDT (aml.c) with COM1, the RTC, the PCI root and \_S5. Built into a host
  * buffer, then written through guest_write into the reserved 0x9FC00-0x100000 range of the e820 map. */
 #include <string.h>
 #include "aml.h"
@@ -256,6 +256,19 @@ static void build_dsdt_aml(struct aml *a)
     aml_res_irq_noflags(a, 4);
     aml_restemplate_close(a, &rt);
     aml_close(a, com1);
+
+    /* Device (RTC): the MC146818 at 0x70 (the PC platform's), IRQ 8, as QEMU's: Linux's rtc_cmos binds
+     * to PNP0B00. */
+    uint32_t rtc = aml_open_ext(a, AML_DEVICE_EXTOP);
+    aml_name(a, "RTC");
+    aml_name_decl(a, "_HID");
+    aml_eisaid(a, "PNP0B00");
+    aml_name_decl(a, "_CRS");
+    aml_restemplate_open(a, &rt);
+    aml_res_io(a, 0x0070, 0x0070, 0x10, 2);
+    aml_res_irq_noflags(a, 8);
+    aml_restemplate_close(a, &rt);
+    aml_close(a, rtc);
     aml_close(a, sb);                                         /* } */
 
     /* Name (_S5, Package (4) { 5, 5, 0, 0 }) (7.4.2.5): SLP_TYPa, SLP_TYPb, reserved. */

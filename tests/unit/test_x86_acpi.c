@@ -352,7 +352,7 @@ static bool defined(const char *path)
     return false;
 }
 
-Test(acpi_tables, dsdt_namespace_has_com1_pci_root_motherboard_resources_and_s5)
+Test(acpi_tables, dsdt_namespace_has_com1_rtc_pci_root_motherboard_resources_and_s5)
 {
     cr_assert(x86_acpi_tables(1, area));
     const uint8_t *d = table("FACP");
@@ -365,6 +365,7 @@ Test(acpi_tables, dsdt_namespace_has_com1_pci_root_motherboard_resources_and_s5)
         "\\_SB_", "\\_SB_.PCI0", "\\_SB_.PCI0._HID", "\\_SB_.PCI0._CID", "\\_SB_.PCI0._SEG", "\\_SB_.PCI0._BBN",
         "\\_SB_.PCI0._UID", "\\_SB_.PCI0._CRS", "\\_SB_.PCI0._OSC", "\\_SB_.PCI0.DRAC", "\\_SB_.PCI0.DRAC._HID",
         "\\_SB_.PCI0.DRAC._CRS", "\\_SB_.COM1", "\\_SB_.COM1._HID", "\\_SB_.COM1._UID", "\\_SB_.COM1._CRS",
+        "\\_SB_.RTC_", "\\_SB_.RTC_._HID", "\\_SB_.RTC_._CRS",
         "\\._S5_",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
