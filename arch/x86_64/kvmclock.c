@@ -98,6 +98,7 @@ static void update_time_page(struct vcpu *v)
 
 void kvmclock_vm_start(struct vm *vm)
 {
+    (void)x86_wallclock_boot_seconds();   /* the first VM's load reads the RTC, before any guest runs */
     vm->arch.kvmclock.start_tsc = rdtsc();
     vm->arch.kvmclock.start_ns = arch_time_ns();
     vm->arch.kvmclock.wall_clock_msr = 0;
