@@ -124,7 +124,7 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     };
     const struct x86_image_loader *loader = x86_boot_find_loader(img.kernel, img.kernel_size);
     if (!loader) {
-        hv_printf("vm %s: kernel: unknown image format (no Multiboot header)\n", vm->name);
+        hv_printf("vm %s: kernel: unknown image format (neither Multiboot nor a Linux bzImage)\n", vm->name);
         return false;
     }
     char err[160];
