@@ -2,7 +2,8 @@
 # basics on 2: the same payloads and checks as x86_guests_svm.sh, through the VMX backend.
 hvrun_args=(--arch x86_64 --emulator bochs --smp 3 --config tests/configs/x86_guests.cfg
             --file build/guests/x86_64/hello.elf='\guests\hello.elf'
-            --file build/guests/x86_64/basics.elf='\guests\basics.elf')
+            --file build/guests/x86_64/basics.elf='\guests\basics.elf'
+            --file build/linux/bzImage-truncated='\guests\bzImage-truncated')
 timeout_s=900
 source tests/boot/x86_guests_common.inc
 checks() {

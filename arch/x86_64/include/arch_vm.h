@@ -47,7 +47,6 @@ struct x86_msrs {
     uint64_t mcg_status;          /* IA32_MCG_STATUS */
     uint64_t hwcr;                /* AMD HWCR */
     uint64_t de_cfg;              /* AMD DE_CFG */
-    uint64_t perf_ctl[4], perf_ctr[4];   /* AMD PerfEvtSel0-3 / PerfCtr0-3 (legacy), stored, not counting */
     uint64_t kvm_system_time;     /* MSR_KVM_SYSTEM_TIME(_NEW): time page GPA | enable (kvmclock.c) */
 };
 
