@@ -74,6 +74,7 @@ bool arch_vm_init(struct vm *vm)
     }
     vm->arch.asid = vm->id + 1;
     vuart16550_init(&vm->arch.uart, vm);
+    x86_pci_bus_init(vm);
     vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||

@@ -20,7 +20,7 @@
  * RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, so a ModRM register number indexes gpr[]. */
 enum x86_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI, GPR_COUNT = X86_GPR_COUNT };
 
-/* The VM's PCI bus 0: config space through the ECAM window and the 0xCF8/0xCFC ports (vecam.c). */
+/* The VM's PCI bus 0 (vpci_bus.c): config space through the ECAM window (vecam.c). */
 struct x86_pci {
     struct spinlock lock;     /* the bus: guest config accesses from any vCPU */
     struct vpci_bus bus;
@@ -37,7 +37,7 @@ struct arch_vm {
     struct vpic8259 pic[2];   /* 0x20/0x21 and 0xA0/0xA1: masked, never delivers; under pit.lock */
     struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
     struct vpm1 pm1;          /* ACPI PM1 event and control blocks at 0x600-0x605 */
-    struct x86_pci pci;       /* PCI bus 0 (vecam.c) */
+    struct x86_pci pci;       /* PCI bus 0 (vpci_bus.c) */
     struct kvmclock kvmclock; /* kvmclock.c */
 };
 

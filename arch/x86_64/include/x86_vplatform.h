@@ -120,10 +120,12 @@ struct vpm1 { struct spinlock lock; uint16_t sts, en, cnt; };
 bool vpm1_register(struct vm *vm);
 void vpm1_reset(struct vm *vm);
 
-/* vecam.c: PCI configuration space of bus 0 (offset = device << 15 | function << 12 | register, as
- * ECAM; sizes 1, 2, 4, 8) and its ECAM window on vm->mmio. */
-uint64_t x86_pci_config_read(struct vm *vm, uint32_t offset, uint32_t size);
-void x86_pci_config_write(struct vm *vm, uint32_t offset, uint32_t size, uint64_t value);
+/* vpci_bus.c: the VM's PCI bus 0; x86_pci_config_read/write take an ECAM offset (bus, device, function,
+ * register as in an MCFG window; sizes 1, 2, 4, 8), for the ECAM window and the 0xCF8/0xCFC ports. */
+void x86_pci_bus_init(struct vm *vm);
+uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size);
+void x86_pci_config_write(struct vm *vm, uint64_t ecam_offset, uint32_t size, uint64_t value);
+/* vecam.c: the ECAM window of bus 0 on vm->mmio at X86_PCI_ECAM_BASE. */
 bool vecam_register(struct vm *vm);
 
 /* The reset register the FADT names (ACPI 6.5, 5.2.9 RESET_REG): the PC's reset control register at
