@@ -34,6 +34,7 @@
 #define FADT_PM_TMR_LEN    91
 #define FADT_P_LVL2_LAT    96
 #define FADT_P_LVL3_LAT    98
+#define FADT_CENTURY       108
 #define FADT_IAPC_BOOT_ARCH 109
 #define FADT_FLAGS         112
 #define FADT_RESET_REG     116
@@ -54,6 +55,7 @@
 #define IAPC_LEGACY_DEVICES  1u      /* 5.2.9.3; no 8042 flag: Linux then leaves the i8042 unprobed */
 #define P_LVL2_NONE          101u    /* > 100: C2 not supported (table 5.9) */
 #define P_LVL3_NONE          1001u   /* > 1000: C3 not supported */
+#define RTC_CENTURY_INDEX    0x32u   /* the CMOS byte holding the century, as QEMU's and the PC RTC's */
 #define GAS_SYSTEM_IO        1u      /* 5.2.3.2 Generic Address Structure, address space 1 */
 #define GAS_ACCESS_BYTE      1u
 #define GAS_ACCESS_DWORD     3u
@@ -170,6 +172,7 @@ static void build_fadt(uint8_t *t, uint32_t facs_gpa, uint32_t dsdt_gpa)
     t[FADT_PM_TMR_LEN] = 4;                        /* 24 bits: TMR_VAL_EXT clear */
     put(t, FADT_P_LVL2_LAT, P_LVL2_NONE, 2);
     put(t, FADT_P_LVL3_LAT, P_LVL3_NONE, 2);
+    t[FADT_CENTURY] = RTC_CENTURY_INDEX;
     put(t, FADT_IAPC_BOOT_ARCH, IAPC_LEGACY_DEVICES, 2);
     put(t, FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_RTC_S4 |
                        FADT_F_RESET_REG_SUP | FADT_F_USE_PLATFORM_CLOCK, 4);

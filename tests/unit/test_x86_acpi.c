@@ -232,6 +232,7 @@ Test(acpi_tables, fadt_has_pm1_blocks_sci_reset_register_and_matching_x_fields)
     cr_assert_eq(f[88], 4, "PM1_EVT_LEN");
     cr_assert_eq(f[89], 2, "PM1_CNT_LEN");
     cr_assert_eq(f[91], 4, "PM_TMR_LEN");
+    cr_assert_eq(f[108], 0x32, "CENTURY: the RTC's century byte");
     uint32_t flags = rd(f + 112, 4);
     cr_assert(flags & (1u << 10), "RESET_REG_SUP");
     cr_assert(flags & (1u << 0), "WBINVD");
