@@ -98,9 +98,9 @@ static void update_time_page(struct vcpu *v)
 
 void kvmclock_vm_start(struct vm *vm)
 {
-    (void)x86_wallclock_boot_seconds();   /* the first VM's load reads the RTC, before any guest runs */
+    /* The first VM's load reads the host RTC (wallclock.c), before any guest runs. */
     vm->arch.kvmclock.start_tsc = rdtsc();
-    vm->arch.kvmclock.start_ns = arch_time_ns();
+    vm->arch.kvmclock.start_wall_ns = x86_wallclock_boot_seconds() * NS_PER_SEC + arch_time_ns();
     vm->arch.kvmclock.wall_clock_msr = 0;
 }
 
@@ -119,7 +119,7 @@ bool kvmclock_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
         /* struct pvclock_wall_clock: the wall time when kvmclock read 0, the VM's start. */
         struct kvmclock *k = &v->vm->arch.kvmclock;
         k->wall_clock_msr = value;
-        uint64_t ns = x86_wallclock_boot_seconds() * NS_PER_SEC + k->start_ns;
+        uint64_t ns = k->start_wall_ns;
         struct pvclock_wall_clock w = { 0, (uint32_t)(ns / NS_PER_SEC), (uint32_t)(ns % NS_PER_SEC) };
         if (in_one_page(value, sizeof(w)))
             write_versioned(&v->vm->slots, value, &w, sizeof(w));

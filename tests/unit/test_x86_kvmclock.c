@@ -23,7 +23,7 @@ static void setup(void)
     cr_assert_eq(memslot_set(&vm.slots, 0, 0, RAM_BYTES, (uint64_t)(uintptr_t)ram, MEMSLOT_RAM), MEMSLOT_OK);
     kvmclock_vm_start(&vm);
     vm.arch.kvmclock.start_tsc = 123456789ull;     /* deterministic from here on */
-    vm.arch.kvmclock.start_ns = 3500000000ull;
+    vm.arch.kvmclock.start_wall_ns = fake_wallclock_boot_seconds * 1000000000ull + 3500000000ull;
 }
 static void teardown(void) { free(ram); }
 TestSuite(kvmclock, .init = setup, .fini = teardown);
@@ -122,7 +122,7 @@ Test(kvmclock, wall_clock_is_the_hosts_time_at_the_vms_start)
     struct pvclock_wall_clock w;
     memcpy(&w, ram + 0x2000, sizeof(w));
     cr_assert_eq(w.version, 2);
-    cr_assert_eq(w.sec, fake_wallclock_boot_seconds + 3, "boot seconds + the VM's start (3.5 s)");
+    cr_assert_eq(w.sec, fake_wallclock_boot_seconds + 3, "the host's time at the VM's start");
     cr_assert_eq(w.nsec, 500000000u);
     uint64_t v;
     cr_assert(x86_msr_read(&vm.vcpu[0], MSR_KVM_WALL_CLOCK_NEW, &v));
@@ -191,4 +191,13 @@ Test(kvmclock, cpuid_offers_kvms_clock_at_0x40000100_and_keeps_the_hypervisor_le
             base = b;
     }
     cr_assert_eq(base, 0x40000100);
+}
+
+Test(kvmclock, vm_start_takes_the_host_wall_clock_and_tsc)
+{
+    kvmclock_vm_start(&vm);
+    cr_assert_geq(vm.arch.kvmclock.start_wall_ns, fake_wallclock_boot_seconds * 1000000000ull);
+    cr_assert_lt(vm.arch.kvmclock.start_wall_ns, (fake_wallclock_boot_seconds + 60) * 1000000000ull,
+                 "boot seconds + the fake clock's few microseconds");
+    cr_assert_neq(vm.arch.kvmclock.start_tsc, 123456789ull, "a fresh TSC reading");
 }

@@ -161,7 +161,7 @@ struct pvclock_vcpu_time_info {       /* Linux include/uapi/.../pvclock-abi.h la
 struct pvclock_wall_clock { uint32_t version, sec, nsec; } __attribute__((packed));
 struct kvmclock {
     uint64_t start_tsc;               /* host TSC when the VM was (re)loaded: kvmclock 0 */
-    uint64_t start_ns;                /* arch_time_ns() then */
+    uint64_t start_wall_ns;           /* the host's wall-clock time then, ns since 1970 */
     uint64_t wall_clock_msr;          /* MSR_KVM_WALL_CLOCK(_NEW) as last written (one per VM, as KVM's) */
 };
 void kvmclock_vm_start(struct vm *vm);
