@@ -121,12 +121,20 @@ fuzz: $(FUZZ_TARGETS)
 test: $(DEPS_STAMP)
 	tools/run-tests.sh
 
-# Debian's arm64 Linux (from make deps) as a 2-vCPU VM with an interactive busybox shell;
-# `poweroff` in the guest ends the VM and then the run.
+# Debian's Linux (from make deps) as a 2-vCPU VM with an interactive busybox shell;
+# `poweroff` in the guest ends the VM and then the run. ARCH=aarch64 (default): the arm64
+# kernel on a GICv4 host; ARCH=x86_64: the amd64 bzImage under SVM.
+ifeq ($(ARCH),aarch64)
 run: all
 	tools/build-initramfs.sh --if-stale
 	tools/hvrun --arch aarch64 --gic 4 --smp 2 --interactive --config tests/configs/run-linux.cfg \
 	  --file deps/linux-arm64/Image='\guests\Image' --file build/linux/initrd.gz='\guests\initrd.gz'
+else
+run: all
+	tools/build-initramfs.sh --if-stale --arch x86_64
+	tools/hvrun --arch x86_64 --smp 2 --interactive --config tests/configs/run-linux-x86_64.cfg \
+	  --file deps/linux-amd64/bzImage='\guests\bzImage' --file build/linux/initrd-x86_64.gz='\guests\initrd.gz'
+endif
 
 bench: all
 	tools/run-bench.sh

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# build-initramfs.sh: the Linux guest's initramfs, build/linux/initrd.gz: a gzip'd cpio
-# (newc) archive holding busybox-static:arm64 (from deps/busybox-arm64, fetched by
-# tools/deps.sh) as /bin/busybox, tests/linux/init as /init, and /dev/console.
+# build-initramfs.sh: the Linux guest's initramfs: a gzip'd cpio (newc) archive holding
+# busybox-static for the guest's architecture (deps/busybox-arm64 or deps/busybox-amd64,
+# fetched by tools/deps.sh) as /bin/busybox, tests/linux/init as /init, and /dev/console.
+# aarch64: build/linux/initrd.gz; x86_64: build/linux/initrd-x86_64.gz.
 # Written by a few lines of Python, so no root and no cpio tool are needed, and the
 # archive is the same bytes every time (mtimes 0, gzip -n).
-#   tools/build-initramfs.sh [--if-stale] [OUTPUT]
+#   tools/build-initramfs.sh [--if-stale] [--arch aarch64|x86_64] [OUTPUT]
 # --if-stale: do nothing when OUTPUT is newer than every input.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 stale_only=0
 [ "${1:-}" = --if-stale ] && { stale_only=1; shift; }
-out=${1:-$top/build/linux/initrd.gz}
-busybox=$top/deps/busybox-arm64/root/bin/busybox
+arch=aarch64
+[ "${1:-}" = --arch ] && { arch=$2; shift 2; }
+case $arch in
+  aarch64) bbdir=$top/deps/busybox-arm64; out=${1:-$top/build/linux/initrd.gz} ;;
+  x86_64)  bbdir=$top/deps/busybox-amd64; out=${1:-$top/build/linux/initrd-x86_64.gz} ;;
+  *) echo "build-initramfs: unknown --arch $arch" >&2; exit 2 ;;
+esac
+busybox=$bbdir/root/bin/busybox
 init=$top/tests/linux/init
 [ -f "$busybox" ] || { echo "build-initramfs: $busybox missing (run make deps)" >&2; exit 1; }
 if [ $stale_only = 1 ] && [ -f "$out" ]; then
-  newer=$(find "$busybox" "$top/deps/busybox-arm64/.stamp" "$init" "$0" -newer "$out" 2>/dev/null | head -1)
+  newer=$(find "$busybox" "$bbdir/.stamp" "$init" "$0" -newer "$out" 2>/dev/null | head -1)
   [ -z "$newer" ] && exit 0
 fi
 mkdir -p "$(dirname "$out")"

@@ -118,6 +118,26 @@ if [ ! -f "$D/busybox-arm64/.stamp" ]; then
   fetch_deb "$D/busybox-arm64" busybox-static:arm64
   touch "$D/busybox-arm64/.stamp"
 fi
-# The initramfs (build/linux/initrd.gz) is rebuilt when tests/linux/ or the script changes.
+# The x86 Linux guest: Debian's amd64 kernel (its /boot/vmlinuz-* is a bzImage) and
+# busybox-static for amd64, unpacked into deps/linux-amd64 and deps/busybox-amd64.
+if [ ! -f "$D/linux-amd64/.stamp" ]; then
+  kpkg=$(apt-cache depends linux-image-amd64:amd64 2>/dev/null |
+         sed -nE 's/^ *Depends: (linux-image-[0-9][^ :]*-amd64)(:amd64)?$/\1/p' | head -1)
+  [ -n "$kpkg" ] || { echo "deps: cannot find the kernel package linux-image-amd64 depends on" >&2; exit 1; }
+  echo "deps: fetching $kpkg:amd64"
+  fetch_deb "$D/linux-amd64" "$kpkg:amd64"
+  rm -rf "$D/linux-amd64/root/lib" "$D/linux-amd64/root/usr"   # modules: not used
+  img=$(ls "$D"/linux-amd64/root/boot/vmlinuz-* | head -1)
+  ln -sf "root/boot/$(basename "$img")" "$D/linux-amd64/bzImage"
+  echo "$kpkg" >"$D/linux-amd64/package"
+  touch "$D/linux-amd64/.stamp"
+fi
+if [ ! -f "$D/busybox-amd64/.stamp" ]; then
+  echo "deps: fetching busybox-static:amd64"
+  fetch_deb "$D/busybox-amd64" busybox-static:amd64
+  touch "$D/busybox-amd64/.stamp"
+fi
+# The initramfs (build/linux/initrd.gz, initrd-x86_64.gz) is rebuilt when tests/linux/ or the script changes.
 "$top/tools/build-initramfs.sh" --if-stale
+"$top/tools/build-initramfs.sh" --if-stale --arch x86_64
 echo "deps: ok"

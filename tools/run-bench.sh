@@ -107,41 +107,53 @@ for p in x86_64 x86_64.native; do
   done
 done
 
-# Linux boot time: Debian's arm64 kernel with the busybox initramfs (make deps) to /init's first
-# line, booted directly by QEMU and as a 2-vCPU VM under the hypervisor, one after the other in
-# this run: same machine type (virt, GICv3), CPU model (max) and TCG, wall clock, no -icount.
-# Native: from QEMU's start. Under the hypervisor: from the hypervisor's "vm linux: started"
-# (so firmware and hypervisor start-up are not counted; linux_boot_hv_total_s includes them).
-# If Linux does not reach the marker under the hypervisor, the row says why and has no number.
-linux_bench() {
-  local img=deps/linux-arm64/Image initrd=build/linux/initrd.gz marker='HV-LINUX: init started'
-  if [ ! -f "$img" ] || ! tools/build-initramfs.sh --if-stale >/dev/null; then
-    LINUX_NOTE="no kernel or initramfs (run make deps)"; return 0
+# Linux boot time: Debian's kernel with the busybox initramfs (make deps) to /init's first line,
+# booted directly by QEMU and as a VM under the hypervisor, one after the other in this
+# run: same machine type (aarch64: virt with GICv3; x86_64: q35), CPU model (max) and TCG for
+# both, wall clock; x86_64 with -icount shift=0 on both sides (issue 12's measure), aarch64
+# without (MTTCG, as the row has always been measured). x86_64 boots one vCPU: bare QEMU 7.2 with
+# -icount never brings up a second x86 CPU (it stops at "x86: Booting SMP configuration"). Native: from QEMU's start. Under the hypervisor: from the
+# hypervisor's "vm linux: started" (so firmware and hypervisor start-up are not counted;
+# linux_boot_hv_total_s includes them). If Linux does not reach the marker, the row says why
+# and has no number.
+declare -A LINUX_NOTE=()
+at() { awk -F'\t' -v m="$2" 'index($2, m) { print $1; exit }' "$1" 2>/dev/null || true; }
+linux_bench() {   # linux_bench ARCH
+  local arch=$1 marker='HV-LINUX: init started' img initrd qemu hv_args icount=()
+  if [ "$arch" = aarch64 ]; then
+    img=deps/linux-arm64/Image initrd=build/linux/initrd.gz
+    qemu=(qemu-system-aarch64 -M virt,gic-version=3 -smp 2 -append "console=ttyAMA0 hvtest=1 hvcpus=2")
+    hv_args=(--smp 2 --gic 3 --config tests/configs/linux-bench.cfg --file "$img"='\guests\Image')
+  else
+    img=deps/linux-amd64/bzImage initrd=build/linux/initrd-x86_64.gz
+    qemu=(qemu-system-x86_64 -M q35 -smp 1 -append "console=ttyS0 hvtest=1 hvcpus=1")
+    hv_args=(--smp 1 --icount --config tests/configs/linux-bench-x86_64.cfg --file "$img"='\guests\bzImage')
+    icount=(-icount shift=0)
   fi
-  at() { awk -F'\t' -v m="$2" 'index($2, m) { print $1; exit }' "$1" 2>/dev/null || true; }
-  tests/linux/drive --stamp "$out/linux-native.stamp" --timeout 240 --until "$marker" -- \
-    qemu-system-aarch64 -M virt,gic-version=3 -cpu max -smp 2 -m 512M -nographic -net none \
-    -kernel "$img" -initrd "$initrd" -append "console=ttyAMA0 hvtest=1 hvcpus=2" \
-    </dev/null >"$out/linux-native.log" 2>&1 || true
-  local native; native=$(at "$out/linux-native.stamp" "$marker")
-  if [ -z "$native" ]; then LINUX_NOTE="bare QEMU did not reach /init, see $out/linux-native.log"; return 0; fi
-  R[aarch64.linux_boot_native_s]=$native
-  tests/linux/drive --stamp "$out/linux-hv.stamp" --timeout 600 --idle 90 --until "$marker" -- \
-    tools/hvrun --arch aarch64 --gic 3 --smp 2 --timeout 600 --config tests/configs/linux-bench.cfg \
-    --file "$img"='\guests\Image' --file "$initrd"='\guests\initrd.gz' \
-    </dev/null >"$out/linux-hv.log" 2>&1 || true
-  local start end; start=$(at "$out/linux-hv.stamp" "vm linux: started"); end=$(at "$out/linux-hv.stamp" "$marker")
+  if [ ! -f "$img" ] || ! tools/build-initramfs.sh --if-stale --arch "$arch" >/dev/null; then
+    LINUX_NOTE[$arch]="no kernel or initramfs (run make deps)"; return 0
+  fi
+  tests/linux/drive --stamp "$out/linux-$arch-native.stamp" --timeout 240 --until "$marker" -- \
+    "${qemu[@]}" -cpu max -m 512M -nographic -net none "${icount[@]}" \
+    -kernel "$img" -initrd "$initrd" </dev/null >"$out/linux-$arch-native.log" 2>&1 || true
+  local native; native=$(at "$out/linux-$arch-native.stamp" "$marker")
+  if [ -z "$native" ]; then LINUX_NOTE[$arch]="bare QEMU did not reach /init, see $out/linux-$arch-native.log"; return 0; fi
+  R[$arch.linux_boot_native_s]=$native
+  tests/linux/drive --stamp "$out/linux-$arch-hv.stamp" --timeout 600 --idle 90 --until "$marker" -- \
+    tools/hvrun --arch "$arch" --timeout 600 "${hv_args[@]}" --file "$initrd"='\guests\initrd.gz' \
+    </dev/null >"$out/linux-$arch-hv.log" 2>&1 || true
+  local start end; start=$(at "$out/linux-$arch-hv.stamp" "vm linux: started"); end=$(at "$out/linux-$arch-hv.stamp" "$marker")
   if [ -z "$start" ] || [ -z "$end" ]; then
-    LINUX_NOTE="Linux did not reach /init under the hypervisor; last lines of $out/linux-hv.log:"
-    LINUX_NOTE+=$'\n'"$(tr -d '\r' <"$out/linux-hv.log" | grep -v '^$' | tail -4 | sed 's/^/    /' || true)"
+    LINUX_NOTE[$arch]="Linux did not reach /init under the hypervisor; last lines of $out/linux-$arch-hv.log:"
+    LINUX_NOTE[$arch]+=$'\n'"$(tr -d '\r' <"$out/linux-$arch-hv.log" | grep -v '^$' | tail -4 | sed 's/^/    /' || true)"
     return 0
   fi
-  R[aarch64.linux_boot_hv_s]=$(python3 -c "print(round($end - $start, 3))")
-  R[aarch64.linux_boot_hv_total_s]=$end
-  R[aarch64.linux_boot_ratio]=$(python3 -c "print(round(($end - $start) / $native, 2))")
+  R[$arch.linux_boot_hv_s]=$(python3 -c "print(round($end - $start, 3))")
+  R[$arch.linux_boot_hv_total_s]=$end
+  R[$arch.linux_boot_ratio]=$(python3 -c "print(round(($end - $start) / $native, 2))")
 }
-LINUX_NOTE=""
-linux_bench
+linux_bench aarch64
+linux_bench x86_64
 
 {
   echo "{"
@@ -155,5 +167,5 @@ linux_bench
 } >"$out/results.json"
 printf '%-45s %12s\n' "benchmark (instructions per operation; linux_boot: seconds, ratio)" "value"
 for k in $(printf '%s\n' "${!R[@]}" | sort); do printf '%-45s %12s\n' "$k" "${R[$k]}"; done
-[ -z "$LINUX_NOTE" ] || echo "aarch64.linux_boot: no measurement: $LINUX_NOTE"
+for a in "${!LINUX_NOTE[@]}"; do echo "$a.linux_boot: no measurement: ${LINUX_NOTE[$a]}"; done
 echo "written: $out/results.json"

@@ -134,12 +134,13 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     };
     const struct x86_image_loader *loader = x86_boot_find_loader(img.kernel, img.kernel_size);
     if (!loader) {
-        hv_printf("vm %s: kernel: unknown image format (no Multiboot header)\n", vm->name);
+        hv_printf("vm %s: kernel %s: unknown image format (neither Multiboot nor a Linux bzImage)\n", vm->name,
+                  vm->cfg->kernel);
         return false;
     }
     char err[160];
     if (!loader->load(&vm->slots, &img, &vm->arch.boot, err, sizeof(err))) {
-        hv_printf("vm %s: kernel: %s: %s\n", vm->name, loader->name, err);
+        hv_printf("vm %s: kernel %s: %s: %s\n", vm->name, vm->cfg->kernel, loader->name, err);
         return false;
     }
     if (img.ram_size_bytes >= X86_E820_HIGH_RAM_BASE && !x86_acpi_build(vm)) {

@@ -28,6 +28,7 @@
 #define MSR_K7_PERFCTR3         0xC0010007u
 #define MSR_K7_HWCR             0xC0010015u
 #define MSR_AMD64_NB_CFG        0xC001001Fu
+#define MSR_K8_INT_PENDING_MSG  0xC0010055u    /* Linux reads it for the E400 erratum (C1E) */
 #define MSR_AMD64_DC_CFG        0xC0011022u
 #define MSR_AMD64_DE_CFG        0xC0011029u
 #define MSR_AMD64_BU_CFG2       0xC001102Au
@@ -61,8 +62,6 @@
 #define FEATURE_CONTROL_LOCKED 1ull
 
 /* AMD PerfEvtSel (APM Vol. 2, 13.2.1): the bits KVM treats as reserved; PerfCtr is 48 bits wide. */
-#define K7_EVNTSEL_RESERVED 0xFFFFFCF000280000ull
-#define K7_PERFCTR_MASK     ((1ull << 48) - 1)
 /* AMD HWCR (BKDG): KVM ignores three bits and keeps only McStatusWrEn (18). */
 #define HWCR_IGNORED        ((1ull << 3) | (1ull << 6) | (1ull << 8))
 #define HWCR_MCSTATUSWREN   (1ull << 18)
@@ -181,27 +180,6 @@ static bool mcg_status_write(struct vcpu *v, uint32_t msr, uint64_t value)
     return true;
 }
 
-/* The legacy AMD counters: stored and read back; nothing counts (no virtual PMU yet). */
-static bool k7_perf_read(struct vcpu *v, uint32_t msr, uint64_t *value)
-{
-    struct x86_msrs *m = &v->arch.msrs;
-    *value = msr <= MSR_K7_EVNTSEL3 ? m->perf_ctl[msr - MSR_K7_EVNTSEL0] : m->perf_ctr[msr - MSR_K7_PERFCTR0];
-    return true;
-}
-
-static bool k7_perf_write(struct vcpu *v, uint32_t msr, uint64_t value)
-{
-    struct x86_msrs *m = &v->arch.msrs;
-    if (msr <= MSR_K7_EVNTSEL3) {
-        if (value & K7_EVNTSEL_RESERVED)
-            return false;
-        m->perf_ctl[msr - MSR_K7_EVNTSEL0] = value;
-    } else {
-        m->perf_ctr[msr - MSR_K7_PERFCTR0] = value & K7_PERFCTR_MASK;
-    }
-    return true;
-}
-
 static bool hwcr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
     (void)msr;
@@ -290,10 +268,12 @@ static const struct msr_row {
     { MSR_IA32_EFER, MSR_IA32_EFER, ANY, efer_read, efer_write, false },
     { 0xC0000081, 0xC0000084, ANY, BACKEND },                                   /* STAR, LSTAR, CSTAR, SFMASK */
     { 0xC0000100, 0xC0000102, ANY, BACKEND },                                   /* FS/GS base, KernelGSbase */
-    /* AMD's legacy counters: KVM always has them on AMD; an Intel guest gets KVM-on-Intel's answer */
-    { MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3, AMD, k7_perf_read, k7_perf_write, false },
-    { MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3, INTEL, zero_read, ignore_write, false },
+    /* AMD's legacy counters: no virtual PMU on x86, so KVM's answer without one (enable_pmu=0):
+     * accepted, read 0. Linux then finds no PMU ("not available due to virtualization") and uses
+     * no counter, which RDPMC's #GP (guest.c) would break. */
+    { MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3, ANY, zero_read, ignore_write, false },
     { MSR_K7_HWCR, MSR_K7_HWCR, AMD, hwcr_read, hwcr_write, false },
+    { MSR_K8_INT_PENDING_MSG, MSR_K8_INT_PENDING_MSG, AMD, zero_read, ignore_write, false },  /* as KVM */
     { MSR_AMD64_NB_CFG, MSR_AMD64_NB_CFG, AMD, zero_read, ignore_write, false },
     { MSR_AMD64_DC_CFG, MSR_AMD64_DC_CFG, AMD, zero_read, ignore_write, false },
     { MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, AMD, de_cfg_read, de_cfg_write, false },

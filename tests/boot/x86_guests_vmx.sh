@@ -3,7 +3,8 @@
 hvrun_args=(--arch x86_64 --emulator bochs --smp 4 --config tests/configs/x86_guests.cfg
             --file build/guests/x86_64/hello.elf='\guests\hello.elf'
             --file build/guests/x86_64/basics.elf='\guests\basics.elf'
-            --file build/guests/x86_64/pc.elf='\guests\pc.elf')
+            --file build/guests/x86_64/pc.elf='\guests\pc.elf'
+            --file build/linux/bzImage-truncated='\guests\bzImage-truncated')
 timeout_s=900
 source tests/boot/x86_guests_common.inc
 checks() {

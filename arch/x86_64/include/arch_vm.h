@@ -40,7 +40,6 @@ struct x86_msrs {
     uint64_t mcg_status;          /* IA32_MCG_STATUS */
     uint64_t hwcr;                /* AMD HWCR */
     uint64_t de_cfg;              /* AMD DE_CFG */
-    uint64_t perf_ctl[4], perf_ctr[4];   /* AMD PerfEvtSel0-3 / PerfCtr0-3 (legacy), stored, not counting */
 };
 
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */

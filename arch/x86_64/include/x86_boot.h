@@ -45,6 +45,8 @@ struct x86_image_loader {
 
 /* multiboot.c: Multiboot v1 (ELF32, ELF64, or the a.out kludge of header flag 16). */
 extern const struct x86_image_loader multiboot_loader;
+/* linux_boot.c: the Linux boot protocol's 32-bit entry for a bzImage (protocol 2.10 or later). */
+extern const struct x86_image_loader linux_loader;
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
 /* The info block and what it points to fill one page: at 0x8000 unless a segment of the image is there,
  * then the lowest free page of low RAM, else the first page after the image (multiboot.c). */
