@@ -29,6 +29,9 @@ struct arch_vm {
     struct vpit pit;          /* ports 0x40-0x43 and 0x61 */
     struct vpic8259 pic[2];   /* 0x20/0x21 and 0xA0/0xA1: masked, never delivers; under pit.lock */
     struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
+    struct vrtc rtc;          /* 0x70/0x71 */
+    struct vi8042 i8042;      /* 0x60/0x64 */
+    struct vpci_conf1 pci;    /* 0xCF8-0xCFF */
 };
 
 /* MSRs msr.c keeps for the guest and nothing else uses (KVM's values and write rules). */
