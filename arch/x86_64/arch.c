@@ -6,6 +6,7 @@
 #include "x86.h"
 #include "x86_boot.h"
 #include "x86_internal.h"
+#include "x86_vplatform.h"
 
 const char *arch_name(void) { return "x86_64"; }
 
@@ -41,7 +42,8 @@ void arch_enter_kernel(struct boot_info *bi)
 void arch_console_putc(char c) { uart16550_putc(UART16550_COM1, c); }
 
 /* Order matters: the console first; GDT/IDT before anything can fault; our own page
- * tables before anything reads tables or MMIO; ACPI before the TSC (its PM timer). */
+ * tables before anything reads tables or MMIO; ACPI before the TSC (its PM timer); the TSC
+ * before the host's wall clock (the VMs' RTCs advance it by the TSC). */
 void arch_early_init(struct boot_info *bi)
 {
     uart16550_init(UART16550_COM1, 115200);
@@ -52,6 +54,7 @@ void arch_early_init(struct boot_info *bi)
     x86_paging_init(bi);
     x86_platform_init(bi);
     x86_tsc_calibrate();
+    vrtc_host_clock_init();
     lapic_cpu_init(0);
 }
 

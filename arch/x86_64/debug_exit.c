@@ -1,5 +1,6 @@
-/* debug_exit.c: the exit port at 0xF4 with QEMU's isa-debug-exit meaning: a write of v ends the VM
- * with status (v << 1) | 1. */
+/* debug_exit.c: how a guest ends or restarts its VM by a port: the exit port at 0xF4 with QEMU's
+ * isa-debug-exit meaning (a write of v ends the VM with status (v << 1) | 1), and the reset lines of the
+ * PC (0xCF9, the 8042's) through x86_vm_reset. */
 #include <inttypes.h>
 #include "kernel.h"
 #include "x86_vcpu.h"
@@ -25,4 +26,12 @@ bool x86_debug_exit_register(struct vm *vm)
 {
     return mmio_bus_register(&vm->pio, X86_DEBUG_EXIT_PORT, X86_DEBUG_EXIT_PORT_COUNT, &debug_exit_ops, vm,
                              "isa-debug-exit") == 0;
+}
+
+/* The VM resets as a whole (kernel/vm.c reloads it from its images, as PSCI SYSTEM_RESET on aarch64);
+ * its CMOS RAM and clock offset survive, as battery-backed CMOS does. */
+void x86_vm_reset(struct vm *vm, const char *source)
+{
+    hv_printf("vm %s: reset (%s)\n", vm->name, source);
+    vm_request_shutdown(vm, VM_SHUTDOWN_RESET);
 }

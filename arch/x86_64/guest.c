@@ -65,6 +65,12 @@ static bool uart_rx(struct vm *vm, uint8_t byte)
     return vuart16550_rx_push(&vm->arch.uart, byte);
 }
 
+/* COM1's interrupt is ISA IRQ 4, IOAPIC pin 4 (no MADT override for it), edge-triggered. */
+static void uart_irq(struct vm *vm, bool level)
+{
+    vioapic_set_line(vm, X86_COM1_GSI, level);
+}
+
 bool arch_vm_init(struct vm *vm)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
@@ -73,13 +79,13 @@ bool arch_vm_init(struct vm *vm)
         return false;
     }
     vm->arch.asid = vm->id + 1;
-    vuart16550_init(&vm->arch.uart, vm);
-    x86_pci_bus_init(vm);
+    vuart16550_init(&vm->arch.uart, vm, uart_irq);
     vm->console.rx = uart_rx;
     if (mmio_bus_register(&vm->pio, VUART16550_COM1_PORT, VUART16550_PORT_COUNT, &vuart16550_ops,
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
         !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm) ||
-        !vpm1_register(vm) || !vecam_register(vm)) {
+        !vrtc_register(vm) || !vi8042_register(vm) || !vpci_conf1_init(vm) || !vpm1_register(vm) ||
+        !vecam_register(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
@@ -114,6 +120,9 @@ bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
     /* Each (re)load starts the platform devices from their power-up state. */
     vioapic_reset(vm);
     vpit_reset(vm);
+    vuart16550_reset(&vm->arch.uart);
+    vi8042_reset(&vm->arch.i8042);
+    vpci_conf1_reset(vm);
     vm->arch.fw_cfg = (struct fw_cfg){ 0, 0 };
     vpm1_reset(vm);
     kvmclock_vm_start(vm);

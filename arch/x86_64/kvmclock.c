@@ -9,7 +9,7 @@
  * synchronized and the offsets equal), so PVCLOCK_TSC_STABLE_BIT is true and the page never needs a
  * periodic refresh: the TSC rate is constant (it is the host's, calibrated once). It is rewritten when
  * the vCPU's TSC offset changes (a write to IA32_TSC). The wall clock is the host RTC's time at that
- * start (wallclock.c), so wall time = wall clock + kvmclock. */
+ * start (vrtc.c's host clock), so wall time = wall clock + kvmclock. */
 #include "arch.h"
 #include "x86.h"
 #include "x86_vcpu.h"
@@ -98,9 +98,8 @@ static void update_time_page(struct vcpu *v)
 
 void kvmclock_vm_start(struct vm *vm)
 {
-    /* The first VM's load reads the host RTC (wallclock.c), before any guest runs. */
     vm->arch.kvmclock.start_tsc = rdtsc();
-    vm->arch.kvmclock.start_wall_ns = x86_wallclock_boot_seconds() * NS_PER_SEC + arch_time_ns();
+    vm->arch.kvmclock.start_wall_ns = vrtc_host_now_ns();
     vm->arch.kvmclock.wall_clock_msr = 0;
 }
 

@@ -6,7 +6,7 @@ GX64_CC ?= gcc
 GX64_OBJCOPY ?= objcopy
 GX64_SRC := tests/guests/x86_64
 GX64_OUT := build/guests/x86_64
-GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg
+GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg pc
 
 # 64-bit code below 2 GiB (-mcmodel=small, the default), no SSE (interrupt handlers do not
 # save it), no red zone (interrupts push onto the stack in use).

@@ -42,7 +42,7 @@ const struct x86_vcpu_ops *x86_vcpu_backend(void) { return &fake_ops; }
 uint64_t fake_tsc_hz = 1000000000ull;
 uint64_t fake_wallclock_boot_seconds = 1767225600ull;   /* 2026-01-01 00:00:00 UTC */
 uint64_t x86_tsc_hz(void) { return fake_tsc_hz; }
-uint64_t x86_wallclock_boot_seconds(void) { return fake_wallclock_boot_seconds; }
+uint64_t vrtc_host_now_ns(void) { return fake_wallclock_boot_seconds * 1000000000ull + 1000; }
 void arch_vcpu_kick(struct vcpu *vcpu) { (void)vcpu; fake_kicks++; }
 void x86_vcpu_init_signal(struct vcpu *vcpu) { (void)vcpu; }
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector) { (void)vcpu; (void)vector; }

@@ -20,7 +20,7 @@ struct fake_backend { uint64_t efer, pat; int64_t tsc_offset; };
 extern struct fake_backend fake_backend;
 extern unsigned fake_kicks, fake_ioapic_eois;
 extern uint64_t fake_tsc_hz;                     /* x86_tsc_hz() */
-extern uint64_t fake_wallclock_boot_seconds;     /* x86_wallclock_boot_seconds() */
+extern uint64_t fake_wallclock_boot_seconds;     /* vrtc_host_now_ns(): this, and 1 us */
 
 void fake_x86_vm(struct vm *vm, struct config_vm *cfg, uint32_t n, enum config_cpuid_vendor vendor);
 

@@ -20,12 +20,6 @@
  * RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, so a ModRM register number indexes gpr[]. */
 enum x86_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI, GPR_COUNT = X86_GPR_COUNT };
 
-/* The VM's PCI bus 0 (vpci_bus.c): config space through the ECAM window (vecam.c). */
-struct x86_pci {
-    struct spinlock lock;     /* the bus: guest config accesses from any vCPU */
-    struct vpci_bus bus;
-};
-
 struct arch_vm {
     uint32_t asid;            /* SVM guest ASID / VMX VPID: vm->id + 1 (0 is the host's) */
     uint32_t tlb_gen;         /* bumped by arch_stage2_tlb_invalidate, atomic */
@@ -36,8 +30,10 @@ struct arch_vm {
     struct vpit pit;          /* ports 0x40-0x43 and 0x61 */
     struct vpic8259 pic[2];   /* 0x20/0x21 and 0xA0/0xA1: masked, never delivers; under pit.lock */
     struct fw_cfg fw_cfg;     /* 0x510/0x511; one selector for the VM, as QEMU's */
+    struct vrtc rtc;          /* 0x70/0x71 */
+    struct vi8042 i8042;      /* 0x60/0x64 */
+    struct vpci_conf1 pci;    /* 0xCF8-0xCFF, and the ECAM window (vecam.c) */
     struct vpm1 pm1;          /* ACPI PM1 event and control blocks at 0x600-0x605 */
-    struct x86_pci pci;       /* PCI bus 0 (vpci_bus.c) */
     struct kvmclock kvmclock; /* kvmclock.c */
 };
 

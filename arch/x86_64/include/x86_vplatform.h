@@ -1,12 +1,14 @@
-/* x86_vplatform.h: the emulated PC interrupt and timer devices of a VM (QEMU PC layout): a local APIC
- * per vCPU (vlapic.c), the IOAPIC (vioapic.c), the 8254 PIT with port 0x61 and the masked 8259 pair
- * (vpit.c), fw_cfg (fw_cfg.c), and the host timer / kick plumbing that makes them run on time. */
+/* x86_vplatform.h: the emulated PC devices of a VM (QEMU PC layout): a local APIC per vCPU (vlapic.c),
+ * the IOAPIC (vioapic.c), the 8254 PIT with port 0x61 and the masked 8259 pair (vpit.c), fw_cfg
+ * (fw_cfg.c), the RTC/CMOS (vrtc.c), the 8042 (vi8042.c), PCI configuration mechanism #1 with the reset
+ * control register (vpci_conf1.c), and the host timer / kick plumbing that makes them run on time. */
 #ifndef X86_VPLATFORM_H
 #define X86_VPLATFORM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "spinlock.h"
+#include "vpci.h"
 
 struct vm;
 struct vcpu;
@@ -63,6 +65,41 @@ struct vpic8259 { uint8_t imr, icw_step, icw4_wanted, single; };
 
 struct fw_cfg { uint16_t selector; uint32_t offset; };
 
+#define X86_COM1_GSI 4                /* ISA IRQ 4 -> IOAPIC pin 4 (no override) */
+
+/* --- MC146818A RTC and CMOS RAM at 0x70/0x71 (Motorola MC146818A data sheet) --------------------- */
+#define VRTC_PORT 0x70u
+#define VRTC_CMOS_BYTES 128u
+struct vrtc {
+    struct spinlock lock;             /* guards everything below */
+    uint8_t index;                    /* port 0x70 as written, bit 7 (NMI mask) dropped */
+    uint8_t cmos[VRTC_CMOS_BYTES];    /* registers A, B, the alarm bytes and the RAM (time is computed) */
+    int64_t offset_s;                 /* the VM's clock minus the host's: the guest set its clock */
+    uint64_t frozen_s;                /* B.SET: the time registers hold this while the guest writes them */
+    uint64_t uf_s;                    /* the second the last read of register C saw (its UF flag) */
+};
+
+/* --- 8042 keyboard controller at 0x60/0x64 (IBM PC/AT Technical Reference, "Keyboard Controller") -- */
+struct vi8042 {
+    struct spinlock lock;             /* guards everything below */
+    uint8_t status;                   /* A2, SYS, inhibit switch; OBF from has_output */
+    uint8_t ccb;                      /* the controller command byte (0x20 / 0x60) */
+    uint8_t pending;                  /* a command waiting for its data byte at 0x60 (0x60, 0xD1...), 0: none */
+    uint8_t output;                   /* the output buffer */
+    bool has_output;                  /* OBF */
+};
+
+/* --- PCI configuration mechanism #1 at 0xCF8/0xCFC (PCI Local Bus 3.0, 3.2.2.3.2) and the reset
+ * control register at 0xCF9 (Intel ICH9 datasheet, 13.7.5 RST_CNT) ------------------------------ */
+#define VPCI_CONF1_PORT 0xCF8u        /* 0xCF8-0xCFF: CONFIG_ADDRESS (RST_CNT at 0xCF9), CONFIG_DATA */
+#define VPCI_CONF1_PORT_COUNT 8u
+struct vpci_conf1 {
+    struct spinlock lock;             /* guards everything below and the bus */
+    uint32_t address;                 /* CONFIG_ADDRESS */
+    uint8_t rst_cnt;                  /* RST_CNT: SYS_RST (bit 1) as last written */
+    struct vpci_bus bus;              /* bus 0: the host bridge at 00:00.0 */
+};
+
 /* vlapic.c */
 void vlapic_reset(struct vcpu *vcpu);
 bool vlapic_register(struct vm *vm);
@@ -106,6 +143,38 @@ bool fw_cfg_register(struct vm *vm);
 #define X86_PM_TIMER_MASK 0xFFFFFFu
 bool vpmtimer_register(struct vm *vm);
 
+/* vrtc.c: the RTC/CMOS at 0x70/0x71. The host's wall clock is read once at boot (vrtc_host_clock_init,
+ * after TSC calibration) and advanced by the TSC; each VM keeps its own offset from it and its own CMOS
+ * RAM, which survives a VM reset as battery-backed CMOS does. now_ns is the host wall clock in ns since
+ * 1970 (vrtc_host_now_ns). */
+void vrtc_host_clock_init(void);
+uint64_t vrtc_host_now_ns(void);
+void vrtc_power_on(struct vrtc *r, uint64_t ram_bytes);
+uint8_t vrtc_read(struct vrtc *r, uint8_t reg, uint64_t now_ns);
+void vrtc_write(struct vrtc *r, uint8_t reg, uint8_t value, uint64_t now_ns);
+bool vrtc_register(struct vm *vm);
+
+/* vi8042.c: data port 0x60, status/command port 0x64 (no keyboard or mouse behind it). */
+#define VI8042_DATA_PORT 0x60u
+#define VI8042_CMD_PORT  0x64u
+void vi8042_reset(struct vi8042 *k);
+uint8_t vi8042_read(struct vi8042 *k, struct vm *vm, uint16_t port);
+void vi8042_write(struct vi8042 *k, struct vm *vm, uint16_t port, uint8_t value);
+bool vi8042_register(struct vm *vm);
+
+/* vpci_conf1.c: ports 0xCF8-0xCFF over the VM's vpci bus, whose 00:00.0 is a host bridge (Intel
+ * vendor, device 0x29C0 as QEMU q35's). x86_pci_config_read/write take an ECAM offset on bus 0 (bus,
+ * device, function, register as in an MCFG window) for the ECAM window too. */
+#define VPCI_HOST_BRIDGE_ID 0x29C08086u
+bool vpci_conf1_init(struct vm *vm);
+void vpci_conf1_reset(struct vm *vm);
+uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size);
+void x86_pci_config_write(struct vm *vm, uint64_t ecam_offset, uint32_t size, uint64_t value);
+
+/* debug_exit.c: a guest's reset request by a port (0xCF9, 0x64): the VM resets as by PSCI SYSTEM_RESET
+ * on aarch64 (reloaded from its images), after a line naming the source. */
+void x86_vm_reset(struct vm *vm, const char *source);
+
 /* vpm1.c: the ACPI PM1 event block (PM1_STS, PM1_EN) and control block (PM1_CNT) at QEMU q35's ICH9
  * PMBASE 0x600 (ACPI 6.5, 4.8.3.1-2). PM1_CNT.SCI_EN reads 1; SLP_EN with SLP_TYP X86_ACPI_SLP_TYP_S5 (the
  * DSDT's \_S5) powers the VM off. */
@@ -120,11 +189,6 @@ struct vpm1 { struct spinlock lock; uint16_t sts, en, cnt; };
 bool vpm1_register(struct vm *vm);
 void vpm1_reset(struct vm *vm);
 
-/* vpci_bus.c: the VM's PCI bus 0; x86_pci_config_read/write take an ECAM offset (bus, device, function,
- * register as in an MCFG window; sizes 1, 2, 4, 8), for the ECAM window and the 0xCF8/0xCFC ports. */
-void x86_pci_bus_init(struct vm *vm);
-uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size);
-void x86_pci_config_write(struct vm *vm, uint64_t ecam_offset, uint32_t size, uint64_t value);
 /* vecam.c: the ECAM window of bus 0 on vm->mmio at X86_PCI_ECAM_BASE. */
 bool vecam_register(struct vm *vm);
 
@@ -174,10 +238,6 @@ void kvmclock_time_scale(uint64_t tsc_hz, int8_t *shift, uint32_t *mul);
 uint64_t kvmclock_scale_delta(uint64_t delta, int8_t shift, uint32_t mul);
 void kvmclock_fill(struct pvclock_vcpu_time_info *p, uint64_t tsc_timestamp, uint64_t system_time_ns,
                    uint64_t tsc_hz);
-/* wallclock.c: Unix time (seconds) when arch_time_ns() was 0, from the host's CMOS RTC, read once. */
-uint64_t x86_wallclock_boot_seconds(void);
-uint64_t x86_wallclock_seconds(uint32_t year, uint32_t month, uint32_t day, uint32_t h, uint32_t m, uint32_t s);
-
 /* tsc.c: host TSC frequency, and conversions. */
 uint64_t x86_tsc_hz(void);
 static inline uint64_t x86_scale(uint64_t v, uint64_t mul, uint64_t div)

@@ -367,8 +367,11 @@ static void test_ioapic_edge(void)
     delay_us(30000);
     uint32_t n = irq_count(0, VEC_IOAPIC_EDGE) - before, pic = pic_count() - pic_before;
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
+    /* 5% early allowed: the TSC rate this is measured in comes from the start-up calibration
+     * against PIT channel 2, which was seen 3.7% off on a host with load 3 (a wrong count, e.g.
+     * a 1 ms or 5 ms one-shot, still fails). */
     check(pins >= 24 && readback == rte && fired && n == 1 && pic == 0 &&
-          elapsed >= want - want / 100 && elapsed < LATE(want), "ioapic_pit_edge",
+          elapsed >= want - want / 20 && elapsed < LATE(want), "ioapic_pit_edge",
           "IOAPIC version 0x%x (%u pins, want >= 24), RTE %u read back 0x%lx (wrote 0x%lx); PIT "
           "10 ms one-shot: %u interrupts at vector 0x%x (want 1) after %lu us, %u through the 8259",
           ver, pins, PIT_GSI, readback, rte, n, VEC_IOAPIC_EDGE, tsc_to_us(elapsed), pic);
@@ -840,6 +843,22 @@ static void test_acpi_mcfg(void)
     check(base && m[54] <= m[55] && reserved && !ram, "acpi_mcfg_ecam_reserved", "MCFG ECAM 0x%lx buses %u-%u: "
           "[0x%lx, 0x%lx) %s in the e820 map%s", base, m[54], m[55], start, end, reserved ? "reserved" : "not reserved",
           ram ? ", overlapping RAM" : "");
+    /* The window and mechanism #1 (0xCF8/0xCFC) reach the same configuration space: 00:00.0's IDs and
+     * class alike and present, an absent function (00:1f.7) all ones through both. */
+    if (!base || base >= 0x100000000ull || m[54] != 0)
+        return;
+    uint32_t ecam_id = mmio_read32((uintptr_t)base), ecam_class = mmio_read32((uintptr_t)base + 8);
+    uint32_t ecam_none = mmio_read32((uintptr_t)base + (0x1Fu << 15 | 7u << 12));
+    outl(0xCF8, 0x80000000u);
+    uint32_t cf8_id = inl(0xCFC);
+    outl(0xCF8, 0x80000008u);
+    uint32_t cf8_class = inl(0xCFC);
+    outl(0xCF8, 0x80000000u | 0x1Fu << 11 | 7u << 8);
+    uint32_t cf8_none = inl(0xCFC);
+    check(ecam_id == cf8_id && ecam_id != 0xFFFFFFFFu && ecam_class == cf8_class && ecam_none == 0xFFFFFFFFu &&
+          cf8_none == 0xFFFFFFFFu, "pci_ecam_matches_cf8", "00:00.0 ID 0x%08x class 0x%08x by ECAM, 0x%08x 0x%08x "
+          "by 0xCF8/0xCFC; 00:1f.7 0x%08x / 0x%08x (want equal, present, absent all ones)", ecam_id, ecam_class,
+          cf8_id, cf8_class, ecam_none, cf8_none);
 }
 
 /* kvmclock (Linux Documentation/virt/kvm/x86/msr.rst, cpuid.rst): KVM's signature at a 0x100-aligned leaf

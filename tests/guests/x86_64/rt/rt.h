@@ -262,6 +262,11 @@ const char *hv_signature(void);
 const char *hv_insn_name(void);         /* "vmcall" or "vmmcall": the one hv_call() uses */
 const void *hv_insn(void);              /* its address, for exc_expect() */
 
+/* ---- checks carried across a VM reset (test.c) ---- */
+unsigned test_passed_count(void);
+unsigned test_failed_count(void);
+void test_carry_passed(unsigned n);
+
 /* ---- string helpers the compiler may call (lib.c) ---- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -46,6 +46,12 @@ void test_done_acpi_s5(uint16_t pm1a_cnt_port, uint8_t slp_typ)
         __asm__ volatile("cli; hlt");
 }
 
+/* Checks that passed so far, and those that passed before a VM reset (a payload carries the count
+ * across the reset itself, e.g. in CMOS RAM: pc.c). */
+unsigned test_passed_count(void) { return __atomic_load_n(&passed, __ATOMIC_RELAXED); }
+unsigned test_failed_count(void) { return __atomic_load_n(&failed, __ATOMIC_RELAXED); }
+void test_carry_passed(unsigned n) { __atomic_fetch_add(&passed, n, __ATOMIC_RELAXED); }
+
 void test_done(void)
 {
     unsigned f = __atomic_load_n(&failed, __ATOMIC_RELAXED);
