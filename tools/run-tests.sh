@@ -68,6 +68,7 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
 }
 # The Linux guest's initramfs (tests/linux/init) is rebuilt when its inputs changed.
 tools/build-initramfs.sh --if-stale >"$out/initramfs.log" 2>&1 || { fail initramfs "see $out/initramfs.log"; }
+tools/build-initramfs.sh --if-stale --arch x86_64 >>"$out/initramfs.log" 2>&1 || { fail initramfs-x86_64 "see $out/initramfs.log"; }
 
 slow=() fast=()
 boot_files=(tests/boot/*.sh)
