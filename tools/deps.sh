@@ -85,10 +85,11 @@ if [ ! -f "$D/src/newlib/.stamp" ]; then
   touch "$D/src/newlib/.stamp"
 fi
 
-# Linux guest (tests/linux, tools/build-initramfs.sh): Debian's arm64 kernel (its
-# /boot/vmlinuz-* is an uncompressed arm64 Image) and busybox-static:arm64, unpacked
-# into deps/linux-arm64 and deps/busybox-arm64. The kernel package is the one the
-# linux-image-arm64 metapackage depends on; deps/linux-arm64/Image links to its vmlinuz.
+# Linux guests (tests/linux, tools/build-initramfs.sh): Debian's kernel and busybox-static for
+# each guest architecture, unpacked into deps/linux-DEBARCH and deps/busybox-DEBARCH. The kernel
+# package is the one the linux-image-DEBARCH metapackage depends on; its /boot/vmlinuz-* is an
+# uncompressed arm64 Image (deps/linux-arm64/Image links to it) or an amd64 bzImage
+# (deps/linux-amd64/bzImage).
 fetch_deb() {   # fetch_deb DIR PACKAGE: apt-get download + dpkg -x into DIR/root
   local dir=$1 pkg=$2
   rm -rf "$dir" && mkdir -p "$dir" && chmod 777 "$dir"
@@ -97,46 +98,32 @@ fetch_deb() {   # fetch_deb DIR PACKAGE: apt-get download + dpkg -x into DIR/roo
                   { $SUDO apt-get update -qq && apt-get download -qq "$pkg"; }; } &&
    dpkg -x ./*.deb root && rm -f ./*.deb)
 }
-if [ ! -f "$D/linux-arm64/.stamp" ]; then
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    $SUDO dpkg --add-architecture arm64
-    $SUDO apt-get update -qq
+fetch_linux() {   # fetch_linux DEBARCH LINK: the kernel and busybox for DEBARCH
+  local a=$1 link=$2 kpkg img
+  if [ ! -f "$D/linux-$a/.stamp" ]; then
+    if [ "$a" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+      $SUDO dpkg --add-architecture "$a"
+      $SUDO apt-get update -qq
+    fi
+    kpkg=$(apt-cache depends "linux-image-$a:$a" 2>/dev/null |
+           sed -nE "s/^ *Depends: (linux-image-[0-9][^ :]*-$a)(:$a)?\$/\\1/p" | head -1)
+    [ -n "$kpkg" ] || { echo "deps: cannot find the kernel package linux-image-$a depends on" >&2; exit 1; }
+    echo "deps: fetching $kpkg:$a"
+    fetch_deb "$D/linux-$a" "$kpkg:$a"
+    rm -rf "$D/linux-$a/root/lib" "$D/linux-$a/root/usr"   # modules: not used (300 MB)
+    img=$(ls "$D/linux-$a"/root/boot/vmlinuz-* | head -1)
+    ln -sf "root/boot/$(basename "$img")" "$D/linux-$a/$link"
+    echo "$kpkg" >"$D/linux-$a/package"
+    touch "$D/linux-$a/.stamp"
   fi
-  kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
-         sed -nE 's/^ *Depends: (linux-image-[0-9][^ :]*-arm64)(:arm64)?$/\1/p' | head -1)
-  [ -n "$kpkg" ] || { echo "deps: cannot find the kernel package linux-image-arm64 depends on" >&2; exit 1; }
-  echo "deps: fetching $kpkg:arm64"
-  fetch_deb "$D/linux-arm64" "$kpkg:arm64"
-  rm -rf "$D/linux-arm64/root/lib" "$D/linux-arm64/root/usr"   # modules: not used (300 MB)
-  img=$(ls "$D"/linux-arm64/root/boot/vmlinuz-* | head -1)
-  ln -sf "root/boot/$(basename "$img")" "$D/linux-arm64/Image"
-  echo "$kpkg" >"$D/linux-arm64/package"
-  touch "$D/linux-arm64/.stamp"
-fi
-if [ ! -f "$D/busybox-arm64/.stamp" ]; then
-  echo "deps: fetching busybox-static:arm64"
-  fetch_deb "$D/busybox-arm64" busybox-static:arm64
-  touch "$D/busybox-arm64/.stamp"
-fi
-# The x86 Linux guest: Debian's amd64 kernel (its /boot/vmlinuz-* is a bzImage) and
-# busybox-static for amd64, unpacked into deps/linux-amd64 and deps/busybox-amd64.
-if [ ! -f "$D/linux-amd64/.stamp" ]; then
-  kpkg=$(apt-cache depends linux-image-amd64:amd64 2>/dev/null |
-         sed -nE 's/^ *Depends: (linux-image-[0-9][^ :]*-amd64)(:amd64)?$/\1/p' | head -1)
-  [ -n "$kpkg" ] || { echo "deps: cannot find the kernel package linux-image-amd64 depends on" >&2; exit 1; }
-  echo "deps: fetching $kpkg:amd64"
-  fetch_deb "$D/linux-amd64" "$kpkg:amd64"
-  rm -rf "$D/linux-amd64/root/lib" "$D/linux-amd64/root/usr"   # modules: not used
-  img=$(ls "$D"/linux-amd64/root/boot/vmlinuz-* | head -1)
-  ln -sf "root/boot/$(basename "$img")" "$D/linux-amd64/bzImage"
-  echo "$kpkg" >"$D/linux-amd64/package"
-  touch "$D/linux-amd64/.stamp"
-fi
-if [ ! -f "$D/busybox-amd64/.stamp" ]; then
-  echo "deps: fetching busybox-static:amd64"
-  fetch_deb "$D/busybox-amd64" busybox-static:amd64
-  touch "$D/busybox-amd64/.stamp"
-fi
+  if [ ! -f "$D/busybox-$a/.stamp" ]; then
+    echo "deps: fetching busybox-static:$a"
+    fetch_deb "$D/busybox-$a" "busybox-static:$a"
+    touch "$D/busybox-$a/.stamp"
+  fi
+}
+fetch_linux arm64 Image
+fetch_linux amd64 bzImage
 # The initramfs (build/linux/initrd.gz, initrd-x86_64.gz) is rebuilt when tests/linux/ or the script changes.
 "$top/tools/build-initramfs.sh" --if-stale
 "$top/tools/build-initramfs.sh" --if-stale --arch x86_64

@@ -867,15 +867,7 @@ static void test_acpi_mcfg(void)
  * from 0x40000000 with the clock features; the time page's version protocol and TSC_STABLE flag; its
  * time advancing at the PM timer's rate (1%) as the TSC runs; the TSC rate it implies matching the TSC's;
  * the wall clock a plausible date. */
-#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
-#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
-static volatile struct __attribute__((packed)) {
-    uint32_t version, pad0;
-    uint64_t tsc_timestamp, system_time;
-    uint32_t mul;
-    int8_t shift;
-    uint8_t flags, pad[2];
-} pvti __attribute__((aligned(64)));
+static volatile struct pvclock_time_info pvti __attribute__((aligned(64)));
 static volatile struct { uint32_t version, sec, nsec; } wall __attribute__((aligned(16)));
 
 /* Linux's pvclock_clocksource_read: a consistent snapshot (same even version before and after). */
@@ -900,11 +892,7 @@ static uint64_t kvmclock_ns(uint64_t *tsc_out)
 
 static void test_kvmclock(void)
 {
-    uint32_t base = 0;
-    for (uint32_t b = 0x40000000; b < 0x40010000 && !base; b += 0x100) {
-        struct cpuid_regs r = cpuid(b, 0);
-        base = !memcmp(&r.ebx, "KVMK", 4) && !memcmp(&r.ecx, "VMKV", 4) && !memcmp(&r.edx, "M\0\0\0", 4) ? b : 0;
-    }
+    uint32_t base = kvm_cpuid_base();
     if (!base && !hv_present()) {
         skip("kvmclock", "no KVM signature: not under the hypervisor");
         return;

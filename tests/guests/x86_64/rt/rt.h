@@ -85,6 +85,18 @@ uint64_t tsc_hz(void);
 /* Measures the TSC frequency against PIT channel 2 again (50 ms per try, up to tries, stopping
  * at a try whose longest gap between TSC reads is under 0.1%): the gap of the try kept in ppm. */
 uint64_t tsc_measure_hz(unsigned tries, uint64_t *gap_ppm);
+/* kvmclock (Linux Documentation/virt/kvm/x86/msr.rst, cpuid.rst): the per-vCPU time page, and the CPUID
+ * leaf where "KVMKVMKVM\0\0\0" is (a 0x100-aligned leaf from 0x40000000; 0 when there is none). */
+struct __attribute__((packed)) pvclock_time_info {
+    uint32_t version, pad0;
+    uint64_t tsc_timestamp, system_time;
+    uint32_t mul;
+    int8_t shift;
+    uint8_t flags, pad[2];
+};
+#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+uint32_t kvm_cpuid_base(void);
 void delay_us(uint64_t us);
 static inline uint64_t us_to_tsc(uint64_t us) { return us * tsc_hz() / 1000000; }
 static inline uint64_t tsc_to_us(uint64_t t) { return t * 1000000 / tsc_hz(); }

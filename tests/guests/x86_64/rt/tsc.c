@@ -52,29 +52,28 @@ uint64_t tsc_measure_hz(unsigned tries, uint64_t *gap_ppm)
     return best * PIT_HZ / CAL_LATCH;
 }
 
-/* The TSC rate a kvmclock offers (Linux's pvclock_tsc_khz, in Hz): KVM's signature at a 0x100-aligned
- * leaf from 0x40000000 with KVM_FEATURE_CLOCKSOURCE2 (Documentation/virt/kvm/x86/cpuid.rst, msr.rst);
- * the time page is enabled just long enough to read its scale. 0 without one. */
+uint32_t kvm_cpuid_base(void)
+{
+    for (uint32_t b = 0x40000000; b < 0x40010000; b += 0x100) {
+        struct cpuid_regs r = cpuid(b, 0);
+        if (r.ebx == 0x4b4d564bu && r.ecx == 0x564b4d56u && r.edx == 0x4du)   /* "KVMKVMKVM\0\0\0" */
+            return b;
+    }
+    return 0;
+}
+
+/* The TSC rate a kvmclock offers (Linux's pvclock_tsc_khz, in Hz), with KVM_FEATURE_CLOCKSOURCE2: the
+ * time page is enabled just long enough to read its scale. 0 without one. */
 static uint64_t kvmclock_tsc_hz(void)
 {
-    static volatile struct __attribute__((packed)) {
-        uint32_t version, pad0;
-        uint64_t tsc_timestamp, system_time;
-        uint32_t mul;
-        int8_t shift;
-        uint8_t flags, pad[2];
-    } page __attribute__((aligned(64)));
-    uint32_t base = 0;
-    for (uint32_t b = 0x40000000; b < 0x40010000 && !base; b += 0x100) {
-        struct cpuid_regs r = cpuid(b, 0);
-        base = r.ebx == 0x4b4d564bu && r.ecx == 0x564b4d56u && r.edx == 0x4du ? b : 0;   /* "KVMKVMKVM\0\0\0" */
-    }
+    static volatile struct pvclock_time_info page __attribute__((aligned(64)));
+    uint32_t base = kvm_cpuid_base();
     if (!base || !(cpuid(base + 1, 0).eax & (1u << 3)))
         return 0;
-    wrmsr(0x4b564d01u, (uintptr_t)&page | 1);     /* MSR_KVM_SYSTEM_TIME_NEW */
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uintptr_t)&page | 1);
     uint32_t mul = page.mul;
     int8_t shift = page.shift;
-    wrmsr(0x4b564d01u, 0);
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
     if (!mul)
         return 0;
     uint64_t hz = (1000000000ull << 32) / mul;
