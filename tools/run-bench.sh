@@ -151,6 +151,16 @@ linux_bench() {   # linux_bench ARCH
   R[$arch.linux_boot_hv_s]=$(python3 -c "print(round($end - $start, 3))")
   R[$arch.linux_boot_hv_total_s]=$end
   R[$arch.linux_boot_ratio]=$(python3 -c "print(round(($end - $start) / $native, 2))")
+  # The guest's own clock at /init ("N s after kernel start"): kernel start to /init in guest time
+  # (instructions under -icount), firmware and decompression excluded on both sides.
+  local gn gh
+  gn=$(sed -nE 's/.*HV-LINUX: init started \([^,]*, ([0-9.]+) s after kernel start\).*/\1/p' "$out/linux-$arch-native.log" | head -1)
+  gh=$(sed -nE 's/.*HV-LINUX: init started \([^,]*, ([0-9.]+) s after kernel start\).*/\1/p' "$out/linux-$arch-hv.log" | head -1)
+  if [ -n "$gn" ] && [ -n "$gh" ]; then
+    R[$arch.linux_boot_guest_native_s]=$gn
+    R[$arch.linux_boot_guest_hv_s]=$gh
+    R[$arch.linux_boot_guest_ratio]=$(python3 -c "print(round($gh / $gn, 2))")
+  fi
 }
 linux_bench aarch64
 linux_bench x86_64
