@@ -259,6 +259,15 @@ const char *hv_signature(void);
 const char *hv_insn_name(void);         /* "vmcall" or "vmmcall": the one hv_call() uses */
 const void *hv_insn(void);              /* its address, for exc_expect() */
 
+/* ---- what the programs both arches build use (tests/guests/common/programs/) ---- */
+#define MAIN_PARAMS void
+static inline uint64_t counter(void) { return tsc(); }
+static inline uint64_t counter_freq(void) { return tsc_hz(); }
+/* The fastest way onto the VM's console: one console-write hypercall (hv.c), or bytes into COM1's
+ * THR without hv. One OUT exit per byte is too slow under QEMU TCG to outrun the hypervisor's
+ * console drain, which the flood program needs. */
+void console_write_fast(const char *s, size_t len);
+
 /* ---- string helpers the compiler may call (lib.c) ---- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
