@@ -6,6 +6,8 @@ GA64_CROSS ?= aarch64-linux-gnu-
 GA64_SRC := tests/guests/aarch64
 GA64_OUT := build/guests/aarch64
 GA64_PAYLOADS := hello basics reset probe secret crash bench its pmu gic passthrough idle flood quiet
+# Programs both arches build, from tests/guests/common/programs/.
+GA64_SHARED := flood quiet
 
 GA64_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-pic -static \
   -fno-stack-protector -mgeneral-regs-only -mstrict-align -I$(GA64_SRC)/rt -Itests/guests/common -Iinclude -MMD -MP
@@ -15,7 +17,8 @@ GA64_RT_SRCS := $(wildcard $(GA64_SRC)/rt/*.c $(GA64_SRC)/rt/*.S)
 GA64_RT_OBJS := $(patsubst $(GA64_SRC)/%,$(GA64_OUT)/%.o,$(GA64_RT_SRCS))
 # Shared by both runtimes (printf engine, string functions).
 GA64_COMMON_OBJS := $(patsubst tests/guests/common/%,$(GA64_OUT)/common/%.o,$(wildcard tests/guests/common/*.c))
-GA64_MAIN_OBJS := $(GA64_PAYLOADS:%=$(GA64_OUT)/%.c.o)
+GA64_MAIN_OBJS := $(patsubst %,$(GA64_OUT)/%.c.o,$(filter-out $(GA64_SHARED),$(GA64_PAYLOADS)))
+GA64_SHARED_OBJS := $(GA64_SHARED:%=$(GA64_OUT)/%.c.o)
 GA64_ELFS := $(GA64_PAYLOADS:%=$(GA64_OUT)/%.elf)
 GUESTS_AARCH64 += $(GA64_PAYLOADS:%=$(GA64_OUT)/%.bin)
 
@@ -31,6 +34,11 @@ $(GA64_COMMON_OBJS): $(GA64_OUT)/common/%.o: tests/guests/common/%
 $(GA64_RT_OBJS) $(GA64_MAIN_OBJS): $(GA64_OUT)/%.o: $(GA64_SRC)/%
 	@mkdir -p $(@D)
 	$(GA64_CROSS)gcc $(GA64_CFLAGS) -c $< -o $@
+
+# Their dependencies go to NAME.c.dep: a NAME.c.d left by an older tree names a source that moved.
+$(GA64_SHARED_OBJS): $(GA64_OUT)/%.o: tests/guests/common/programs/%
+	@mkdir -p $(@D)
+	$(GA64_CROSS)gcc $(GA64_CFLAGS) -MF $(@:.o=.dep) -c $< -o $@
 
 $(GA64_ELFS): $(GA64_OUT)/%.elf: $(GA64_OUT)/%.c.o $(GA64_RT_OBJS) $(GA64_COMMON_OBJS) $(GA64_SRC)/rt/guest.lds
 	$(GA64_CROSS)gcc $(GA64_LDFLAGS) -o $@ $< $(GA64_RT_OBJS) $(GA64_COMMON_OBJS) -lgcc
@@ -52,6 +60,6 @@ $(GA64_OUT)/custom.dtb: $(GA64_SRC)/custom.dts
 	@mkdir -p $(@D)
 	dtc -q -I dts -O dtb -o $@ $<
 
--include $(GA64_RT_OBJS:.o=.d) $(GA64_MAIN_OBJS:.o=.d) $(GA64_COMMON_OBJS:.o=.d)
+-include $(GA64_RT_OBJS:.o=.d) $(GA64_MAIN_OBJS:.o=.d) $(GA64_SHARED_OBJS:.o=.dep) $(GA64_COMMON_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(GA64_PREV_GOAL)

@@ -6,7 +6,9 @@ GX64_CC ?= gcc
 GX64_OBJCOPY ?= objcopy
 GX64_SRC := tests/guests/x86_64
 GX64_OUT := build/guests/x86_64
-GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg pc
+GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg pc excloop flood quiet
+# Programs both arches build, from tests/guests/common/programs/.
+GX64_SHARED := flood quiet
 
 # 64-bit code below 2 GiB (-mcmodel=small, the default), no SSE (interrupt handlers do not
 # save it), no red zone (interrupts push onto the stack in use).
@@ -20,7 +22,8 @@ GX64_RT_SRCS := $(wildcard $(GX64_SRC)/rt/*.c $(GX64_SRC)/rt/*.S)
 GX64_RT_OBJS := $(patsubst $(GX64_SRC)/%,$(GX64_OUT)/%.o,$(GX64_RT_SRCS))
 # Shared by both runtimes (printf engine, string functions).
 GX64_COMMON_OBJS := $(patsubst tests/guests/common/%,$(GX64_OUT)/common/%.o,$(wildcard tests/guests/common/*.c))
-GX64_MAIN_OBJS := $(GX64_PAYLOADS:%=$(GX64_OUT)/%.c.o)
+GX64_MAIN_OBJS := $(patsubst %,$(GX64_OUT)/%.c.o,$(filter-out $(GX64_SHARED),$(GX64_PAYLOADS)))
+GX64_SHARED_OBJS := $(GX64_SHARED:%=$(GX64_OUT)/%.c.o)
 GX64_ELF64S := $(GX64_PAYLOADS:%=$(GX64_OUT)/%.elf64)
 GUESTS_X86_64 += $(GX64_PAYLOADS:%=$(GX64_OUT)/%.elf)
 
@@ -37,6 +40,11 @@ $(GX64_RT_OBJS) $(GX64_MAIN_OBJS): $(GX64_OUT)/%.o: $(GX64_SRC)/%
 	@mkdir -p $(@D)
 	$(GX64_CC) $(GX64_CFLAGS) -c $< -o $@
 
+# Their dependencies go to NAME.c.dep: a NAME.c.d left by an older tree names a source that moved.
+$(GX64_SHARED_OBJS): $(GX64_OUT)/%.o: tests/guests/common/programs/%
+	@mkdir -p $(@D)
+	$(GX64_CC) $(GX64_CFLAGS) -MF $(@:.o=.dep) -c $< -o $@
+
 # NAME.elf64 keeps the x86-64 symbols for gdb.
 $(GX64_ELF64S): $(GX64_OUT)/%.elf64: $(GX64_OUT)/%.c.o $(GX64_RT_OBJS) $(GX64_COMMON_OBJS) $(GX64_SRC)/rt/guest.lds
 	$(GX64_CC) $(GX64_LDFLAGS) -o $@ $< $(GX64_RT_OBJS) $(GX64_COMMON_OBJS) -lgcc
@@ -46,6 +54,6 @@ $(GX64_ELF64S): $(GX64_OUT)/%.elf64: $(GX64_OUT)/%.c.o $(GX64_RT_OBJS) $(GX64_CO
 $(GX64_PAYLOADS:%=$(GX64_OUT)/%.elf): $(GX64_OUT)/%.elf: $(GX64_OUT)/%.elf64
 	$(GX64_OBJCOPY) -O elf32-i386 $< $@
 
--include $(GX64_RT_OBJS:.o=.d) $(GX64_MAIN_OBJS:.o=.d) $(GX64_COMMON_OBJS:.o=.d)
+-include $(GX64_RT_OBJS:.o=.d) $(GX64_MAIN_OBJS:.o=.d) $(GX64_SHARED_OBJS:.o=.dep) $(GX64_COMMON_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(GX64_PREV_GOAL)

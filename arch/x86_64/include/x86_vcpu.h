@@ -50,6 +50,8 @@ struct x86_guest_mode {
     uint64_t cs_base;
     bool cs_l, cs_db;            /* 64-bit code segment; default operand size 32 */
     uint64_t seg_base[6];        /* by enum x86_seg (string instructions' operands) */
+    uint64_t idtr_base;
+    uint32_t idtr_limit;
 };
 
 /* The exceptions the hypervisor injects (Intel SDM Vol. 3A, table 6-1). */

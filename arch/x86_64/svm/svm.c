@@ -406,6 +406,7 @@ static void svm_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer, .cpl = s->cpl, .cs_base = s->cs.base,
         .cs_l = (s->cs.attrib & SEG_ATTR_L) && (s->efer & EFER_LMA), .cs_db = s->cs.attrib & SEG_ATTR_DB,
         .seg_base = { s->es.base, s->cs.base, s->ss.base, s->ds.base, s->fs.base, s->gs.base },
+        .idtr_base = s->idtr.base, .idtr_limit = s->idtr.limit,
     };
 }
 

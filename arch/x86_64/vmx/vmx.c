@@ -582,6 +582,7 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
         .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
                       vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
+        .idtr_base = vmread(GUEST_IDTR_BASE), .idtr_limit = (uint32_t)vmread(GUEST_IDTR_LIMIT),
     };
 }
 

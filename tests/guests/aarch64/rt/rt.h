@@ -104,6 +104,17 @@ bool shared_wait(volatile uint64_t *p, uint64_t want, uint64_t timeout_us);
 static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
 
+/* ---- what the programs both arches build use (tests/guests/common/programs/) ---- */
+#define MAIN_PARAMS void *dtb __attribute__((unused))
+static inline uint64_t hypercall(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) { return hvc(fn, a1, a2, a3); }
+/* The fastest way onto the VM's console: bytes into UARTDR without FR polling (the emulated PL011
+ * never fills, and every access is an exit). */
+static inline void console_write_fast(const char *s, size_t len)
+{
+    while (len--)
+        mmio_write32(PL011_BASE, (uint8_t)*s++);
+}
+
 /* ---- exceptions (exceptions.c) ---- */
 #define ESR_EC(esr)          ((uint32_t)((esr) >> 26) & 0x3f)
 #define ESR_ISS(esr)         ((uint32_t)(esr) & 0x1ffffff)

@@ -57,6 +57,11 @@ void idt_set_user_gate(unsigned v, void (*handler)(void))
     };
 }
 
+void idt_set_ist(unsigned vector, unsigned ist)
+{
+    idt[vector & 0xff].ist = (uint8_t)(ist & 7);
+}
+
 void idt_load(void)
 {
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d = {
@@ -80,6 +85,10 @@ static void exception(struct isr_frame *f)
         __asm__ volatile("mov %0, %%dr6" :: "r"(0xFFFF0FF0ull));
         c->exc_last.dr6 = dr6;
         f->rflags &= ~0x100ull;
+    }
+    if (handlers[f->vector]) {          /* the payload's own: the exception returns where it arose */
+        handlers[f->vector]((unsigned)f->vector);
+        return;
     }
     if (c->catching)
         for (const struct probe *p = __probes_start; p < __probes_end; p++)

@@ -1,4 +1,4 @@
-/* hv.c: detecting the hypervisor (CPUID 0x40000000) and choosing VMCALL or VMMCALL. */
+/* hv.c: detecting the hypervisor (CPUID 0x40000000), choosing VMCALL or VMMCALL, console writes by hypercall. */
 #include "rt.h"
 #include "internal.h"
 #include "hypercall.h"
@@ -71,4 +71,14 @@ const char *hv_insn_name(void)
 const void *hv_insn(void)
 {
     return use_vmmcall ? hv_vmmcall_insn : hv_vmcall_insn;
+}
+
+void console_write_fast(const char *s, size_t len)
+{
+    if (present) {
+        hypercall(HV_HC_CONSOLE_WRITE, (uintptr_t)s, len, 0);
+        return;
+    }
+    while (len--)
+        outb(COM1_BASE, (uint8_t)*s++);
 }

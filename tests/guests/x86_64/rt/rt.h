@@ -174,7 +174,13 @@ extern char probe_rdmsr_insn[], probe_wrmsr_insn[], probe_read64_insn[], probe_r
 #define VEC_PIC_BASE    0x20
 #define VEC_SPURIOUS    0xFF
 typedef void (*irq_handler_t)(unsigned vector);
-void irq_set_handler(unsigned vector, irq_handler_t fn);   /* NULL: count only; also vector 2 (NMI) */
+/* NULL: count only. Also vector 2 (NMI), and exceptions: a handled one returns where it arose
+ * (after the runtime recorded it in this_cpu()->exc_last). */
+void irq_set_handler(unsigned vector, irq_handler_t fn);
+/* Delivery of vector on the stack in TSS.IST<ist> (1-7; 0: the current stack), set by tss_set_ist()
+ * (user.c; SDM Vol. 3A, 6.14.5). */
+void idt_set_ist(unsigned vector, unsigned ist);
+void tss_set_ist(unsigned ist, uint64_t rsp);
 static inline uint32_t irq_count(unsigned cpu, unsigned vector) { return cpus[cpu].irq_count[vector]; }
 static inline uint64_t irq_tsc(unsigned cpu, unsigned vector) { return cpus[cpu].irq_tsc[vector]; }
 
@@ -278,6 +284,15 @@ const void *hv_insn(void);              /* its address, for exc_expect() */
 unsigned test_passed_count(void);
 unsigned test_failed_count(void);
 void test_carry_passed(unsigned n);
+
+/* ---- what the programs both arches build use (tests/guests/common/programs/) ---- */
+#define MAIN_PARAMS void
+static inline uint64_t counter(void) { return tsc(); }
+static inline uint64_t counter_freq(void) { return tsc_hz(); }
+/* The fastest way onto the VM's console: one console-write hypercall (hv.c), or bytes into COM1's
+ * THR without hv. One OUT exit per byte is too slow under QEMU TCG to outrun the hypervisor's
+ * console drain, which the flood program needs. */
+void console_write_fast(const char *s, size_t len);
 
 /* ---- string helpers the compiler may call (lib.c) ---- */
 void *memset(void *d, int c, size_t n);

@@ -1,4 +1,5 @@
-/* user.c: CPL 3 for tests that need it (a guest's user mode: hypercalls and #AC there). */
+/* user.c: CPL 3 for tests that need it (a guest's user mode: hypercalls and #AC there), and the TSS
+ * behind it (its interrupt stack table). */
 #include "test.h"
 #include "internal.h"
 
@@ -26,4 +27,12 @@ uint64_t user_run(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t rflags_or)
     if (!ready)
         user_init();
     return user_enter(fn, arg, rflags_or, (uintptr_t)user_stack + sizeof(user_stack));
+}
+
+/* SDM Vol. 3A, 7.7: IST1-IST7 at TSS offsets 0x24, 0x2C, ... */
+void tss_set_ist(unsigned n, uint64_t rsp)
+{
+    if (!ready)
+        user_init();
+    memcpy(tss + 0x24 + 8 * (n - 1), &rsp, sizeof rsp);
 }

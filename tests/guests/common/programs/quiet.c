@@ -1,6 +1,6 @@
 /* quiet.c: prints numbered lines at a steady pace while another VM floods the console
- * (tests/boot/a64_console.sh), timing each; then lines that try to forge a hypervisor line and
- * carry control bytes, which must reach the physical console escaped. */
+ * (tests/boot/console_common.inc), timing each; then lines that try to forge a hypervisor line and
+ * carry control bytes, which must reach the physical console escaped. Built for both arches. */
 #include "hypercall.h"
 #include "test.h"
 
@@ -8,9 +8,8 @@
 #define GAP_US (40 * 1000)
 #define SLOW_LINE_US (50 * 1000)       /* generous: the emulator shares its host CPUs */
 
-int main(void *dtb)
+int main(MAIN_PARAMS)
 {
-    (void)dtb;
     puts("quiet: start\n");
     delay_us(200 * 1000);               /* the flood is under way */
     uint64_t freq = counter_freq(), worst = 0, t0 = counter();
@@ -27,7 +26,7 @@ int main(void *dtb)
     check(total_ms < 2 * LINES * GAP_US / 1000, "console_pace_kept", "%d lines took %lu ms", LINES, total_ms);
     printf("quiet: slowest line %lu us, all %lu ms\n", worst_us, total_ms);
     SKIP_IF_NOT_HV("quiet_nothing_dropped") {
-        int64_t lost = (int64_t)hvc(HV_HC_VM_STAT, HV_STAT_CONSOLE_DROPPED, 0, 0);
+        int64_t lost = (int64_t)hypercall(HV_HC_VM_STAT, HV_STAT_CONSOLE_DROPPED, 0, 0);
         check(lost == 0, "quiet_nothing_dropped", "HV_STAT_CONSOLE_DROPPED = %ld", lost);
     }
     /* Erase the terminal's line, back to column 0 (CR, or CHA: ESC [ 1 G), and look like the
