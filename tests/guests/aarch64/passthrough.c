@@ -3,8 +3,10 @@
  * adds the pl031 node when it passes the RTC through; bare QEMU always has it) the payload
  * owns it: RTCDR advances, a match interrupt (RTCMR = RTCDR + 1, RTCIMSC) arrives as INTID 34
  * through the GIC, is cleared (RTCICR) and EOIed, and a second one arrives too, which proves
- * the guest's deactivation ended the physical interrupt (ICH_LR<n>_EL2.HW); with a second
- * CPU, routed there, it arrives on CPU 1 twice. Without the device
+ * the guest's deactivation ended the physical interrupt (ICH_LR<n>_EL2.HW). Its pending state
+ * is the device's line: several alarms run the handler once each whether it clears the RTC
+ * before or after its EOI, and a pending SPI whose line drops is no longer pending. With a
+ * second CPU, routed there, it arrives on CPU 1 twice. Without the device
  * in its DTB the payload is the other VM: reading or writing 0x09010000 must abort. */
 #include "gic.h"
 #include "test.h"
