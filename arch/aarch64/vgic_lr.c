@@ -24,10 +24,9 @@
 #define ICH_HCR_NPIE (1ull << 3)            /* no list register is pending */
 #define ICH_HCR_TALL1 (1ull << 12)          /* trap the guest's Group 1 ICC_* accesses */
 
-#define ICH_VMCR_VPMR_SHIFT 24
-
 #define ICH_VMCR_VBPR1_SHIFT 18
 #define ICH_VMCR_VBPR0_SHIFT 21
+#define ICH_VMCR_VPMR_SHIFT  24
 
 #define LR_INDEXES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
