@@ -10,6 +10,7 @@
 #define GICD_IGROUPR     0x0080
 #define GICD_ISENABLER   0x0100
 #define GICD_ICENABLER   0x0180
+#define GICD_ISPENDR     0x0200
 #define GICD_ICPENDR     0x0280
 #define GICD_ICACTIVER   0x0380
 #define GICD_IPRIORITYR  0x0400
@@ -204,6 +205,13 @@ void gicv3_spi_disable(uint32_t intid)
         return;
     mmio_write32(gicd + GICD_ICENABLER + 4 * (intid / 32), 1u << (intid % 32));
     wait_clear(gicd + GICD_CTLR, GICD_CTLR_RWP);
+}
+
+bool gicv3_spi_line(uint32_t intid)
+{
+    if (!gicd || intid < 32 || intid >= 1020)
+        return false;
+    return (mmio_read32(gicd + GICD_ISPENDR + 4 * (intid / 32)) >> (intid % 32)) & 1;
 }
 
 uint32_t gicv3_ack(void)

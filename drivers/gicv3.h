@@ -35,6 +35,12 @@ void gicv3_ppi_disable(uint32_t cpu, uint32_t intid);
  * when the distributor has no such SPI (GICD_TYPER.ITLinesNumber). */
 bool gicv3_spi_route(uint32_t intid, uint64_t target_mpidr, uint8_t priority);
 void gicv3_spi_disable(uint32_t intid);
+/* Whether a level-sensitive SPI's line is asserted: its GICD_ISPENDR<n> bit. Nothing but the
+ * line can make it pending (the hypervisor never writes ISPENDR for it), and acknowledging
+ * it does not change that: a level-sensitive interrupt is pending while its line is
+ * asserted, active or not (Arm IHI 0069, 4.1 "Interrupt lifecycle", level-sensitive
+ * interrupts; GICD_ISPENDR<n>). */
+bool gicv3_spi_line(uint32_t intid);
 
 /* The CPU interface (the calling CPU). EOImode is 1: gicv3_eoi only drops the running
  * priority, gicv3_deactivate (or a guest's deactivation of a HW list register) ends it. */

@@ -137,7 +137,7 @@ static bool emulate(struct vcpu *v, uint32_t key, uint32_t rt, bool read)
         uint64_t value = read ? 0 : (rt == 31 ? 0 : v->arch.x[rt]);
         if (!handler->access(v, key, read, &value))
             return false;
-        if (read)
+        if (read && !v->arch.retry)
             guest_set_reg(v, rt, value);
         return true;
     }
@@ -166,8 +166,11 @@ void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     uint32_t iss = ESR_ISS(esr);
     exit->reason = EXIT_SYSREG;
     if (emulate(v, (uint32_t)ISS_KEY(iss), ISS_RT(iss), ISS_READ(iss))) {
-        if (!v->arch.injected)      /* a handler may have given the guest an exception instead */
+        /* A handler may have given the guest an exception instead, or asked for the
+         * instruction to run again once the trap is gone. */
+        if (!v->arch.injected && !v->arch.retry)
             v->arch.pc += v->arch.insn_len;
+        v->arch.retry = false;
         return;
     }
     vm_count_exit(v->vm, EXIT_ABORT);

@@ -197,6 +197,27 @@ void vgic_hw_spi_fired(struct vm *vm, uint32_t intid)
     vgic_kick_mask(vm, kick);
 }
 
+/* A passed-through SPI is level-sensitive at the host (gicv3_spi_route) and, once forwarded,
+ * active there (the host only dropped its priority), so the host distributor's pending bit
+ * for it is the device's line (IHI 0069, 4.1 "Interrupt lifecycle": a level-sensitive
+ * interrupt is active and pending while its line stays asserted, active only once it drops).
+ * Its virtual pending state follows that line, as KVM resamples its mapped level interrupts
+ * (vgic_irq_handle_resampling): while the guest has not taken it, a dropped line withdraws
+ * it and the physical SPI is deactivated, so the device's next assertion fires it afresh.
+ * That covers a level SPI that fired again because the guest's EOI came before its handler
+ * quietened the device. Taken (active) it is left to the guest's deactivation. */
+void vgic_hw_spi_resample(struct vgic_irq *irq)
+{
+    if (!irq->hw || !irq->hw_active || !irq->latch || irq->active || irq->lr_owner || irq->req ||
+        irq->intid < VGIC_NR_PRIVATE || irq->intid >= VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+        return;
+    if (gicv3_spi_line(irq->intid))
+        return;
+    irq->latch = false;
+    irq->hw_active = false;
+    gicv3_deactivate(irq->intid);       /* an SPI ends at the distributor, from any PE */
+}
+
 /* The device behind a forwarded PPI says whether its line is still up (vtimer.c, on every
  * entry). A virtual interrupt still only pending whose line dropped (the guest reprogrammed
  * the timer first) is withdrawn and the physical one deactivated so it can fire again; one

@@ -7,6 +7,7 @@
  * hypervisor runs the list registers are empty and ICH_HCR_EL2 is just En: the state is in
  * struct vgic_irq, and no maintenance interrupt can be asserted at EL2. */
 #include "gicv3.h"
+#include "guest.h"
 #include "sysreg.h"
 #include "vgic_internal.h"
 
@@ -21,9 +22,11 @@
 #define ICH_HCR_EN   (1ull << 0)
 #define ICH_HCR_UIE  (1ull << 1)            /* underflow: at most one valid list register */
 #define ICH_HCR_NPIE (1ull << 3)            /* no list register is pending */
+#define ICH_HCR_TALL1 (1ull << 12)          /* trap the guest's Group 1 ICC_* accesses */
 
 #define ICH_VMCR_VBPR1_SHIFT 18
 #define ICH_VMCR_VBPR0_SHIFT 21
+#define ICH_VMCR_VPMR_SHIFT  24
 
 #define LR_INDEXES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
@@ -50,6 +53,18 @@ static void lr_write(uint32_t n, uint64_t value)
 /* ICH_VTR_EL2.ListRegs + 1. The same on every PE of the system; each pCPU writes it before
  * its first flush (vgic_vcpu_hw_reset), always with the same value. */
 static uint32_t lr_count;
+static uint32_t apr_count;          /* ICH_AP0R<n>_EL2/ICH_AP1R<n>_EL2 implemented: 1, 2 or 4 */
+
+static uint64_t apr_bits(void)
+{
+    uint64_t bits = read_sysreg(ich_ap0r0_el2) | read_sysreg(ich_ap1r0_el2);
+    if (apr_count > 1)
+        bits |= read_sysreg(ich_ap0r1_el2) | read_sysreg(ich_ap1r1_el2);
+    if (apr_count > 2)
+        bits |= read_sysreg(ich_ap0r2_el2) | read_sysreg(ich_ap1r2_el2) | read_sysreg(ich_ap0r3_el2) |
+                read_sysreg(ich_ap1r3_el2);
+    return bits;
+}
 
 static uint64_t lr_value(struct vm *vm, const struct vgic_irq *irq)
 {
@@ -89,6 +104,35 @@ static uint32_t lr_key(const struct vgic_irq *irq)
     return (irq->active ? 0 : 0x100u) | irq->priority;
 }
 
+/* A passed-through SPI loaded pending stays pending in its list register whatever its
+ * device does until the guest takes it, with no exit in between: a guest that cannot take it
+ * at once (IRQs masked, a higher or equal priority pending or active, its group off or PMR
+ * below it; IHI 0069, "Virtual Interrupt Handling and Prioritization") may quieten the device
+ * first, typically in the handler of the interrupt before it, and would then take it with
+ * its line low. For that guest ICH_HCR_EL2.TALL1 traps the Group 1 CPU-interface accesses
+ * (its ICC_IAR1_EL1 read first of all): the access runs again, untrapped, after the next
+ * flush has resampled the line (vgic_sysreg.c), and finds 1023 if the line dropped. A
+ * guest that takes it at entry saw the line as it was just read. */
+static bool needs_ack_resample(struct vcpu *v, uint32_t used)
+{
+    struct vgic_cpu *c = &v->arch.vgic;
+    uint64_t vmcr = read_sysreg(ich_vmcr_el2);
+    bool masked = (v->arch.pstate & PSR_I) || apr_bits();
+    for (uint32_t i = 0; i < used; i++) {
+        const struct vgic_irq *irq = c->lr_irq[i];
+        if (!(c->lr_pending >> i & 1) || !irq->hw || irq->intid < VGIC_NR_PRIVATE ||
+            irq->intid >= VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+            continue;
+        if (masked || !(vmcr >> irq->group & 1) || irq->priority >= BITS(vmcr, 31, ICH_VMCR_VPMR_SHIFT))
+            return true;
+        for (uint32_t j = 0; j < used; j++)
+            if (j != i && (c->lr_irq[j]->active || ((c->lr_pending >> j & 1) &&
+                                                    c->lr_irq[j]->priority <= irq->priority)))
+                return true;
+    }
+    return false;
+}
+
 void vgic_flush(struct vcpu *v)
 {
     struct vm *vm = v->vm;
@@ -103,7 +147,11 @@ void vgic_flush(struct vcpu *v)
             cand[n++] = &c->priv[i];
     for (uint32_t i = 0; i < VGIC_NR_SPIS; i++) {
         struct vgic_irq *irq = &vm->arch.vgic.spi[i];
-        if (irq->target == v->id && !irq->lr_owner && wants_lr(vm, irq))
+        if (irq->target != v->id || irq->lr_owner)
+            continue;
+        if (irq->hw && irq->latch)
+            vgic_hw_spi_resample(irq);      /* its device may have dropped the line */
+        if (wants_lr(vm, irq))
             cand[n++] = irq;
     }
     for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++) {
@@ -135,10 +183,12 @@ void vgic_flush(struct vcpu *v)
         lr_write(i, lr);
     }
     c->lr_used = used;
+    c->tall1 = !c->tall1_skip && needs_ack_resample(v, used);
+    c->tall1_skip = false;
     /* More to deliver than list registers: come back when they drain (UIE: at most one
      * valid, so not with a single list register, which would fire at once), or when none
      * of the loaded ones is pending any more (NPIE). */
-    uint64_t hcr = ICH_HCR_EN;
+    uint64_t hcr = ICH_HCR_EN | (c->tall1 ? ICH_HCR_TALL1 : 0);
     if (n > used)
         hcr |= (used > 1 ? ICH_HCR_UIE : 0) | (pending_lrs ? ICH_HCR_NPIE : 0);
     write_sysreg(ich_hcr_el2, hcr);
@@ -192,6 +242,7 @@ void vgic_vcpu_hw_reset(struct vcpu *v)
     struct vgic_cpu *c = &v->arch.vgic;
     uint64_t vtr = read_sysreg(ich_vtr_el2);
     uint32_t prebits = (uint32_t)BITS(vtr, 28, 26) + 1, aprs = 1u << (prebits - 5);
+    apr_count = aprs;
     lr_count = (uint32_t)BITS(vtr, 4, 0) + 1;
     if (lr_count > VGIC_MAX_LRS)
         lr_count = VGIC_MAX_LRS;
@@ -218,6 +269,7 @@ void vgic_vcpu_hw_reset(struct vcpu *v)
     uint32_t hw_end = 0;
     vgic_lock(vm);
     c->lr_used = 0;
+    c->tall1 = c->tall1_skip = false;
     __atomic_store_n(&c->vmcr, vmcr, __ATOMIC_RELAXED);
     for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++) {
         struct vgic_irq *irq = &c->priv[i];

@@ -196,6 +196,12 @@ void vgic_write_clear_enable(struct vgic_mmio_ctx *c, uint32_t intid, uint32_t s
 
 uint64_t vgic_read_pending(struct vgic_mmio_ctx *c, uint32_t intid, uint32_t size)
 {
+    /* A passed-through SPI reads as its device's line now (vgic_hw_spi_resample). */
+    for (uint32_t k = 0; !c->rd && k < size * 8; k++) {
+        struct vgic_irq *irq = irq_at(c, intid + k);
+        if (irq)
+            vgic_hw_spi_resample(irq);
+    }
     return read_bits(c, intid, size, get_pending);
 }
 

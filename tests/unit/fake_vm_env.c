@@ -64,6 +64,7 @@ void fake_vm_its_start(struct vm *vm)
 uint32_t fake_vm_kicks[8];
 void arch_vcpu_kick(struct vcpu *v) { fake_vm_kicks[v->id & 7]++; }
 void gicv3_deactivate(uint32_t intid) { (void)intid; }
+bool gicv3_spi_line(uint32_t intid) { (void)intid; return true; }
 
 bool pci_assign_host_devid(const struct vm *vm, uint32_t guest_devid, uint32_t *host_devid)
 {

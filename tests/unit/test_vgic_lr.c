@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "sysreg_table.h"
 #include "vgic_internal.h"
 
 /* ICH_LR<n>_EL2 fields (IHI 0069, ICH_LR<n>_EL2). */
@@ -47,6 +48,12 @@ void gicv3_deactivate(uint32_t intid)
     if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS)
         deactivated[intid]++;
 }
+/* The physical SPIs' lines as the host distributor's GICD_ISPENDR shows them. */
+static bool line_high[VGIC_NR_PRIVATE + VGIC_NR_SPIS];
+bool gicv3_spi_line(uint32_t intid)
+{
+    return intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS && line_high[intid];
+}
 
 static struct vm vm;
 static struct vcpu *v0, *v1;
@@ -73,6 +80,7 @@ static void setup(void)
 {
     memset(&vm, 0, sizeof(vm));
     memset(deactivated, 0, sizeof(deactivated));
+    memset(line_high, 0, sizeof(line_high));
     fake_sysreg_reset();
     vm.vcpu_count = 2;
     for (uint32_t i = 0; i < 2; i++) {
@@ -427,4 +435,163 @@ Test(vgic_lr, an_spi_in_another_vcpus_list_registers_is_not_loaded_again)
     vgic_flush(v1);
     cr_assert_eq(v1->arch.vgic.lr_used, 1, "released by vCPU 0: now vCPU 1's");
     cr_assert_eq(LR_VINTID(lr(0)), 40);
+}
+
+/* --- passed-through level SPIs: the virtual pending state follows the device's line ---- */
+
+#define HCR_TALL1 (1ull << 12)
+#define PSTATE_I  (1ull << 7)
+#define PT_SPI    34                          /* QEMU virt's PL031 */
+
+/* SPI 34 forwarded (its physical SPI fired and the host acknowledged it), enabled, Group 1,
+ * to vCPU 0, whose virtual CPU interface has Group 1 on and PMR 0xff; the line as given. */
+static struct vgic_irq *hw_spi_fired(bool line)
+{
+    fake_sysreg_set("ich_vmcr_el2", 0xffull << 24 | 1u << 1);
+    line_high[PT_SPI] = line;
+    vgic_hw_spi_fired(&vm, PT_SPI);
+    struct vgic_irq *irq = irq_of(PT_SPI);
+    irq->enabled = true;
+    irq->group = 1;
+    irq->priority = 0x80;
+    return irq;
+}
+
+Test(vgic_lr, hw_spi_with_its_line_high_is_loaded_pending_with_hw)
+{
+    hw_spi_fired(true);
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & (LR_STATE | LR_HW), LR_PENDING | LR_HW);
+    cr_assert_eq(LR_PINTID(lr(0)), PT_SPI);
+    cr_assert_eq(deactivated[PT_SPI], 0);
+}
+
+Test(vgic_lr, hw_spi_whose_line_dropped_before_entry_is_withdrawn_and_the_physical_one_ended)
+{
+    struct vgic_irq *irq = hw_spi_fired(false);
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(PT_SPI), -1, "the device dropped the line: nothing to deliver");
+    cr_assert_not(irq->latch);
+    cr_assert_not(irq->hw_active);
+    cr_assert_eq(deactivated[PT_SPI], 1, "the physical SPI can fire again");
+}
+
+/* The issue's case: loaded pending, not taken at this entry (IRQs masked), the guest's
+ * handler then quietens the device; at the next entry it is withdrawn, not delivered. */
+Test(vgic_lr, hw_spi_left_in_a_list_register_is_withdrawn_at_the_next_entry_once_the_line_dropped)
+{
+    struct vgic_irq *irq = hw_spi_fired(true);
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(PT_SPI), 0);
+    guest_sets_lr(0, lr(0));                  /* not taken */
+    vgic_fold(v0);
+    cr_assert(irq->latch);
+    line_high[PT_SPI] = false;
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(PT_SPI), -1);
+    cr_assert_eq(deactivated[PT_SPI], 1);
+}
+
+Test(vgic_lr, hw_spi_the_guest_took_is_not_withdrawn_when_the_line_drops)
+{
+    struct vgic_irq *irq = hw_spi_fired(true);
+    vgic_flush(v0);
+    guest_sets_lr(0, (lr(0) & ~LR_STATE) | LR_ACTIVE);   /* acknowledged */
+    vgic_fold(v0);
+    line_high[PT_SPI] = false;                /* the handler cleared the device */
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_ACTIVE, "its deactivation is the guest's");
+    cr_assert(irq->hw_active);
+    cr_assert_eq(deactivated[PT_SPI], 0);
+}
+
+Test(vgic_lr, guest_reading_ispendr_sees_the_line_drop_of_a_pending_hw_spi)
+{
+    hw_spi_fired(true);
+    uint64_t bit = 1ull << (PT_SPI % 32), off = 0x200 + 4 * (PT_SPI / 32);   /* GICD_ISPENDR1 */
+    cr_assert(vgic_dist_ops.read(&vm, v0, off, 4) & bit);
+    line_high[PT_SPI] = false;
+    cr_assert_not(vgic_dist_ops.read(&vm, v0, off, 4) & bit, "pending only while the line is up");
+    cr_assert_eq(deactivated[PT_SPI], 1);
+}
+
+Test(vgic_lr, hw_spi_for_a_guest_with_irqs_masked_traps_its_acknowledge)
+{
+    hw_spi_fired(true);
+    v0->arch.pstate = PSTATE_I;
+    vgic_flush(v0);
+    cr_assert(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1);
+    cr_assert(v0->arch.vgic.tall1);
+}
+
+Test(vgic_lr, hw_spi_the_guest_takes_at_entry_needs_no_trap)
+{
+    hw_spi_fired(true);
+    v0->arch.pstate = 0;
+    vgic_flush(v0);
+    cr_assert_eq(lr(0) & LR_STATE, LR_PENDING);
+    cr_assert_not(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1);
+}
+
+Test(vgic_lr, hw_spi_behind_a_higher_priority_interrupt_or_an_active_priority_traps)
+{
+    hw_spi_fired(true);
+    v0->arch.pstate = 0;
+    pend_edge(40, 0x40);
+    vgic_flush(v0);
+    cr_assert(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1, "taken after SPI 40's handler");
+    guest_sets_lr(0, lr(0));
+    guest_sets_lr(1, lr(1));
+    vgic_fold(v0);
+    irq_of(40)->latch = false;
+    fake_sysreg_set("ich_ap1r0_el2", 1);      /* inside a handler, priority not dropped */
+    vgic_flush(v0);
+    cr_assert(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1);
+}
+
+/* The trapped access (ICC_IAR1_EL1) is not emulated: it runs again, untrapped, after the
+ * line was resampled; if the line dropped, nothing is left for it to acknowledge. */
+Test(vgic_lr, trapped_acknowledge_runs_again_untrapped_after_the_line_is_resampled)
+{
+    struct vgic_irq *irq = hw_spi_fired(true);
+    v0->arch.pstate = PSTATE_I;
+    vgic_flush(v0);
+    guest_sets_lr(0, lr(0));
+    vgic_fold(v0);
+    const struct sysreg_handler_row *iar = NULL;
+    for (size_t i = 0; i < vgic_sysreg_table.row_count; i++)
+        if (vgic_sysreg_table.rows[i].key == SYS_KEY(3, 0, 12, 12, 0))
+            iar = &vgic_sysreg_table.rows[i];
+    cr_assert_not_null(iar, "ICC_IAR1_EL1 has a row");
+    uint64_t value = 0;
+    cr_assert(iar->access(v0, iar->key, true, &value));
+    cr_assert(v0->arch.retry, "the guest's read runs again");
+    v0->arch.retry = false;
+    vgic_flush(v0);                           /* line still high: delivered, no trap now */
+    cr_assert_eq(lr(0) & LR_STATE, LR_PENDING);
+    cr_assert_not(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1);
+    guest_sets_lr(0, lr(0));
+    vgic_fold(v0);
+    vgic_flush(v0);                           /* a later entry traps again */
+    cr_assert(fake_sysreg_get("ich_hcr_el2") & HCR_TALL1);
+    guest_sets_lr(0, lr(0));
+    vgic_fold(v0);
+    cr_assert(iar->access(v0, iar->key, true, &value));
+    line_high[PT_SPI] = false;                /* the guest cleared the device meanwhile */
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(PT_SPI), -1, "its re-executed read finds nothing (1023)");
+    cr_assert_not(irq->latch);
+    cr_assert_eq(deactivated[PT_SPI], 1);
+}
+
+Test(vgic_lr, group1_registers_are_undefined_when_tall1_was_not_set)
+{
+    const struct sysreg_handler_row *iar = NULL;
+    for (size_t i = 0; i < vgic_sysreg_table.row_count; i++)
+        if (vgic_sysreg_table.rows[i].key == SYS_KEY(3, 0, 12, 12, 0))
+            iar = &vgic_sysreg_table.rows[i];
+    uint64_t value = 0;
+    vgic_flush(v0);
+    cr_assert_not(iar->access(v0, iar->key, true, &value));
+    cr_assert_not(v0->arch.retry);
 }

@@ -45,6 +45,7 @@ struct arch_vcpu {
     uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
     bool wfe;                 /* the last WFx exit was a WFE: do not block on it */
     bool injected;            /* the last exit ended with an exception given to the guest */
+    bool retry;               /* the trapped instruction runs again as it is (sysreg_trap) */
     uint32_t fault_loop;      /* consecutive exits that only injected an exception */
     uint32_t insn_len;        /* length of the instruction behind the last exit (2 or 4) */
     struct a64_ldst mmio;     /* the access behind a pending EXIT_MMIO */

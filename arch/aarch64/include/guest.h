@@ -36,6 +36,7 @@
 #define PSR_MODE_EL1h  0x5ull
 #define PSR_AARCH32    (1ull << 4)
 #define PSR_DAIF       (0xfull << 6)
+#define PSR_I          (1ull << 7)
 #define PSR_SSBS       (1ull << 12)
 #define PSR_PAN        (1ull << 22)
 #define PSR_DIT        (1ull << 24)

@@ -14,7 +14,8 @@ struct vcpu;
 
 /* Emulates one access: for a read, *value is filled; for a write it holds the value.
  * Returns false when the guest must get an UNDEF instead. A handler that gave the guest
- * another exception itself (inject_*, e.g. an EL0 access trapped to EL1) returns true. */
+ * another exception itself (inject_*, e.g. an EL0 access trapped to EL1) returns true; so
+ * does one that set v->arch.retry: the access is not performed, the guest executes it again. */
 typedef bool (*sysreg_access_fn)(struct vcpu *v, uint32_t key, bool read, uint64_t *value);
 
 struct sysreg_handler_row {

@@ -42,6 +42,11 @@ struct vcpu *vgic_irq_vcpu(struct vm *vm, struct vcpu *owner, const struct vgic_
 void vgic_irq_set_pending(struct vgic_irq *irq, bool pending);
 void vgic_irq_set_active(struct vgic_irq *irq, bool active);
 
+/* A passed-through (HW) SPI pending only because its physical SPI fired, not taken by the
+ * guest yet: withdrawn (and the physical SPI deactivated) if the device's line has dropped
+ * meanwhile (vgic.c). Lock held; not while a list register holds it. */
+void vgic_hw_spi_resample(struct vgic_irq *irq);
+
 /* Kicks every vCPU in the mask that is not the caller's own (after unlocking). */
 void vgic_kick_mask(struct vm *vm, uint32_t mask);
 /* Bit of v in a kick mask when irq became deliverable on it. Lock held. */

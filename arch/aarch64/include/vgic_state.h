@@ -51,6 +51,10 @@ struct vgic_cpu {
     uint32_t lr_used;          /* list registers written at the last entry */
     uint32_t lr_pending;       /* ... those written with the pending state (bit n: LR n) */
     struct vgic_irq *lr_irq[VGIC_MAX_LRS];
+    bool tall1;                /* ICH_HCR_EL2.TALL1 at the last entry: a passed-through SPI
+                                  is resampled when the guest acknowledges (vgic_lr.c) */
+    bool tall1_skip;           /* ... and the guest's access trapped: the next entry lets it
+                                  run without the trap */
 };
 
 /* Per VM: the distributor. */

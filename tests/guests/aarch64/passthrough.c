@@ -3,8 +3,10 @@
  * adds the pl031 node when it passes the RTC through; bare QEMU always has it) the payload
  * owns it: RTCDR advances, a match interrupt (RTCMR = RTCDR + 1, RTCIMSC) arrives as INTID 34
  * through the GIC, is cleared (RTCICR) and EOIed, and a second one arrives too, which proves
- * the guest's deactivation ended the physical interrupt (ICH_LR<n>_EL2.HW); with a second
- * CPU, routed there, it arrives on CPU 1 twice. Without the device
+ * the guest's deactivation ended the physical interrupt (ICH_LR<n>_EL2.HW). Its pending state
+ * is the device's line: several alarms run the handler once each whether it clears the RTC
+ * before or after its EOI, and a pending SPI whose line drops is no longer pending. With a
+ * second CPU, routed there, it arrives on CPU 1 twice. Without the device
  * in its DTB the payload is the other VM: reading or writing 0x09010000 must abort. */
 #include "gic.h"
 #include "test.h"
@@ -23,6 +25,8 @@
 #define WAIT_US     4000000ull
 
 static volatile uint64_t rtc_hits, rtc_mis, other_hits, cpu1_hits, cpu1_ready;
+static volatile uint64_t rtc_stale;     /* handler entries that found RIS or MIS clear */
+static volatile uint64_t eoi_first;     /* the handler EOIs before it clears the device */
 
 static void irq_handler(void)
 {
@@ -33,7 +37,20 @@ static void irq_handler(void)
         write_sysreg(cntv_ctl_el0, 0);
         isb();
     } else if (intid == SPI_RTC) {
-        shared_store(&rtc_mis, mmio_read32(PL031_BASE + RTCMIS));
+        uint32_t ris = mmio_read32(PL031_BASE + RTCRIS), mis = mmio_read32(PL031_BASE + RTCMIS);
+        shared_store(&rtc_mis, mis);
+        if (!(ris & mis & 1))
+            shared_store(&rtc_stale, shared_load(&rtc_stale) + 1);
+        if (shared_load(&eoi_first)) {
+            /* EOI while the line is still high: the SPI is pending again at once, and stays
+             * so until the device drops the line; IRQs stay masked here meanwhile. */
+            gic_eoi(intid);
+            delay_us(2000);
+            mmio_write32(PL031_BASE + RTCICR, 1);
+            dsb(sy);
+            shared_store(&rtc_hits, shared_load(&rtc_hits) + 1);
+            return;
+        }
         mmio_write32(PL031_BASE + RTCICR, 1);     /* the device's line drops before the EOI */
         dsb(sy);
         shared_store(&rtc_hits, shared_load(&rtc_hits) + 1);
@@ -77,6 +94,53 @@ static void arm_match(void)
     mmio_write32(PL031_BASE + RTCMR, mmio_read32(PL031_BASE + RTCDR) + 1);
     mmio_write32(PL031_BASE + RTCIMSC, 1);
     dsb(sy);
+}
+
+/* Several alarms, each followed by a quiet delay: the handler runs exactly once per alarm and
+ * finds the alarm in RIS and MIS every time (a virtual SPI left pending after the device
+ * dropped its line would run it again with both 0). IRQs unmasked on entry and exit. */
+#define ALARMS 3
+static void alarms_once_each(bool eoi_before_clear, const char *name)
+{
+    uint64_t before = shared_load(&rtc_hits), stale = shared_load(&rtc_stale), bad = 0, seen = 0;
+    shared_store(&eoi_first, eoi_before_clear);
+    for (int i = 0; i < ALARMS; i++) {
+        uint64_t want = before + (uint64_t)i + 1;
+        arm_match();
+        bool hit = wait_hits(want, WAIT_US);
+        delay_us(300000);
+        seen = shared_load(&rtc_hits) - before;
+        if (!hit || seen != (uint64_t)i + 1)
+            bad++;
+    }
+    mmio_write32(PL031_BASE + RTCIMSC, 0);
+    shared_store(&eoi_first, 0);
+    check(bad == 0 && shared_load(&rtc_stale) == stale, name,
+          "%d alarms: handler ran %lu times, %lu alarms off, %lu entries with RIS/MIS 0", ALARMS, seen, bad,
+          shared_load(&rtc_stale) - stale);
+}
+
+/* A pending SPI not taken yet (IRQs masked) whose device line drops is no longer pending
+ * (IHI 0069, level-sensitive interrupts: pending while the line is asserted), with no
+ * GICD_ICPENDR, and is never taken afterwards. */
+static void line_drop_withdraws_pending(void)
+{
+    uint64_t before = shared_load(&rtc_hits);
+    irq_mask();
+    arm_match();
+    uint64_t end = counter() + 4 * counter_freq();
+    while (!gic_irq_pending(SPI_RTC) && counter() < end)
+        delay_us(1000);
+    bool was_pending = gic_irq_pending(SPI_RTC);
+    mmio_write32(PL031_BASE + RTCIMSC, 0);
+    mmio_write32(PL031_BASE + RTCICR, 1);
+    dsb(sy);
+    bool still = gic_irq_pending(SPI_RTC);
+    check(was_pending && !still, "line_drop_withdraws_pending", "pending %d, after the line dropped %d",
+          was_pending, still);
+    irq_unmask();
+    delay_us(300000);
+    CHECK_EQ(shared_load(&rtc_hits) - before, 0, "line_drop_not_taken_later");
 }
 
 static void owner(void)
@@ -132,6 +196,9 @@ static void owner(void)
     check(wait_hits(before + 1, WAIT_US), "rtc_spi34_after_icpendr", "took INTID %d %lu times", SPI_RTC,
           shared_load(&rtc_hits) - before);
     mmio_write32(PL031_BASE + RTCIMSC, 0);
+    alarms_once_each(false, "rtc_alarms_once_each_clear_then_eoi");
+    alarms_once_each(true, "rtc_alarms_once_each_eoi_then_clear");
+    line_drop_withdraws_pending();
     irq_mask();
 }
 
