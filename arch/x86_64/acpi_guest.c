@@ -201,6 +201,28 @@ static void build_mcfg(uint8_t *t)
 }
 
 /* The DSDT's AML (the ASL it compiles from, in comments). */
+/* Device (NAME) { _HID EisaId(hid), [_UID uid,] _CRS { IO (Decode16, port, port, align, len), IRQNoFlags {irq} } }:
+ * an ISA device at a fixed port with an edge interrupt (uid 0: no _UID). */
+static void isa_device(struct aml *a, const char *name, const char *hid, uint32_t uid, uint16_t port, uint8_t align,
+                       uint8_t len, uint8_t irq)
+{
+    struct aml_restemplate rt;
+    uint32_t dev = aml_open_ext(a, AML_DEVICE_EXTOP);
+    aml_name(a, name);
+    aml_name_decl(a, "_HID");
+    aml_eisaid(a, hid);
+    if (uid) {
+        aml_name_decl(a, "_UID");
+        aml_int(a, uid);
+    }
+    aml_name_decl(a, "_CRS");
+    aml_restemplate_open(a, &rt);
+    aml_res_io(a, port, port, align, len);
+    aml_res_irq_noflags(a, irq);
+    aml_restemplate_close(a, &rt);
+    aml_close(a, dev);
+}
+
 static void build_dsdt_aml(struct aml *a)
 {
     struct aml_restemplate rt;
@@ -247,31 +269,9 @@ static void build_dsdt_aml(struct aml *a)
     aml_close(a, drac);
     aml_close(a, pci);
 
-    uint32_t com1 = aml_open_ext(a, AML_DEVICE_EXTOP);        /* Device (COM1): the 16550 at 0x3F8, IRQ 4 */
-    aml_name(a, "COM1");
-    aml_name_decl(a, "_HID");
-    aml_eisaid(a, "PNP0501");
-    aml_name_decl(a, "_UID");
-    aml_int(a, 1);
-    aml_name_decl(a, "_CRS");
-    aml_restemplate_open(a, &rt);
-    aml_res_io(a, 0x03F8, 0x03F8, 0, 8);
-    aml_res_irq_noflags(a, 4);
-    aml_restemplate_close(a, &rt);
-    aml_close(a, com1);
-
-    /* Device (RTC): the MC146818 at 0x70 (the PC platform's), IRQ 8, as QEMU's: Linux's rtc_cmos binds
-     * to PNP0B00. */
-    uint32_t rtc = aml_open_ext(a, AML_DEVICE_EXTOP);
-    aml_name(a, "RTC");
-    aml_name_decl(a, "_HID");
-    aml_eisaid(a, "PNP0B00");
-    aml_name_decl(a, "_CRS");
-    aml_restemplate_open(a, &rt);
-    aml_res_io(a, 0x0070, 0x0070, 0x10, 2);
-    aml_res_irq_noflags(a, 8);
-    aml_restemplate_close(a, &rt);
-    aml_close(a, rtc);
+    isa_device(a, "COM1", "PNP0501", 1, 0x03F8, 0, 8, 4);   /* the 16550 at 0x3F8, IRQ 4 */
+    /* the MC146818 at 0x70 (the PC platform's), IRQ 8, as QEMU's: Linux's rtc_cmos binds to PNP0B00 */
+    isa_device(a, "RTC", "PNP0B00", 0, 0x0070, 0x10, 2, 8);
     aml_close(a, sb);                                         /* } */
 
     /* Name (_S5, Package (4) { 5, 5, 0, 0 }) (7.4.2.5): SLP_TYPa, SLP_TYPb, reserved. */

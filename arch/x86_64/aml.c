@@ -243,40 +243,31 @@ void aml_res_memory32_fixed(struct aml *a, uint32_t base, uint32_t len, bool wri
     le(a, len, 4);
 }
 
-/* 6.4.3.5.3: tag, length 13, resource type, general flags, type-specific flags, then granularity,
- * minimum, maximum, translation offset and length, 16 bits each. */
-static void word_address(struct aml *a, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+/* 6.4.3.5.3 (Word) and 6.4.3.5.2 (DWord) address space descriptors: tag, length, resource type, general
+ * flags, type-specific flags, then granularity, minimum, maximum, translation offset and length, each
+ * `width` bytes (2: length 13; 4: length 23). */
+static void address(struct aml *a, uint32_t width, uint8_t type, uint8_t type_flags, uint32_t min, uint32_t max)
 {
-    aml_byte(a, RES_WORD_ADDRESS);
-    le(a, 13, 2);
+    aml_byte(a, width == 2 ? RES_WORD_ADDRESS : RES_DWORD_ADDRESS);
+    le(a, 3 + 5 * width, 2);
     aml_byte(a, type);
     aml_byte(a, ADDR_MIN_FIXED | ADDR_MAX_FIXED);
     aml_byte(a, type_flags);
-    le(a, 0, 2);
-    le(a, min, 2);
-    le(a, max, 2);
-    le(a, 0, 2);
-    le(a, (uint32_t)max - min + 1, 2);
+    le(a, 0, width);
+    le(a, min, width);
+    le(a, max, width);
+    le(a, 0, width);
+    le(a, (uint64_t)max - min + 1, width);
 }
 
-void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max) { word_address(a, ADDR_SPACE_BUS, 0, min, max); }
+void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max) { address(a, 2, ADDR_SPACE_BUS, 0, min, max); }
 
 void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max)
 {
-    word_address(a, ADDR_SPACE_IO, IO_ENTIRE_RANGE, min, max);
+    address(a, 2, ADDR_SPACE_IO, IO_ENTIRE_RANGE, min, max);
 }
 
-/* 6.4.3.5.2: as the Word form with 32-bit fields (length 23). */
 void aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t max)
 {
-    aml_byte(a, RES_DWORD_ADDRESS);
-    le(a, 23, 2);
-    aml_byte(a, ADDR_SPACE_MEMORY);
-    aml_byte(a, ADDR_MIN_FIXED | ADDR_MAX_FIXED);
-    aml_byte(a, MEM_READ_WRITE);
-    le(a, 0, 4);
-    le(a, min, 4);
-    le(a, max, 4);
-    le(a, 0, 4);
-    le(a, (uint64_t)max - min + 1, 4);
+    address(a, 4, ADDR_SPACE_MEMORY, MEM_READ_WRITE, min, max);
 }

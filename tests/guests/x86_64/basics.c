@@ -367,9 +367,9 @@ static void test_ioapic_edge(void)
     delay_us(30000);
     uint32_t n = irq_count(0, VEC_IOAPIC_EDGE) - before, pic = pic_count() - pic_before;
     ioapic_write_rte(PIT_GSI, RTE_MASKED);
-    /* 5% early allowed: the TSC rate this is measured in comes from the start-up calibration
-     * against PIT channel 2, which was seen 3.7% off on a host with load 3 (a wrong count, e.g.
-     * a 1 ms or 5 ms one-shot, still fails). */
+    /* 5% early allowed: the TSC rate this is measured in is kvmclock's under the hypervisor, but on
+     * bare QEMU the runtime's PIT channel 2 calibration, seen 3.7% off on a loaded host (a wrong
+     * count, e.g. a 1 ms or 5 ms one-shot, still fails). */
     check(pins >= 24 && readback == rte && fired && n == 1 && pic == 0 &&
           elapsed >= want - want / 20 && elapsed < LATE(want), "ioapic_pit_edge",
           "IOAPIC version 0x%x (%u pins, want >= 24), RTE %u read back 0x%lx (wrote 0x%lx); PIT "
