@@ -54,6 +54,7 @@ void arch_early_init(struct boot_info *bi)
     x86_paging_init(bi);
     x86_platform_init(bi);
     x86_tsc_calibrate();
+    x86_fpu_host_init();
     vrtc_host_clock_init();
     lapic_cpu_init(0);
 }

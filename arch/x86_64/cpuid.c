@@ -24,7 +24,7 @@ enum { EAX = CPUID_EAX, EBX = CPUID_EBX, ECX = CPUID_ECX, EDX = CPUID_EDX };
 #define ALWAYS CPUID_ALWAYS
 #define COMPUTED CPUID_COMPUTED
 
-#define MAX_BASIC_LEAF      0xBu          /* through the x2APIC topology leaf */
+#define MAX_BASIC_LEAF      0xDu          /* through the XSAVE leaf */
 #define MAX_EXTENDED_LEAF   0x80000008u
 #define HV_LEAF_BASE        0x40000000u
 #define HV_LEAF_MAX         0x40000001u
@@ -32,6 +32,12 @@ enum { EAX = CPUID_EAX, EBX = CPUID_EBX, ECX = CPUID_ECX, EDX = CPUID_EDX };
 #define L1_EDX_HTT_BIT      28
 #define E1_ECX_CMP_LEGACY_BIT 1
 #define APIC_BASE_EN        (1ull << 11)
+#define L1_ECX_XSAVE_BIT    26
+#define L1_ECX_OSXSAVE_BIT  27
+#define CR4_OSXSAVE_BIT     (1ull << 18)
+/* XSAVE state components (SDM Vol. 1, 13.1): offset and size of AVX's in the standard form (13.4.3). */
+#define XSAVE_LEGACY_AND_HEADER 576u
+#define XSAVE_AVX_BYTES         256u
 
 /* Instruction-set extensions need no hypervisor state: the guest runs them natively ("isa"). */
 #define ISA "instruction set: runs natively, no hypervisor state"
@@ -48,7 +54,13 @@ static const struct cpuid_flag cpuid_flags[] = {
     { 1, 0, ECX, 22, HOST, ANY, 0, 0, "MOVBE", ISA },
     { 1, 0, ECX, 23, HOST, ANY, 0, 0, "POPCNT", ISA },
     { 1, 0, ECX, 24, ALWAYS, ANY, 0x6E0, 0x6E0, "TSC-deadline", "vlapic.c emulates IA32_TSC_DEADLINE" },
+    { 1, 0, ECX, 12, COMPUTED, ANY, 0, 0, "FMA", "AVX state: host's, with YMM in the guest's XCR0 mask" },
     { 1, 0, ECX, 25, HOST, ANY, 0, 0, "AES", ISA },
+    { 1, 0, ECX, L1_ECX_XSAVE_BIT, COMPUTED, ANY, 0, 0, "XSAVE",
+      "fpu.c switches XCR0 and the XSAVE image; XSETBV is intercepted and checked (guest.c)" },
+    { 1, 0, ECX, L1_ECX_OSXSAVE_BIT, COMPUTED, ANY, 0, 0, "OSXSAVE", "mirrors the guest's CR4.OSXSAVE" },
+    { 1, 0, ECX, 28, COMPUTED, ANY, 0, 0, "AVX", "YMM state is an XCR0 component fpu.c switches" },
+    { 1, 0, ECX, 29, COMPUTED, ANY, 0, 0, "F16C", "AVX state, as AVX" },
     { 1, 0, ECX, 30, HOST, ANY, 0, 0, "RDRAND", ISA },
     { 1, 0, ECX, 31, ALWAYS, ANY, 0, 0, "hypervisor", "the guest runs under a hypervisor (leaf 0x40000000)" },
     /* leaf 1 EDX (table 3-11) */
@@ -79,6 +91,8 @@ static const struct cpuid_flag cpuid_flags[] = {
       "set with more than one vCPU: EBX[23:16] counts the package's logical processor IDs" },
     /* leaf 7.0 EBX (table 3-8) */
     { 7, 0, EBX, 0, HOST, ANY, 0, 0, "FSGSBASE", "CR4.FSGSBASE is guest state" },
+    { 7, 0, EBX, 1, ALWAYS, ANY, 0x3B, 0x3B, "TSC_ADJUST", "msr.c: IA32_TSC_ADJUST follows IA32_TSC writes" },
+    { 7, 0, EBX, 5, COMPUTED, ANY, 0, 0, "AVX2", "AVX state, as AVX" },
     { 7, 0, EBX, 3, HOST, ANY, 0, 0, "BMI1", ISA },
     { 7, 0, EBX, 7, HOST, ANY, 0, 0, "SMEP", "CR4.SMEP is guest state" },
     { 7, 0, EBX, 8, HOST, ANY, 0, 0, "BMI2", ISA },
@@ -88,6 +102,10 @@ static const struct cpuid_flag cpuid_flags[] = {
     { 7, 0, EBX, 20, HOST, ANY, 0, 0, "SMAP", "CR4.SMAP is guest state" },
     { 7, 0, EBX, 23, HOST, ANY, 0, 0, "CLFLUSHOPT", ISA },
     { 7, 0, EBX, 24, HOST, ANY, 0, 0, "CLWB", ISA },
+    /* leaf 7.0 ECX */
+    { 7, 0, ECX, 22, HOST, ANY, 0xC0000103, 0xC0000103, "RDPID", "reads IA32_TSC_AUX, the guest's (msr.c)" },
+    /* leaf 0xD.1 EAX (SDM Vol. 2A, CPUID leaf 0DH) */
+    { 0xD, 1, EAX, 0, HOST, ANY, 0, 0, "XSAVEOPT", "runs natively on the guest's XCR0" },
     /* 0x80000001 ECX (APM Vol. 3, E.4.2) */
     { 0x80000001, 0, ECX, 0, HOST, ANY, 0, 0, "LAHF/SAHF", ISA },
     { 0x80000001, 0, ECX, E1_ECX_CMP_LEGACY_BIT, COMPUTED, AMD, 0, 0, "CmpLegacy",
@@ -119,6 +137,8 @@ static const struct cpuid_flag cpuid_flags[] = {
     { 0x80000001, 0, EDX, 23, HOST, AMD, 0, 0, "MMX", "as leaf 1" },
     { 0x80000001, 0, EDX, 24, HOST, AMD, 0, 0, "FXSR", "as leaf 1" },
     { 0x80000001, 0, EDX, 26, HOST, ANY, 0, 0, "Page1GB", "guest paging runs natively" },
+    { 0x80000001, 0, EDX, 27, HOST, ANY, 0xC0000103, 0xC0000103, "RDTSCP",
+      "TSC with the offset; IA32_TSC_AUX is the guest's, loaded on entry (msr.c)" },
     { 0x80000001, 0, EDX, 29, HOST, ANY, 0xC0000080, 0xC0000080, "LM", "msr.c: EFER.LME/LMA" },
     { 0x80000001, 0, EDX, 29, HOST, ANY, 0xC0000100, 0xC0000102, "LM", "FS/GS base and KernelGSbase are VMCB / VMCS state" },
     { 0x80000001, 0, EDX, 30, HOST, AMD, 0, 0, "3DNowExt", ISA },
@@ -135,9 +155,9 @@ static const struct cpuid_flag cpuid_flags[] = {
       "every vCPU's time page describes the same line through the VM's start (kvmclock.c)" },
 };
 /* Deliberately absent, so they read 0 (each would #GP or misbehave): VMX, SVM (no nesting advertised),
- * MONITOR/MWAIT (intercepted), XSAVE and everything needing it (AVX, FMA, F16C, XOP, FMA4), MTRR (no MTRR
- * MSRs), DS, ACPI thermal, TM, PBE, PDCM, xTPR, SDBG, DCA, PSN, RDTSCP and RDPID (TSC_AUX is not
- * virtualized), FFXSR (EFER.FFXSR), OSVW, IBS, LWP, SKINIT, WDT, NodeId, TopologyExtensions, the
+ * MONITOR/MWAIT (intercepted), XSAVE components beyond AVX (MPX, AVX-512, PKRU, ...: the image holds
+ * x87, SSE and AVX only) and XSAVEC/XSAVES (no IA32_XSS), XOP and FMA4, MTRR (no MTRR
+ * MSRs), DS, ACPI thermal, TM, PBE, PDCM, xTPR, SDBG, DCA, PSN, FFXSR (EFER.FFXSR), OSVW, IBS, LWP, SKINIT, WDT, NodeId, TopologyExtensions, the
  * extended performance counters (PerfCtrExtCore: 0xC0010200.. are not emulated), DataBreakpointExtension,
  * MONITORX, the AMD extended APIC space, AltMovCr8 (CR8 is not tied to the virtual TPR). */
 
@@ -173,12 +193,63 @@ static uint32_t core_id_bits(const struct vcpu *v)
 }
 
 /* The COMPUTED rows: the APIC flag (leaf 1 and AMD's copy) follows IA32_APIC_BASE.EN; HTT and CmpLegacy
- * say there is more than one vCPU. */
-static bool flag_on(const struct vcpu *v, const struct cpuid_flag *f)
+ * say there is more than one vCPU; XSAVE and the AVX family follow the XCR0 components fpu.c switches;
+ * OSXSAVE mirrors CR4 (SDM Vol. 2A, table 3-10). */
+static bool flag_on(const struct vcpu *v, const struct cpuid_flag *f, const uint32_t host[4])
 {
     if (f->reg == EDX && f->bit == L1_EDX_APIC_BIT)
         return v->arch.apic_base & APIC_BASE_EN;
-    return v->vm->vcpu_count > 1;
+    if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_XSAVE_BIT)
+        return x86_xcr0_supported() != 0;
+    if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_OSXSAVE_BIT) {
+        struct x86_guest_mode m = { 0 };
+        x86_vcpu_backend()->get_mode((struct vcpu *)v, &m);
+        return m.cr4 & CR4_OSXSAVE_BIT;
+    }
+    if ((f->reg == EDX && f->bit == L1_EDX_HTT_BIT) ||
+        (f->leaf == 0x80000001 && f->reg == ECX && f->bit == E1_ECX_CMP_LEGACY_BIT))
+        return v->vm->vcpu_count > 1;
+    /* the AVX family (leaf 1 ECX, leaf 7 EBX): the host has it and YMM is switched */
+    return (x86_xcr0_supported() & XCR0_YMM) && ((host[f->reg] >> f->bit) & 1);
+}
+
+/* The XCR0 components a guest may enable: x87, SSE and AVX where the host has XSAVE and them (SDM Vol. 1,
+ * 13.2: CPUID.(EAX=0DH,ECX=0):EAX); 0 without XSAVE. The hypervisor runs with this XCR0 (fpu.c). */
+uint64_t x86_xcr0_supported(void)
+{
+    if (!((host_cpuid(1, 0).ecx >> L1_ECX_XSAVE_BIT) & 1))
+        return 0;
+    uint64_t m = host_cpuid(0xD, 0).eax & (XCR0_X87 | XCR0_SSE | XCR0_YMM);
+    return (m & (XCR0_X87 | XCR0_SSE)) == (XCR0_X87 | XCR0_SSE) ? m : 0;
+}
+
+/* XSETBV's checks (SDM Vol. 2C, XSETBV: #GP(0)): XCR0 is the only register; x87 always on; AVX only with
+ * SSE; nothing the guest was not offered. CPL and CR4.OSXSAVE are the caller's. */
+bool x86_xsetbv_valid(uint32_t index, uint64_t value, uint64_t supported)
+{
+    if (index != 0 || (value & ~supported) || !(value & XCR0_X87))
+        return false;
+    return !((value & XCR0_YMM) && !(value & XCR0_SSE));
+}
+
+/* Leaf 0xD (SDM Vol. 2A, CPUID leaf 0DH; Vol. 1, 13.2): subleaf 0 the components offered and the
+ * standard-form sizes for the guest's XCR0 (EBX) and for all of them (ECX); subleaf 2 AVX's size and
+ * offset. */
+static void leaf_0d(const struct vcpu *v, enum x86_vendor vendor, uint32_t subleaf, const struct cpuid_regs *h,
+                    uint32_t r[4])
+{
+    (void)vendor; (void)h;
+    uint64_t sup = x86_xcr0_supported();
+    if (!sup)
+        return;
+    if (subleaf == 0) {
+        r[EAX] = (uint32_t)sup;
+        r[EBX] = XSAVE_LEGACY_AND_HEADER + ((v->arch.fpu.xcr0 & XCR0_YMM) ? XSAVE_AVX_BYTES : 0);
+        r[ECX] = XSAVE_LEGACY_AND_HEADER + ((sup & XCR0_YMM) ? XSAVE_AVX_BYTES : 0);
+    } else if (subleaf == 2 && (sup & XCR0_YMM)) {
+        r[EAX] = XSAVE_AVX_BYTES;
+        r[EBX] = XSAVE_LEGACY_AND_HEADER;
+    }
 }
 
 /* The leaf functions: h is what the host CPU says, r is what the guest gets (flag registers already
@@ -336,7 +407,8 @@ static const struct {
     { 0x00000004, true, true, leaf_4 },
     { 0x00000007, true, true, leaf_none },          /* flags only; EAX 0: no further subleaves */
     { 0x0000000B, false, true, leaf_0b },
-    /* 0x5 MONITOR, 0x6 power, 0xA PMU, 0xD XSAVE: no row, zero */
+    { 0x0000000D, true, true, leaf_0d },
+    /* 0x5 MONITOR, 0x6 power, 0xA PMU, 0xC: no row, zero */
     { HV_LEAF_BASE, false, false, leaf_hv },
     { HV_LEAF_MAX, false, false, leaf_none },         /* no features of the hypervisor's own */
     { X86_KVM_CPUID_BASE, false, false, leaf_kvm },
@@ -372,7 +444,7 @@ void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32
                 continue;
             bool on = c->source == CPUID_ALWAYS ? true
                     : c->source == CPUID_HOST   ? (hr[c->reg] >> c->bit) & 1
-                                                : flag_on(vcpu, c);
+                                                : flag_on(vcpu, c, hr);
             if (on)
                 out[c->reg] |= 1u << c->bit;
         }

@@ -461,6 +461,27 @@ static void exit_rdpmc(struct vcpu *v, const struct x86_exit *x, struct vcpu_exi
     exit->reason = EXIT_SYSREG;
 }
 
+/* XSETBV (SDM Vol. 2C): the checks the CPU makes before the exit are made again here (a backend may
+ * report it from any state), then fpu.c's: #UD without CR4.OSXSAVE, #GP(0) at CPL > 0 or for an XCR0
+ * the guest may not have. */
+static void exit_xsetbv(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    uint64_t *g = v->arch.gpr;
+    struct x86_guest_mode m;
+    x86_vcpu_backend()->get_mode(v, &m);
+    exit->reason = EXIT_OTHER;
+    if (!(m.cr4 & CR4_OSXSAVE)) {
+        inject(v, X86_EXC_UD, false, 0);
+        return;
+    }
+    uint64_t value = (g[GPR_RDX] & 0xFFFFFFFFu) << 32 | (g[GPR_RAX] & 0xFFFFFFFFu);
+    if (m.cpl != 0 || !x86_fpu_xsetbv(v, (uint32_t)g[GPR_RCX], value)) {
+        inject(v, X86_EXC_GP, true, 0);
+        return;
+    }
+    skip(v, x);
+}
+
 static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     hv_printf("vm %s: vcpu %" PRIu32 ": unhandled exit 0x%" PRIx64 " (info 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
@@ -486,6 +507,7 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_CR_WRITE] = exit_cr_write,
     [X86_EXIT_EXCEPTION] = exit_exception,
     [X86_EXIT_RDPMC] = exit_rdpmc,
+    [X86_EXIT_XSETBV] = exit_xsetbv,
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
@@ -593,10 +615,12 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     inject_events(vcpu);
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
+    x86_tsc_aux_enter(vcpu);
     x86_spec_vm_entry();
     struct x86_exit x;
     memset(&x, 0, sizeof(x));
     ops->run(vcpu, &x);
+    x86_fpu_exit(vcpu);
     __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
     exit->reason = EXIT_OTHER;
     if (x.kind >= X86_EXIT_KIND_COUNT)

@@ -7,6 +7,7 @@
 
 #define MSR_IA32_TSC            0x010u
 #define MSR_IA32_PLATFORM_ID    0x017u
+#define MSR_IA32_TSC_ADJUST     0x03Bu
 #define MSR_SMI_COUNT           0x034u
 #define MSR_IA32_BIOS_SIGN_ID   0x08Bu
 #define MSR_IA32_PMC0           0x0C1u
@@ -21,6 +22,7 @@
 #define MSR_IA32_PAT            0x277u
 #define MSR_IA32_TSC_DEADLINE   0x6E0u
 #define MSR_X2APIC_FIRST        0x800u
+#define MSR_TSC_AUX             0xC0000103u
 #define MSR_X2APIC_LAST         0x8FFu
 #define MSR_K7_EVNTSEL0         0xC0010000u
 #define MSR_K7_EVNTSEL3         0xC0010003u
@@ -119,12 +121,51 @@ static bool tsc_read(struct vcpu *v, uint32_t msr, uint64_t *value)
     return true;
 }
 
+/* The guest's TSC moves by delta: the offset, and IA32_TSC_ADJUST with it (SDM Vol. 3B, 17.17.3). */
+static void tsc_move(struct vcpu *v, int64_t delta)
+{
+    v->arch.tsc_offset += delta;
+    v->arch.msrs.tsc_adjust += delta;
+    x86_vcpu_backend()->set_tsc_offset(v, v->arch.tsc_offset);
+    kvmclock_tsc_offset_changed(v);
+}
+
 static bool tsc_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
     (void)msr;
-    v->arch.tsc_offset = (int64_t)(value - rdtsc());
-    x86_vcpu_backend()->set_tsc_offset(v, v->arch.tsc_offset);
-    kvmclock_tsc_offset_changed(v);
+    tsc_move(v, (int64_t)(value - (rdtsc() + (uint64_t)v->arch.tsc_offset)));
+    return true;
+}
+
+static bool tsc_adjust_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    (void)msr;
+    *value = (uint64_t)v->arch.msrs.tsc_adjust;
+    return true;
+}
+
+static bool tsc_adjust_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    (void)msr;
+    tsc_move(v, (int64_t)(value - (uint64_t)v->arch.msrs.tsc_adjust));
+    return true;
+}
+
+static bool tsc_aux_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    (void)msr;
+    *value = v->arch.msrs.tsc_aux;
+    return true;
+}
+
+/* Bits 63:32 are reserved on Intel (#GP); AMD CPUs ignore them: as KVM, by the guest's vendor. The pCPU's
+ * MSR gets it before the next entry (tsc.c), for RDTSCP and RDPID. */
+static bool tsc_aux_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    (void)msr;
+    if ((value >> 32) && x86_guest_vendor(v->vm) == X86_VENDOR_INTEL)
+        return false;
+    v->arch.msrs.tsc_aux = (uint32_t)value;
     return true;
 }
 
@@ -249,6 +290,8 @@ static const struct msr_row {
     bool backend;              /* guest state in the VMCB / VMCS: the access never reaches msr.c */
 } msr_table[] = {
     { MSR_IA32_TSC, MSR_IA32_TSC, ANY, tsc_read, tsc_write, false },
+    { MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_ADJUST, ANY, tsc_adjust_read, tsc_adjust_write, false },
+    { MSR_TSC_AUX, MSR_TSC_AUX, ANY, tsc_aux_read, tsc_aux_write, false },
     { MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, ANY, kvmclock_msr_read, kvmclock_msr_write, false },
     { MSR_IA32_PLATFORM_ID, MSR_IA32_PLATFORM_ID, ANY, zero_read, NULL, false },
     { MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, ANY, apic_base_read, apic_base_write, false },

@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "x86_internal.h"
+#include "x86_vcpu.h"
 #include "x86_vplatform.h"
 
 #define PM_TIMER_HZ 3579545u           /* ACPI 6.5, 4.8.3.3 */
@@ -72,4 +73,30 @@ uint64_t x86_tsc_hz(void) { return tsc_hz; }
 uint64_t arch_time_ns(void)
 {
     return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_base) * ns_per_tsc_q32) >> 32);
+}
+
+/* IA32_TSC_AUX as RDTSCP and RDPID read it in the guest: neither VMRUN nor VM entry switches it, and the
+ * hypervisor never reads it, so each pCPU holds its vCPU's value, written only when it changed. */
+#define MSR_TSC_AUX 0xC0000103u
+static uint64_t pcpu_tsc_aux[HV_MAX_CPUS];
+
+/* The MSR exists where RDTSCP or RDPID does (CPUID 0x80000001:EDX[27], 7:ECX[22]). */
+static bool host_has_tsc_aux(void)
+{
+    static int known = -1;
+    if (known < 0)
+        known = ((cpuid(0x80000001, 0).edx >> 27) & 1) || ((cpuid(7, 0).ecx >> 22) & 1);
+    return known;
+}
+
+void x86_tsc_aux_enter(struct vcpu *vcpu)
+{
+    if (!host_has_tsc_aux())
+        return;
+    uint32_t cpu = arch_cpu_index();
+    uint64_t want = vcpu->arch.msrs.tsc_aux;
+    if (pcpu_tsc_aux[cpu] != want + 1) {     /* + 1: 0 means not written yet */
+        wrmsr(MSR_TSC_AUX, want);
+        pcpu_tsc_aux[cpu] = want + 1;
+    }
 }

@@ -32,10 +32,11 @@ static uint64_t get_efer(struct vcpu *v) { (void)v; return fake_backend.efer; }
 static void set_efer(struct vcpu *v, uint64_t efer) { (void)v; fake_backend.efer = efer; }
 static void set_pat(struct vcpu *v, uint64_t pat) { (void)v; fake_backend.pat = pat; }
 static void set_tsc_offset(struct vcpu *v, int64_t off) { (void)v; fake_backend.tsc_offset = off; }
+static void get_mode(struct vcpu *v, struct x86_guest_mode *m) { (void)v; *m = (struct x86_guest_mode){ .cr4 = fake_backend.cr4 }; }
 
 static const struct x86_vcpu_ops fake_ops = {
     .name = "fake", .get_efer = get_efer, .set_efer = set_efer, .set_pat = set_pat,
-    .set_tsc_offset = set_tsc_offset,
+    .set_tsc_offset = set_tsc_offset, .get_mode = get_mode,
 };
 
 const struct x86_vcpu_ops *x86_vcpu_backend(void) { return &fake_ops; }

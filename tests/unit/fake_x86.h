@@ -16,7 +16,7 @@ extern unsigned fake_cpuid_count;
 void fake_cpuid_set(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx);
 struct cpuid_regs fake_host_cpuid(uint32_t leaf, uint32_t subleaf);
 
-struct fake_backend { uint64_t efer, pat; int64_t tsc_offset; };
+struct fake_backend { uint64_t efer, pat, cr4; int64_t tsc_offset; };
 extern struct fake_backend fake_backend;
 extern unsigned fake_kicks, fake_ioapic_eois;
 extern uint64_t fake_tsc_hz;                     /* x86_tsc_hz() */

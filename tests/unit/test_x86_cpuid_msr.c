@@ -26,6 +26,10 @@ static void host_all_flags(const char *vendor)
     fake_cpuid_set(0x80000008, 0, 0x00003030, 0xFFFFFFFFu, 0x0000700F, 0xFFFFFFFFu);
     fake_cpuid_set(4, 0, 0x1C004121, 0x01C0003F, 0x3F, 0);
     fake_cpuid_set(4, 3, 0x1C03C163, 0x03C0003F, 0x3FFF, 6);
+    /* XSAVE with x87, SSE, AVX and AVX-512's three (0xE7): only the first three may reach a guest */
+    fake_cpuid_set(0xD, 0, 0xE7, 0x340, 0xA88, 0);
+    fake_cpuid_set(0xD, 1, 0xF, 0, 0, 0);
+    fake_backend.cr4 = 1ull << 18;              /* the guest has set CR4.OSXSAVE */
 }
 
 static void amd_host(void) { host_all_flags("AuthenticAMD"); }
@@ -59,14 +63,15 @@ Test(cpuid, only_flags_with_a_row_are_shown)
 {
     static const struct { uint32_t leaf; uint8_t reg; } flag_regs[] = {
         { 1, CPUID_ECX }, { 1, CPUID_EDX }, { 7, CPUID_EBX }, { 7, CPUID_ECX }, { 7, CPUID_EDX },
-        { 0x80000001, CPUID_ECX }, { 0x80000001, CPUID_EDX }, { 0x80000007, CPUID_EDX },
+        { 0x80000001, CPUID_ECX }, { 0x80000001, CPUID_EDX }, { 0x80000007, CPUID_EDX }, { 0xD, CPUID_EAX },
     };
     enum config_cpuid_vendor cv[2] = { CONFIG_CPUID_VENDOR_INTEL, CONFIG_CPUID_VENDOR_AMD };
     enum x86_vendor xv[2] = { X86_VENDOR_INTEL, X86_VENDOR_AMD };
     for (int k = 0; k < 2; k++) {
         fake_x86_vm(&vm, &cfg, 2, cv[k]);
         for (size_t i = 0; i < sizeof(flag_regs) / sizeof(flag_regs[0]); i++) {
-            uint32_t got = reg_of(guest_cpuid(0, flag_regs[i].leaf, 0), flag_regs[i].reg);
+            uint32_t sub = flag_regs[i].leaf == 0xD;      /* 0xD.1 EAX: the XSAVE instruction flags */
+            uint32_t got = reg_of(guest_cpuid(0, flag_regs[i].leaf, sub), flag_regs[i].reg);
             for (uint8_t b = 0; b < 32; b++)
                 cr_assert_eq((got >> b) & 1, has_row(xv[k], flag_regs[i].leaf, flag_regs[i].reg, b),
                              "vendor %d leaf 0x%x reg %u bit %u", k, flag_regs[i].leaf, flag_regs[i].reg, b);
@@ -74,10 +79,56 @@ Test(cpuid, only_flags_with_a_row_are_shown)
     }
     /* Some that would #GP or misbehave if shown. */
     fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_AMD);
-    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 5 | 1u << 26 | 1u << 28), 0, "VMX, XSAVE, AVX hidden");
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 5), 0, "VMX hidden");
     cr_assert_eq(guest_cpuid(0, 1, 0).edx & (1u << 12 | 1u << 28), 0, "MTRR hidden, HTT off with one vCPU");
     cr_assert_eq(guest_cpuid(0, 0x80000001, 0).ecx & (1u << 2 | 1u << 23), 0, "SVM, PerfCtrExtCore hidden");
-    cr_assert_eq(guest_cpuid(0, 0x80000001, 0).edx & (1u << 25 | 1u << 27), 0, "FFXSR, RDTSCP hidden");
+    cr_assert_eq(guest_cpuid(0, 0x80000001, 0).edx & (1u << 25), 0, "FFXSR hidden");
+    cr_assert_eq(guest_cpuid(0, 0xD, 1).eax & 0xE, 0, "XSAVEC, XGETBV1, XSAVES hidden (no IA32_XSS)");
+}
+
+/* XSAVE (SDM Vol. 1, ch. 13): offered with the components the hypervisor switches, the sizes of the
+ * standard form, OSXSAVE mirroring CR4, and the AVX family gone with the host's XSAVE. */
+Test(cpuid, xsave_leaf_and_flags)
+{
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    struct cpuid_regs d0 = guest_cpuid(0, 0xD, 0), d2 = guest_cpuid(0, 0xD, 2), d5 = guest_cpuid(0, 0xD, 5);
+    cr_assert_eq(d0.eax, 7, "x87 | SSE | AVX, never AVX-512's components");
+    cr_assert_eq(d0.edx, 0);
+    cr_assert_eq(d0.ebx, 576, "reset XCR0 = x87: legacy area and header");
+    cr_assert_eq(d0.ecx, 832, "all offered: AVX's 256 bytes at 576");
+    cr_assert(d2.eax == 256 && d2.ebx == 576, "AVX: size 256 at offset 576");
+    cr_assert(d5.eax == 0 && d5.ebx == 0, "no opmask component");
+    vm.vcpu[0].arch.fpu.xcr0 = 7;
+    cr_assert_eq(guest_cpuid(0, 0xD, 0).ebx, 832, "EBX follows the guest's XCR0");
+    cr_assert_geq(guest_cpuid(0, 0, 0).eax, 0xD, "max basic leaf covers 0xD");
+    struct cpuid_regs l1 = guest_cpuid(0, 1, 0);
+    cr_assert_eq(l1.ecx & (1u << 26 | 1u << 27 | 1u << 28), 1u << 26 | 1u << 27 | 1u << 28, "XSAVE OSXSAVE AVX");
+    cr_assert(guest_cpuid(0, 7, 0).ebx & (1u << 5), "AVX2");
+    fake_backend.cr4 = 0;
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 27), 0, "OSXSAVE follows CR4");
+    fake_cpuid_set(0xD, 0, 0x3, 0x240, 0x240, 0);          /* a host without AVX state */
+    cr_assert_eq(guest_cpuid(0, 0xD, 0).eax, 3);
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 12 | 1u << 28 | 1u << 29), 0, "FMA AVX F16C need YMM");
+    cr_assert_eq(guest_cpuid(0, 7, 0).ebx & (1u << 5), 0, "AVX2 needs YMM");
+    fake_cpuid_set(1, 0, 0x000806F8, 0xAB100800u, 0xFFFFFFFFu & ~(1u << 26), 0xFFFFFFFFu);   /* no XSAVE */
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 26), 0, "no host XSAVE: none for the guest");
+    cr_assert_eq(guest_cpuid(0, 0xD, 0).eax, 0);
+    cr_assert_eq(x86_xcr0_supported(), 0);
+}
+
+/* XSETBV's #GP(0) cases (SDM Vol. 2C, XSETBV). */
+Test(cpuid, xsetbv_checks)
+{
+    cr_assert(x86_xsetbv_valid(0, 1, 7), "x87 alone");
+    cr_assert(x86_xsetbv_valid(0, 3, 7));
+    cr_assert(x86_xsetbv_valid(0, 7, 7));
+    cr_assert_not(x86_xsetbv_valid(1, 7, 7), "XCR1 is not writable");
+    cr_assert_not(x86_xsetbv_valid(0, 0, 7), "x87 cleared");
+    cr_assert_not(x86_xsetbv_valid(0, 6, 7), "x87 cleared");
+    cr_assert_not(x86_xsetbv_valid(0, 5, 7), "AVX without SSE");
+    cr_assert_not(x86_xsetbv_valid(0, 7, 3), "AVX not offered");
+    cr_assert_not(x86_xsetbv_valid(0, 0x207, 7), "PKRU not offered");
+    cr_assert_not(x86_xsetbv_valid(0, 1ull << 63 | 7, 7), "reserved bit 63");
 }
 
 Test(cpuid, apic_flag_follows_apic_base_enable)
@@ -196,6 +247,42 @@ Test(cpuid, every_msr_a_shown_flag_brings_is_handled)
 }
 
 /* --- msr.c ------------------------------------------------------------------------------------- */
+
+/* IA32_TSC_ADJUST (SDM Vol. 3B, 17.17.3): a write to IA32_TSC moves it by the same amount, a write to
+ * it moves the TSC. */
+Test(msr, tsc_adjust_follows_tsc_writes)
+{
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    struct vcpu *v = &vm.vcpu[0];
+    uint64_t adj, tsc0, tsc1;
+    cr_assert(x86_msr_read(v, 0x3B, &adj));
+    cr_assert_eq(adj, 0, "0 at reset");
+    cr_assert(x86_msr_read(v, 0x10, &tsc0));
+    cr_assert(x86_msr_write(v, 0x10, tsc0 + (1ull << 40)));
+    cr_assert(x86_msr_read(v, 0x3B, &adj));
+    cr_assert(adj >= (1ull << 40) - (1ull << 30) && adj <= (1ull << 40), "moved with the TSC write: 0x%llx",
+              (unsigned long long)adj);
+    cr_assert(x86_msr_write(v, 0x3B, adj - (1ull << 40)));
+    cr_assert(x86_msr_read(v, 0x10, &tsc1));
+    cr_assert(tsc1 >= tsc0 && tsc1 < tsc0 + (1ull << 30), "TSC back near where it was: 0x%llx vs 0x%llx",
+              (unsigned long long)tsc1, (unsigned long long)tsc0);
+    cr_assert_eq(fake_backend.tsc_offset, v->arch.tsc_offset, "the backend has the offset");
+    cr_assert(guest_cpuid(0, 7, 0).ebx & 2, "CPUID.7:EBX.TSC_ADJUST");
+}
+
+/* IA32_TSC_AUX: bits 63:32 #GP on Intel, dropped on AMD, as KVM. */
+Test(msr, tsc_aux_by_vendor)
+{
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    uint64_t val;
+    cr_assert(x86_msr_write(&vm.vcpu[0], 0xC0000103, 0x1234));
+    cr_assert(x86_msr_read(&vm.vcpu[0], 0xC0000103, &val) && val == 0x1234);
+    cr_assert_not(x86_msr_write(&vm.vcpu[0], 0xC0000103, 1ull << 32 | 5), "Intel: reserved bits #GP");
+    cr_assert(x86_msr_read(&vm.vcpu[0], 0xC0000103, &val) && val == 0x1234, "unchanged");
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_AMD);
+    cr_assert(x86_msr_write(&vm.vcpu[0], 0xC0000103, 1ull << 32 | 5), "AMD: ignored");
+    cr_assert(x86_msr_read(&vm.vcpu[0], 0xC0000103, &val) && val == 5);
+}
 
 /* No virtual PMU on x86: the legacy counters answer as KVM with enable_pmu=0, on either vendor
  * (accepted, read 0), so a guest's probe finds no counter; the K8 interrupt-pending MSR reads 0. */

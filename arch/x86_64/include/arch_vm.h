@@ -44,7 +44,11 @@ struct x86_msrs {
     uint64_t hwcr;                /* AMD HWCR */
     uint64_t de_cfg;              /* AMD DE_CFG */
     uint64_t kvm_system_time;     /* MSR_KVM_SYSTEM_TIME(_NEW): time page GPA | enable (kvmclock.c) */
+    int64_t tsc_adjust;           /* IA32_TSC_ADJUST */
+    uint32_t tsc_aux;             /* IA32_TSC_AUX: loaded into the pCPU's MSR for RDTSCP / RDPID */
 };
+
+#define X86_FPU_AREA_BYTES 1024   /* >= 832, the standard-form size for x87 | SSE | AVX */
 
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */
 /* SVM without vNMI: NMI blocking in software (15.21.4 as KVM does it): masked from the injection
@@ -87,7 +91,9 @@ struct arch_vcpu {
     uint32_t exc_loop;        /* intercepted exceptions raised during their own delivery, in a row */
     bool start_sipi;          /* the next reset is a start-up IPI's (real mode), set by the sender */
     uint64_t host_timer_armed;   /* host TSC deadline the pCPU's LAPIC timer is set for; 0: none */
-    struct { uint8_t area[512] __attribute__((aligned(16))); bool in_memory; } fpu;   /* fpu.c */
+    /* fpu.c: the XSAVE image (standard form: legacy 512, header 64, AVX 256) or the FXSAVE image
+     * without XSAVE; xcr0 is the guest's XCR0 (1 at reset, SDM Vol. 1, 13.3). */
+    struct { uint8_t area[X86_FPU_AREA_BYTES] __attribute__((aligned(64))); uint64_t xcr0; bool in_memory; } fpu;
     union {
         struct svm_vcpu svm;
         struct vmx_vcpu vmx;

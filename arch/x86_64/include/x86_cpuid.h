@@ -4,6 +4,7 @@
 #ifndef X86_CPUID_H
 #define X86_CPUID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,12 @@ enum x86_msr_owner {
     X86_MSR_BACKEND,    /* guest state the VMCB / VMCS switches, never intercepted (svm.c, vmx.c) */
 };
 enum x86_msr_owner x86_msr_owner(enum x86_vendor v, uint32_t msr);
+
+/* XCR0 state components (SDM Vol. 1, 13.1) the hypervisor switches: the guest may enable these. */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_YMM (1ull << 2)
+uint64_t x86_xcr0_supported(void);
+bool x86_xsetbv_valid(uint32_t index, uint64_t value, uint64_t supported);
 
 #endif

@@ -63,5 +63,9 @@ struct vcpu;
 void x86_fpu_reset(struct vcpu *vcpu);
 void x86_fpu_enter(struct vcpu *vcpu);
 void x86_fpu_nm(void);
+void x86_fpu_host_init(void);
+void x86_fpu_exit(struct vcpu *vcpu);
+bool x86_fpu_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value);
+void x86_tsc_aux_enter(struct vcpu *vcpu);
 
 #endif

@@ -28,6 +28,7 @@ enum x86_exit_kind {
     X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
     X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
     X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
+    X86_EXIT_XSETBV,        /* XCR0 is the guest's, checked (fpu.c) */
     X86_EXIT_UNKNOWN,
     X86_EXIT_KIND_COUNT
 };

@@ -326,7 +326,7 @@ static const struct {
     { SVM_EXIT_MONITOR, X86_EXIT_UD, 0, NULL },           /* hidden in CPUID */
     { SVM_EXIT_MWAIT, X86_EXIT_UD, 0, NULL },
     { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_XSETBV, X86_EXIT_UD, 0, NULL },            /* XSAVE is hidden in CPUID */
+    { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, 3, NULL },        /* 0F 01 D1 */
     { SVM_EXIT_NPF, X86_EXIT_NPF, 0, decode_npf },
     { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, 0, decode_cr_write },
     { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, 0, decode_exception },

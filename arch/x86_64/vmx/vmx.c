@@ -493,7 +493,7 @@ static const struct {
     { EXIT_REASON_INVEPT, X86_EXIT_UD, NULL },
     { EXIT_REASON_INVVPID, X86_EXIT_UD, NULL },
     { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL },
-    { EXIT_REASON_XSETBV, X86_EXIT_UD, NULL },              /* XSAVE hidden in CPUID */
+    { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL },
 };
 
 static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)

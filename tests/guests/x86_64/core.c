@@ -1,7 +1,8 @@
 /* core.c: the architectural state a guest owns, checked the same way on both backends (the x86
  * vCPU core, arch/x86_64/cr.c): MOV to CR0 / CR4 with the checks of the SDM, CR4 limited to what
- * CPUID offers, IA32_TSC moving RDTSC, DR7 kept across exits, #DB reflected through the
- * hypervisor's intercept with the right DR6, RDPMC refused; and the instructions the hypervisor
+ * CPUID offers, IA32_TSC moving RDTSC and IA32_TSC_ADJUST, TSC_AUX read by RDTSCP, XCR0 the guest's
+ * with XSETBV's checks and the AVX registers kept across lazy saves, DR7 kept across exits, #DB
+ * reflected through the hypervisor's intercept with the right DR6, RDPMC refused; and the instructions the hypervisor
  * emulates on device memory and ports (MOVS, read-modify-write ALU forms with their RFLAGS, TEST,
  * XCHG, INS / OUTS with REP), each compared with the same instruction on RAM or a known value. */
 #include "hypercall.h"
@@ -13,6 +14,16 @@
 #define CR4_OSXSAVE  (1ull << 18)
 #define CPUID_1_ECX_VMX   (1u << 5)
 #define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_1_ECX_AVX   (1u << 28)
+#define CPUID_7_EBX_TSC_ADJUST (1u << 1)
+#define CPUID_7_ECX_RDPID (1u << 22)
+#define CPUID_E1_EDX_RDTSCP (1u << 27)
+#define MSR_IA32_TSC_ADJUST 0x3Bu
+#define MSR_TSC_AUX 0xC0000103u
+#define XCR0_X87 1u
+#define XCR0_SSE 2u
+#define XCR0_YMM 4u
 #define CPUID_1_EDX_PGE   (1u << 13)
 #define MSR_IA32_TSC 0x10u
 #define DR6_B0 (1ull << 0)
@@ -23,6 +34,13 @@ static void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" :: "r"(v) :
 static void write_dr7(uint64_t v) { __asm__ volatile("mov %0, %%dr7" :: "r"(v)); }
 static uint64_t read_dr7(void) { uint64_t v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
 static void write_dr0(uint64_t v) { __asm__ volatile("mov %0, %%dr0" :: "r"(v)); }
+
+static uint64_t xgetbv(uint32_t index)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+    return (uint64_t)hi << 32 | lo;
+}
 
 static uint64_t aborts(void) { return hv_present() ? hypercall(HV_HC_VM_STAT, HV_STAT_EXITS_ABORT, 0, 0) : 0; }
 
@@ -50,10 +68,14 @@ static void test_cr4(void)
     check(!(l1.ecx & CPUID_1_ECX_VMX) && vmx_gp && read_cr(4) == cr4, "cr4_vmxe_write_gp",
           "CPUID.1:ECX.VMX %u; MOV CR4.VMXE: vector %lu at 0x%lx (want #GP at the MOV), CR4 0x%lx (was 0x%lx)",
           (l1.ecx >> 5) & 1, rec.vector, rec.rip, read_cr(4), cr4);
-    bool xs_gp = exc_expect(probe_write_cr4, cr4 | CR4_OSXSAVE, EXC_GP, probe_write_cr4_insn, &rec);
-    check(!(l1.ecx & CPUID_1_ECX_XSAVE) && xs_gp && read_cr(4) == cr4, "cr4_osxsave_write_gp",
-          "CPUID.1:ECX.XSAVE %u; MOV CR4.OSXSAVE: vector %lu at 0x%lx (want #GP: XSAVE not offered), CR4 0x%lx",
-          (l1.ecx >> 26) & 1, rec.vector, rec.rip, read_cr(4));
+    /* OSXSAVE where XSAVE is offered (test_xsave has the rest); #GP where it is not */
+    bool offered = l1.ecx & CPUID_1_ECX_XSAVE;
+    unsigned n = exc_catch(probe_write_cr4, cr4 | CR4_OSXSAVE, &rec);
+    bool took = (read_cr(4) & CR4_OSXSAVE) && (cpuid(1, 0).ecx & CPUID_1_ECX_OSXSAVE);
+    exc_catch(probe_write_cr4, cr4, &rec);
+    check(offered ? n == 0 && took : n == 1 && rec.vector == EXC_GP && !took, "cr4_osxsave_follows_cpuid",
+          "CPUID.1:ECX.XSAVE %u; MOV CR4.OSXSAVE: %u exceptions (vector %lu), CR4.OSXSAVE and CPUID.1:ECX.OSXSAVE "
+          "then %u (want it set where offered, #GP otherwise)", offered, n, rec.vector, took);
     /* A bit CPUID does offer still works, through a REX-prefixed MOV (decoded by the hypervisor
      * where the CPU does not say which register). */
     unsigned n1 = exc_catch(probe_write_cr4, cr4 ^ CR4_PGE, &rec);
@@ -74,6 +96,143 @@ static void test_tsc(void)
     check(t >= base && t < base + slack && m >= t && m <= t2, "tsc_write_read_consistent",
           "wrote IA32_TSC 0x%lx: RDTSC 0x%lx, RDMSR 0x%lx, RDTSC 0x%lx (want all just above it, in order)",
           base, t, m, t2);
+}
+
+/* IA32_TSC_ADJUST moves with IA32_TSC writes and moves the TSC when written (SDM Vol. 3B 17.17.3). */
+static void test_tsc_adjust(void)
+{
+    uint64_t adj0 = rdmsr(MSR_IA32_TSC_ADJUST), t0 = tsc();
+    const uint64_t step = 1ull << 44;
+    wrmsr(MSR_IA32_TSC, t0 + step);
+    uint64_t adj1 = rdmsr(MSR_IA32_TSC_ADJUST);
+    uint64_t slack = 60 * tsc_hz();
+    bool follows = adj1 - adj0 <= step && adj1 - adj0 > step - slack;
+    wrmsr(MSR_IA32_TSC_ADJUST, adj1 - step);
+    uint64_t t1 = tsc();
+    bool moves = t1 >= t0 && t1 < t0 + slack;
+    check((cpuid(7, 0).ebx & CPUID_7_EBX_TSC_ADJUST) && follows && moves, "tsc_adjust",
+          "CPUID.7:EBX.TSC_ADJUST %u; TSC_ADJUST 0x%lx -> 0x%lx after IA32_TSC += 0x%lx; after TSC_ADJUST -= it "
+          "RDTSC 0x%lx (was 0x%lx)", (cpuid(7, 0).ebx >> 1) & 1, adj0, adj1, step, t1, t0);
+}
+
+static uint64_t wrmsr_tsc_aux(uint64_t v) { return probe_wrmsr(MSR_TSC_AUX, v); }
+
+/* IA32_TSC_AUX is the guest's: RDTSCP (and RDPID where offered) read the value written, across exits;
+ * bits 63:32 #GP on an Intel CPUID, as KVM. */
+static void test_tsc_aux(void)
+{
+    struct cpuid_regs e1 = cpuid(0x80000001, 0);
+    if (!(e1.edx & CPUID_E1_EDX_RDTSCP)) {
+        skip("tsc_aux_rdtscp", "RDTSCP not offered");
+        return;
+    }
+    const uint32_t want = 0xA5000000u | this_cpu()->index;
+    wrmsr(MSR_TSC_AUX, want);
+    (void)cpuid(0, 0);                                  /* an exit between the write and the reads */
+    uint32_t aux, lo, hi;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    uint64_t pid = want;
+    bool has_rdpid = cpuid(7, 0).ecx & CPUID_7_ECX_RDPID;
+    if (has_rdpid)
+        __asm__ volatile("rdpid %0" : "=r"(pid));
+    char vendor[13];
+    cpuid_vendor(vendor);
+    struct exc_record rec;
+    bool intel = vendor[0] == 'G';
+    unsigned n = exc_catch(wrmsr_tsc_aux, 1ull << 32 | 7, &rec);
+    uint64_t after = rdmsr(MSR_TSC_AUX);
+    bool hi_ok = intel ? n == 1 && rec.vector == EXC_GP && after == want : n == 0 && after == 7;
+    check(aux == want && pid == want && rdmsr(MSR_TSC_AUX) == after && hi_ok, "tsc_aux_rdtscp",
+          "wrote TSC_AUX 0x%x: RDTSCP ECX 0x%x, RDPID%s 0x%lx; bits 63:32 on %s: %u exceptions, TSC_AUX then "
+          "0x%lx", want, aux, has_rdpid ? "" : " (not offered)", pid, vendor, n, after);
+}
+
+/* XSAVE (SDM Vol. 1, ch. 13; Vol. 2C, XSETBV): XCR0 is the guest's (XGETBV never shows the host's),
+ * XSETBV takes what CPUID.(0DH,0):EAX offers and #GPs on the rest, the XSAVE size follows XCR0, and with
+ * AVX on, the YMM registers survive exits into a hypervisor that saves them lazily: the registers are
+ * loaded, twenty console-write calls made (the first prints, so the hypervisor formats and may use SSE),
+ * and read back. The payload is built -mgeneral-regs-only, so no compiled code touches them between. */
+#define YMM_CALLS 20
+static void test_xsave(void)
+{
+    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE)) {
+        check(false, "xsave_xcr0_guest_owned", "CPUID.1:ECX.XSAVE 0 (QEMU -cpu max and Bochs skylake have it)");
+        return;
+    }
+    struct exc_record rec;
+    uint64_t cr4 = read_cr(4);
+    bool ud = exc_expect(probe_xsetbv, XCR0_X87, EXC_UD, probe_xsetbv_insn, &rec);   /* OSXSAVE clear */
+    exc_catch(probe_write_cr4, cr4 | CR4_OSXSAVE, &rec);
+    uint64_t reset = xgetbv(0);
+    uint32_t offered = cpuid(0xD, 0).eax;
+    uint32_t size1 = cpuid(0xD, 0).ebx;
+    /* #GP from any x86: x87 clear, XCR1, AVX-512's opmask (neither the hypervisor nor QEMU's TCG offers it) */
+    static const uint64_t bad[] = { 0, XCR0_SSE, 1ull << 56 | XCR0_X87 | XCR0_SSE, XCR0_X87 | XCR0_SSE | 1u << 5 };
+    unsigned gps = 0;
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        gps += exc_expect(probe_xsetbv, bad[i], EXC_GP, probe_xsetbv_insn, &rec);
+    unsigned n3 = exc_catch(probe_xsetbv, XCR0_X87 | XCR0_SSE, &rec);
+    uint64_t x3 = xgetbv(0);
+    check(ud && reset == XCR0_X87 && (offered & 3) == 3 && size1 == 576 && gps == 4 && n3 == 0 &&
+          x3 == (XCR0_X87 | XCR0_SSE), "xsave_xcr0_guest_owned",
+          "XSETBV with OSXSAVE clear #UD %u; XCR0 at reset 0x%lx (want 1, not the host's); offered 0x%x, size "
+          "%u (want 576); %u of 4 bad values #GP; XSETBV 3: %u exceptions, XGETBV 0x%lx", ud, reset, offered,
+          size1, gps, n3, x3);
+
+    /* What only the hypervisor's own check refuses (AVX without SSE, PKRU, which the host may have): where
+     * XSETBV exits. QEMU's TCG runs it without checking the SVM intercept, so there it cannot be tested. */
+    uint64_t e0 = hypercall(HV_HC_VM_STAT, HV_STAT_EXITS_TOTAL, 0, 0);
+    uint64_t e1 = hypercall(HV_HC_VM_STAT, HV_STAT_EXITS_TOTAL, 0, 0);
+    exc_catch(probe_xsetbv, XCR0_X87 | XCR0_SSE, &rec);
+    uint64_t e2 = hypercall(HV_HC_VM_STAT, HV_STAT_EXITS_TOTAL, 0, 0);
+    if (e2 - e1 <= e1 - e0) {
+        skip("xsetbv_checked_by_hypervisor", "XSETBV does not exit on this CPU");
+    } else {
+        bool avx_gp = exc_expect(probe_xsetbv, XCR0_X87 | XCR0_YMM, EXC_GP, probe_xsetbv_insn, &rec);
+        bool pkru_gp = exc_expect(probe_xsetbv, XCR0_X87 | XCR0_SSE | 1u << 9, EXC_GP, probe_xsetbv_insn, &rec);
+        check(avx_gp && pkru_gp && xgetbv(0) == (XCR0_X87 | XCR0_SSE), "xsetbv_checked_by_hypervisor",
+              "XSETBV exits (%lu vs %lu); AVX without SSE #GP %u, PKRU #GP %u, XCR0 then 0x%lx (want 3)",
+              e2 - e1, e1 - e0, avx_gp, pkru_gp, xgetbv(0));
+    }
+
+    if (!(offered & XCR0_YMM) || !(cpuid(1, 0).ecx & CPUID_1_ECX_AVX)) {
+        skip("xsave_ymm_preserved", "AVX not offered");
+        exc_catch(probe_write_cr4, cr4, &rec);
+        return;
+    }
+    unsigned n7 = exc_catch(probe_xsetbv, XCR0_X87 | XCR0_SSE | XCR0_YMM, &rec);
+    uint32_t size7 = cpuid(0xD, 0).ebx;
+    static uint64_t in[64] __attribute__((aligned(32))), out[64] __attribute__((aligned(32)));
+    static const char msg[] = "ymm: hypervisor printing with the guest's AVX state live\n";
+    for (unsigned i = 0; i < 64; i++)
+        in[i] = 0x0123456789abcdefull * (i + 1) ^ ((uint64_t)i << 56);
+    int64_t saves0 = (int64_t)hypercall(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0);
+    __asm__ volatile("vmovdqa 0(%0), %%ymm0\n\tvmovdqa 32(%0), %%ymm1\n\tvmovdqa 64(%0), %%ymm2\n\t"
+                     "vmovdqa 96(%0), %%ymm3\n\tvmovdqa 128(%0), %%ymm4\n\tvmovdqa 160(%0), %%ymm5\n\t"
+                     "vmovdqa 192(%0), %%ymm6\n\tvmovdqa 224(%0), %%ymm7\n\tvmovdqa 256(%0), %%ymm8\n\t"
+                     "vmovdqa 288(%0), %%ymm9\n\tvmovdqa 320(%0), %%ymm10\n\tvmovdqa 352(%0), %%ymm11\n\t"
+                     "vmovdqa 384(%0), %%ymm12\n\tvmovdqa 416(%0), %%ymm13\n\tvmovdqa 448(%0), %%ymm14\n\t"
+                     "vmovdqa 480(%0), %%ymm15" :: "r"(in) : "memory");
+    for (unsigned i = 0; i < YMM_CALLS; i++)
+        hypercall(HV_HC_CONSOLE_WRITE, (uintptr_t)msg, i == 0 ? sizeof msg - 1 : 0, 0);
+    __asm__ volatile("vmovdqa %%ymm0, 0(%0)\n\tvmovdqa %%ymm1, 32(%0)\n\tvmovdqa %%ymm2, 64(%0)\n\t"
+                     "vmovdqa %%ymm3, 96(%0)\n\tvmovdqa %%ymm4, 128(%0)\n\tvmovdqa %%ymm5, 160(%0)\n\t"
+                     "vmovdqa %%ymm6, 192(%0)\n\tvmovdqa %%ymm7, 224(%0)\n\tvmovdqa %%ymm8, 256(%0)\n\t"
+                     "vmovdqa %%ymm9, 288(%0)\n\tvmovdqa %%ymm10, 320(%0)\n\tvmovdqa %%ymm11, 352(%0)\n\t"
+                     "vmovdqa %%ymm12, 384(%0)\n\tvmovdqa %%ymm13, 416(%0)\n\tvmovdqa %%ymm14, 448(%0)\n\t"
+                     "vmovdqa %%ymm15, 480(%0)\n\tvzeroupper" :: "r"(out) : "memory");
+    int64_t saves = (int64_t)hypercall(HV_HC_VM_STAT, HV_STAT_FPU_LAZY_SAVES, 0, 0) - saves0;
+    unsigned diff = 0, first = 64;
+    for (unsigned i = 0; i < 64; i++)
+        if (out[i] != in[i] && diff++ == 0)
+            first = i;
+    printf("ymm: lazy FP saves by the hypervisor during the calls: %ld\n", saves);
+    /* saves: without one, this would pass on a hypervisor that never touches the registers at all */
+    check(n7 == 0 && size7 == 832 && diff == 0 && saves >= 1, "xsave_ymm_preserved",
+          "XSETBV 7: %u exceptions, size %u (want 832); %u of 64 YMM quadwords changed across %u exits (first "
+          "ymm%u[%u] 0x%lx, want 0x%lx); lazy saves %ld (want >= 1)", n7, size7, diff, YMM_CALLS, first / 4,
+          first % 4, first < 64 ? out[first] : 0, first < 64 ? in[first] : 0, saves);
+    exc_catch(probe_write_cr4, cr4, &rec);
 }
 
 /* DR7 is the guest's across exits (a CPUID exit here); then its write watchpoint on DR0 fires
@@ -469,6 +628,9 @@ int main(void)
     test_cr0();
     test_cr4();
     test_tsc();
+    test_tsc_adjust();
+    test_tsc_aux();
+    test_xsave();
     test_debug();
     test_rdpmc();
     test_user();

@@ -138,3 +138,18 @@ probe_write_cr4:                    /* rdi = value, moved through r9 (a REX-pref
 probe_write_cr4_insn:
     movq    %r9, %cr4
 1:  ret
+
+    .global probe_xsetbv, probe_xsetbv_insn
+probe_xsetbv:                       /* rdi = XCR index << 56 | value (bits 55:0) -> 0 */
+    movq    %rdi, %rcx
+    shrq    $56, %rcx
+    movq    %rdi, %rax
+    shlq    $8, %rax
+    shrq    $8, %rax
+    movq    %rax, %rdx
+    shrq    $32, %rdx
+    PROBE   probe_xsetbv
+probe_xsetbv_insn:
+    xsetbv
+1:  xorl    %eax, %eax
+    ret

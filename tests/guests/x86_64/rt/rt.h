@@ -164,9 +164,10 @@ uint64_t probe_single_step(uint64_t unused);
 uint64_t probe_write_watch(uint64_t addr);
 uint64_t probe_rdpmc(uint64_t counter);
 uint64_t probe_write_cr4(uint64_t value);
+uint64_t probe_xsetbv(uint64_t index_value);     /* XCR index << 56 | value */
 extern char probe_rdmsr_insn[], probe_wrmsr_insn[], probe_read64_insn[], probe_read32_insn[],
             probe_write64_insn[], probe_ud2_insn[], probe_single_step_insn[], probe_write_watch_insn[],
-            probe_rdpmc_insn[], probe_write_cr4_insn[];
+            probe_rdpmc_insn[], probe_write_cr4_insn[], probe_xsetbv_insn[];
 
 /* Interrupts: vectors 0x30-0xFE count per CPU in cpus[].irq_count, record the TSC, call the
  * vector's handler if one is set, then EOI the LAPIC. 0x20-0x2F is where the (masked) 8259s
