@@ -595,14 +595,26 @@ void x86_vcpu_startup_ipi(struct vcpu *t, uint8_t vector)
     vcpu_power_on(t->vm, t->id, (uint64_t)vector << 12, 0);
 }
 
+/* An MMIO access to this vCPU's relocated xAPIC page is answered here, not on the VM's bus (vlapic.c). */
+static void local_mmio(struct vcpu *v, struct vcpu_exit *exit)
+{
+    if (exit->reason == EXIT_MMIO &&
+        vlapic_relocated_mmio(v, exit->mmio.gpa, exit->mmio.size, exit->mmio.write, &exit->mmio.data)) {
+        x86_emul_complete_mmio(v, exit, true);
+        exit->reason = EXIT_OTHER;
+    }
+}
+
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &vcpu->arch;
     /* The write half of an instruction whose read just completed: before anything else (an INIT
      * or an interrupt must not land between the two halves), and without entering the guest. */
-    if (x86_emul_pending_write(vcpu, exit))
+    if (x86_emul_pending_write(vcpu, exit)) {
+        local_mmio(vcpu, exit);
         return;
+    }
     if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
         vcpu_power_off(vcpu);
         exit->reason = EXIT_OTHER;
@@ -628,6 +640,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     if (x.kind != X86_EXIT_EXCEPTION && x.kind != X86_EXIT_INTR)
         a->exc_loop = 0;
     exit_handlers[x.kind](vcpu, &x, exit);
+    local_mmio(vcpu, exit);
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)

@@ -409,30 +409,55 @@ static bool reg_write(struct vcpu *v, uint32_t reg, uint32_t val, uint32_t icr_d
 
 /* --- the xAPIC page ------------------------------------------------------------------------------ */
 
-/* The page answers only for a vCPU whose APIC is enabled in xAPIC mode at the default base; any other
+/* The page at base answers only for a vCPU whose APIC is enabled in xAPIC mode there; any other
  * access reads all-ones (a floating bus), as with nothing mapped there. */
-static bool xapic_live(const struct vcpu *v)
+static bool xapic_live(const struct vcpu *v, uint64_t base)
 {
-    return hw_enabled(v) && !x2apic_mode(v) && (v->arch.apic_base & APIC_BASE_ADDR) == VLAPIC_BASE_DEFAULT;
+    return hw_enabled(v) && !x2apic_mode(v) && (v->arch.apic_base & APIC_BASE_ADDR) == base;
 }
 
-static uint64_t xapic_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size)
+static uint64_t page_read(struct vcpu *vcpu, uint64_t base, uint64_t off, uint32_t size)
 {
-    (void)dev;
     uint32_t r;
-    if (!xapic_live(vcpu) || !reg_read(vcpu, (uint32_t)off & 0xFF0, &r))
+    if (!xapic_live(vcpu, base) || !reg_read(vcpu, (uint32_t)off & 0xFF0, &r))
         return ~0ull;
     /* Registers are 32 bits at 16-byte strides (SDM 10.4.1): narrower reads take their bytes. */
     uint32_t shift = 8 * ((uint32_t)off & 3);
     return (off & 0xC) ? 0 : (r >> shift) & (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
 }
 
+static void page_write(struct vcpu *vcpu, uint64_t base, uint64_t off, uint32_t size, uint64_t value)
+{
+    if (!xapic_live(vcpu, base) || (off & 0xF) || size < 4)
+        return;
+    reg_write(vcpu, (uint32_t)off, (uint32_t)value, 0);
+}
+
+static uint64_t xapic_read(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size)
+{
+    (void)dev;
+    return page_read(vcpu, VLAPIC_BASE_DEFAULT, off, size);
+}
+
 static void xapic_write(void *dev, struct vcpu *vcpu, uint64_t off, uint32_t size, uint64_t value)
 {
     (void)dev;
-    if (!xapic_live(vcpu) || (off & 0xF) || size < 4)
-        return;
-    reg_write(vcpu, (uint32_t)off, (uint32_t)value, 0);
+    page_write(vcpu, VLAPIC_BASE_DEFAULT, off, size, value);
+}
+
+/* A relocated xAPIC page (IA32_APIC_BASE moved off the default, SDM Vol. 3A 10.4.5) is this vCPU's
+ * alone, so it is not a device on the VM's bus: guest.c offers each MMIO access here first. Where the
+ * new base is RAM, RAM wins (no exit reaches here), as under KVM. */
+bool vlapic_relocated_mmio(struct vcpu *v, uint64_t gpa, uint32_t size, bool write, uint64_t *data)
+{
+    uint64_t base = v->arch.apic_base & APIC_BASE_ADDR;
+    if (base == VLAPIC_BASE_DEFAULT || !xapic_live(v, base) || gpa - base >= 0x1000)
+        return false;
+    if (write)
+        page_write(v, base, gpa - base, size, *data);
+    else
+        *data = page_read(v, base, gpa - base, size);
+    return true;
 }
 
 static const struct mmio_ops xapic_ops = { xapic_read, xapic_write };

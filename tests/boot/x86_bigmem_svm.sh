@@ -1,6 +1,6 @@
 # A 5 GiB x86_64 VM under SVM on an 8 GiB QEMU host (tests/guests/x86_64/bigmem.c): the RAM past
 # 3 GiB sits above 4 GiB (e820 and the memslots agree), the IOAPIC and LAPIC stay reachable in the
-# 32-bit PCI hole. (Bochs here is limited to 2 GiB of host RAM: no VMX run of it.)
+# 32-bit PCI hole. x86_bigmem_vmx runs the same VM under VMX in Bochs.
 hvrun_args=(--arch x86_64 --smp 1 --mem 8192 --config tests/configs/x86_bigmem.cfg
             --file build/guests/x86_64/bigmem.elf='\guests\bigmem.elf')
 timeout_s=180

@@ -470,6 +470,33 @@ static void test_cpuid_apic_bit(void)
           !!off, base_off, !!again, base_again);
 }
 
+/* APIC base relocation (SDM Vol. 3A, 10.4.5): the xAPIC page moves with IA32_APIC_BASE (to a hole
+ * between the IOAPIC and the default page, no RAM or device there), registers written through the new
+ * page are the APIC's own, and the default page floats while it is away. */
+#define APIC_RELOCATED 0xFED00000u
+static void test_apic_relocation(void)
+{
+    if (!hv_present()) {
+        skip("apic_base_relocation", "QEMU's TCG keeps the xAPIC page at its default address");
+        return;
+    }
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+    uint32_t ver = lapic_read(LAPIC_VERSION), tpr0 = lapic_read(LAPIC_TPR);
+    wrmsr(MSR_IA32_APIC_BASE, APIC_RELOCATED | (base & 0xFFF));
+    uint32_t moved_ver = mmio_read32(APIC_RELOCATED + LAPIC_VERSION);
+    uint32_t old_ver = mmio_read32(LAPIC_BASE + LAPIC_VERSION);
+    mmio_write32(APIC_RELOCATED + LAPIC_TPR, 0x30);
+    uint32_t moved_tpr = mmio_read32(APIC_RELOCATED + LAPIC_TPR);
+    wrmsr(MSR_IA32_APIC_BASE, base);
+    uint32_t back_tpr = lapic_read(LAPIC_TPR);
+    lapic_write(LAPIC_TPR, tpr0);
+    check(moved_ver == ver && old_ver == 0xFFFFFFFFu && moved_tpr == 0x30 && back_tpr == 0x30 &&
+          lapic_read(LAPIC_VERSION) == ver, "apic_base_relocation",
+          "version 0x%x at the default page; after moving to 0x%x: 0x%x there, 0x%x at the default (want "
+          "all-ones); TPR 0x30 written there reads 0x%x, and 0x%x back at the default", ver, APIC_RELOCATED,
+          moved_ver, old_ver, moved_tpr, back_tpr);
+}
+
 static uint64_t wrmsr_x2apic_id(uint64_t v) { return probe_wrmsr(MSR_X2APIC_ID, v); }
 
 /* SDM Vol. 3A, 10.12.1.2: in x2APIC mode the ID register is read-only; KVM #GPs a write. */
@@ -949,6 +976,7 @@ int main(void)
     test_unknown_msr();
     test_nothing_there();
     test_cpuid_apic_bit();
+    test_apic_relocation();
     test_x2apic_id_write();
     test_tmict_mode_change();
     test_amd_perf_msrs();
