@@ -225,12 +225,12 @@ static void hw_load(struct vcpu *v, uint32_t enabled)
 /* After an exit: what each enabled physical counter counted goes into the guest's counter
  * (overflow, PMOVS, CHAIN as pmu.c counts), and the physical overflow flags are cleared so
  * the host's PPI 23 drops (the exit it caused was its whole purpose). */
-static void hw_fold(struct vcpu *v)
+static bool hw_fold(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
     struct pmu_hw *h = hw_this();
     if (h->owner != v || !h->enabled)
-        return;
+        return false;
     enum pmu_el el = guest_at_el0(v) ? PMU_EL0 : PMU_EL1;
     for (uint32_t m = h->enabled; m; m &= m - 1) {
         uint32_t idx = (uint32_t)__builtin_ctz(m), s = slot(idx);
@@ -241,6 +241,7 @@ static void hw_fold(struct vcpu *v)
     }
     if (read_sysreg(pmovsset_el0) & h->enabled)
         write_sysreg(pmovsclr_el0, h->enabled);
+    return true;
 }
 
 /* Host PPI 23: a backed counter overflowed while the guest ran. By the time it is acknowledged
@@ -277,13 +278,15 @@ void pmu_guest_enter(struct vcpu *v)
 void pmu_guest_exit(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
-    hw_fold(v);
+    bool counted = hw_fold(v);
     if (pmu_counts_cycles(&p->regs)) {   /* no trapped write happened since the entry */
         isb();
         uint64_t ticks = read_sysreg(cntpct_el0) - p->entry_count;
         pmu_count_cycles(&p->regs, pmu_clock_cycles(&p->clock, ticks), guest_at_el0(v) ? PMU_EL0 : PMU_EL1);
+        counted = true;
     }
-    sync_irq(v);
+    if (counted)                         /* otherwise only trapped writes moved the level */
+        sync_irq(v);
 }
 
 /* ---- register access ---------------------------------------------------------------- */
