@@ -278,6 +278,8 @@ void pmu_guest_enter(struct vcpu *v)
 void pmu_guest_exit(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
+    if (!(p->regs.pmcr & PMCR_E))
+        return;                          /* PMCR.E was clear since the entry: nothing counted */
     bool counted = hw_fold(v);
     if (pmu_counts_cycles(&p->regs)) {   /* no trapped write happened since the entry */
         isb();
