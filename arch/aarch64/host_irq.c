@@ -14,7 +14,7 @@
 
 #define TICK_HZ 100u                 /* preemption tick while a guest runs */
 #define CNTHP_CTL_ENABLE 1ull
-#define HANDLER_ROWS 8
+#define HANDLER_ROWS 12
 #define DRAIN_LIMIT 64               /* interrupts taken per call, so a storm cannot hold us */
 
 struct handler_row {
@@ -78,6 +78,7 @@ void host_irq_init(void)
     host_irq_register(HOST_INTID_HYP_TIMER, 1, irq_hyp_timer);
     host_irq_register(HOST_INTID_VTIMER, 1, vtimer_irq);
     host_irq_register(HOST_INTID_PTIMER, 1, vtimer_irq);
+    host_irq_register(HOST_INTID_PMU, 1, pmu_host_irq);
     vgic_v4_register_doorbells();             /* GICv4 doorbell LPIs (vgic_v4.c) */
     pci_assign_register_irqs();               /* assigned PCI functions' MSIs on GICv3 (pci_assign.c) */
     ready = true;
@@ -97,7 +98,7 @@ void host_irq_cpu_init(void)
         return;
     }
     static const uint32_t intids[] = { HOST_SGI_KICK, HOST_INTID_VGIC_MAINT, HOST_INTID_HYP_TIMER,
-                                       HOST_INTID_VTIMER, HOST_INTID_PTIMER };
+                                       HOST_INTID_VTIMER, HOST_INTID_PTIMER, HOST_INTID_PMU };
     for (uint32_t i = 0; i < sizeof(intids) / sizeof(intids[0]); i++)
         gicv3_ppi_enable(cpu, intids[i], GICV3_PRIO_DEFAULT);
 }

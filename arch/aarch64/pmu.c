@@ -1,6 +1,7 @@
-/* pmu.c: PMUv3p5 counter arithmetic for the emulated PMU: enables, EL filtering, SW_INCR,
+/* pmu.c: PMUv3p5 counter arithmetic for the guest's PMU: enables, EL filtering, SW_INCR,
  * CPU_CYCLES, 32/64-bit overflow and CHAIN (Arm ARM D11, and the pseudocode of
- * AArch64.IncrementEventCounter / PMUEvent / CountPMUEvents). Pure: no system registers. */
+ * AArch64.IncrementEventCounter / PMUEvent / CountPMUEvents), and which counters the host
+ * PMU backs with what programming. Pure: no system registers. */
 #include "pmu.h"
 
 void pmu_reset(struct pmu *p, const struct pmu_config *cfg)
@@ -117,22 +118,123 @@ void pmu_count_cycles(struct pmu *p, uint64_t cycles, enum pmu_el el)
 {
     if (!(p->pmcr & PMCR_E) || cycles == 0)
         return;
-    if (pmu_counter_enabled(p, PMU_CYCLE_IDX) && !filtered(p, p->ccfiltr, el))
+    uint32_t backed = pmu_backed(p);
+    if (pmu_counter_enabled(p, PMU_CYCLE_IDX) && !(backed >> PMU_CYCLE_IDX & 1) &&
+        !filtered(p, p->ccfiltr, el))
         cycle_counter_count(p, cycles);
     for (uint32_t i = 0; i < PMU_COUNTER_COUNT; i++)
-        event_count(p, PMU_EVENT_CPU_CYCLES, cycles, i, el);
+        if (!(backed >> i & 1))
+            event_count(p, PMU_EVENT_CPU_CYCLES, cycles, i, el);
 }
 
 bool pmu_counts_cycles(const struct pmu *p)
 {
     if (!(p->pmcr & PMCR_E))
         return false;
-    if (p->cnten >> PMU_CYCLE_IDX & 1)
+    uint32_t emulated = p->cnten & ~pmu_backed(p);
+    if (emulated >> PMU_CYCLE_IDX & 1)
         return true;
     for (uint32_t i = 0; i < PMU_COUNTER_COUNT; i++)
-        if ((p->cnten >> i & 1) && (p->evtyper[i] & PMEVTYPER_EVTCOUNT) == PMU_EVENT_CPU_CYCLES)
+        if ((emulated >> i & 1) && (p->evtyper[i] & PMEVTYPER_EVTCOUNT) == PMU_EVENT_CPU_CYCLES)
             return true;
     return false;
+}
+
+/* ---- backing by the host PMU ---------------------------------------------------------- */
+
+/* PMCEID0/1 bit of a common event (Arm ARM D17.5.1): events 0x0000-0x001f are PMCEID0[31:0],
+ * 0x0020-0x003f PMCEID1[31:0], 0x4000-0x401f PMCEID0[63:32], 0x4020-0x403f PMCEID1[63:32].
+ * False for any other number (no bit says whether it is counted). */
+static bool pmceid_bit(uint32_t event, uint32_t *which, uint32_t *bit)
+{
+    uint32_t base = event & ~0x403fu ? 0xffffffffu : (event & 0x4000u ? 32u : 0u);
+    if (base == 0xffffffffu)
+        return false;
+    *which = (event >> 5) & 1;
+    *bit = base + (event & 0x1f);
+    return true;
+}
+
+bool pmu_host_counts(const struct pmu_host *h, uint32_t event)
+{
+    uint32_t which, bit;
+    if (h->counters == 0 || event == PMU_EVENT_SW_INCR || event == PMU_EVENT_CHAIN ||
+        !pmceid_bit(event, &which, &bit))
+        return false;                /* SW_INCR and CHAIN are emulated (PMSWINC traps) */
+    return h->pmceid[which] >> bit & 1;
+}
+
+uint64_t pmu_pmceid(const struct pmu_config *cfg, uint32_t which)
+{
+    const struct pmu_host *h = &cfg->host;
+    uint64_t host = h->counters ? h->pmceid[which & 1] : 0;
+    if (which == 0)
+        return PMU_PMCEID0_EMULATED | host;
+    return host;
+}
+
+uint32_t pmu_backed(const struct pmu *p)
+{
+    const struct pmu_host *h = &p->cfg.host;
+    if (!h->present)
+        return 0;
+    uint32_t mask = 1u << PMU_CYCLE_IDX;
+    for (uint32_t i = 0; i < PMU_COUNTER_COUNT && i < h->counters; i++)
+        if (pmu_host_counts(h, (uint32_t)(p->evtyper[i] & PMEVTYPER_EVTCOUNT)))
+            mask |= 1u << i;
+    return mask;
+}
+
+uint32_t pmu_hw_enabled(const struct pmu *p)
+{
+    return (p->pmcr & PMCR_E) ? p->cnten & pmu_backed(p) : 0;
+}
+
+/* The host counts at EL1 unless P and at EL0 unless U; NSK/NSU equal to them make a host
+ * with EL3 agree (Non-secure ELs count when NSK == P, NSU == U); NSH and M stay 0. */
+static uint64_t hw_filter(const struct pmu *p, uint64_t guest_filter)
+{
+    uint64_t f = 0;
+    if (filtered(p, guest_filter, PMU_EL1))
+        f |= PMEVTYPER_P | PMEVTYPER_NSK;
+    if (filtered(p, guest_filter, PMU_EL0))
+        f |= PMEVTYPER_U | PMEVTYPER_NSU;
+    return f;
+}
+
+uint64_t pmu_hw_evtyper(const struct pmu *p, uint32_t n)
+{
+    return hw_filter(p, p->evtyper[n]) | (p->evtyper[n] & PMEVTYPER_EVTCOUNT);
+}
+
+uint64_t pmu_hw_ccfiltr(const struct pmu *p)
+{
+    return hw_filter(p, p->ccfiltr);
+}
+
+uint64_t pmu_hw_pmcr(const struct pmu *p)
+{
+    return (p->pmcr & (PMCR_E | PMCR_D | PMCR_LC | PMCR_LP)) | PMCR_DP;
+}
+
+uint64_t pmu_hw_delta(const struct pmu_host *h, uint32_t idx, uint64_t before, uint64_t after)
+{
+    uint64_t d = after - before;
+    return idx == PMU_CYCLE_IDX || h->wide ? d : (uint32_t)d;   /* PMUv3 before p5: 32 bits */
+}
+
+void pmu_hw_fold(struct pmu *p, uint32_t idx, uint64_t delta, enum pmu_el el)
+{
+    if (delta == 0)
+        return;
+    if (idx == PMU_CYCLE_IDX) {
+        uint64_t old = p->ccntr, new = old + delta;   /* PMCR.D was applied by the host */
+        p->ccntr = new;
+        if (overflows(old, new, p->pmcr & PMCR_LC))
+            p->ovs |= 1u << PMU_CYCLE_IDX;
+    } else if (idx < PMU_COUNTER_COUNT) {
+        event_increment(p, idx, delta, el);
+    }
 }
 
 /* CheckForPMUOverflow: with no EL2 counters (HPMN = N) every counter is gated by PMCR.E. */

@@ -54,8 +54,8 @@
 
 /* MDCR_EL2 (D17.2.86): PMU (TPM, TPMCR) accesses trap and are emulated (pmu_sysreg.c);
  * statistical profiling (TPMS, E2PB = 0) and trace filter (TTRF) accesses trap and are UNDEF.
- * HPMN keeps its reset value (= PMCR_EL0.N of the real PMU): it only splits the physical
- * counters, which no guest ever uses, and the guest's PMCR_EL0.N is the emulated one. */
+ * HPMN keeps its reset value; pmu_vcpu_load sets it, HPMD and HCCD for the physical counters
+ * that back the guest's. */
 #define MDCR_HPMN_MASK 0x1full
 #define MDCR_TPMCR (1ull << 5)
 #define MDCR_TPM   (1ull << 6)

@@ -1,18 +1,21 @@
-# aarch64, GICv3 host, 2 CPUs: the emulated ITS (tests/guests/aarch64/its.c) on 2 vCPUs:
-# MAPD/MAPC/MAPTI/INT, MOVI to the second vCPU, INV/INVALL after disabling and re-enabling,
+# aarch64, GICv3 host, 4 CPUs: the emulated ITS (tests/guests/aarch64/its.c) on 4 vCPUs:
+# MAPD/MAPC/MAPTI/INT, MOVI to the second vCPU, INV/INVALL after disabling and re-enabling
+# (also with vCPUs 1-3 parked in WFI while their LPIs are pending and disabled),
 # CLEAR, DISCARD, GITS_TRANSLATER, a hostile command sequence the ITS survives, and (through
 # HV_HC_VM_STAT) which path the LPIs took: here every one injected by the hypervisor. Then the
 # MSIs of QEMU's edu assigned to the VM (pci = 00:04.0): its BAR and MSI capability in the
 # virtual ECAM, 16 MSIs as LPIs on vCPU 0, MOVI to vCPU 1, DISCARD, and their path. Last,
 # new Device (two-level) and Collection tables with 64 KiB pages deliver an LPI.
-hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
+hvrun_args=(--arch aarch64 --gic 3 --smp 4 --config tests/configs/a64_its4.cfg
             --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4)
 timeout_s=150
 its_checks() {
   local t
   for t in its_present its_redistributors its_enable its_map_commands its_int_delivers_lpi \
            its_int_delivered_once its_cpu1_online its_movi_int_on_cpu1 its_movi_not_on_cpu0 \
-           its_lpi_wakes_wfi its_inv_wakes_wfi_target its_movi_back_to_cpu0 its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
+           its_lpi_wakes_wfi its_inv_wakes_wfi_target its_movi_back_to_cpu0 \
+           its_4cpus_online_mapped its_inv_wakes_3_wfi_targets its_invall_wakes_3_wfi_targets \
+           its_inv_disabled_not_delivered its_inv_reenabled_delivers_pending \
            its_invall_disabled_not_delivered its_invall_reenabled_delivers_pending \
            its_clear_removes_pending its_translater_delivers its_hostile_commands \
            its_cwriter_beyond_queue its_queue_recovers its_works_after_hostile its_lpi_path \
@@ -37,7 +40,7 @@ its_checks() {
     expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=[0-9]+ injected=64 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row"
   fi
   expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
-  expect '^\[its\] DONE passed=34 failed=0' "its: all 34 checks pass"
+  expect '^\[its\] DONE passed=37 failed=0' "its: all 37 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"

@@ -303,3 +303,153 @@ Test(pmu, clock_scales_counter_ticks_to_1ghz_exactly)
     pmu_clock_init(&c, 0);
     cr_assert_eq(pmu_clock_cycles(&c, 1000), 0);
 }
+
+/* ---- backing by the host PMU ---- */
+
+/* QEMU 7.2's -cpu max under -icount: 6 counters, SW_INCR, INST_RETIRED and CPU_CYCLES. */
+static const struct pmu_config qemu_host = {
+    .host = { .present = true, .wide = true, .counters = 6, .pmceid = { 0x20101, 0 } },
+};
+
+static struct pmu backed_pmu(const struct pmu_config *cfg)
+{
+    struct pmu p;
+    memset(&p, 0x5a, sizeof(p));
+    pmu_reset(&p, cfg);
+    return p;
+}
+
+Test(pmu, pmceid_is_the_emulated_events_plus_the_hosts)
+{
+    cr_assert_eq(pmu_pmceid(&plain, 0), 0x40020001ull, "no host: SW_INCR, CPU_CYCLES, CHAIN");
+    cr_assert_eq(pmu_pmceid(&plain, 1), 0);
+    cr_assert_eq(pmu_pmceid(&qemu_host, 0), 0x40020101ull, "INST_RETIRED from the host");
+    struct pmu_config c = qemu_host;
+    c.host.pmceid[0] = 0x1000000000ull | 0x8;       /* event 0x4004 and INST_RETIRED */
+    c.host.pmceid[1] = 0x2;                          /* event 0x21 (BR_RETIRED) */
+    cr_assert_eq(pmu_pmceid(&c, 0), 0x1040020009ull);
+    cr_assert_eq(pmu_pmceid(&c, 1), 0x2ull);
+    c.host.counters = 0;
+    cr_assert_eq(pmu_pmceid(&c, 0), 0x40020001ull, "no host event counter: nothing of the host's");
+}
+
+Test(pmu, host_counts_only_advertised_events_never_sw_incr_or_chain)
+{
+    struct pmu_host h = { .present = true, .counters = 6, .pmceid = { ~0ull, 0x2 } };
+    cr_assert(pmu_host_counts(&h, PMU_EVENT_INST_RETIRED));
+    cr_assert(pmu_host_counts(&h, 0x4004));
+    cr_assert(pmu_host_counts(&h, 0x21));
+    cr_assert_not(pmu_host_counts(&h, 0x22));
+    cr_assert_not(pmu_host_counts(&h, PMU_EVENT_SW_INCR), "PMSWINC traps: emulated");
+    cr_assert_not(pmu_host_counts(&h, PMU_EVENT_CHAIN), "CHAIN follows the emulated carry");
+    cr_assert_not(pmu_host_counts(&h, 0x40), "IMPLEMENTATION DEFINED: no PMCEID bit");
+    cr_assert_not(pmu_host_counts(&h, 0x8008), "not a common event number");
+}
+
+Test(pmu, backed_counters_are_host_counted_events_below_host_n)
+{
+    struct pmu_config c = qemu_host;
+    c.host.counters = 4;
+    struct pmu p = backed_pmu(&c);
+    pmu_evtyper_write(&p, 0, PMU_EVENT_INST_RETIRED);
+    pmu_evtyper_write(&p, 1, PMU_EVENT_CHAIN);
+    pmu_evtyper_write(&p, 2, PMU_EVENT_SW_INCR);
+    pmu_evtyper_write(&p, 3, PMU_EVENT_CPU_CYCLES);
+    pmu_evtyper_write(&p, 4, PMU_EVENT_CPU_CYCLES);  /* no host counter 4 */
+    pmu_evtyper_write(&p, 5, 0x21);                  /* not counted by this host */
+    cr_assert_eq(pmu_backed(&p), 1u << 31 | 0x9u);
+    cr_assert_eq(pmu_hw_enabled(&p), 0, "PMCR.E clear");
+    p.cnten = 0xffffffffu;
+    pmu_pmcr_write(&p, PMCR_E);
+    cr_assert_eq(pmu_hw_enabled(&p), 1u << 31 | 0x9u);
+    p.cnten = 0x8;
+    cr_assert_eq(pmu_hw_enabled(&p), 0x8u);
+    struct pmu none = backed_pmu(&plain);
+    cr_assert_eq(pmu_backed(&none), 0, "no host PMU: everything emulated");
+}
+
+Test(pmu, hw_filters_never_count_el2_and_follow_the_guests_els)
+{
+    struct pmu p = backed_pmu(&qemu_host);
+    pmu_evtyper_write(&p, 0, PMEVTYPER_NSH | PMU_EVENT_INST_RETIRED);   /* NSH is RES0: dropped */
+    cr_assert_eq(pmu_hw_evtyper(&p, 0), PMU_EVENT_INST_RETIRED, "EL1 and EL0, not EL2");
+    pmu_evtyper_write(&p, 1, PMEVTYPER_U | PMU_EVENT_CPU_CYCLES);
+    cr_assert_eq(pmu_hw_evtyper(&p, 1), PMEVTYPER_U | PMEVTYPER_NSU | PMU_EVENT_CPU_CYCLES);
+    pmu_ccfiltr_write(&p, PMEVTYPER_P);
+    cr_assert_eq(pmu_hw_ccfiltr(&p), PMEVTYPER_P | PMEVTYPER_NSK);
+    /* A guest CPU with EL3: Non-secure EL1 counts when NSK == P. */
+    struct pmu_config c = qemu_host;
+    c.has_el3 = true;
+    struct pmu q = backed_pmu(&c);
+    pmu_evtyper_write(&q, 0, PMEVTYPER_NSK | PMU_EVENT_INST_RETIRED);    /* P 0, NSK 1: EL1 no */
+    cr_assert_eq(pmu_hw_evtyper(&q, 0), PMEVTYPER_P | PMEVTYPER_NSK | PMU_EVENT_INST_RETIRED);
+    pmu_evtyper_write(&q, 0, PMEVTYPER_P | PMEVTYPER_NSK | PMU_EVENT_INST_RETIRED);   /* EL1 yes */
+    cr_assert_eq(pmu_hw_evtyper(&q, 0), PMU_EVENT_INST_RETIRED);
+    for (uint32_t i = 0; i < 2; i++)
+        cr_assert_eq(pmu_hw_evtyper(&p, i) & PMEVTYPER_NSH, 0);
+}
+
+Test(pmu, hw_pmcr_copies_e_d_lc_lp_and_sets_dp)
+{
+    struct pmu p = backed_pmu(&qemu_host);
+    pmu_pmcr_write(&p, PMCR_E | PMCR_D | PMCR_LC | PMCR_LP | PMCR_P | PMCR_C | PMCR_X);
+    cr_assert_eq(pmu_hw_pmcr(&p), PMCR_E | PMCR_D | PMCR_LC | PMCR_LP | PMCR_DP);
+    pmu_pmcr_write(&p, 0);
+    cr_assert_eq(pmu_hw_pmcr(&p), PMCR_DP);
+}
+
+Test(pmu, emulated_cycles_skip_backed_counters)
+{
+    struct pmu_config c = qemu_host;
+    c.host.counters = 2;
+    struct pmu p = backed_pmu(&c);
+    program(&p, 0x21, PMU_EVENT_CPU_CYCLES);         /* counter 0 backed, counter 5 not */
+    p.cnten |= 1u << PMU_CYCLE_IDX;
+    cr_assert(pmu_counts_cycles(&p), "counter 5 is emulated");
+    pmu_count_cycles(&p, 100, PMU_EL1);
+    cr_assert_eq(p.evcntr[0], 0, "the host counts counter 0");
+    cr_assert_eq(p.ccntr, 0, "the host counts the cycle counter");
+    cr_assert_eq(p.evcntr[5], 100);
+    p.cnten &= ~0x20u;
+    cr_assert_not(pmu_counts_cycles(&p), "everything counting cycles is backed");
+}
+
+Test(pmu, fold_overflows_at_the_guests_width_and_chains)
+{
+    struct pmu p = backed_pmu(&qemu_host);
+    pmu_evtyper_write(&p, 0, PMU_EVENT_INST_RETIRED);
+    pmu_evtyper_write(&p, 1, PMU_EVENT_CHAIN);
+    p.cnten = 0x3;
+    pmu_pmcr_write(&p, PMCR_E);
+    p.evcntr[0] = 0xfffffff0ull;
+    p.evcntr[1] = 7;
+    pmu_hw_fold(&p, 0, 0x20, PMU_EL1);
+    cr_assert_eq(p.evcntr[0], 0x100000010ull);
+    cr_assert_eq(p.ovs, 1u, "32-bit overflow");
+    cr_assert_eq(p.evcntr[1], 8, "CHAIN carried into the odd counter");
+    pmu_pmcr_write(&p, PMCR_E | PMCR_LP);
+    p.ovs = 0;
+    pmu_hw_fold(&p, 0, 0x100000000ull, PMU_EL1);
+    cr_assert_eq(p.ovs, 0, "LP: no overflow at 32 bits");
+    p.evcntr[0] = ~0ull - 1;
+    pmu_hw_fold(&p, 0, 3, PMU_EL1);
+    cr_assert_eq(p.evcntr[0], 1);
+    cr_assert_eq(p.ovs, 1u, "64-bit overflow");
+    p.ccntr = 0xffffff00ull;
+    pmu_hw_fold(&p, PMU_CYCLE_IDX, 0x200, PMU_EL1);
+    cr_assert_eq(p.ccntr, 0x100000100ull);
+    cr_assert(p.ovs >> PMU_CYCLE_IDX & 1, "cycle counter, LC clear: 32-bit overflow");
+    pmu_hw_fold(&p, PMU_CYCLE_IDX, 0, PMU_EL1);
+    cr_assert_eq(p.ccntr, 0x100000100ull);
+}
+
+Test(pmu, hw_delta_is_modulo_the_host_counter_width)
+{
+    struct pmu_host narrow = { .present = true, .counters = 6 }, wide = narrow;
+    wide.wide = true;
+    cr_assert_eq(pmu_hw_delta(&narrow, 0, 0xfffffff0ull, 0x10), 0x20);
+    cr_assert_eq(pmu_hw_delta(&wide, 0, 0xfffffff0ull, 0x100000010ull), 0x20);
+    cr_assert_eq(pmu_hw_delta(&wide, 0, 5, 0x100000005ull), 0x100000000ull);
+    cr_assert_eq(pmu_hw_delta(&narrow, PMU_CYCLE_IDX, 5, 0x100000005ull), 0x100000000ull,
+                 "PMCCNTR is 64 bits on every PMUv3");
+}

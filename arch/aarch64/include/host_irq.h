@@ -13,6 +13,7 @@ struct vcpu;
 #define HOST_INTID_HYP_TIMER 26     /* CNTHP: EL2 physical timer */
 #define HOST_INTID_VTIMER    27     /* CNTV: the guest's virtual timer */
 #define HOST_INTID_PTIMER    30     /* CNTP: the guest's physical timer */
+#define HOST_INTID_PMU       23     /* PMU overflow: a guest's backed counter (pmu_sysreg.c) */
 
 /* What a handler did with the interrupt: ended it (the dispatcher deactivates it), or
  * forwarded it to a guest, which deactivates it through a HW list register. */
@@ -41,6 +42,7 @@ void host_irq_cpu_off(void);
 
 /* vtimer.c: the guest's EL1 timers as forwarded PPIs. */
 enum host_irq_result vtimer_irq(struct vcpu *v, uint32_t intid);
+enum host_irq_result pmu_host_irq(struct vcpu *v, uint32_t intid);     /* pmu_sysreg.c */
 void vtimer_sync(struct vcpu *v);              /* on entry: the lines as the registers say */
 uint64_t vtimer_deadline(struct vcpu *v);      /* physical count of the next guest timer event */
 

@@ -1,6 +1,10 @@
-/* pmu.h: the emulated PMUv3p5 of one vCPU (Arm ARM D11 "The Performance Monitors Extension"):
- * pure register and counter arithmetic, no system-register access, so it is unit-tested on
- * the host. pmu_sysreg.c connects it to the guest's trapped accesses and to the world switch. */
+/* pmu.h: the PMUv3p5 of one vCPU (Arm ARM D11 "The Performance Monitors Extension"): pure
+ * register and counter arithmetic, no system-register access, so it is unit-tested on the
+ * host. Counters whose event the host PMU counts are backed by the physical counter of the
+ * same index (pmu_backed; the values to program and the folding of what they counted are
+ * here too); SW_INCR, CHAIN and, without a host counter, CPU_CYCLES are emulated.
+ * pmu_sysreg.c connects it to the guest's trapped accesses, the world switch and the
+ * physical PMU. */
 #ifndef AARCH64_PMU_H
 #define AARCH64_PMU_H
 
@@ -37,25 +41,37 @@
 #define PMEVTYPER_U        (1ull << 30)   /* do not count at EL0 */
 #define PMEVTYPER_NSK      (1ull << 29)   /* Non-secure EL1 counts when NSK == P */
 #define PMEVTYPER_NSU      (1ull << 28)   /* Non-secure EL0 counts when NSU == U */
+#define PMEVTYPER_NSH      (1ull << 27)   /* EL2 counts when set: never for a guest's counter */
 #define PMEVTYPER_EVTCOUNT 0xffffull      /* 16-bit event numbers (PMUv3p1 and later) */
 
-/* The events emulated (Arm ARM D11.11, common architectural events); PMCEID0/1 list exactly
- * these. INST_RETIRED (0x08) is absent: it cannot be counted without the physical PMU. */
-#define PMU_EVENT_SW_INCR    0x00
-#define PMU_EVENT_CPU_CYCLES 0x11
-#define PMU_EVENT_CHAIN      0x1e
-#define PMU_PMCEID0 ((1ull << PMU_EVENT_SW_INCR) | (1ull << PMU_EVENT_CPU_CYCLES) | (1ull << PMU_EVENT_CHAIN))
-#define PMU_PMCEID1 0ull
+/* Common architectural events (Arm ARM D11.11). SW_INCR and CHAIN are always emulated, and
+ * CPU_CYCLES is (from the generic counter) when no host counter backs it; PMCEID0/1 list
+ * those plus what the host's own PMCEID0/1 say it counts (pmu_pmceid). */
+#define PMU_EVENT_SW_INCR      0x00
+#define PMU_EVENT_INST_RETIRED 0x08
+#define PMU_EVENT_CPU_CYCLES   0x11
+#define PMU_EVENT_CHAIN        0x1e
+#define PMU_PMCEID0_EMULATED ((1ull << PMU_EVENT_SW_INCR) | (1ull << PMU_EVENT_CPU_CYCLES) | \
+                              (1ull << PMU_EVENT_CHAIN))
 
 /* The nominal CPU clock CPU_CYCLES counts: 1 GHz, derived from the generic counter. */
 #define PMU_CLOCK_HZ 1000000000ull
 
 enum pmu_el { PMU_EL0, PMU_EL1 };
 
+/* The host's PMU as seen from EL2 (all zero: none usable, everything emulated). */
+struct pmu_host {
+    bool present;             /* PMUv3: its PMCCNTR_EL0 backs the guest's cycle counter */
+    bool wide;                /* PMUv3p5: event counters are 64 bits (else 32) */
+    uint32_t counters;        /* its PMCR_EL0.N: physical event counters 0..N-1 */
+    uint64_t pmceid[2];       /* its PMCEID0/1_EL0: the events it counts */
+};
+
 /* Properties of the CPU the guest sees, fixed at vCPU creation. */
 struct pmu_config {
     bool has_el3;             /* ID_AA64PFR0_EL1.EL3 != 0: the NSK/NSU filter bits exist */
     bool lc_res1;             /* no AArch32 at EL0: PMCR_EL0.LC is RES1 */
+    struct pmu_host host;
 };
 
 /* Converts generic-counter ticks into CPU_CYCLES at PMU_CLOCK_HZ exactly: ticks * mul / div,
@@ -89,6 +105,9 @@ struct vpmu {
     uint64_t entry_count;     /* CNTPCT_EL0 at the last guest entry */
     bool irq_level;           /* what was last given to vgic_set_ppi_level for PPI 23 */
     uint64_t irq_raised;      /* times PPI 23 went high (statistics; atomic for readers) */
+    /* Backed counters: the raw physical value last written or read, and the guest value it
+     * stood for then (while it still does, the entry need not write it again). */
+    uint64_t hw_raw[PMU_COUNTER_COUNT + 1], hw_guest[PMU_COUNTER_COUNT + 1];   /* [N]: cycles */
 };
 
 /* Architectural reset (Arm ARM D11: PMCR_EL0.E resets to 0; the rest is UNKNOWN and is 0 here,
@@ -106,16 +125,44 @@ void pmu_ccfiltr_write(struct pmu *p, uint64_t value);
 void pmu_swinc(struct pmu *p, uint64_t mask, enum pmu_el el);
 
 /* `cycles` CPU cycles passed while the guest ran at `el`: the cycle counter and every event
- * counter counting CPU_CYCLES advance, if enabled and not filtered out. */
+ * counter counting CPU_CYCLES advance, if enabled, not filtered out and not backed by a
+ * host counter (pmu_backed: those count themselves). */
 void pmu_count_cycles(struct pmu *p, uint64_t cycles, enum pmu_el el);
 
 /* Whether a counter counts at all now (PMCR.E and its PMCNTENSET bit). */
 bool pmu_counter_enabled(const struct pmu *p, uint32_t idx);
-/* Whether anything would count CPU_CYCLES (a cheap test for the world switch). */
+/* Whether an emulated (not backed) counter would count CPU_CYCLES (a cheap test for the world
+ * switch). */
 bool pmu_counts_cycles(const struct pmu *p);
 
 /* The overflow interrupt request (level): PMCR.E and an overflow with its interrupt enabled. */
 bool pmu_irq_level(const struct pmu *p);
+
+/* PMCEID0_EL0 (which 0) or PMCEID1_EL0 (which 1): the emulated events and those the host
+ * counts on an event counter. */
+uint64_t pmu_pmceid(const struct pmu_config *cfg, uint32_t which);
+/* Whether the host PMU counts `event` (a 16-bit event number) on its event counters. */
+bool pmu_host_counts(const struct pmu_host *h, uint32_t event);
+
+/* The counters (bit n event counter n, bit 31 the cycle counter) the host backs now: the
+ * physical counter of the same index counts for them, with the guest's event and its EL
+ * filter, never at EL2. */
+uint32_t pmu_backed(const struct pmu *p);
+/* Of those, the ones counting now (PMCR.E and PMCNTENSET): what to enable physically. */
+uint32_t pmu_hw_enabled(const struct pmu *p);
+/* What to write to the physical PMEVTYPER<n>_EL0 / PMCCFILTR_EL0 / PMCR_EL0: the guest's
+ * event, P/U (and NSK/NSU equal to them) saying exactly the ELs the guest's filter counts,
+ * NSH clear (Arm ARM D17.5.10: EL2 counts only when NSH is 1); PMCR's E, D, LC, LP as the
+ * guest's, DP set (no cycle counting where counting is prohibited, i.e. EL2 with HPMD). */
+uint64_t pmu_hw_evtyper(const struct pmu *p, uint32_t n);
+uint64_t pmu_hw_ccfiltr(const struct pmu *p);
+uint64_t pmu_hw_pmcr(const struct pmu *p);
+/* A backed counter (idx < N or PMU_CYCLE_IDX) counted `delta` on the host while the guest
+ * ran, last at `el`: added with the guest's overflow width, PMOVS and CHAIN as for an
+ * emulated count. */
+void pmu_hw_fold(struct pmu *p, uint32_t idx, uint64_t delta, enum pmu_el el);
+/* The difference between two raw physical values of counter idx, modulo its host width. */
+uint64_t pmu_hw_delta(const struct pmu_host *h, uint32_t idx, uint64_t before, uint64_t after);
 
 void pmu_clock_init(struct pmu_clock *c, uint64_t counter_hz);
 uint64_t pmu_clock_cycles(struct pmu_clock *c, uint64_t ticks);

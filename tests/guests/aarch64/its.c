@@ -1,6 +1,7 @@
-/* its.c: the GICv3 ITS as a guest drives it (QEMU virt, 2 CPUs): LPI tables and EnableLPIs,
+/* its.c: the GICv3 ITS as a guest drives it (QEMU virt, 2 or 4 CPUs): LPI tables and EnableLPIs,
  * ITS tables and command queue, MAPD/MAPC/MAPTI/INT delivering an LPI, MOVI to the second
- * CPU, INV/INVALL after a configuration change, CLEAR, DISCARD, GITS_TRANSLATER, and a
+ * CPU, INV/INVALL after a configuration change (with 4 CPUs also to three targets parked in
+ * WFI at once), CLEAR, DISCARD, GITS_TRANSLATER, and a
  * hostile command sequence after which the ITS still works. Then MSIs of a PCI function (QEMU's
  * edu at 00:04.0 in the ECAM): its BAR and MSI capability, MSIs arriving as LPIs, MOVI,
  * DISCARD, and (under the hypervisor) which path they took. Last, new Device and Collection
@@ -78,19 +79,20 @@ static void *alloc(uint64_t bytes, uint64_t align)
 
 /* ---- redistributors and the CPU interface ------------------------------------------ */
 
-static uintptr_t rd_base[2];                    /* by cpu_index() */
-static uint32_t rd_procnum[2];                  /* GICR_TYPER.Processor_Number */
+#define ITS_CPUS 4
+static unsigned ncpus;                          /* from the DTB, at most ITS_CPUS */
+static uintptr_t rd_base[ITS_CPUS];             /* by cpu_index() */
+static uint32_t rd_procnum[ITS_CPUS];           /* GICR_TYPER.Processor_Number */
 static uint8_t *prop;                           /* the LPI configuration table (shared) */
 
 static bool find_redistributors(void)
 {
-    uint64_t aff[2] = { 0, 1 };                 /* QEMU virt: MPIDR Aff0 = CPU index */
-    unsigned found = 0;
+    unsigned found = 0;                         /* QEMU virt: MPIDR Aff0 = CPU index */
     uintptr_t a = GICR_BASE;
     for (int i = 0; i < 16; i++) {
         uint64_t t = mmio_read64(a + GICR_TYPER);
-        for (int c = 0; c < 2; c++)
-            if ((t >> 32) == aff[c]) {
+        for (unsigned c = 0; c < ncpus; c++)
+            if ((t >> 32) == c) {
                 rd_base[c] = a;
                 rd_procnum[c] = (uint32_t)(t >> 8) & 0xffff;
                 found++;
@@ -99,7 +101,7 @@ static bool find_redistributors(void)
             break;
         a += (t & (1u << 1)) ? 0x40000 : 0x20000;   /* VLPIS: two more 64 KiB frames */
     }
-    return found == 2;
+    return found == ncpus;
 }
 
 static void redistributor_enable_lpis(uintptr_t rd, void *pend)
@@ -141,27 +143,35 @@ static uint32_t take_irq(uint64_t timeout_us)
     return SPURIOUS;
 }
 
-/* ---- the second CPU: takes interrupts and reports them --------------------------- */
+/* ---- the other CPUs: take interrupts and report them ------------------------------ */
 
-static volatile uint64_t cpu1_ready, cpu1_got, cpu1_stop, cpu1_wfi, cpu1_in_wfi;
+static volatile uint64_t sec_ready[ITS_CPUS], sec_got[ITS_CPUS], sec_wfi[ITS_CPUS], sec_in_wfi[ITS_CPUS];
+static volatile uint64_t cpu1_stop;             /* every secondary leaves its loop */
+#define cpu1_ready  sec_ready[1]
+#define cpu1_got    sec_got[1]
+#define cpu1_wfi    sec_wfi[1]
+#define cpu1_in_wfi sec_in_wfi[1]
 
 void secondary_main(uint64_t context_id)
 {
     (void)context_id;
+    unsigned me = cpu_index();
+    if (me >= ITS_CPUS)
+        return;
     cpu_interface_enable();
-    shared_store(&cpu1_ready, 1);
+    shared_store(&sec_ready[me], 1);
     uint64_t start = counter(), limit = 60 * counter_freq();
     while (!shared_load(&cpu1_stop) && counter() - start < limit) {
-        if (shared_load(&cpu1_wfi)) {
+        if (shared_load(&sec_wfi[me])) {
             /* Asleep until an interrupt is pending (PSTATE.I masked: WFI still wakes). Under
              * the hypervisor on GICv4 the vPE is then not resident: only its doorbell wakes it. */
-            shared_store(&cpu1_in_wfi, 1);
+            shared_store(&sec_in_wfi[me], 1);
             __asm__ volatile("dsb sy\n\twfi" ::: "memory");
-            shared_store(&cpu1_in_wfi, 0);
+            shared_store(&sec_in_wfi[me], 0);
         }
         uint32_t id = take_irq(1000);
         if (id != SPURIOUS)
-            shared_store(&cpu1_got, id);
+            shared_store(&sec_got[me], id);
     }
 }
 
@@ -372,6 +382,79 @@ static void bench(void)
         take_irq(1000000);
     }
     bench_report("its_translater_to_lpi", counter() - t0, N);
+}
+
+/* ---- INV / INVALL to three targets parked in WFI (4 CPUs) -------------------------- */
+
+#define LPI_W(t)        (LPI_BASE + 40 + (t))   /* DEV event 8 + t, collection t, CPU t */
+
+/* Events for CPUs 1..3 made pending while disabled, the CPUs parked in WFI (GICv4: their vPEs
+ * not resident), then enabled by one INV per event (invall false) or one INVALL per
+ * collection: every CPU must wake and take its LPI. */
+static void inv_wfi_targets(bool invall, const char *name)
+{
+    for (unsigned t = 1; t < 4; t++) {
+        lpi_config(LPI_W(t), LPI_PROP & ~1);
+        if (invall)
+            cmd(CMD_INVALL, 0, t, 0);
+        else
+            its_ev(CMD_INV, DEV, 8 + t);
+        shared_store(&sec_got[t], 0);
+        shared_store(&sec_wfi[t], 1);
+    }
+    bool asleep = true;
+    for (unsigned t = 1; t < 4; t++)
+        asleep = shared_wait(&sec_in_wfi[t], 1, 2000000) && asleep;
+    delay_us(20000);                            /* well inside their WFIs (trapped: blocked) */
+    for (unsigned t = 1; t < 4; t++)
+        its_ev(CMD_INT, DEV, 8 + t);            /* pending, disabled */
+    delay_us(20000);
+    uint64_t early = 0;
+    for (unsigned t = 1; t < 4; t++) {
+        early |= shared_load(&sec_got[t]);
+        shared_store(&sec_wfi[t], 0);           /* once woken they go back to polling */
+    }
+    for (unsigned t = 1; t < 4; t++) {
+        lpi_config(LPI_W(t), LPI_PROP);
+        if (invall)
+            cmd(CMD_INVALL, 0, t, 0);
+        else
+            its_ev(CMD_INV, DEV, 8 + t);
+    }
+    unsigned arrived = 0;
+    for (unsigned t = 1; t < 4; t++)
+        arrived += shared_wait(&sec_got[t], LPI_W(t), 2000000);
+    check(asleep && early == 0 && arrived == 3, name, "asleep %d, before the %s a CPU saw INTID %lu (want none), "
+          "after it %u of 3 CPUs took their LPI (CPU 1 %lu, 2 %lu, 3 %lu)", asleep, invall ? "INVALLs" : "INVs",
+          early, arrived, shared_load(&sec_got[1]), shared_load(&sec_got[2]), shared_load(&sec_got[3]));
+    for (unsigned t = 1; t < 4; t++)
+        shared_store(&sec_got[t], 0);
+}
+
+static void four_cpus(void)
+{
+    static const char *const names[] = { "its_inv_wakes_3_wfi_targets", "its_invall_wakes_3_wfi_targets" };
+    if (ncpus < 4) {
+        for (unsigned i = 0; i < 2; i++)
+            skip(names[i], "fewer than 4 CPUs");
+        return;
+    }
+    bool ok = true;
+    for (unsigned t = 2; t < 4; t++) {
+        psci_cpu_on_entry(t, 0);
+        ok = shared_wait(&sec_ready[t], 1, 2000000) && ok;   /* one at a time (FACTS: PSCI race) */
+    }
+    for (unsigned t = 1; t < 4; t++)
+        ok = ok && its_mapc(t, (int)t) && its_mapti(DEV, 8 + t, LPI_W(t), t);
+    if (!check(ok, "its_4cpus_online_mapped", "CPUs 2 and 3 started, MAPC/MAPTI for CPUs 1-3")) {
+        for (unsigned i = 0; i < 2; i++)
+            skip(names[i], "setup failed");
+        return;
+    }
+    inv_wfi_targets(false, names[0]);
+    inv_wfi_targets(true, names[1]);
+    for (unsigned t = 1; t < 4; t++)
+        its_ev(CMD_DISCARD, DEV, 8 + t);
 }
 
 /* ---- an assigned PCI function: QEMU's edu, its MSIs as LPIs ------------------------- */
@@ -707,11 +790,14 @@ int main(void *dtb)
         r = &free[1];
     bump = r->start;
 
+    uint64_t mpidrs[ITS_CPUS];
+    ncpus = fdt_cpus(dtb, mpidrs, ITS_CPUS);
     uint32_t pidr2 = mmio_read32(GITS_BASE + GITS_PIDR2);
     if (!check(((pidr2 >> 4) & 0xf) >= 3 && (mmio_read64(GITS_BASE + GITS_TYPER) & 1), "its_present",
                "GITS_PIDR2 0x%x GITS_TYPER 0x%lx", pidr2, mmio_read64(GITS_BASE + GITS_TYPER)))
         return 0;
-    if (!check(find_redistributors(), "its_redistributors", "no GICR frames for CPUs 0 and 1"))
+    if (!check(ncpus >= 2 && find_redistributors(), "its_redistributors", "no GICR frame for each of the %u CPUs",
+               ncpus))
         return 0;
 
     /* Distributor: affinity routing, group 1 on. */
@@ -723,7 +809,7 @@ int main(void *dtb)
     for (uint32_t i = LPI_BASE; i < LPI_BASE + 64; i++)
         prop[i - LPI_BASE] = LPI_PROP;
     flush(prop, 64);
-    for (int c = 0; c < 2; c++)
+    for (unsigned c = 0; c < ncpus; c++)
         redistributor_enable_lpis(rd_base[c], alloc(65536, 65536));
     cpu_interface_enable();
     if (!check(its_setup(), "its_enable", "GITS_BASER / GITS_CTLR setup failed"))
@@ -777,6 +863,7 @@ int main(void *dtb)
         its_movi(DEV, 0, 0);
         its_ev(CMD_INT, DEV, 0);
         check_irq("its_movi_back_to_cpu0", LPI_A);
+        four_cpus();
     }
 
     /* Disabled in the configuration table + INV: INT leaves it pending; enabled + INV: it arrives. */
@@ -832,6 +919,6 @@ int main(void *dtb)
 
     shared_store(&cpu1_stop, 1);
     shared_wait(&cpu1_ready, 1, 1000);
-    delay_us(5000);                             /* let CPU 1 leave its loop and CPU_OFF */
+    delay_us(5000);                             /* let the secondaries leave their loops and CPU_OFF */
     return 0;
 }

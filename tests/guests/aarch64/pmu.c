@@ -1,8 +1,10 @@
 /* pmu.c: the PMUv3 as the Arm ARM defines it, seen from EL1 and EL0: the cycle counter counts
  * only while enabled, SW_INCR counts exactly on the selected counters, a CHAIN pair carries,
  * overflow sets PMOVSSET and raises PPI 23 until cleared, EL filtering, PMUSERENR's EL0
- * enables, and the reset state after CPU_OFF/CPU_ON and after SYSTEM_RESET. Runs on bare
- * QEMU (-cpu max has a PMU) and under the hypervisor (emulated PMU). */
+ * enables, the reset state after CPU_OFF/CPU_ON and after SYSTEM_RESET; and the events the
+ * host counts (INST_RETIRED, CPU_CYCLES under QEMU -icount): a known loop counted exactly,
+ * EL2 work behind HVCs not counted, an overflow interrupt arriving while the guest spins
+ * without exits. Runs on bare QEMU (-cpu max has a PMU) and under the hypervisor. */
 #include "test.h"
 
 #define PMCR_E   (1ull << 0)
@@ -16,6 +18,7 @@
 #define EVT_P    (1ull << 31)
 #define EVT_U    (1ull << 30)
 #define SW_INCR    0x00
+#define INST_RETIRED 0x08
 #define CPU_CYCLES 0x11
 #define CHAIN      0x1e
 #define USERENR_EN 1
@@ -343,6 +346,135 @@ static void test_overflow_irq(const void *dtb)
     pmu_quiesce();
 }
 
+/* ---- events the host counts: INST_RETIRED and CPU_CYCLES on physical counters ---- */
+
+/* Exactly 2 instructions per iteration (SUBS, B.NE). */
+static void known_loop(uint64_t n)
+{
+    __asm__ volatile("1: subs %0, %0, #1\n b.ne 1b" : "+r"(n) : : "cc");
+}
+
+/* Spins (4 instructions per iteration, no exits) until *flag is set or max iterations. */
+static uint64_t spin_until(volatile unsigned *flag, uint64_t max)
+{
+    uint64_t n = max;
+    __asm__ volatile("1: ldr w9, [%1]\n cbnz w9, 2f\n subs %0, %0, #1\n b.ne 1b\n2:"
+                     : "+r"(n) : "r"(flag) : "x9", "cc", "memory");
+    return max - n;
+}
+
+static volatile unsigned ovf_irqs, ovf_intid, ovf_counter;   /* ovf_counter: 31 = PMCCNTR */
+static volatile uint64_t ovf_value;
+
+/* Reads the overflowed counter first thing, then clears the overflow and ends the IRQ. */
+static void ovf_irq(void)
+{
+    uint64_t intid = MRS_S(ICC_IAR1_EL1) & 0xffffff;
+    if (intid == PMU_PPI) {
+        ovf_value = ovf_counter == 31 ? read_sysreg(pmccntr_el0) : read_sysreg(pmevcntr0_el0);
+        write_sysreg(pmovsclr_el0, ~0ull);
+        isb();
+    }
+    ovf_intid = (unsigned)intid;
+    ovf_irqs++;
+    if (intid < 1020)
+        MSR_S(ICC_EOIR1_EL1, intid);
+    isb();
+}
+
+#define LOOP_N     ((uint64_t)1000000)        /* known_loop: 2,000,000 instructions */
+#define HVC_CALLS  1000u
+#define OVF_AHEAD  ((uint64_t)100000)        /* the counter overflows this many events after the start */
+
+/* Counter 0 (INST_RETIRED) or the cycle counter starts OVF_AHEAD events short of a 32-bit
+ * overflow with its interrupt enabled; the guest spins with no exits. The interrupt must come
+ * at the overflow (the counter read in the handler just past 2^32), not at some later exit
+ * (the hypervisor's 100 Hz tick would be millions of events later). */
+static void overflow_while_spinning(unsigned counter, const char *name)
+{
+    pmu_quiesce();
+    uint64_t start = 0x100000000ull - OVF_AHEAD;
+    if (counter == 31) {
+        write_sysreg(pmccfiltr_el0, EVT_U);
+        write_sysreg(pmccntr_el0, start);
+    } else {
+        write_sysreg(pmevtyper0_el0, EVT_U | INST_RETIRED);
+        write_sysreg(pmevcntr0_el0, start);
+    }
+    ovf_irqs = 0;
+    ovf_value = 0;
+    ovf_counter = counter;
+    write_sysreg(pmintenset_el1, counter == 31 ? CYCLE : 1);
+    write_sysreg(pmcntenset_el0, counter == 31 ? CYCLE : 1);
+    irq_set_handler(ovf_irq);
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+    isb_write_pmcr(PMCR_E);
+    uint64_t spun = spin_until(&ovf_irqs, 50000000);
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    isb_write_pmcr(0);
+    irq_set_handler(NULL);
+    uint64_t late = ovf_value - 0x100000000ull;
+    pcheck(ovf_irqs == 1 && ovf_intid == PMU_PPI && ovf_value >= 0x100000000ull && late < 20000 &&
+           spun < OVF_AHEAD / 4 + 5000, name,
+           "counter 0x%lx in the handler (want at most 20000 past 2^32), %lu iterations spun",
+           ovf_value, spun);
+    pmu_quiesce();
+}
+
+static void test_host_events(const void *dtb)
+{
+    uint64_t ceid0 = read_sysreg(pmceid0_el0);
+    TRUE((ceid0 >> INST_RETIRED & 1) && (ceid0 >> CPU_CYCLES & 1), "pmceid0_inst_retired_cpu_cycles", ceid0);
+
+    /* A loop of known length at EL1, counters filtered to EL1 (U set). */
+    pmu_quiesce();
+    write_sysreg(pmevtyper0_el0, EVT_U | INST_RETIRED);
+    write_sysreg(pmevtyper1_el0, EVT_U | CPU_CYCLES);
+    write_sysreg(pmcntenset_el0, 0x3);
+    isb_write_pmcr(PMCR_E | PMCR_P);
+    known_loop(LOOP_N);
+    isb_write_pmcr(0);
+    uint64_t insns = read_sysreg(pmevcntr0_el0), cycles = read_sysreg(pmevcntr1_el0);
+    printf("pmu: known loop of %lu instructions: INST_RETIRED %lu, CPU_CYCLES %lu\n", 2 * LOOP_N, insns, cycles);
+    pcheck(insns >= 2 * LOOP_N && insns <= 2 * LOOP_N + 2 * LOOP_N / 100, "inst_retired_counts_known_loop",
+           "INST_RETIRED 0x%lx (want 2e6 .. 2.02e6, i.e. within 1%%): 0x%lx", insns, 2 * LOOP_N);
+    /* Under -icount shift=0 a cycle is an instruction's nanosecond. */
+    pcheck(cycles >= 2 * LOOP_N - 2 * LOOP_N / 100 && cycles <= 2 * LOOP_N + 2 * LOOP_N / 20,
+           "cpu_cycles_counts_known_loop", "CPU_CYCLES %lu (want about %lu)", cycles, 2 * LOOP_N);
+
+    /* HVCs: each is hundreds of instructions and cycles at EL2, none of which may count. */
+    isb_write_pmcr(PMCR_E | PMCR_P);
+    for (unsigned i = 0; i < HVC_CALLS; i++)
+        psci_version();
+    isb_write_pmcr(0);
+    insns = read_sysreg(pmevcntr0_el0);
+    cycles = read_sysreg(pmevcntr1_el0);
+    printf("pmu: %u HVCs: INST_RETIRED %lu, CPU_CYCLES %lu (EL1 only)\n", HVC_CALLS, insns, cycles);
+    pcheck(insns > HVC_CALLS && insns < 64 * HVC_CALLS, "el2_work_not_counted_inst_retired",
+           "INST_RETIRED %lu for %lu HVCs (want 1 .. 64 per call: the guest's own code)", insns, HVC_CALLS);
+    pcheck(cycles > HVC_CALLS && cycles < 64 * HVC_CALLS, "el2_work_not_counted_cpu_cycles",
+           "CPU_CYCLES %lu for %lu HVCs (want 1 .. 64 per call)", cycles, HVC_CALLS);
+    pmu_quiesce();
+
+    if (!fdt_has_compatible(dtb, "arm,gic-v3")) {
+        skip("overflow_irq_while_spinning_inst_retired", "no GICv3 in the DTB");
+        skip("overflow_irq_while_spinning_cycle_counter", "no GICv3 in the DTB");
+        return;
+    }
+    gic_init_ppi();
+    /* QEMU's TCG PMU (-cpu max: MIDR implementer 0) arms an event counter's overflow timer
+     * one count short (target/arm pmevcntr_op_finish: -(count + 1)) and then never again,
+     * so it raises the overflow only at its next PMU update (an EL change or a register
+     * access); its cycle counter's timer is exact. */
+    if ((read_sysreg(midr_el1) >> 24) == 0)
+        skip("overflow_irq_while_spinning_inst_retired",
+             "QEMU TCG raises an event counter's overflow only at its next exception or PMU access");
+    else
+        overflow_while_spinning(0, "overflow_irq_while_spinning_inst_retired");
+    overflow_while_spinning(31, "overflow_irq_while_spinning_cycle_counter");
+    mmio_write32(GICR_SGI + 0x180, 1u << PMU_PPI);                 /* ICENABLER0 */
+}
+
 /* ---- EL0: PMUSERENR_EL0 ---- */
 
 /* One instruction each, at the *_insn label; run at EL0 through el0_call. */
@@ -582,6 +714,7 @@ int main(void *dtb)
     test_chain();
     test_filtering();
     test_overflow_irq(dtb);
+    test_host_events(dtb);
     test_el0();
     test_reset_cpu_on(dtb);
 
