@@ -3,7 +3,7 @@
 # so edu (assigned to vm dma) gets no bus mastering, with the boot message saying why. Its
 # registers and factorial still work; its DMA never reaches memory (the round trip moves
 # nothing, the payload then aims nothing); vm secret and the hypervisor's image are untouched.
-hvrun_args=(--arch aarch64 --gic 3 --smp 2 --config tests/configs/a64_smmu.cfg
+hvrun_args=(--arch aarch64 --qemu system --gic 3 --smp 2 --config tests/configs/a64_smmu.cfg
             --file build/guests/aarch64/edu.bin='\guests\edu.bin'
             --file build/guests/aarch64/secret.bin='\guests\secret.bin'
             -- -machine iommu=smmuv3 -device edu,addr=4,dma_mask=0xffffffffffffffff)
