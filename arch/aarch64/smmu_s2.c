@@ -14,8 +14,6 @@
  * has stage 2 (QEMU 7.2's SMMUv3 is stage 1 only) an assigned function gets no bus mastering:
  * pci_assign.c clears PCI_COMMAND.Bus Master on its way to the device. */
 #include <inttypes.h>
-#include "arch.h"
-#include "guest.h"
 #include "host_platform.h"
 #include "kernel.h"
 #include "memslot.h"
