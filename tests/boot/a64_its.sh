@@ -7,9 +7,11 @@
 # new Device (two-level) and Collection tables with 64 KiB pages deliver an LPI.
 # edu's MSIs are writes of the device: they need bus mastering, which an assigned function gets
 # only behind an SMMU with stage 2, so this runs on QEMU 10 with -machine iommu=smmuv3 and the
-# MSIs reach the physical ITS through the VM's SMMU stage 2 (its GITS_TRANSLATER page).
+# MSIs reach the physical ITS through the VM's SMMU stage 2 (its GITS_TRANSLATER page). With
+# acpi=off the firmware hands over QEMU's device tree: the host (GIC, ITS, ECAM, SMMU) is found
+# there (a64_smmu and a64_its_gic4 find it in ACPI).
 hvrun_args=(--arch aarch64 --qemu 10 --gic 3 --smp 2 --config tests/configs/a64_its.cfg
-            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -machine iommu=smmuv3 -device edu,addr=4)
+            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -machine iommu=smmuv3,acpi=off -device edu,addr=4)
 timeout_s=150
 its_checks() {
   local t
@@ -41,6 +43,8 @@ its_checks() {
   fi
   expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
   expect '^vm its: pci 00:04.0 DMA through the SMMU: stage 2 of VMID' "its: edu translates through the SMMU (its MSIs too)"
+  [ "${its_host_tables:-dt}" = dt ] && expect '^aarch64: host described by device tree' "its: the host is read from the device tree (acpi=off)"
+  expect '^cap: smmu=stage2 base=0x9050000 ' "its: the SMMUv3 found (device tree arm,smmu-v3 or ACPI IORT)"
   expect_not '^smmu: ' "its: no SMMU fault (the MSI doorbell page is in the VM's SMMU stage 2)"
   expect '^\[its\] DONE passed=34 failed=0' "its: all 34 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"

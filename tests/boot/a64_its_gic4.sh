@@ -7,6 +7,7 @@ source tests/boot/a64_its.sh
 hvrun_args=(--arch aarch64 --qemu 10 --gic 4 --smp 2 --config tests/configs/a64_its.cfg
             --file build/guests/aarch64/its.bin='\guests\its.bin' -- -machine iommu=smmuv3 -device edu,addr=4)
 its_lpi_path=direct
+its_host_tables=acpi
 gic4_checks() {
   its_checks
   expect '^gicv4: direct injection of virtual LPIs on' "the host ITS is GICv4: direct injection on"
