@@ -158,6 +158,7 @@ static struct smmu_vm *mirror_for(struct vm *vm)
     m->vm = vm;
     if (!mirror_range(m, 0, 1ull << 48)) {
         hv_printf("vm %s: out of memory for its SMMU stage-2 table\n", vm->name);
+        m->vm = NULL;                    /* half built: never pointed at, never followed */
         return NULL;
     }
     smmuv3_tlbi_s2(vm->arch.vmid, 0, 1ull << 48);
