@@ -100,6 +100,28 @@ static void parse_mcfg(const uint8_t *mcfg, struct host_platform *p)
     }
 }
 
+/* Arm DEN 0049 (IORT) 3.1: header, node count at 36, first node's offset at 40; each node has
+ * its type at 0 and length at 1; an SMMUv3 node (type 4) has its base address at 16. Its ID
+ * mapping from the root complex is taken to be the identity, as on QEMU virt. */
+#define IORT_NODE_SMMUV3 4
+#define SMMUV3_FRAMES_BYTES 0x20000
+static void parse_iort(const uint8_t *iort, struct host_platform *p)
+{
+    uint32_t len = le32(iort + 4);
+    if (len < 48)
+        return;
+    uint32_t count = le32(iort + 36), off = le32(iort + 40);
+    for (uint32_t i = 0; i < count && off + 24 <= len; i++) {
+        const uint8_t *n = iort + off;
+        uint16_t nlen = (uint16_t)(n[1] | n[2] << 8);
+        if (nlen < 4 || off + nlen > len)
+            return;
+        if (n[0] == IORT_NODE_SMMUV3 && nlen >= 24 && !p->smmu.size_bytes)
+            p->smmu = (struct host_range){ le64(n + 16), SMMUV3_FRAMES_BYTES };
+        off += nlen;
+    }
+}
+
 bool acpi_platform_parse(uint64_t rsdp_pa, struct host_platform *p)
 {
     /* ACPI 6.5, 5.2.5.3: RSDP revision 2+ carries the XSDT address at offset 24. */
@@ -118,6 +140,10 @@ bool acpi_platform_parse(uint64_t rsdp_pa, struct host_platform *p)
     const uint8_t *mcfg = find_table(xsdt, "MCFG");
     if (mcfg)
         parse_mcfg(mcfg, p);
+    const uint8_t *iort = find_table(xsdt, "IORT");
+    p->smmu.size_bytes = 0;
+    if (iort)
+        parse_iort(iort, p);
     const uint8_t *spcr = find_table(xsdt, "SPCR");
     if (spcr && le32(spcr + 4) >= 52 && (spcr[36] == SPCR_PL011 || spcr[36] == SPCR_SBSA_32BIT || spcr[36] == SPCR_SBSA))
         p->uart = (struct host_range){ le64(spcr + 44), UART_FRAME_BYTES };

@@ -3,7 +3,9 @@
 #include "arch.h"
 #include "host_platform.h"
 #include "kernel.h"
+#include "image_check.h"
 #include "mmio.h"
+#include "smmu_s2.h"
 #include "sysreg.h"
 
 /* Arm IHI 0069 (GICv3/v4), register descriptions: offsets and fields used here. */
@@ -76,4 +78,6 @@ void arch_report_caps(void)
     report_pmu();
     hv_printf("cap: pa_bits=%" PRIu32 " (ID_AA64MMFR0_EL1.PARange=%" PRIu64 ")\n", pa_bits[parange], parange);
     hv_printf("cap: vhe=%s\n", BITS(read_sysreg(id_aa64mmfr1_el1), 11, 8) ? "yes" : "no");
+    smmu_s2_init();        /* the SMMU, before any VM is assigned a PCI function */
+    image_check_start();
 }

@@ -122,6 +122,16 @@ static void parse_pci(const void *fdt, struct host_platform *p)
     p->pci_bus_end = range && len >= 8 ? fdt32_to_cpu(range[1]) : 255;
 }
 
+/* Linux binding arm,smmu-v3: reg = its two 64 KiB register pages. The PCI host's iommu-map is
+ * taken to be the identity (StreamID = requester ID), as on QEMU virt. */
+static void parse_smmu(const void *fdt, struct host_platform *p)
+{
+    p->smmu.size_bytes = 0;
+    int node = dt_find_compatible(fdt, "arm,smmu-v3");
+    if (node >= 0)
+        dt_reg(fdt, node, 0, &p->smmu);
+}
+
 bool fdt_platform_parse(const void *fdt, struct host_platform *p)
 {
     if (fdt_check_header(fdt))
@@ -131,5 +141,6 @@ bool fdt_platform_parse(const void *fdt, struct host_platform *p)
     parse_psci(fdt, p);
     parse_cpus(fdt, p);
     parse_pci(fdt, p);
+    parse_smmu(fdt, p);
     return true;
 }

@@ -7,6 +7,7 @@
 #include "gicv3.h"
 #include "assign.h"
 #include "host_irq.h"
+#include "smmu_s2.h"
 #include "host_platform.h"
 #include "kernel.h"
 #include "sysreg.h"
@@ -43,6 +44,7 @@ static enum host_irq_result irq_hyp_timer(struct vcpu *v, uint32_t intid)
     (void)v, (void)intid;
     write_sysreg(cnthp_ctl_el2, 0);
     tick_armed[arch_cpu_index()] = false;
+    smmu_s2_poll_events();           /* SMMU faults are polled, reported within a tick */
     return HOST_IRQ_DONE;
 }
 

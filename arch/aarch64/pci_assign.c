@@ -15,8 +15,11 @@
  * assignment to a host LPI; the LPI's handler hands (DeviceID, EventID) to the VM's emulated
  * ITS, exactly as a GITS_TRANSLATER write would (the guest's tables decide where it goes).
  *
- * Without an SMMU the device's DMA is not confined to the VM's memory: assign only devices
- * whose DMA the VM's owner trusts (docs/config.md). */
+ * DMA: with an SMMUv3 that has stage 2, the function's stream translates through its VM's
+ * SMMU stage 2 (smmu_s2.c): it reaches the VM's memory at guest addresses and nothing else.
+ * Without one (QEMU 7.2's SMMUv3 is stage 1 only) its DMA could reach any host memory, so the
+ * guest's Bus Master enable never reaches the device (PCI_COMMAND bit 2 cleared on the way):
+ * no DMA, and no MSIs either (they are memory writes). The boot message says which. */
 #include <inttypes.h>
 #include "arch_guest.h"
 #include "assign.h"
@@ -29,6 +32,7 @@
 #include "host_platform.h"
 #include "kernel.h"
 #include "pci_ecam.h"
+#include "smmu_s2.h"
 #include "vgic.h"
 #include "vgic_its.h"
 #include "vm.h"
@@ -43,6 +47,7 @@ struct pci_slot {
     struct vm *vm;                 /* NULL: free */
     struct pci_ecam_func host;
     uint16_t guest_devid;          /* 00:DD.F in the VM */
+    bool dma_ok;                   /* its stream translates through the VM's SMMU stage 2 */
 };
 
 struct vm_pci {
@@ -62,7 +67,10 @@ static uint32_t cfg_read(void *ctx, uint32_t off, uint32_t size)
 
 static void cfg_write(void *ctx, uint32_t off, uint32_t size, uint32_t v)
 {
-    pci_ecam_write(&((struct pci_slot *)ctx)->host, off, size, v);
+    struct pci_slot *s = ctx;
+    if (off == PCI_COMMAND && !s->dma_ok)
+        v &= ~(uint32_t)PCI_COMMAND_MASTER;   /* no SMMU stage 2: the device never masters */
+    pci_ecam_write(&s->host, off, size, v);
 }
 
 /* The VM's doorbell is its vITS's GITS_TRANSLATER; the device gets the host's. */
@@ -205,10 +213,16 @@ static bool assign_one(struct vm *vm, struct vm_pci *p, const struct config_pci 
         return false;
     }
     s->guest_devid = (uint16_t)(c->dev << 3 | c->fn);
+    const char *no_dma = smmu_s2_unavailable(s->host.bdf);
+    if (!no_dma && !smmu_s2_attach(vm, s->host.bdf))
+        no_dma = "its SMMU stream could not be set up";
+    s->dma_ok = !no_dma;
     __atomic_store_n(&s->vm, vm, __ATOMIC_RELEASE);
     bool direct = vgic_v4_enabled();
     if (!direct && !map_host_lpis(vm, s)) {
         hv_printf("vm %s: pci %02x:%02x.%u: no physical ITS for its MSIs\n", vm->name, c->bus, c->dev, c->fn);
+        if (s->dma_ok)
+            smmu_s2_detach(s->host.bdf);
         s->vm = NULL;
         p->bus.count--;
         return false;
@@ -217,6 +231,12 @@ static bool assign_one(struct vm *vm, struct vm_pci *p, const struct config_pci 
     hv_printf("vm %s: pci %02x:%02x.%u [%04" PRIx32 ":%04" PRIx32 "] assigned as 00:%02x.%u, MSI %s\n", vm->name,
               c->bus, c->dev, c->fn, id & 0xFFFF, id >> 16, c->dev, c->fn,
               !f->msi_cap ? "none (no MSI capability)" : direct ? "by GICv4 direct injection" : "through host LPIs");
+    if (s->dma_ok)
+        hv_printf("vm %s: pci %02x:%02x.%u DMA through the SMMU: stage 2 of VMID %u (its RAM at guest addresses "
+                  "only)\n", vm->name, c->bus, c->dev, c->fn, vm->arch.vmid);
+    else
+        hv_printf("vm %s: pci %02x:%02x.%u gets no bus mastering (no DMA, no MSIs): %s\n", vm->name, c->bus, c->dev,
+                  c->fn, no_dma);
     return true;
 }
 
@@ -226,9 +246,14 @@ static void release(struct vm *vm, struct vm_pci *p)
 {
     vpci_reset(&p->bus);
     p->bus.count = 0;
-    for (uint32_t i = 0; i < PCI_SLOTS; i++)
-        if (slots[i].vm == vm)
-            __atomic_store_n(&slots[i].vm, NULL, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < PCI_SLOTS; i++) {
+        if (slots[i].vm != vm)
+            continue;
+        if (slots[i].dma_ok)
+            smmu_s2_detach(slots[i].host.bdf);
+        slots[i].dma_ok = false;
+        __atomic_store_n(&slots[i].vm, NULL, __ATOMIC_RELEASE);
+    }
 }
 
 bool pci_assign(struct vm *vm)

@@ -1,4 +1,6 @@
 /* psci.c: PSCI calls over the conduit the device tree names, SYSTEM_OFF included (Arm DEN 0022). */
+#include "image_check.h"
+#include "smmu_s2.h"
 #include "arch.h"
 #include "host_platform.h"
 #include "psci.h"
@@ -48,6 +50,8 @@ const char *psci_error_name(int64_t err)
 
 void arch_power_off(void)
 {
+    smmu_s2_poll_events();   /* faults since the last tick, before the machine goes */
+    image_check_end();
     psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     arch_cpu_park();   /* SYSTEM_OFF does not return on success (DEN 0022, SYSTEM_OFF) */
 }

@@ -2,6 +2,7 @@
  * maintenance"; the sequence of KVM's __kvm_tlb_flush_vmid_ipa). */
 #include "arch_guest.h"
 #include "guest.h"
+#include "smmu_s2.h"
 #include "stage2.h"
 
 /* Above this, one TLBI VMALLS12E1IS is cheaper than a TLBI per page. */
@@ -38,4 +39,6 @@ void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes
         write_sysreg(vttbr_el2, saved);
         isb();
     }
+    /* The SMMU's stage-2 copy for the VM's assigned functions follows (smmu_s2.c). */
+    smmu_s2_stage2_changed(vm, ipa, size_bytes);
 }

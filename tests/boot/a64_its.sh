@@ -6,8 +6,13 @@
 # MSIs of QEMU's edu assigned to the VM (pci = 00:04.0): its BAR and MSI capability in the
 # virtual ECAM, 16 MSIs as LPIs on vCPU 0, MOVI to vCPU 1, DISCARD, and their path. Last,
 # new Device (two-level) and Collection tables with 64 KiB pages deliver an LPI.
-hvrun_args=(--arch aarch64 --gic 3 --smp 4 --config tests/configs/a64_its4.cfg
-            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4)
+# edu's MSIs are writes of the device: they need bus mastering, which an assigned function gets
+# only behind an SMMU with stage 2, so this runs on QEMU 10 with -machine iommu=smmuv3 and the
+# MSIs reach the physical ITS through the VM's SMMU stage 2 (its GITS_TRANSLATER page). With
+# acpi=off the firmware hands over QEMU's device tree: the host (GIC, ITS, ECAM, SMMU) is found
+# there (a64_smmu and a64_its_gic4 find it in ACPI).
+hvrun_args=(--arch aarch64 --qemu 10 --gic 3 --smp 4 --config tests/configs/a64_its4.cfg
+            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -machine iommu=smmuv3,acpi=off -device edu,addr=4)
 timeout_s=150
 its_checks() {
   local t
@@ -40,6 +45,10 @@ its_checks() {
     expect '^\[its\] BENCH_EXITS lpi_msi mmio_sysreg=[0-9]+ injected=64 irq=[0-9]+ iterations=64$' "its: lpi_msi exits row"
   fi
   expect '^\[its\] BENCH lpi_msi total_ticks=' "its: lpi_msi bench row"
+  expect '^vm its: pci 00:04.0 DMA through the SMMU: stage 2 of VMID' "its: edu translates through the SMMU (its MSIs too)"
+  [ "${its_host_tables:-dt}" = dt ] && expect '^aarch64: host described by device tree' "its: the host is read from the device tree (acpi=off)"
+  expect '^cap: smmu=stage2 base=0x9050000 ' "its: the SMMUv3 found (device tree arm,smmu-v3 or ACPI IORT)"
+  expect_not '^smmu: ' "its: no SMMU fault (the MSI doorbell page is in the VM's SMMU stage 2)"
   expect '^\[its\] DONE passed=37 failed=0' "its: all 37 checks pass"
   expect_not '^\[its\] (FAIL|SKIP)' "no ITS check fails or skips"
   expect '^vm its: powered off' "its powers off (PSCI SYSTEM_OFF)"

@@ -4,9 +4,10 @@
 # hypercall must show every LPI delivered with no hypervisor injection, and the MSIs of the
 # assigned edu (VMAPTI on its requester ID) with no exit at all. Same checks otherwise.
 source tests/boot/a64_its.sh
-hvrun_args=(--arch aarch64 --gic 4 --smp 4 --config tests/configs/a64_its4.cfg
-            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -device edu,addr=4)
+hvrun_args=(--arch aarch64 --qemu 10 --gic 4 --smp 4 --config tests/configs/a64_its4.cfg
+            --file build/guests/aarch64/its.bin='\guests\its.bin' -- -machine iommu=smmuv3 -device edu,addr=4)
 its_lpi_path=direct
+its_host_tables=acpi
 gic4_checks() {
   its_checks
   expect '^gicv4: direct injection of virtual LPIs on' "the host ITS is GICv4: direct injection on"

@@ -22,6 +22,7 @@ struct host_platform {
     struct host_range gicr[HOST_MAX_GICR_REGIONS];
     uint32_t gicr_count;
     struct host_range its;        /* size 0: no ITS */
+    struct host_range smmu;       /* SMMUv3 (DT arm,smmu-v3 or IORT node type 4), size 0: none */
     struct host_range pci_ecam;   /* PCIe ECAM of segment 0, size 0: none; covers buses */
     uint32_t pci_bus_start, pci_bus_end;   /* pci_bus_start .. pci_bus_end */
     bool psci_hvc;                /* PSCI conduit: HVC, else SMC */
