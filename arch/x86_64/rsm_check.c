@@ -34,10 +34,10 @@ static bool canonical(uint64_t a, bool la57)
     return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
 }
 
-static bool usable(const struct x86_seg *s) { return s->ar & X86_AR_P; }
+static bool usable(const struct x86_segment *s) { return s->ar & X86_AR_P; }
 
 /* SDM 26.3.1.2: limit bits 11:0 not all ones needs G = 0; limit bits 31:20 not all zero needs G = 1. */
-static bool limit_fits_g(const struct x86_seg *s)
+static bool limit_fits_g(const struct x86_segment *s)
 {
     if ((s->limit & 0xFFF) != 0xFFF && (s->ar & X86_AR_G))
         return false;
@@ -84,7 +84,7 @@ static const char *check_cr(struct x86_cpu_state *s, const struct rsm_limits *li
 static const char *check_segments(struct x86_cpu_state *s, bool lma)
 {
     bool pe = s->cr0 & CR0_PE, la57 = s->cr4 & CR4_LA57;
-    struct x86_seg *cs = &s->seg[SREG_CS], *ss = &s->seg[SREG_SS];
+    struct x86_segment *cs = &s->seg[SREG_CS], *ss = &s->seg[SREG_SS];
     if (s->rflags & RFLAGS_VM)
         return "RFLAGS.VM set (RSM to virtual-8086 mode is not supported)";
     /* Loaded descriptors always have their accessed bit set; KVM sets it likewise for old maps. */
@@ -112,7 +112,7 @@ static const char *check_segments(struct x86_cpu_state *s, bool lma)
     if (!lma && pe && !usable(ss))
         return "SS null outside IA-32e mode";
     for (unsigned i = 0; i < SREG_COUNT; i++) {
-        const struct x86_seg *g = &s->seg[i];
+        const struct x86_segment *g = &s->seg[i];
         if (!usable(g))
             continue;
         if (!(g->ar & X86_AR_S))

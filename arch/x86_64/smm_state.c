@@ -71,7 +71,7 @@ static uint64_t get(const uint8_t *a, uint32_t off, unsigned bytes)
     return v;
 }
 
-static void put_seg64(uint8_t *a, uint32_t off, const struct x86_seg *s)
+static void put_seg64(uint8_t *a, uint32_t off, const struct x86_segment *s)
 {
     put(a, off, s->sel, 2);
     put(a, off + 2, s->ar, 2);
@@ -79,22 +79,22 @@ static void put_seg64(uint8_t *a, uint32_t off, const struct x86_seg *s)
     put(a, off + 8, s->base, 8);
 }
 
-static struct x86_seg get_seg64(const uint8_t *a, uint32_t off)
+static struct x86_segment get_seg64(const uint8_t *a, uint32_t off)
 {
-    return (struct x86_seg){ (uint16_t)get(a, off, 2), (uint16_t)get(a, off + 2, 2), (uint32_t)get(a, off + 4, 4),
+    return (struct x86_segment){ (uint16_t)get(a, off, 2), (uint16_t)get(a, off + 2, 2), (uint32_t)get(a, off + 4, 4),
                              get(a, off + 8, 8) };
 }
 
-static void put_seg32(uint8_t *a, uint32_t off, const struct x86_seg *s)
+static void put_seg32(uint8_t *a, uint32_t off, const struct x86_segment *s)
 {
     put(a, off, (uint32_t)s->ar << 8, 4);
     put(a, off + 4, s->limit, 4);
     put(a, off + 8, (uint32_t)s->base, 4);
 }
 
-static struct x86_seg get_seg32(const uint8_t *a, uint32_t off, uint16_t sel)
+static struct x86_segment get_seg32(const uint8_t *a, uint32_t off, uint16_t sel)
 {
-    return (struct x86_seg){ sel, (uint16_t)(get(a, off, 4) >> 8), (uint32_t)get(a, off + 4, 4), get(a, off + 8, 4) };
+    return (struct x86_segment){ sel, (uint16_t)(get(a, off, 4) >> 8), (uint32_t)get(a, off + 4, 4), get(a, off + 8, 4) };
 }
 
 static void build64(const struct x86_cpu_state *s, uint32_t smbase, uint8_t *a)
@@ -218,8 +218,8 @@ void smm_entry_state(const struct x86_cpu_state *from, uint32_t smbase, bool lon
      * the low 4 GiB with address-size prefixes (table 34-4). Accessed code / data, present, S. */
     const uint16_t data = 0x3 | X86_AR_S | X86_AR_P | X86_AR_G, code = 0xB | X86_AR_S | X86_AR_P | X86_AR_G;
     for (unsigned i = 0; i < SREG_COUNT; i++)
-        out->seg[i] = (struct x86_seg){ 0, data, 0xFFFFFFFFu, 0 };
-    out->seg[SREG_CS] = (struct x86_seg){ (uint16_t)(smbase >> 4), code, 0xFFFFFFFFu, smbase };
+        out->seg[i] = (struct x86_segment){ 0, data, 0xFFFFFFFFu, 0 };
+    out->seg[SREG_CS] = (struct x86_segment){ (uint16_t)(smbase >> 4), code, 0xFFFFFFFFu, smbase };
     out->rip = SMM_HANDLER_OFFSET;
     out->rflags = 0x2;
     out->cr0 = from->cr0 & ~(CR0_PE | CR0_EM | CR0_TS | CR0_PG);

@@ -16,8 +16,9 @@
  * 0x29C0), class 06 00 00, header type 0, QEMU's subsystem IDs; no BARs, no capabilities, nothing to set. */
 static uint32_t bridge_read(void *ctx, uint32_t offset, uint32_t size)
 {
-    (void)ctx;
     uint32_t d;
+    if (x86_smram_config_read(ctx, offset, size, &d))    /* SMRAM's registers (smram.c) */
+        return d;
     switch (offset & ~3u) {
     case PCI_VENDOR_ID: d = VPCI_HOST_BRIDGE_ID; break;
     case PCI_CLASS_REVISION: d = 0x06000000u; break;
@@ -30,7 +31,7 @@ static uint32_t bridge_read(void *ctx, uint32_t offset, uint32_t size)
 
 static void bridge_write(void *ctx, uint32_t offset, uint32_t size, uint32_t value)
 {
-    (void)ctx; (void)offset; (void)size; (void)value;
+    x86_smram_config_write(ctx, offset, size, value);      /* nothing else to set */
 }
 
 static bool bridge_msi_route(void *ctx, uint64_t guest_address, uint32_t guest_data, uint64_t *host_address,
@@ -115,7 +116,7 @@ bool vpci_conf1_init(struct vm *vm)
 {
     struct vpci_conf1 *p = &vm->arch.pci;
     *p = (struct vpci_conf1){ 0 };
-    if (vpci_add(&p->bus, &bridge_ops, NULL, 0x00, NULL) != VPCI_OK)
+    if (vpci_add(&p->bus, &bridge_ops, vm, 0x00, NULL) != VPCI_OK)
         return false;
     return mmio_bus_register(&vm->pio, VPCI_CONF1_PORT, VPCI_CONF1_PORT_COUNT, &conf1_ops, vm, "pci-conf1") == 0;
 }

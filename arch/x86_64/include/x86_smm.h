@@ -10,7 +10,7 @@
 
 /* A segment register as a descriptor cache: AR in the VMX access-rights layout (SDM Vol. 3C 24.4.1,
  * table 24-2): type 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15. P clear = unusable. */
-struct x86_seg {
+struct x86_segment {
     uint16_t sel;
     uint16_t ar;
     uint32_t limit;
@@ -35,7 +35,7 @@ struct x86_cpu_state {
     uint64_t rip, rflags;
     uint64_t cr0, cr3, cr4, efer;     /* CR0 / CR4 as the guest sees them */
     uint64_t dr6, dr7;
-    struct x86_seg seg[SREG_COUNT], ldtr, tr;
+    struct x86_segment seg[SREG_COUNT], ldtr, tr;
     struct x86_dtable gdtr, idtr;
 };
 
