@@ -44,11 +44,11 @@ static struct x86_cpu_state long_mode_state(void)
     s.dr6 = 0xFFFF0FF0;
     s.dr7 = 0x400;
     for (unsigned i = 0; i < SREG_COUNT; i++)
-        s.seg[i] = (struct x86_seg){ 0x10, AR_DATA, 0xFFFFFFFFu, 0 };
-    s.seg[SREG_CS] = (struct x86_seg){ 0x08, AR_CODE64, 0xFFFFFFFFu, 0 };
+        s.seg[i] = (struct x86_segment){ 0x10, AR_DATA, 0xFFFFFFFFu, 0 };
+    s.seg[SREG_CS] = (struct x86_segment){ 0x08, AR_CODE64, 0xFFFFFFFFu, 0 };
     s.seg[SREG_GS].base = 0xFFFF888000000000ull;
-    s.tr = (struct x86_seg){ 0x18, AR_TSS, 0x67, 0xFFFFFE0000001000ull };
-    s.ldtr = (struct x86_seg){ 0, 0, 0, 0 };
+    s.tr = (struct x86_segment){ 0x18, AR_TSS, 0x67, 0xFFFFFE0000001000ull };
+    s.ldtr = (struct x86_segment){ 0, 0, 0, 0 };
     s.gdtr = (struct x86_dtable){ 0xFFFFFE0000000000ull, 0x7F };
     s.idtr = (struct x86_dtable){ 0xFFFFFE0000002000ull, 0xFFF };
     return s;
@@ -65,9 +65,9 @@ static struct x86_cpu_state protected32_state(void)
     s.cr3 = 0x5000;
     s.cr4 = 0;
     s.efer = EFER_NXE;
-    s.seg[SREG_CS] = (struct x86_seg){ 0x08, AR_CODE32, 0xFFFFFFFFu, 0 };
+    s.seg[SREG_CS] = (struct x86_segment){ 0x08, AR_CODE32, 0xFFFFFFFFu, 0 };
     s.seg[SREG_GS].base = 0x7000;
-    s.tr = (struct x86_seg){ 0x18, AR_TSS, 0x67, 0x9000 };
+    s.tr = (struct x86_segment){ 0x18, AR_TSS, 0x67, 0x9000 };
     s.gdtr = (struct x86_dtable){ 0x8000, 0x1F };
     s.idtr = (struct x86_dtable){ 0xA000, 0x7FF };
     return s;
@@ -87,7 +87,7 @@ static void set_at(uint8_t *area, uint32_t smbase_off, uint64_t v, unsigned byte
         area[smbase_off - SMM_SAVE_OFFSET + i] = (uint8_t)(v >> (8 * i));
 }
 
-static bool same_seg(const struct x86_seg *a, const struct x86_seg *b)
+static bool same_seg(const struct x86_segment *a, const struct x86_segment *b)
 {
     return a->sel == b->sel && a->ar == b->ar && a->limit == b->limit && a->base == b->base;
 }
@@ -281,8 +281,8 @@ EXPECT_CHECK(es_limit_g, s.seg[SREG_ES].limit = 0xFFFFF000u, "ES limit inconsist
 EXPECT_CHECK(fs_limit_no_g, (s.seg[SREG_FS].ar &= ~0x8000u), "FS limit inconsistent with G")
 EXPECT_CHECK(ds_base_high, s.seg[SREG_DS].base = 1ull << 32, "CS / SS / DS / ES base above 4 GiB")
 EXPECT_CHECK(gs_base_noncanonical, s.seg[SREG_GS].base = 0x0000800000000000ull, "FS / GS base not canonical")
-EXPECT_CHECK(ldtr_wrong_type, s.ldtr = ((struct x86_seg){ 0x20, 0x0089, 0x67, 0 }), "LDTR not an LDT descriptor from the GDT")
-EXPECT_CHECK(ldtr_noncanonical, s.ldtr = ((struct x86_seg){ 0x20, 0x0082, 0xFFF, 1ull << 60 }), "LDTR limit or base invalid")
+EXPECT_CHECK(ldtr_wrong_type, s.ldtr = ((struct x86_segment){ 0x20, 0x0089, 0x67, 0 }), "LDTR not an LDT descriptor from the GDT")
+EXPECT_CHECK(ldtr_noncanonical, s.ldtr = ((struct x86_segment){ 0x20, 0x0082, 0xFFF, 1ull << 60 }), "LDTR limit or base invalid")
 EXPECT_CHECK(tr_unusable, s.tr.ar = 0, "TR not a busy TSS from the GDT")
 EXPECT_CHECK(tr_available_tss, s.tr.ar = 0x0089, "TR not a busy TSS from the GDT")
 EXPECT_CHECK(tr_16bit_in_long_mode, s.tr.ar = 0x0083, "TR not a busy TSS from the GDT")
