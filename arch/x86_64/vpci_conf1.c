@@ -16,9 +16,8 @@
  * 0x29C0), class 06 00 00, header type 0, QEMU's subsystem IDs; no BARs, no capabilities, nothing to set. */
 static uint32_t bridge_read(void *ctx, uint32_t offset, uint32_t size)
 {
+    (void)ctx;
     uint32_t d;
-    if (x86_smram_config_read(ctx, offset, size, &d))    /* SMRAM's registers (smram.c) */
-        return d;
     switch (offset & ~3u) {
     case PCI_VENDOR_ID: d = VPCI_HOST_BRIDGE_ID; break;
     case PCI_CLASS_REVISION: d = 0x06000000u; break;
@@ -31,7 +30,7 @@ static uint32_t bridge_read(void *ctx, uint32_t offset, uint32_t size)
 
 static void bridge_write(void *ctx, uint32_t offset, uint32_t size, uint32_t value)
 {
-    x86_smram_config_write(ctx, offset, size, value);      /* nothing else to set */
+    (void)ctx; (void)offset; (void)size; (void)value;
 }
 
 static bool bridge_msi_route(void *ctx, uint64_t guest_address, uint32_t guest_data, uint64_t *host_address,
@@ -43,8 +42,13 @@ static bool bridge_msi_route(void *ctx, uint64_t guest_address, uint32_t guest_d
 
 static const struct vpci_host_ops bridge_ops = { bridge_read, bridge_write, bridge_msi_route };
 
+/* ECAM offsets below 0x100 are the host bridge's (bus 0, device 0, function 0): its SMRAM controls are
+ * smram.c's (the generic bus has no device-specific registers). */
 uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size)
 {
+    uint32_t smram;
+    if (ecam_offset < 0x100 && size <= 4 && x86_smram_config_read(vm, (uint32_t)ecam_offset, size, &smram))
+        return smram;
     struct vpci_conf1 *p = &vm->arch.pci;
     spin_lock(&p->lock);
     uint64_t v = vpci_ecam_read(&p->bus, ecam_offset, size);    /* past bus 0: all ones */
@@ -54,6 +58,8 @@ uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size)
 
 void x86_pci_config_write(struct vm *vm, uint64_t ecam_offset, uint32_t size, uint64_t value)
 {
+    if (ecam_offset < 0x100 && size <= 4 && x86_smram_config_write(vm, (uint32_t)ecam_offset, size, (uint32_t)value))
+        return;
     struct vpci_conf1 *p = &vm->arch.pci;
     spin_lock(&p->lock);
     vpci_ecam_write(&p->bus, ecam_offset, size, value);
@@ -116,7 +122,7 @@ bool vpci_conf1_init(struct vm *vm)
 {
     struct vpci_conf1 *p = &vm->arch.pci;
     *p = (struct vpci_conf1){ 0 };
-    if (vpci_add(&p->bus, &bridge_ops, vm, 0x00, NULL) != VPCI_OK)
+    if (vpci_add(&p->bus, &bridge_ops, NULL, 0x00, NULL) != VPCI_OK)
         return false;
     return mmio_bus_register(&vm->pio, VPCI_CONF1_PORT, VPCI_CONF1_PORT_COUNT, &conf1_ops, vm, "pci-conf1") == 0;
 }
