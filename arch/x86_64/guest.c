@@ -596,7 +596,8 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
      * or an interrupt must not land between the two halves), and without entering the guest. */
     if (x86_emul_pending_write(vcpu, exit))
         return;
-    if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
+    /* INIT waits while the vCPU is in SMM (KVM latches it too) and is taken after RSM. */
+    if (!a->smm.in_smm && __atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
         vcpu_power_off(vcpu);
         exit->reason = EXIT_OTHER;
         return;
@@ -658,7 +659,8 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
 }
 
 /* Whether a blocked vCPU has work again: for a halted one (HLT, SDM Vol. 3A, 8.x) an interrupt it can
- * take (IF set, above PPR), an NMI or INIT; for a powered-off one a kick (power-on); for both a stop. */
+ * take (IF set, above PPR), an SMI, an NMI or INIT (neither in SMM); for a powered-off one a kick (power-on); for
+ * both a stop. */
 static bool block_done(struct vcpu *vcpu, bool halted)
 {
     struct arch_vcpu *a = &vcpu->arch;
@@ -669,8 +671,9 @@ static bool block_done(struct vcpu *vcpu, bool halted)
         return kicked;
     uint8_t vector;
     update_timers(vcpu, rdtsc());
-    return __atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) || x86_smm_pending(vcpu) ||
-           __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) ||
+    bool smm = a->smm.in_smm;           /* SMM holds INIT and NMIs back until RSM */
+    return (__atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) && !smm) || x86_smm_pending(vcpu) ||
+           (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !smm) ||
            ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
 }
 
