@@ -47,6 +47,7 @@ static void key_cmdline(struct parser *p, const struct key_def *key, char *value
 static void key_region(struct parser *p, const struct key_def *key, char *value);
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
 static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value);
+static void key_smram(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
@@ -66,6 +67,7 @@ static const struct key_def keys[] = {
     { "region", SCOPE_VM, false, true, false, key_region },
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
     { "cpuid_vendor", SCOPE_VM, false, false, false, key_cpuid_vendor },
+    { "smram", SCOPE_VM, false, false, false, key_smram },
     { "device", SCOPE_VM, false, true, false, key_device },
     { "pci", SCOPE_VM, false, true, false, key_pci },
 };
@@ -692,6 +694,25 @@ static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *
     }
 }
 
+/* x86 guest SMM (docs/config.md): the TSEG size in whole MiB, 0 = no SMM. The q35 host bridge reports it
+ * as its extended TSEG size in MiB (a 16-bit register), and it must leave low RAM below it. */
+#define SMRAM_MAX_BYTES (2048ull << 20)
+static void key_smram(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    uint64_t v = 0;
+    enum num_status st = parse_size(value, &v);
+    if (st != NUM_OK) {
+        report_size_error(p, st, key->name, value);
+        return;
+    }
+    if (v % (1ull << 20) || v > SMRAM_MAX_BYTES) {
+        FAIL(p, p->line, "smram '%s' is not 0 or a whole number of MiB up to 2048M", quote(q, value));
+        return;
+    }
+    p->vm->smram_bytes = v;
+}
+
 /* Checks that need the whole section, since keys may come in any order. */
 static void end_section(struct parser *p)
 {
@@ -704,6 +725,13 @@ static void end_section(struct parser *p)
         if (keys[k].required && keys[k].scope == SCOPE_VM && p->key_line[k] == 0)
             FAIL(p, vm->line, "vm '%s' is missing required key '%s'", vm->name, keys[k].name);
     }
+    uint32_t smram_line = 0;
+    for (size_t k = 0; k < ARRAY_LEN(keys); k++)
+        if (keys[k].handler == key_smram)
+            smram_line = p->key_line[k];
+    if (vm->smram_bytes && vm->memory_bytes && vm->smram_bytes + (1ull << 20) > vm->memory_bytes)
+        FAIL(p, smram_line, "smram of vm '%s' leaves less than 1M of its memory outside SMRAM",
+             vm->name);
     for (uint32_t i = 0; i < vm->region_count; i++) {
         const struct config_region *r = &vm->regions[i];
         if (vm->memory_bytes && ranges_overlap(r->gpa, r->size_bytes, p->ram_base, vm->memory_bytes))

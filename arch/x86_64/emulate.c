@@ -21,7 +21,7 @@ size_t x86_fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x8
     uint64_t la = m->cs_base + v->arch.rip;
     if (*mode != X86_MODE_64)
         la &= 0xFFFFFFFFull;
-    return x86_guest_read_linear(&v->vm->slots, &pr, la, bytes, X86_INSN_MAX_BYTES);
+    return x86_guest_read_linear(x86_vcpu_slots(v), &pr, la, bytes, X86_INSN_MAX_BYTES);
 }
 
 /* The emulation stops the VM when the guest's page tables do not let it reach an operand: page faults
@@ -88,7 +88,7 @@ static bool is_ram(struct vcpu *v, uint64_t gpa, bool write)
 {
     uint64_t hpa;
     uint32_t flags;
-    return memslot_translate(&v->vm->slots, gpa, &hpa, &flags) && !(write && (flags & MEMSLOT_READONLY));
+    return memslot_translate(x86_vcpu_slots(v), gpa, &hpa, &flags) && !(write && (flags & MEMSLOT_READONLY));
 }
 
 /* MOVS with at least one side on a device (SDM Vol. 2B, MOVS): each side through the guest's page
@@ -102,8 +102,8 @@ static void mmio_movs(struct vcpu *v, const struct x86_guest_mode *m, struct vcp
     uint64_t src_la = string_la(m, i->seg, a->gpr[GPR_RSI], i->addr_size);
     uint64_t dst_la = string_la(m, X86_SEG_ES, a->gpr[GPR_RDI], i->addr_size);
     uint64_t src_gpa, dst_gpa;
-    if (!x86_guest_translate_access(&v->vm->slots, &pr, src_la, access_of(m, 0), &src_gpa) ||
-        !x86_guest_translate_access(&v->vm->slots, &pr, dst_la, access_of(m, X86_ACCESS_WRITE), &dst_gpa)) {
+    if (!x86_guest_translate_access(x86_vcpu_slots(v), &pr, src_la, access_of(m, 0), &src_gpa) ||
+        !x86_guest_translate_access(x86_vcpu_slots(v), &pr, dst_la, access_of(m, X86_ACCESS_WRITE), &dst_gpa)) {
         stop_vm(v, "MOVS operand the guest's page tables do not map with its rights (no #PF injected)",
                 src_la);
         exit->reason = EXIT_SHUTDOWN;
@@ -118,7 +118,7 @@ static void mmio_movs(struct vcpu *v, const struct x86_guest_mode *m, struct vcp
     exit->mmio.size = i->size;
     if (src_ram) {
         uint64_t data = 0;
-        if (!x86_guest_access_linear(&v->vm->slots, &pr, src_la, &data, i->size, access_of(m, 0))) {
+        if (!x86_guest_access_linear(x86_vcpu_slots(v), &pr, src_la, &data, i->size, access_of(m, 0))) {
             stop_vm(v, "MOVS source in RAM is not readable", src_la);
             exit->reason = EXIT_SHUTDOWN;
             return;
@@ -169,7 +169,7 @@ void x86_emul_io_string(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
     if (ins) {
         /* Checked before the port is read: a port read can have effects (a FIFO pops). */
         uint64_t la = string_la(&m, X86_SEG_ES, a->gpr[GPR_RDI], i->addr_size), gpa;
-        if (!x86_guest_translate_access(&v->vm->slots, &pr, la, access_of(&m, X86_ACCESS_WRITE), &gpa) ||
+        if (!x86_guest_translate_access(x86_vcpu_slots(v), &pr, la, access_of(&m, X86_ACCESS_WRITE), &gpa) ||
             !is_ram(v, gpa, true)) {
             a->emul.pio_string = false;
             stop_vm(v, "INS into memory that is not writable guest RAM (no #PF injected)", la);
@@ -179,7 +179,7 @@ void x86_emul_io_string(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
         a->emul.ram_la = la;
     } else {
         uint64_t la = string_la(&m, i->seg, a->gpr[GPR_RSI], i->addr_size);
-        if (!x86_guest_access_linear(&v->vm->slots, &pr, la, &exit->mmio.data, i->size, access_of(&m, 0))) {
+        if (!x86_guest_access_linear(x86_vcpu_slots(v), &pr, la, &exit->mmio.data, i->size, access_of(&m, 0))) {
             a->emul.pio_string = false;
             stop_vm(v, "OUTS from memory that is not readable guest RAM (no #PF injected)", la);
             exit->reason = EXIT_SHUTDOWN;
@@ -222,7 +222,7 @@ void x86_emul_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *ex
     }
     bool write = i->kind == X86_INSN_STORE || i->kind == X86_INSN_STORE_IMM || i->kind == X86_INSN_STOS;
     uint64_t rom = 0;
-    if (!write && is_ram(v, x->npf.gpa, false) && guest_read(&v->vm->slots, x->npf.gpa, &rom, i->size) == 0) {
+    if (!write && is_ram(v, x->npf.gpa, false) && guest_read(x86_vcpu_slots(v), x->npf.gpa, &rom, i->size) == 0) {
         /* RMW / XCHG on a read-only slot: the read is of memory (the write fault is what exited); the
          * write goes to kernel/ as ever (a ROM ignores it). */
         struct vcpu_exit r = { .reason = EXIT_MMIO, .mmio = { .gpa = x->npf.gpa, .size = i->size, .data = rom } };
@@ -291,7 +291,7 @@ void x86_emul_complete_mmio(struct vcpu *v, const struct vcpu_exit *exit, bool h
             struct x86_guest_mode m;
             x86_vcpu_backend()->get_mode(v, &m);
             struct x86_paging_regs pr = paging_regs(&m);
-            if (!x86_guest_access_linear(&v->vm->slots, &pr, a->emul.ram_la, &data, i->size,
+            if (!x86_guest_access_linear(x86_vcpu_slots(v), &pr, a->emul.ram_la, &data, i->size,
                                          access_of(&m, X86_ACCESS_WRITE))) {
                 stop_vm(v, "MOVS destination in RAM became unwritable", a->emul.ram_la);
                 return;
@@ -320,7 +320,7 @@ void x86_emul_complete_pio_string(struct vcpu *v, const struct vcpu_exit *exit, 
     struct x86_guest_mode m;
     x86_vcpu_backend()->get_mode(v, &m);
     struct x86_paging_regs pr = paging_regs(&m);
-    if (!x86_guest_access_linear(&v->vm->slots, &pr, a->emul.ram_la, &data, i->size,
+    if (!x86_guest_access_linear(x86_vcpu_slots(v), &pr, a->emul.ram_la, &data, i->size,
                                  access_of(&m, X86_ACCESS_WRITE))) {
         stop_vm(v, "INS destination became unwritable", a->emul.ram_la);
         return;

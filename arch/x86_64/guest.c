@@ -85,7 +85,7 @@ bool arch_vm_init(struct vm *vm)
                           &vm->arch.uart, "com1") || !x86_debug_exit_register(vm) || !vlapic_register(vm) ||
         !vioapic_register(vm) || !vpit_register(vm) || !fw_cfg_register(vm) || !vpmtimer_register(vm) ||
         !vrtc_register(vm) || !vi8042_register(vm) || !vpci_conf1_init(vm) || !vpm1_register(vm) ||
-        !vecam_register(vm)) {
+        !vecam_register(vm) || !x86_smm_vm_init(vm)) {
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
@@ -117,7 +117,9 @@ uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max)
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
 {
     const struct boot_vm *b = vm->boot;
-    /* Each (re)load starts the platform devices from their power-up state. */
+    /* Each (re)load starts the platform devices from their power-up state, SMRAM's controls too. */
+    if (!x86_smram_load(vm))
+        return false;
     vioapic_reset(vm);
     vpit_reset(vm);
     vuart16550_reset(&vm->arch.uart);
@@ -185,6 +187,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     x86_msr_reset(vcpu);
     vlapic_reset(vcpu);
     x86_fpu_reset(vcpu);
+    x86_smm_vcpu_reset(vcpu);           /* out of SMM: vcpu_reset below puts it on vm->stage2 */
     a->exc_loop = 0;
     a->nmi_window_requested = false;
     a->emul = (struct x86_emul){ 0 };
@@ -406,7 +409,7 @@ static uint64_t guest_handler_rip(struct vcpu *v, uint8_t vector)
     uint8_t g[16];
     struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
     if ((uint64_t)vector * size + size - 1 > m.idtr_limit ||
-        !x86_guest_access_linear(&v->vm->slots, &pr, m.idtr_base + vector * size, g, size, 0))
+        !x86_guest_access_linear(x86_vcpu_slots(v), &pr, m.idtr_base + vector * size, g, size, 0))
         return ~0ull;
     uint64_t rip = (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24;
     if (size == 16)
@@ -430,6 +433,11 @@ static void exit_exception(struct vcpu *v, const struct x86_exit *x, struct vcpu
     static const char *const names[32] = { [X86_EXC_DB] = "#DB", [X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC" };
     uint8_t vec = x->exc.vector & 31;
     exit->reason = EXIT_ABORT;
+    if (vec == X86_EXC_UD) {             /* VMX with SMM: the #UD of RSM (smm.c); any other goes back */
+        if (!x86_smm_ud(v, x, exit))
+            inject(v, X86_EXC_UD, false, 0);
+        return;
+    }
     if (vec == X86_EXC_MC) {
         hv_printf("vm %s: vcpu %" PRIu32 ": machine check while the guest ran: the host's handler takes it\n",
                   v->vm->name, v->id);
@@ -482,6 +490,11 @@ static void exit_xsetbv(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
     skip(v, x);
 }
 
+static void exit_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    x86_smm_rsm(v, x, exit);
+}
+
 static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
     hv_printf("vm %s: vcpu %" PRIu32 ": unhandled exit 0x%" PRIx64 " (info 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
@@ -508,6 +521,7 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_EXCEPTION] = exit_exception,
     [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_XSETBV] = exit_xsetbv,
+    [X86_EXIT_RSM] = exit_rsm,
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
@@ -529,7 +543,8 @@ static void inject_events(struct vcpu *v)
     struct arch_vcpu *a = &v->arch;
     /* An NMI only when no NMI is in progress and no shadow is in effect (SDM Vol. 3A 6.7.1, Vol. 3C
      * 26.3.1.5: injecting one under MOV-SS blocking fails VM entry); otherwise an NMI window. */
-    bool want_nmi = __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE);
+    bool want_nmi = __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) &&
+                    !a->smm.in_smm;           /* SMM blocks NMIs until RSM (SDM Vol. 3C 34.8) */
     if (want_nmi && ops->nmi_allowed(v)) {
         __atomic_store_n(&a->lapic.nmi_pending, 0, __ATOMIC_RELAXED);
         ops->inject_nmi(v);
@@ -615,7 +630,8 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
         local_mmio(vcpu, exit);
         return;
     }
-    if (__atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
+    /* INIT waits while the vCPU is in SMM (KVM latches it too) and is taken after RSM. */
+    if (!a->smm.in_smm && __atomic_exchange_n(&a->lapic.init_pending, 0, __ATOMIC_ACQ_REL)) {
         vcpu_power_off(vcpu);
         exit->reason = EXIT_OTHER;
         return;
@@ -624,6 +640,10 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
      * vCPU sees the work below (both sides order their store before their load). */
     __atomic_store_n(&a->kick_by_ipi, 1, __ATOMIC_SEQ_CST);
     update_timers(vcpu, rdtsc());
+    if (!x86_smm_deliver(vcpu, exit)) {  /* an SMI comes before any interrupt (SDM Vol. 3A 6.9) */
+        __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
+        return;
+    }
     inject_events(vcpu);
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
@@ -676,7 +696,8 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
 }
 
 /* Whether a blocked vCPU has work again: for a halted one (HLT, SDM Vol. 3A, 8.x) an interrupt it can
- * take (IF set, above PPR), an NMI or INIT; for a powered-off one a kick (power-on); for both a stop. */
+ * take (IF set, above PPR), an SMI, an NMI or INIT (neither in SMM); for a powered-off one a kick (power-on); for
+ * both a stop. */
 static bool block_done(struct vcpu *vcpu, bool halted)
 {
     struct arch_vcpu *a = &vcpu->arch;
@@ -687,8 +708,9 @@ static bool block_done(struct vcpu *vcpu, bool halted)
         return kicked;
     uint8_t vector;
     update_timers(vcpu, rdtsc());
-    return __atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) ||
-           __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) ||
+    bool smm = a->smm.in_smm;           /* SMM holds INIT and NMIs back until RSM */
+    return (__atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) && !smm) || x86_smm_pending(vcpu) ||
+           (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !smm) ||
            ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
 }
 

@@ -9,6 +9,7 @@
 #define MSR_IA32_PLATFORM_ID    0x017u
 #define MSR_IA32_TSC_ADJUST     0x03Bu
 #define MSR_SMI_COUNT           0x034u
+#define MSR_IA32_SMBASE         0x09Eu
 #define MSR_IA32_BIOS_SIGN_ID   0x08Bu
 #define MSR_IA32_PMC0           0x0C1u
 #define MSR_IA32_PMC1           0x0C2u
@@ -273,6 +274,8 @@ static bool feature_control_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 static bool vlapic_read(struct vcpu *v, uint32_t msr, uint64_t *value) { return vlapic_msr_read(v, msr, value); }
 static bool vlapic_write(struct vcpu *v, uint32_t msr, uint64_t value) { return vlapic_msr_write(v, msr, value); }
 static bool zero_read(struct vcpu *v, uint32_t msr, uint64_t *value) { (void)v; (void)msr; *value = 0; return true; }
+/* smm.c: SMIs taken since reset; SMBASE, readable in SMM only (#GP outside). */
+static bool smm_read(struct vcpu *v, uint32_t msr, uint64_t *value) { return x86_smm_msr_read(v, msr, value); }
 static bool ignore_write(struct vcpu *v, uint32_t msr, uint64_t value) { (void)v; (void)msr; (void)value; return true; }
 
 #define INTEL X86_VENDOR_INTEL
@@ -296,7 +299,8 @@ static const struct msr_row {
     { MSR_IA32_PLATFORM_ID, MSR_IA32_PLATFORM_ID, ANY, zero_read, NULL, false },
     { MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, ANY, apic_base_read, apic_base_write, false },
     { MSR_IA32_FEATURE_CONTROL, MSR_IA32_FEATURE_CONTROL, INTEL, feature_control_read, NULL, false },
-    { MSR_SMI_COUNT, MSR_SMI_COUNT, INTEL, zero_read, NULL, false },           /* no SMIs so far */
+    { MSR_SMI_COUNT, MSR_SMI_COUNT, INTEL, smm_read, NULL, false },
+    { MSR_IA32_SMBASE, MSR_IA32_SMBASE, INTEL, smm_read, NULL, false },
     { MSR_IA32_BIOS_SIGN_ID, MSR_IA32_BIOS_SIGN_ID, ANY, zero_read, ignore_write, false },   /* no microcode */
     /* Intel's first two counters: accepted and read as 0, as KVM with no architectural PMU (leaf 0xA) */
     { MSR_IA32_PMC0, MSR_IA32_PMC1, ANY, zero_read, ignore_write, false },

@@ -236,7 +236,10 @@ static void accept(struct vcpu *t, const struct apic_msg *m)
     case APIC_DM_STARTUP:
         x86_vcpu_startup_ipi(t, m->vector);
         return;
-    default:                                    /* SMI, ExtINT: not modelled */
+    case APIC_DM_SMI:                           /* smm.c: pending, latched while in SMM */
+        x86_smm_raise(t);
+        return;
+    default:                                    /* ExtINT: not modelled */
         return;
     }
     arch_vcpu_kick(t);

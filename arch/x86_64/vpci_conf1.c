@@ -42,8 +42,13 @@ static bool bridge_msi_route(void *ctx, uint64_t guest_address, uint32_t guest_d
 
 static const struct vpci_host_ops bridge_ops = { bridge_read, bridge_write, bridge_msi_route };
 
+/* ECAM offsets below 0x100 are the host bridge's (bus 0, device 0, function 0): its SMRAM controls are
+ * smram.c's (the generic bus has no device-specific registers). */
 uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size)
 {
+    uint32_t smram;
+    if (ecam_offset < 0x100 && size <= 4 && x86_smram_config_read(vm, (uint32_t)ecam_offset, size, &smram))
+        return smram;
     struct vpci_conf1 *p = &vm->arch.pci;
     spin_lock(&p->lock);
     uint64_t v = vpci_ecam_read(&p->bus, ecam_offset, size);    /* past bus 0: all ones */
@@ -53,6 +58,8 @@ uint64_t x86_pci_config_read(struct vm *vm, uint64_t ecam_offset, uint32_t size)
 
 void x86_pci_config_write(struct vm *vm, uint64_t ecam_offset, uint32_t size, uint64_t value)
 {
+    if (ecam_offset < 0x100 && size <= 4 && x86_smram_config_write(vm, (uint32_t)ecam_offset, size, (uint32_t)value))
+        return;
     struct vpci_conf1 *p = &vm->arch.pci;
     spin_lock(&p->lock);
     vpci_ecam_write(&p->bus, ecam_offset, size, value);

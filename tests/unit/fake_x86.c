@@ -47,6 +47,18 @@ uint64_t vrtc_host_now_ns(void) { return fake_wallclock_boot_seconds * 100000000
 void arch_vcpu_kick(struct vcpu *vcpu) { (void)vcpu; fake_kicks++; }
 void x86_vcpu_init_signal(struct vcpu *vcpu) { (void)vcpu; }
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector) { (void)vcpu; (void)vector; }
+/* smm.c's entry points vlapic.c and msr.c use: an SMI counts as pending; the MSRs read the vCPU's state. */
+void x86_smm_raise(struct vcpu *vcpu) { vcpu->arch.smm.smi_pending = 1; }
+bool x86_smm_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
+{
+    if (msr == 0x34)
+        *value = vcpu->arch.smm.smi_count;
+    else if (msr == 0x9E && vcpu->arch.smm.in_smm)
+        *value = vcpu->arch.smm.smbase;
+    else
+        return false;
+    return true;
+}
 void vioapic_eoi(struct vm *vm, uint8_t vector) { (void)vm; (void)vector; fake_ioapic_eois++; }
 
 /* A VM of n vCPUs with the given hv.cfg vendor, every vCPU at its reset state. */

@@ -312,6 +312,24 @@ Test(config_errors, cpuid_vendor_unknown_or_global)
     expect_good_vm_valid();
 }
 
+Test(config, smram_parsed)
+{
+    cr_assert_eq(parse("[vm a]\nmemory = 64M\nkernel = \\k\nsmram = 8M\n"
+                       "[vm b]\nmemory = 64M\nkernel = \\k\n"), 0);
+    cr_assert_eq(vm_named("a")->smram_bytes, 8ull << 20);
+    cr_assert_eq(vm_named("b")->smram_bytes, 0, "no SMM unless asked for");
+}
+
+Test(config_errors, smram_not_whole_mib_or_too_big)
+{
+    expect_one_error("[vm a]\nmemory = 64M\nkernel = \\k\nsmram = 1536K\n" GOOD_A,
+                     "hv.cfg:4: error: smram '1536K' is not 0 or a whole number of MiB up to 2048M");
+    cr_assert_not(vm_named("a")->valid);
+    expect_good_vm_valid();
+    expect_one_error("[vm a]\nmemory = 64M\nsmram = 64M\nkernel = \\k\n" GOOD_A,
+                     "hv.cfg:3: error: smram of vm 'a' leaves less than 1M of its memory outside SMRAM");
+}
+
 Test(config_errors, empty_value)
 {
     expect_one_error("[vm a]\nmemory = 1M\nkernel =\n", "hv.cfg:3: error: missing value for 'kernel'");

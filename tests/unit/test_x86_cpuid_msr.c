@@ -465,3 +465,16 @@ Test(vlapic, tmict_kept_across_oneshot_periodic_change)
     cr_assert(x86_msr_read(v, X2APIC_TMICT, &tmict) && x86_msr_read(v, X2APIC_TMCCT, &tmcct));
     cr_assert(tmict == 0 && tmcct == 0, "into TSC-deadline mode the timer stops, TMICT 0");
 }
+
+/* An ICR with delivery mode SMI (SDM Vol. 3A 10.6.1) reaches the destination vCPU's SMM (smm.c's
+ * x86_smm_raise; the fake marks it pending), no other one. */
+Test(vlapic, icr_smi_raises_smi_on_the_destination)
+{
+    fake_x86_vm(&vm, &cfg, 2, CONFIG_CPUID_VENDOR_INTEL);
+    struct vcpu *v = &vm.vcpu[0];
+    x2apic_on(v);
+    cr_assert(x86_msr_write(v, 0x80F, 0x1FF), "SVR: software enable");
+    cr_assert(x86_msr_write(v, 0x830, (uint64_t)1 << 32 | 2u << 8 | 1u << 14), "ICR: SMI to APIC ID 1");
+    cr_assert_eq(vm.vcpu[1].arch.smm.smi_pending, 1);
+    cr_assert_eq(vm.vcpu[0].arch.smm.smi_pending, 0);
+}

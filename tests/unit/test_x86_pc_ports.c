@@ -16,6 +16,18 @@ static char reset_source[64];
 
 int hv_printf(const char *fmt, ...) { (void)fmt; return 0; }
 
+/* A VM without SMM: the host bridge has no SMRAM registers (test_x86_smram.c has them). */
+bool x86_smram_config_read(struct vm *v, uint32_t offset, uint32_t size, uint32_t *value)
+{
+    (void)v, (void)offset, (void)size, (void)value;
+    return false;
+}
+bool x86_smram_config_write(struct vm *v, uint32_t offset, uint32_t size, uint32_t value)
+{
+    (void)v, (void)offset, (void)size, (void)value;
+    return false;
+}
+
 void x86_vm_reset(struct vm *v, const char *source)
 {
     cr_assert_eq(v, &vm);

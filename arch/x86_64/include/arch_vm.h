@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "memslot.h"
+#include "pgtable.h"
 #include "vpci.h"
 #include "vuart16550.h"
 #include "x86_boot.h"
@@ -19,6 +21,24 @@
 /* General-purpose registers in their encoding order (Intel SDM Vol. 2A, table 2-2):
  * RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, so a ModRM register number indexes gpr[]. */
 enum x86_gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI, GPR_COUNT = X86_GPR_COUNT };
+
+/* Guest SMM (smm.c, smram.c; docs/smm.md): the q35 host bridge's SMRAM controls and the two views of
+ * guest-physical memory. Outside SMM a vCPU runs on vm->stage2 and the hypervisor reads its memory through
+ * vm->slots, both without the SMRAM the guest closed; in SMM on stage2 / slots below, all of RAM. */
+struct x86_smram {
+    bool enabled;             /* hv.cfg 'smram' > 0: SMI sources, SMRAM and RSM exist */
+    struct spinlock lock;     /* the registers and every view change below */
+    uint8_t smram, esmramc;   /* host bridge config 0x9D (SMRAM) and 0x9E (ESMRAMC) */
+    uint16_t ext_tseg_mb;     /* QEMU's extended TSEG size in MiB (hv.cfg 'smram') */
+    uint16_t ext_tseg_reg;    /* config 0x50 as read: ext_tseg_mb once the guest wrote 0xFFFF there */
+    uint8_t apm[2];           /* APM_CNT (0xB2) and APM_STS (0xB3), smm.c; atomic */
+    uint64_t ram_hpa, low_top;        /* RAM slot 0: [0, low_top) at ram_hpa */
+    bool low_hidden;          /* 0xA0000-0xBFFFF taken out of the non-SMM view */
+    uint64_t tseg_hidden_bytes;       /* TSEG [low_top - this, low_top) taken out of it */
+    bool views_built;
+    struct memslots slots;    /* the SMM view: every slot of vm->slots as loaded, SMRAM included */
+    struct pgtable stage2;    /* the SMM view's NPT / EPT */
+};
 
 struct arch_vm {
     uint32_t asid;            /* SVM guest ASID / VMX VPID: vm->id + 1 (0 is the host's) */
@@ -35,6 +55,7 @@ struct arch_vm {
     struct vpci_conf1 pci;    /* 0xCF8-0xCFF, and the ECAM window (vecam.c) */
     struct vpm1 pm1;          /* ACPI PM1 event and control blocks at 0x600-0x605 */
     struct kvmclock kvmclock; /* kvmclock.c */
+    struct x86_smram smram;   /* smram.c */
 };
 
 /* MSRs msr.c keeps for the guest and nothing else uses (KVM's values and write rules). */
@@ -71,6 +92,14 @@ struct x86_emul {
     bool pio_string;          /* the pending EXIT_PIO is one element of INS / OUTS */
 };
 
+/* A vCPU's SMM state (smm.c; SDM Vol. 3C 34; APM Vol. 2 10). */
+struct x86_smm_vcpu {
+    uint32_t smi_pending;     /* atomic: an SMI waits; one is latched while in SMM (SDM 34.3.1) */
+    bool in_smm;
+    uint32_t smbase;          /* SMBASE: 0x30000 at reset, relocated by RSM from the save map */
+    uint64_t smi_count;       /* MSR_SMI_COUNT */
+};
+
 struct arch_vcpu {
     uint64_t gpr[GPR_COUNT];  /* offset 0; RAX and RSP also live in the VMCB / VMCS, synced by the backend */
     uint64_t rip, rflags;     /* synced by the backend around each run */
@@ -94,6 +123,7 @@ struct arch_vcpu {
     /* fpu.c: the XSAVE image (standard form: legacy 512, header 64, AVX 256) or the FXSAVE image
      * without XSAVE; xcr0 is the guest's XCR0 (1 at reset, SDM Vol. 1, 13.3). */
     struct { uint8_t area[X86_FPU_AREA_BYTES] __attribute__((aligned(64))); uint64_t xcr0; bool in_memory; } fpu;
+    struct x86_smm_vcpu smm;  /* smm.c */
     union {
         struct svm_vcpu svm;
         struct vmx_vcpu vmx;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "pgtable.h"
 #include "vm.h"
+#include "x86_smm.h"
 #include "x86_vplatform.h"
 
 /* Exits as the backends report them, independent of VMX exit reasons and SVM exit codes. */
@@ -29,6 +30,7 @@ enum x86_exit_kind {
     X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
     X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
     X86_EXIT_XSETBV,        /* XCR0 is the guest's, checked (fpu.c) */
+    X86_EXIT_RSM,           /* RSM (SVM: its intercept; VMX: the #UD it raises in VMX non-root, decoded) */
     X86_EXIT_UNKNOWN,
     X86_EXIT_KIND_COUNT
 };
@@ -109,6 +111,13 @@ struct x86_vcpu_ops {
     void (*trap_cr4_writes)(struct vcpu *vcpu, uint64_t cr4_trapped);
     /* The guest's DR6, for reflecting a #DB (VMX: the live register; SVM: the VMCB's). */
     void (*set_dr6)(struct vcpu *vcpu, uint64_t dr6);
+    /* SMM entry and RSM (smm.c): the whole architectural state, segments in the neutral AR layout,
+     * CR0 / CR4 as the guest sees them (set_state goes through the backend's set_cr0 / set_cr4 rules);
+     * RIP, RFLAGS and the GPRs are arch_vcpu's. set_state also ends any interrupt shadow. */
+    void (*get_state)(struct vcpu *vcpu, struct x86_cpu_state *s);
+    void (*set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
+    /* The stage-2 tables this vCPU runs on (vm->stage2, or the SMM view's), flushed on the next entry. */
+    void (*set_stage2)(struct vcpu *vcpu, const struct pgtable *pt);
 };
 
 extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */
@@ -152,6 +161,30 @@ bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
 /* The reset values msr.c virtualizes (IA32_APIC_BASE, IA32_PAT). */
 void x86_msr_reset(struct vcpu *vcpu);
+
+/* smm.c: guest System Management Mode (docs/smm.md). */
+/* An SMI for t (LAPIC SMI IPI, APM control port): taken before its next instruction outside SMM,
+ * latched (once) while in SMM. */
+void x86_smm_raise(struct vcpu *t);
+bool x86_smm_pending(struct vcpu *v);
+/* Before entry: takes a pending SMI if the vCPU may take one now; false when it crashed the VM. */
+bool x86_smm_deliver(struct vcpu *v, struct vcpu_exit *exit);
+void x86_smm_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
+/* An intercepted #UD: RSM's (0F AA) when the vCPU is in SMM, handled as RSM; true when it was. */
+bool x86_smm_ud(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
+void x86_smm_vcpu_reset(struct vcpu *v);
+bool x86_smm_vm_init(struct vm *vm);         /* the APM ports, SMRAM's registers (with hv.cfg 'smram') */
+/* The memory the hypervisor reaches for this vCPU: the SMM view while in SMM, else vm->slots. */
+struct memslots *x86_vcpu_slots(struct vcpu *v);
+/* MSRs: IA32_SMBASE (only in SMM) and MSR_SMI_COUNT. */
+bool x86_smm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
+
+/* smram.c: the q35 host bridge's SMRAM controls (config 0x50, 0x9D, 0x9E) and the two memory views. */
+bool x86_smram_vm_init(struct vm *vm);
+bool x86_smram_load(struct vm *vm);          /* each (re)load: registers at reset, SMRAM open */
+/* Host bridge config space reads / writes that are SMRAM's; false for any other offset. */
+bool x86_smram_config_read(struct vm *vm, uint32_t offset, uint32_t size, uint32_t *value);
+bool x86_smram_config_write(struct vm *vm, uint32_t offset, uint32_t size, uint32_t value);
 
 /* debug_exit.c: the isa-debug-exit port of the VM's platform (QEMU PC layout). */
 #define X86_DEBUG_EXIT_PORT 0xF4u

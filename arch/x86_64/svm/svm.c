@@ -126,7 +126,7 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     struct vmcb_control *c = &vmcb->control;
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID |
                          INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC;
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC | INTERCEPT_RSM;
     c->intercept_exceptions = X86_EXC_INTERCEPTED;
     c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                          INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
@@ -309,6 +309,7 @@ static const struct {
     { SVM_EXIT_INIT, X86_EXIT_INIT, 0, NULL },
     { SVM_EXIT_VINTR, X86_EXIT_NONE, 0, NULL },          /* interrupt window: guest.c injects */
     { SVM_EXIT_CPUID, X86_EXIT_CPUID, 2, NULL },          /* 0F A2 */
+    { SVM_EXIT_RSM, X86_EXIT_RSM, 2, NULL },              /* 0F AA: smm.c */
     { SVM_EXIT_INVD, X86_EXIT_SKIP, 2, NULL },            /* 0F 08 */
     { SVM_EXIT_WBINVD, X86_EXIT_SKIP, 2, NULL },          /* 0F 09 */
     { SVM_EXIT_HLT, X86_EXIT_HLT, 1, NULL },              /* F4 */
@@ -425,6 +426,62 @@ static void svm_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
 }
 static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
 
+/* --- SMM entry and RSM (smm.c): the whole state; VMCB attributes are the AR layout without 11:8 (B-2) --- */
+
+static struct x86_segment seg_get(const struct vmcb_seg *s)
+{
+    return (struct x86_segment){ s->selector, (uint16_t)((s->attrib & 0xFF) | (s->attrib & 0xF00) << 4), s->limit, s->base };
+}
+
+static void seg_set(struct vmcb_seg *s, const struct x86_segment *g)
+{
+    *s = (struct vmcb_seg){ g->sel, (uint16_t)((g->ar & 0xFF) | (g->ar >> 4 & 0xF00)), g->limit, g->base };
+}
+
+static void svm_get_state(struct vcpu *vcpu, struct x86_cpu_state *st)
+{
+    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    const struct vmcb_seg *segs[SREG_COUNT] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
+    for (unsigned i = 0; i < SREG_COUNT; i++)
+        st->seg[i] = seg_get(segs[i]);
+    st->ldtr = seg_get(&s->ldtr);
+    st->tr = seg_get(&s->tr);
+    st->gdtr = (struct x86_dtable){ s->gdtr.base, s->gdtr.limit };
+    st->idtr = (struct x86_dtable){ s->idtr.base, s->idtr.limit };
+    st->cr0 = s->cr0, st->cr3 = s->cr3, st->cr4 = s->cr4, st->efer = s->efer & ~EFER_SVME;
+    st->dr6 = s->dr6, st->dr7 = s->dr7;
+    memcpy(st->gpr, vcpu->arch.gpr, sizeof(st->gpr));
+    st->rip = vcpu->arch.rip, st->rflags = vcpu->arch.rflags;
+}
+
+static void svm_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    struct vmcb_save *s = &vmcb->save;
+    struct vmcb_seg *segs[SREG_COUNT] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
+    for (unsigned i = 0; i < SREG_COUNT; i++)
+        seg_set(segs[i], &st->seg[i]);
+    seg_set(&s->ldtr, &st->ldtr);
+    seg_set(&s->tr, &st->tr);
+    s->gdtr = (struct vmcb_seg){ 0, 0, st->gdtr.limit, st->gdtr.base };
+    s->idtr = (struct vmcb_seg){ 0, 0, st->idtr.limit, st->idtr.base };
+    s->cpl = (st->cr0 & CR0_PE) ? (uint8_t)X86_AR_DPL(st->seg[SREG_SS].ar) : 0;   /* CPL is SS.DPL (15.5.1) */
+    svm_set_cr0(vcpu, st->cr0);
+    svm_set_cr4(vcpu, st->cr4);
+    s->cr3 = st->cr3;
+    svm_set_efer(vcpu, st->efer);
+    s->dr6 = st->dr6, s->dr7 = st->dr7;
+    memcpy(vcpu->arch.gpr, st->gpr, sizeof(st->gpr));
+    vcpu->arch.rip = st->rip, vcpu->arch.rflags = st->rflags;
+    vmcb->control.int_shadow = 0;
+}
+
+static void svm_set_stage2(struct vcpu *vcpu, const struct pgtable *pt)
+{
+    vmcb_of(vcpu)->control.n_cr3 = pt->root_pa;
+    vcpu->arch.flush_on_entry = true;
+}
+
 const struct x86_vcpu_ops svm_vcpu_ops = {
     .name = "svm",
     .stage2_format = svm_stage2_format,
@@ -451,4 +508,7 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .set_cr4 = svm_set_cr4,
     .trap_cr4_writes = svm_trap_cr4_writes,
     .set_dr6 = svm_set_dr6,
+    .get_state = svm_get_state,
+    .set_state = svm_set_state,
+    .set_stage2 = svm_set_stage2,
 };

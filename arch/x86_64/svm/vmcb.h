@@ -13,6 +13,7 @@
 #define INTERCEPT_VINTR     (1u << 4)
 #define INTERCEPT_RDPMC     (1u << 15)
 #define INTERCEPT_CPUID     (1u << 18)
+#define INTERCEPT_RSM       (1u << 19)
 #define INTERCEPT_IRET      (1u << 20)
 #define INTERCEPT_INVD      (1u << 22)
 #define INTERCEPT_HLT       (1u << 24)
@@ -64,6 +65,7 @@
 #define SVM_EXIT_INIT       0x063
 #define SVM_EXIT_VINTR      0x064
 #define SVM_EXIT_CPUID      0x072
+#define SVM_EXIT_RSM        0x073
 #define SVM_EXIT_INVD       0x076
 #define SVM_EXIT_HLT        0x078
 #define SVM_EXIT_INVLPGA    0x07A

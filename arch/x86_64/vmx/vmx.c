@@ -260,7 +260,8 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(SECONDARY_VM_EXEC_CONTROL, caps.sec);
     vmwrite(VM_EXIT_CONTROLS, caps.exit);
     vmwrite(VM_ENTRY_CONTROLS, caps.entry);
-    vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED);
+    /* With SMM the guest's RSM raises #UD in VMX non-root operation: intercepted, smm.c decodes it. */
+    vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED | (vcpu->vm->arch.smram.enabled ? 1u << X86_EXC_UD : 0));
     vmwrite(CR3_TARGET_COUNT, 0);
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -519,7 +520,7 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 /* INVEPT / INVVPID single-context (30.3): this VM's EPT and VPID translations on this pCPU. */
 static void vmx_flush(struct vcpu *vcpu)
 {
-    struct { uint64_t eptp, zero; } ept_desc = { vcpu->vm->arch.eptp, 0 };
+    struct { uint64_t eptp, zero; } ept_desc = { vmread(EPT_POINTER), 0 };   /* vm->stage2's or SMM's */
     struct { uint64_t vpid, zero; } vpid_desc = { vcpu->vm->arch.asid, 0 };
     __asm__ volatile("invept %0, %1" :: "m"(ept_desc), "r"(1ull) : "cc", "memory");
     __asm__ volatile("invvpid %0, %1" :: "m"(vpid_desc), "r"(1ull) : "cc", "memory");
@@ -616,6 +617,69 @@ static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
     __asm__ volatile("mov %0, %%dr6" :: "r"(dr6));
 }
 
+/* --- SMM entry and RSM (smm.c): the whole state; an unusable segment is one without P (24.4.1) --- */
+
+static const uint32_t seg_fields[SREG_COUNT] = { GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR,
+                                                 GUEST_DS_SELECTOR, GUEST_FS_SELECTOR, GUEST_GS_SELECTOR };
+
+static struct x86_segment seg_get(uint32_t sel_field)
+{
+    uint32_t index = (sel_field - GUEST_ES_SELECTOR) / 2, ar = (uint32_t)vmread(GUEST_ES_AR_BYTES + 2 * index);
+    return (struct x86_segment){ (uint16_t)vmread(sel_field), (uint16_t)((ar & AR_UNUSABLE) ? ar & ~0x80u : ar),
+                             (uint32_t)vmread(GUEST_ES_LIMIT + 2 * index), vmread(GUEST_ES_BASE + 2 * index) };
+}
+
+static void seg_set(uint32_t sel_field, const struct x86_segment *g)
+{
+    uint32_t ar = g->ar & 0xF0FFu;                      /* bits 11:8 reserved */
+    guest_seg_at(sel_field, g->sel, (ar & 0x80) ? ar : ar | AR_UNUSABLE, g->base, g->limit);
+}
+
+static void vmx_get_state(struct vcpu *vcpu, struct x86_cpu_state *st)
+{
+    for (unsigned i = 0; i < SREG_COUNT; i++)
+        st->seg[i] = seg_get(seg_fields[i]);
+    st->ldtr = seg_get(GUEST_LDTR_SELECTOR);
+    st->tr = seg_get(GUEST_TR_SELECTOR);
+    st->gdtr = (struct x86_dtable){ vmread(GUEST_GDTR_BASE), (uint32_t)vmread(GUEST_GDTR_LIMIT) };
+    st->idtr = (struct x86_dtable){ vmread(GUEST_IDTR_BASE), (uint32_t)vmread(GUEST_IDTR_LIMIT) };
+    st->cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW);
+    st->cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW);
+    st->cr3 = vmread(GUEST_CR3);
+    st->efer = vmread(GUEST_IA32_EFER);
+    __asm__ volatile("mov %%dr6, %0" : "=r"(st->dr6));
+    st->dr7 = vmread(GUEST_DR7);
+    memcpy(st->gpr, vcpu->arch.gpr, sizeof(st->gpr));
+    st->rip = vcpu->arch.rip, st->rflags = vcpu->arch.rflags;
+}
+
+static void vmx_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
+{
+    for (unsigned i = 0; i < SREG_COUNT; i++)
+        seg_set(seg_fields[i], &st->seg[i]);
+    seg_set(GUEST_LDTR_SELECTOR, &st->ldtr);
+    seg_set(GUEST_TR_SELECTOR, &st->tr);
+    vmwrite(GUEST_GDTR_BASE, st->gdtr.base);
+    vmwrite(GUEST_GDTR_LIMIT, st->gdtr.limit);
+    vmwrite(GUEST_IDTR_BASE, st->idtr.base);
+    vmwrite(GUEST_IDTR_LIMIT, st->idtr.limit);
+    vmx_set_cr0(vcpu, st->cr0);
+    vmx_set_cr4(vcpu, st->cr4);
+    vmwrite(GUEST_CR3, st->cr3);
+    vmwrite(GUEST_IA32_EFER, st->efer);
+    vmx_set_dr6(vcpu, st->dr6);
+    vmwrite(GUEST_DR7, st->dr7);
+    memcpy(vcpu->arch.gpr, st->gpr, sizeof(st->gpr));
+    vcpu->arch.rip = st->rip, vcpu->arch.rflags = st->rflags;
+    vmwrite(GUEST_INTERRUPTIBILITY_INFO, vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
+}
+
+static void vmx_set_stage2(struct vcpu *vcpu, const struct pgtable *pt)
+{
+    vmwrite(EPT_POINTER, pt->root_pa | EPTP_WB_WALK4);
+    vcpu->arch.flush_on_entry = true;
+}
+
 static uint64_t vmx_get_efer(struct vcpu *vcpu) { (void)vcpu; return vmread(GUEST_IA32_EFER); }
 static void vmx_set_efer(struct vcpu *vcpu, uint64_t efer) { (void)vcpu; vmwrite(GUEST_IA32_EFER, efer); }
 static void vmx_set_pat(struct vcpu *vcpu, uint64_t pat) { (void)vcpu; vmwrite(GUEST_IA32_PAT, pat); }
@@ -647,4 +711,7 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .set_cr4 = vmx_set_cr4,
     .trap_cr4_writes = vmx_trap_cr4_writes,
     .set_dr6 = vmx_set_dr6,
+    .get_state = vmx_get_state,
+    .set_state = vmx_set_state,
+    .set_stage2 = vmx_set_stage2,
 };
