@@ -160,9 +160,11 @@ bool vm_console_backlog(void);
 /* The VM that gets console input (hv.cfg `focus`, else the first VM); set once before the
  * vCPUs run. */
 void vm_console_set_focus(struct vm *vm);
-/* Moves waiting console input to the VM that has focus; called after exits, at most once a
- * millisecond. */
+/* Moves waiting console input to the VM that has focus; called on the host tick (kernel_tick)
+ * and by idle pCPUs, at most once a millisecond. */
 void vm_console_poll(struct vm *vm);
+/* Whether a VM takes console input (the x86 host timer then ticks at least every 10 ms). */
+bool vm_console_input_open(void);
 
 /* Creates and loads every configured VM, one vCPU per physical CPU. */
 struct boot_info;

@@ -107,7 +107,7 @@ void kernel_poll(void)
 
 bool kernel_poll_wanted(void)
 {
-    return mgmt_active() || vm_console_backlog();
+    return mgmt_active() || vm_console_backlog() || vm_console_input_open();
 }
 
 void kernel_panic(const char *why)

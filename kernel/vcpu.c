@@ -118,9 +118,35 @@ static bool wait_until_on(struct vcpu *vcpu)
     }
 }
 
+uint32_t cpu_work[HV_MAX_CPUS];
+
+void kernel_tick(void)
+{
+    cpu_work[arch_cpu_index()] |= CPU_WORK_TICK;
+}
+
+/* What this pCPU's work mask asks for: on its tick the focus VM's console input (vCPU 0 reads
+ * it), the management interface and a drain; the drain whenever this pCPU queued output (again
+ * at the next exit while the drain's budget leaves some of it). */
+static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
+{
+    struct vm *vm = vcpu->vm;
+    uint32_t w = *work;
+    *work = 0;
+    if (w & CPU_WORK_TICK) {
+        if (vcpu->id == 0)
+            vm_console_poll(vm);
+        mgmt_poll();
+    }
+    vm_console_drain(w & CPU_WORK_TICK ? NULL : vm);   /* on the tick: every VM's, as an idle pCPU */
+    if (__atomic_load_n(&vm->console.pending, __ATOMIC_RELAXED))
+        *work |= CPU_WORK_CONSOLE;
+}
+
 void vcpu_run_loop(struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
+    uint32_t *work = &cpu_work[arch_cpu_index()];
     while (wait_until_on(vcpu)) {
         struct vcpu_exit exit;
         arch_vcpu_run(vcpu, &exit);
@@ -128,9 +154,7 @@ void vcpu_run_loop(struct vcpu *vcpu)
         vm_count_exit(vm, exit.reason);
         if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
             exit_handlers[exit.reason](vcpu, &exit);
-        if (vcpu->id == 0)
-            vm_console_poll(vm);
-        vm_console_drain(vm);         /* its own console output, and its share of the others' */
-        mgmt_poll();                  /* the management interface, ~1 ms apart (kernel/mgmt.c) */
+        if (*work)
+            cpu_work_run(vcpu, work);
     }
 }

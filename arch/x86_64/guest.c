@@ -594,8 +594,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
     x86_spec_vm_entry();
-    struct x86_exit x;
-    memset(&x, 0, sizeof(x));
+    struct x86_exit x = { 0 };        /* stores inline: no library memset per exit */
     ops->run(vcpu, &x);
     __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
     exit->reason = EXIT_OTHER;

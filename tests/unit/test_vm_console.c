@@ -21,6 +21,7 @@ static uint32_t console_writes;
 
 uint64_t arch_time_ns(void) { return now_ns; }
 uint32_t arch_cpu_index(void) { return 0; }
+uint32_t cpu_work[HV_MAX_CPUS];          /* kernel/vcpu.c: the work mask the drain raises */
 void arch_cpu_relax(void) {}
 int arch_console_getc(void) { return -1; }
 bool console_panicking(void) { return panicking; }
