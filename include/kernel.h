@@ -34,6 +34,22 @@ bool kernel_poll_wanted(void);
 #define CPU_WORK_TICK    (1u << 0)
 #define CPU_WORK_CONSOLE (1u << 1)
 extern uint32_t cpu_work[];            /* [HV_MAX_CPUS], by arch_cpu_index() */
+
+/* The fast tier of the exit path: an arch that recognised a hot exit (a read-only hypercall, an
+ * emulated device read) right after the guest left hands it here instead of returning from
+ * arch_vcpu_run. It is counted and handled exactly as the run loop would (statistics, handler,
+ * arch_vcpu_complete). True when the vCPU may go straight back in: no work for this pCPU and the
+ * VM not stopping (the arch adds its own interrupt checks); false: arch_vcpu_run returns
+ * EXIT_HANDLED. */
+struct vcpu;
+struct vcpu_exit;
+bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit);
+/* Hypercalls that tier may take: they only read (no guest memory, console or interrupt). */
+static inline bool hypercall_is_fast(uint64_t nr)
+{
+    return nr == 0xC6000000u || nr == 0xC6000002u || nr == 0xC6000003u;   /* HV_HC_VERSION, _VM_STAT,
+                                                                            _MEMSLOT_INFO */
+}
 void kernel_tick(void);                /* the host tick fired on this pCPU */
 
 /* Console: printf-style output, whole lines kept together across CPUs. Guest output is queued

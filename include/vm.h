@@ -29,6 +29,9 @@ enum exit_reason {
     EXIT_OTHER,
     EXIT_REASON_COUNT
 };
+/* Returned by arch_vcpu_run when its fast tier already counted and handled the last exit
+ * (vcpu_fast_exit) and only the run loop's own work is left. Not a counted reason. */
+#define EXIT_HANDLED EXIT_REASON_COUNT
 
 struct vcpu_exit {
     uint32_t reason;       /* enum exit_reason */

@@ -126,8 +126,8 @@ void kernel_tick(void)
 }
 
 /* What this pCPU's work mask asks for: on its tick the focus VM's console input (vCPU 0 reads
- * it), the management interface and a drain; the drain whenever this pCPU queued output (again
- * at the next exit while the drain's budget leaves some of it). */
+ * it) and the management interface; the drain of its VM's output when it queued some (again at
+ * the next exit while the drain's budget leaves some of it; idle pCPUs drain every VM's). */
 static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
 {
     struct vm *vm = vcpu->vm;
@@ -138,9 +138,21 @@ static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
             vm_console_poll(vm);
         mgmt_poll();
     }
-    vm_console_drain(w & CPU_WORK_TICK ? NULL : vm);   /* on the tick: every VM's, as an idle pCPU */
+    vm_console_drain(vm);         /* its own VM's output only: never a stall behind another's */
     if (__atomic_load_n(&vm->console.pending, __ATOMIC_RELAXED))
         *work |= CPU_WORK_CONSOLE;
+}
+
+bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct vm *vm = vcpu->vm;
+    __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
+    vm_count_exit(vm, exit->reason);
+    if (exit_handlers[exit->reason])
+        exit_handlers[exit->reason](vcpu, exit);
+    return !cpu_work[arch_cpu_index()] &&
+           __atomic_load_n(&vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
+           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
 }
 
 void vcpu_run_loop(struct vcpu *vcpu)
@@ -150,10 +162,12 @@ void vcpu_run_loop(struct vcpu *vcpu)
     while (wait_until_on(vcpu)) {
         struct vcpu_exit exit;
         arch_vcpu_run(vcpu, &exit);
-        __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-        vm_count_exit(vm, exit.reason);
-        if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
-            exit_handlers[exit.reason](vcpu, &exit);
+        if (exit.reason != EXIT_HANDLED) {
+            __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
+            vm_count_exit(vm, exit.reason);
+            if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
+                exit_handlers[exit.reason](vcpu, &exit);
+        }
         if (*work)
             cpu_work_run(vcpu, work);
     }

@@ -75,16 +75,6 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
     return n;
 }
 
-bool vgic_track_idle(struct vm *vm, struct vcpu *v)
-{
-    const struct vgic_dist *d = &vm->arch.vgic;
-    uint64_t any = __atomic_load_n(&v->arch.vgic.track_priv, __ATOMIC_RELAXED) |
-                   __atomic_load_n(&v->arch.vgic.lpi_used, __ATOMIC_RELAXED);
-    for (uint32_t w = 0; w < sizeof(d->track_spi) / sizeof(d->track_spi[0]); w++)
-        any |= __atomic_load_n(&d->track_spi[w], __ATOMIC_RELAXED);
-    return !any;
-}
-
 void vgic_track_all_spis(struct vm *vm)
 {
     for (uint32_t w = 0; w < sizeof(vm->arch.vgic.track_spi) / sizeof(vm->arch.vgic.track_spi[0]); w++)

@@ -547,7 +547,13 @@ static void arm_host_timer(struct vcpu *v)
         if (!d || cap < d)
             d = cap;
     }
-    if (d != v->arch.host_timer_armed) {
+    /* A timer armed no later than d serves (at worst it ends one entry early and is programmed
+     * again): no LAPIC write on an entry whose deadline only moved on (the 10 ms cap does every
+     * time). */
+    uint64_t armed = v->arch.host_timer_armed;
+    if (d && armed && armed != ~0ull && armed <= d)
+        return;
+    if (d != armed) {
         lapic_timer_arm(d);
         v->arch.host_timer_armed = d;
     }
@@ -573,10 +579,20 @@ void x86_vcpu_startup_ipi(struct vcpu *t, uint8_t vector)
     vcpu_power_on(t->vm, t->id, (uint64_t)vector << 12, 0);
 }
 
+/* The exit path's fast tier: VMMCALL of a read-only hypercall and CPUID are counted and handled
+ * as the run loop would (vcpu_fast_exit), then the vCPU enters again through the whole entry
+ * sequence below (pending write, INIT, timers, event injection) without the trip through the run
+ * loop. */
+static bool fast_exit(const struct x86_exit *x, const struct vcpu_exit *exit)
+{
+    return x->kind == X86_EXIT_CPUID || (exit->reason == EXIT_HYPERCALL && hypercall_is_fast(exit->hypercall.nr));
+}
+
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &vcpu->arch;
+again:;
     /* The write half of an instruction whose read just completed: before anything else (an INIT
      * or an interrupt must not land between the two halves), and without entering the guest. */
     if (x86_emul_pending_write(vcpu, exit))
@@ -603,6 +619,11 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     if (x.kind != X86_EXIT_EXCEPTION && x.kind != X86_EXIT_INTR)
         a->exc_loop = 0;
     exit_handlers[x.kind](vcpu, &x, exit);
+    if (fast_exit(&x, exit)) {
+        if (vcpu_fast_exit(vcpu, exit))
+            goto again;
+        exit->reason = EXIT_HANDLED;
+    }
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)

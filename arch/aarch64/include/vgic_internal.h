@@ -52,7 +52,14 @@ static inline void vgic_irq_track(struct vgic_irq *irq)
  * LPI slots with no state left are dropped on the way. Lock held. */
 uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out);
 /* Nothing tracked for v: no interrupt of it can be pending or active (no lock needed). */
-bool vgic_track_idle(struct vm *vm, struct vcpu *v);
+static inline bool vgic_track_idle(const struct vm *vm, const struct vcpu *v)
+{
+    _Static_assert(sizeof(vm->arch.vgic.track_spi) == 2 * sizeof(uint64_t), "two words of SPIs");
+    return !(__atomic_load_n(&v->arch.vgic.track_priv, __ATOMIC_RELAXED) |
+             __atomic_load_n(&v->arch.vgic.lpi_used, __ATOMIC_RELAXED) |
+             __atomic_load_n(&vm->arch.vgic.track_spi[0], __ATOMIC_RELAXED) |
+             __atomic_load_n(&vm->arch.vgic.track_spi[1], __ATOMIC_RELAXED));
+}
 /* Every SPI tracked again (after a reset): the next gather sorts it out. Lock held. */
 void vgic_track_all_spis(struct vm *vm);
 
