@@ -101,7 +101,7 @@ struct vm {
     } console;
 };
 
-extern struct vm vms[VM_MAX_VMS];
+extern struct vm *vms;                       /* [VM_MAX_VMS], allocated by vm_start_all */
 extern uint32_t vm_count;
 
 /* Creates a VM from a loaded configuration entry; false (reported) on failure. */

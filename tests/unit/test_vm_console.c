@@ -11,7 +11,8 @@
 #include "vm.h"
 
 /* --- the rest of the hypervisor, faked ----------------------------------- */
-struct vm vms[VM_MAX_VMS];
+static struct vm vm_table[VM_MAX_VMS];
+struct vm *vms = vm_table;
 uint32_t vm_count;
 static uint64_t now_ns = 10ull * 1000 * 1000 * 1000;
 static bool panicking;
