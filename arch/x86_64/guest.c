@@ -547,11 +547,11 @@ static void arm_host_timer(struct vcpu *v)
         if (!d || cap < d)
             d = cap;
     }
-    /* A timer armed no later than d serves (at worst it ends one entry early and is programmed
-     * again): no LAPIC write on an entry whose deadline only moved on (the 10 ms cap does every
-     * time). */
+    /* A timer still to fire and due no later than d serves (at worst it ends one entry early and
+     * is programmed again): no LAPIC write on an entry whose deadline only moved on (the 10 ms cap
+     * does every time). One that fired already, perhaps in the host between exits, does not. */
     uint64_t armed = v->arch.host_timer_armed;
-    if (d && armed && armed != ~0ull && armed <= d)
+    if (d && armed && armed != ~0ull && armed <= d && armed > rdtsc())
         return;
     if (d != armed) {
         lapic_timer_arm(d);
