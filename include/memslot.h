@@ -25,6 +25,7 @@ struct memslots {
     struct memslot slot[VM_MAX_MEMSLOTS];
     struct spinlock lock;             /* guards slot[]; held across every guest-memory copy */
     uint32_t generation;              /* bumped on every change (lock) */
+    uint32_t used;                    /* bit n: slot[n] in use (lock), so lookups skip empty slots */
 };
 
 enum memslot_error {

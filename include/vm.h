@@ -29,6 +29,9 @@ enum exit_reason {
     EXIT_OTHER,
     EXIT_REASON_COUNT
 };
+/* Returned by arch_vcpu_run when its fast tier already counted and handled the last exit
+ * (vcpu_fast_exit) and only the run loop's own work is left. Not a counted reason. */
+#define EXIT_HANDLED EXIT_REASON_COUNT
 
 struct vcpu_exit {
     uint32_t reason;       /* enum exit_reason */
@@ -98,7 +101,7 @@ struct vm {
     } console;
 };
 
-extern struct vm vms[VM_MAX_VMS];
+extern struct vm *vms;                       /* [VM_MAX_VMS], allocated by vm_start_all */
 extern uint32_t vm_count;
 
 /* Creates a VM from a loaded configuration entry; false (reported) on failure. */
@@ -160,9 +163,11 @@ bool vm_console_backlog(void);
 /* The VM that gets console input (hv.cfg `focus`, else the first VM); set once before the
  * vCPUs run. */
 void vm_console_set_focus(struct vm *vm);
-/* Moves waiting console input to the VM that has focus; called after exits, at most once a
- * millisecond. */
+/* Moves waiting console input to the VM that has focus; called on the host tick (kernel_tick)
+ * and by idle pCPUs, at most once a millisecond. */
 void vm_console_poll(struct vm *vm);
+/* Whether a VM takes console input (the x86 host timer then ticks at least every 10 ms). */
+bool vm_console_input_open(void);
 
 /* Creates and loads every configured VM, one vCPU per physical CPU. */
 struct boot_info;

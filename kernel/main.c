@@ -46,6 +46,9 @@ static void memory_init(const struct boot_info *bi)
     hv_printf("mem: %" PRIu64 " MiB free in %" PRIu32 " ranges, heap %" PRIu64 " MiB\n",
               hv_pages.free_pages * PAGE_SIZE >> 20, hv_pages.range_count,
               bi->heap_size_bytes >> 20);
+    /* Where the image runs (identity-mapped): turns profiled PCs into the image's own addresses
+     * (tools/insn-profile). */
+    hv_printf("mem: hv image at 0x%" PRIx64 ", %" PRIu64 " KiB\n", bi->image_base, bi->image_size_bytes >> 10);
 }
 
 void kernel_secondary_main(uint32_t cpu_index)
@@ -107,7 +110,7 @@ void kernel_poll(void)
 
 bool kernel_poll_wanted(void)
 {
-    return mgmt_active() || vm_console_backlog();
+    return mgmt_active() || vm_console_backlog() || vm_console_input_open();
 }
 
 void kernel_panic(const char *why)

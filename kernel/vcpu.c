@@ -118,19 +118,57 @@ static bool wait_until_on(struct vcpu *vcpu)
     }
 }
 
+uint32_t cpu_work[HV_MAX_CPUS];
+
+void kernel_tick(void)
+{
+    cpu_work[arch_cpu_index()] |= CPU_WORK_TICK;
+}
+
+/* What this pCPU's work mask asks for: on its tick the focus VM's console input (vCPU 0 reads
+ * it) and the management interface; the drain of its VM's output when it queued some (again at
+ * the next exit while the drain's budget leaves some of it; idle pCPUs drain every VM's). */
+static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
+{
+    struct vm *vm = vcpu->vm;
+    uint32_t w = *work;
+    *work = 0;
+    if (w & CPU_WORK_TICK) {
+        if (vcpu->id == 0)
+            vm_console_poll(vm);
+        mgmt_poll();
+    }
+    vm_console_drain(vm);         /* its own VM's output only: never a stall behind another's */
+    if (__atomic_load_n(&vm->console.pending, __ATOMIC_RELAXED))
+        *work |= CPU_WORK_CONSOLE;
+}
+
+bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    struct vm *vm = vcpu->vm;
+    __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
+    vm_count_exit(vm, exit->reason);
+    if (exit_handlers[exit->reason])
+        exit_handlers[exit->reason](vcpu, exit);
+    return !cpu_work[arch_cpu_index()] &&
+           __atomic_load_n(&vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
+           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
+}
+
 void vcpu_run_loop(struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
+    uint32_t *work = &cpu_work[arch_cpu_index()];
     while (wait_until_on(vcpu)) {
         struct vcpu_exit exit;
         arch_vcpu_run(vcpu, &exit);
-        __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-        vm_count_exit(vm, exit.reason);
-        if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
-            exit_handlers[exit.reason](vcpu, &exit);
-        if (vcpu->id == 0)
-            vm_console_poll(vm);
-        vm_console_drain(vm);         /* its own console output, and its share of the others' */
-        mgmt_poll();                  /* the management interface, ~1 ms apart (kernel/mgmt.c) */
+        if (exit.reason != EXIT_HANDLED) {
+            __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
+            vm_count_exit(vm, exit.reason);
+            if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
+                exit_handlers[exit.reason](vcpu, &exit);
+        }
+        if (*work)
+            cpu_work_run(vcpu, work);
     }
 }

@@ -8,7 +8,10 @@
 #include "page_alloc.h"
 #include "vm.h"
 
-struct vm vms[VM_MAX_VMS];
+/* [VM_MAX_VMS], from the page allocator at start-up (vm_start_all): kept out of hv.efi, where a
+ * zeroed static array of that size would be most of the image. Written by CPU 0 before the
+ * secondaries run guests, read-only afterwards. */
+struct vm *vms;
 uint32_t vm_count;
 static bool restartable;                          /* hv.cfg has 'mgmt': stopped VMs can start again */
 static uint32_t vms_alive;                         /* VMs not yet stopped, atomic */
@@ -207,6 +210,12 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
 {
     uint32_t next_pcpu = 0;
     restartable = bi->config.mgmt.enabled;
+    uint64_t vms_pages = (sizeof(struct vm) * VM_MAX_VMS + PAGE_SIZE - 1) / PAGE_SIZE;
+    vms = (struct vm *)(uintptr_t)hv_page_alloc(vms_pages, PAGE_SIZE);
+    if (!vms) {
+        hv_printf("vms: no memory for the VM table (%" PRIu64 " pages)\n", vms_pages);
+        return 0;
+    }
     for (uint32_t i = 0; i < bi->vm_count; i++) {
         const struct boot_vm *b = &bi->vms[i];
         const struct config_vm *c = &bi->config.vms[b->config_index];

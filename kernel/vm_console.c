@@ -44,6 +44,8 @@ static void ring_unlock(struct vm *vm, bool was_pending)
     if (pending != was_pending) {
         __atomic_store_n(&vm->console.pending, pending, __ATOMIC_SEQ_CST);
         __atomic_add_fetch(&vms_pending, pending ? 1 : (uint32_t)-1, __ATOMIC_SEQ_CST);
+        if (pending)
+            cpu_work[arch_cpu_index()] |= CPU_WORK_CONSOLE;   /* this pCPU drains after its exit */
     }
     spin_unlock(&vm->console.lock);
 }
@@ -185,6 +187,11 @@ void vm_console_flush(struct vm *vm)
 void vm_console_set_focus(struct vm *vm)
 {
     console_focus = vm;
+}
+
+bool vm_console_input_open(void)
+{
+    return console_focus && console_focus->console.rx;
 }
 
 void vm_console_poll(struct vm *vm)

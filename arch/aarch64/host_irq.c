@@ -45,6 +45,7 @@ static enum host_irq_result irq_hyp_timer(struct vcpu *v, uint32_t intid)
     write_sysreg(cnthp_ctl_el2, 0);
     tick_armed[arch_cpu_index()] = false;
     smmu_s2_poll_events();           /* SMMU faults are polled, reported within a tick */
+    kernel_tick();                   /* the run loop's periodic work (kernel/vcpu.c) */
     return HOST_IRQ_DONE;
 }
 
@@ -146,7 +147,11 @@ bool host_irq_kick(uint32_t pcpu)
 void host_tick_arm(void)
 {
     uint32_t cpu = arch_cpu_index();
-    if (!ready || tick_armed[cpu])
+    if (!ready) {
+        kernel_tick();               /* no tick without a GIC: the periodic work at every entry */
+        return;
+    }
+    if (tick_armed[cpu])
         return;
     isb();
     write_sysreg(cnthp_cval_el2, read_sysreg(cntpct_el0) + read_sysreg(cntfrq_el0) / TICK_HZ);

@@ -146,10 +146,22 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     vtimer_sync(vcpu);
     vgic_flush(vcpu);
     vgic_v4_load(vcpu);           /* GICv4: its vPE resident (stays so across exits) */
-    fpsimd_guest_enter(a);
-    pmu_guest_enter(vcpu);        /* CPU_CYCLES count the time between these two */
-    uint64_t kind = guest_enter(a);
-    pmu_guest_exit(vcpu);
+    uint64_t kind;
+    for (;;) {
+        fpsimd_guest_enter(a);
+        pmu_guest_enter(vcpu);    /* CPU_CYCLES count the time between these two */
+        kind = guest_enter(a);
+        pmu_guest_exit(vcpu);
+        enum fast_result f = fast_exit(vcpu, kind);    /* fast_exit.c: the hot exits */
+        if (f == FAST_NONE)
+            break;
+        if (f == FAST_HANDLED) {
+            vgic_fold(vcpu);
+            exit->reason = EXIT_HANDLED;
+            return;
+        }
+        a->fault_loop = 0;        /* that exit made progress, as the next run would note */
+    }
     vgic_fold(vcpu);
     trap_dispatch(vcpu, exit, kind);
     if (exit->reason == EXIT_IRQ) {

@@ -20,10 +20,65 @@ struct vgic_irq *vgic_irq_lookup(struct vm *vm, struct vcpu *v, uint32_t intid)
     if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS)
         return &vm->arch.vgic.spi[intid - VGIC_NR_PRIVATE];
     if (intid >= VGIC_LPI_BASE && v)
-        for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++)
-            if (v->arch.vgic.lpi[i].intid == intid)
-                return &v->arch.vgic.lpi[i];
+        for (uint64_t used = v->arch.vgic.lpi_used; used; used &= used - 1)
+            if (v->arch.vgic.lpi[__builtin_ctzll(used)].intid == intid)
+                return &v->arch.vgic.lpi[__builtin_ctzll(used)];
     return NULL;
+}
+
+/* --- pending tracking ------------------------------------------------------------------ */
+
+/* Nothing left to deliver or end, and no other vCPU's list registers or requests holding it. */
+static inline bool irq_idle(const struct vgic_irq *irq)
+{
+    return !(irq->active | irq->latch | irq->level) && !irq->req && !irq->lr_owner;
+}
+
+uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
+{
+    struct vgic_cpu *c = &v->arch.vgic;
+    struct vgic_dist *d = &vm->arch.vgic;
+    uint32_t n = 0, keep = 0;
+    for (uint32_t bits = c->track_priv; bits; bits &= bits - 1) {
+        uint32_t i = (uint32_t)__builtin_ctz(bits);
+        if (irq_idle(&c->priv[i]))
+            continue;
+        keep |= 1u << i;
+        out[n++] = &c->priv[i];
+    }
+    __atomic_store_n(&c->track_priv, keep, __ATOMIC_RELAXED);
+    for (uint32_t w = 0; w < sizeof(d->track_spi) / sizeof(d->track_spi[0]); w++) {
+        uint64_t spis = d->track_spi[w], drop = 0;
+        for (uint64_t bits = spis; bits; bits &= bits - 1) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            struct vgic_irq *irq = &d->spi[i];
+            if (irq_idle(irq))
+                drop |= 1ull << (i % 64);
+            else if (irq->target == v->id)
+                out[n++] = irq;
+        }
+        if (drop)
+            __atomic_store_n(&d->track_spi[w], spis & ~drop, __ATOMIC_RELAXED);
+    }
+    uint64_t used = c->lpi_used;
+    for (uint64_t bits = used; bits; bits &= bits - 1) {
+        uint32_t i = (uint32_t)__builtin_ctzll(bits);
+        struct vgic_irq *irq = &c->lpi[i];
+        if (irq_idle(irq)) {
+            irq->intid = 0;                 /* done with: the slot is free again */
+            used &= ~(1ull << i);
+        } else {
+            out[n++] = irq;
+        }
+    }
+    __atomic_store_n(&c->lpi_used, used, __ATOMIC_RELAXED);
+    return n;
+}
+
+void vgic_track_all_spis(struct vm *vm)
+{
+    for (uint32_t w = 0; w < sizeof(vm->arch.vgic.track_spi) / sizeof(vm->arch.vgic.track_spi[0]); w++)
+        vm->arch.vgic.track_spi[w] = w * 64 + 64 <= VGIC_NR_SPIS ? ~0ull : (1ull << (VGIC_NR_SPIS % 64)) - 1;
 }
 
 struct vcpu *vgic_irq_vcpu(struct vm *vm, struct vcpu *owner, const struct vgic_irq *irq)
@@ -42,6 +97,8 @@ void vgic_irq_set_pending(struct vgic_irq *irq, bool pending)
                              (pending ? VGIC_REQ_PEND : VGIC_REQ_UNPEND));
     else
         irq->latch = pending;
+    if (pending)
+        vgic_irq_track(irq);
 }
 
 void vgic_irq_set_active(struct vgic_irq *irq, bool active)
@@ -51,6 +108,8 @@ void vgic_irq_set_active(struct vgic_irq *irq, bool active)
                              (active ? VGIC_REQ_ACT : VGIC_REQ_DEACT));
     else
         irq->active = active;
+    if (active)
+        vgic_irq_track(irq);
 }
 
 uint32_t vgic_kick_bit(struct vm *vm, struct vcpu *owner, const struct vgic_irq *irq)
@@ -77,6 +136,8 @@ void vgic_set_ppi_level(struct vcpu *v, uint32_t intid, bool level)
     struct vgic_irq *irq = &v->arch.vgic.priv[intid];
     bool changed = irq->level != level;
     irq->level = level;
+    if (level)
+        vgic_irq_track(irq);
     uint32_t kick = changed && level ? vgic_kick_bit(vm, v, irq) : 0;
     vgic_unlock(vm);
     vgic_kick_mask(vm, kick);
@@ -90,6 +151,8 @@ void vgic_set_spi_level(struct vm *vm, uint32_t intid, bool level)
     struct vgic_irq *irq = &vm->arch.vgic.spi[intid - VGIC_NR_PRIVATE];
     bool changed = irq->level != level;
     irq->level = level;
+    if (level)
+        vgic_irq_track(irq);
     uint32_t kick = changed && level ? vgic_kick_bit(vm, NULL, irq) : 0;
     vgic_unlock(vm);
     vgic_kick_mask(vm, kick);
@@ -126,18 +189,12 @@ void vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1)
 
 /* Lowest active priority of v (the running priority as the guest's active interrupts set it;
  * sub-priority grouping by the BPRs is ignored, which only makes a wake-up earlier). */
-static uint32_t running_priority(struct vm *vm, struct vcpu *v)
+static uint32_t running_priority(struct vgic_irq *const *irqs, uint32_t n)
 {
     uint32_t rp = 0x100;
-    for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
-        if (v->arch.vgic.priv[i].active && v->arch.vgic.priv[i].priority < rp)
-            rp = v->arch.vgic.priv[i].priority;
-    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
-        if (vm->arch.vgic.spi[i].active && vm->arch.vgic.spi[i].target == v->id && vm->arch.vgic.spi[i].priority < rp)
-            rp = vm->arch.vgic.spi[i].priority;
-    for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++)
-        if (v->arch.vgic.lpi[i].intid && v->arch.vgic.lpi[i].active && v->arch.vgic.lpi[i].priority < rp)
-            rp = v->arch.vgic.lpi[i].priority;
+    for (uint32_t i = 0; i < n; i++)
+        if (irqs[i]->active && irqs[i]->priority < rp)
+            rp = irqs[i]->priority;
     return rp;
 }
 
@@ -154,16 +211,16 @@ static bool can_signal(struct vm *vm, const struct vgic_irq *irq, uint64_t vmcr,
 bool vgic_vcpu_pending(struct vcpu *v)
 {
     struct vm *vm = v->vm;
+    struct vgic_irq *irqs[VGIC_NR_PRIVATE + VGIC_NR_SPIS + VGIC_LPI_SLOTS];
     uint64_t vmcr = __atomic_load_n(&v->arch.vgic.vmcr, __ATOMIC_RELAXED);
     bool found = false;
+    if (vgic_track_idle(vm, v))
+        return false;
     vgic_lock(vm);
-    uint32_t rp = running_priority(vm, v);
-    for (uint32_t i = 0; i < VGIC_NR_PRIVATE && !found; i++)
-        found = can_signal(vm, &v->arch.vgic.priv[i], vmcr, rp);
-    for (uint32_t i = 0; i < VGIC_NR_SPIS && !found; i++)
-        found = vm->arch.vgic.spi[i].target == v->id && can_signal(vm, &vm->arch.vgic.spi[i], vmcr, rp);
-    for (uint32_t i = 0; i < VGIC_LPI_SLOTS && !found; i++)
-        found = v->arch.vgic.lpi[i].intid && can_signal(vm, &v->arch.vgic.lpi[i], vmcr, rp);
+    uint32_t n = vgic_track_gather(vm, v, irqs);
+    uint32_t rp = running_priority(irqs, n);
+    for (uint32_t i = 0; i < n && !found; i++)
+        found = can_signal(vm, irqs[i], vmcr, rp);
     vgic_unlock(vm);
     return found;
 }
@@ -255,6 +312,7 @@ void vgic_dist_reset(struct vm *vm)
     d->ctlr = 0;
     for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
         irq_reset(&d->spi[i], VGIC_NR_PRIVATE + i);
+    vgic_track_all_spis(vm);           /* lines stay as they are: let the next entry look */
 }
 
 void vgic_redist_reset(struct vcpu *v)
@@ -264,6 +322,8 @@ void vgic_redist_reset(struct vcpu *v)
         irq_reset(&c->priv[i], i);
     for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++)
         c->lpi[i] = (struct vgic_irq){ 0 };
+    c->lpi_used = 0;
+    c->track_priv = ~0u;                /* lines stay as they are: let the next entry look */
     c->lpi_overflow = false;
     c->ctlr = 0;
     c->waker = 1u << 1;                 /* GICR_WAKER.ProcessorSleep: asleep until woken */

@@ -37,15 +37,15 @@ static void read_config(struct vcpu *v, struct vgic_irq *irq)
 
 static struct vgic_irq *slot_alloc(struct vcpu *v, uint32_t intid)
 {
-    for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++) {
-        struct vgic_irq *irq = &v->arch.vgic.lpi[i];
-        if (irq->intid)
-            continue;
-        *irq = (struct vgic_irq){ .intid = intid, .group = 1, .edge = true, .target = (uint8_t)v->id };
-        read_config(v, irq);
-        return irq;
-    }
-    return NULL;
+    uint64_t free = ~v->arch.vgic.lpi_used;
+    if (!free)
+        return NULL;
+    uint32_t i = (uint32_t)__builtin_ctzll(free);
+    struct vgic_irq *irq = &v->arch.vgic.lpi[i];
+    *irq = (struct vgic_irq){ .intid = intid, .group = 1, .edge = true, .target = (uint8_t)v->id };
+    __atomic_store_n(&v->arch.vgic.lpi_used, v->arch.vgic.lpi_used | 1ull << i, __ATOMIC_RELAXED);
+    read_config(v, irq);
+    return irq;
 }
 
 /* One bit per INTID in the pending table (GICR_PENDBASER); false if it is not in guest RAM. */
@@ -129,8 +129,8 @@ void vgic_lpi_config_changed(struct vm *vm, uint32_t intid)
     vgic_lock(vm);
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpu[i];
-        for (uint32_t s = 0; s < VGIC_LPI_SLOTS; s++) {
-            struct vgic_irq *irq = &v->arch.vgic.lpi[s];
+        for (uint64_t used = v->arch.vgic.lpi_used; used; used &= used - 1) {
+            struct vgic_irq *irq = &v->arch.vgic.lpi[__builtin_ctzll(used)];
             if (irq->intid && (!intid || irq->intid == intid)) {
                 read_config(v, irq);
                 kick |= vgic_kick_bit(vm, v, irq);

@@ -139,28 +139,25 @@ void vgic_flush(struct vcpu *v)
     struct vgic_cpu *c = &v->arch.vgic;
     struct vgic_irq *cand[VGIC_NR_PRIVATE + VGIC_NR_SPIS + VGIC_LPI_SLOTS];
     uint32_t n = 0, pending_lrs = 0;
+    /* Idle: nothing tracked, no LPI waiting in the guest's table. ICH_HCR_EL2 is already just
+     * En (vgic_fold, vgic_vcpu_hw_reset), and no list register is in use. A bit set by another
+     * pCPU after this look comes with a kick, which ends the entry at once. */
+    if (!c->tall1_skip && !__atomic_load_n(&c->lpi_overflow, __ATOMIC_RELAXED) && vgic_track_idle(vm, v)) {
+        c->tall1 = false;
+        return;
+    }
     vgic_lock(vm);
     if (c->lpi_overflow)
         vgic_lpi_pull_pending(v);
-    for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
-        if (wants_lr(vm, &c->priv[i]))
-            cand[n++] = &c->priv[i];
-    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++) {
-        struct vgic_irq *irq = &vm->arch.vgic.spi[i];
-        if (irq->target != v->id || irq->lr_owner)
-            continue;
-        if (irq->hw && irq->latch)
+    uint32_t tracked = vgic_track_gather(vm, v, cand);
+    for (uint32_t i = 0; i < tracked; i++) {
+        struct vgic_irq *irq = cand[i];
+        bool spi = irq->intid >= VGIC_NR_PRIVATE && irq->intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS;
+        if (spi && irq->lr_owner)
+            continue;                       /* in another vCPU's list registers */
+        if (spi && irq->hw && irq->latch)
             vgic_hw_spi_resample(irq);      /* its device may have dropped the line */
         if (wants_lr(vm, irq))
-            cand[n++] = irq;
-    }
-    for (uint32_t i = 0; i < VGIC_LPI_SLOTS; i++) {
-        struct vgic_irq *irq = &c->lpi[i];
-        if (!irq->intid)
-            continue;
-        if (!irq->latch && !irq->active && !irq->req)
-            irq->intid = 0;                 /* done with: the slot is free again */
-        else if (wants_lr(vm, irq))
             cand[n++] = irq;
     }
     uint32_t used = n < lr_count ? n : lr_count;

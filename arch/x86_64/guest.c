@@ -584,7 +584,13 @@ static void arm_host_timer(struct vcpu *v)
         if (!d || cap < d)
             d = cap;
     }
-    if (d != v->arch.host_timer_armed) {
+    /* A timer still to fire and due no later than d serves (at worst it ends one entry early and
+     * is programmed again): no LAPIC write on an entry whose deadline only moved on (the 10 ms cap
+     * does every time). One that fired already, perhaps in the host between exits, does not. */
+    uint64_t armed = v->arch.host_timer_armed;
+    if (d && armed && armed != ~0ull && armed <= d && armed > rdtsc())
+        return;
+    if (d != armed) {
         lapic_timer_arm(d);
         v->arch.host_timer_armed = d;
     }
@@ -620,10 +626,20 @@ static void local_mmio(struct vcpu *v, struct vcpu_exit *exit)
     }
 }
 
+/* The exit path's fast tier: VMMCALL of a read-only hypercall and CPUID are counted and handled
+ * as the run loop would (vcpu_fast_exit), then the vCPU enters again through the whole entry
+ * sequence below (pending write, INIT, timers, event injection) without the trip through the run
+ * loop. */
+static bool fast_exit(const struct x86_exit *x, const struct vcpu_exit *exit)
+{
+    return x->kind == X86_EXIT_CPUID || (exit->reason == EXIT_HYPERCALL && hypercall_is_fast(exit->hypercall.nr));
+}
+
 void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &vcpu->arch;
+again:;
     /* The write half of an instruction whose read just completed: before anything else (an INIT
      * or an interrupt must not land between the two halves), and without entering the guest. */
     if (x86_emul_pending_write(vcpu, exit)) {
@@ -649,8 +665,7 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
     x86_fpu_enter(vcpu);
     x86_tsc_aux_enter(vcpu);
     x86_spec_vm_entry();
-    struct x86_exit x;
-    memset(&x, 0, sizeof(x));
+    struct x86_exit x = { 0 };        /* stores inline: no library memset per exit */
     ops->run(vcpu, &x);
     x86_fpu_exit(vcpu);
     __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
@@ -661,6 +676,11 @@ void arch_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
         a->exc_loop = 0;
     exit_handlers[x.kind](vcpu, &x, exit);
     local_mmio(vcpu, exit);
+    if (fast_exit(&x, exit)) {
+        if (vcpu_fast_exit(vcpu, exit))
+            goto again;
+        exit->reason = EXIT_HANDLED;
+    }
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)

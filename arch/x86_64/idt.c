@@ -71,6 +71,8 @@ void x86_host_irq(uint64_t vector);
 /* Kick IPIs, the host timer, anything a firmware left programmed: acknowledged, nothing more. */
 void x86_host_irq(uint64_t vector)
 {
+    if (vector == X86_VECTOR_TIMER)
+        kernel_tick();                   /* the run loop's periodic work (kernel/vcpu.c) */
     if (vector != X86_VECTOR_SPURIOUS)   /* a spurious interrupt is not in service: no EOI (SDM 10.9) */
         lapic_eoi();
 }

@@ -229,6 +229,7 @@ Test(vgic, lpis_beyond_the_slots_wait_in_the_pending_table)
     cr_assert(v->arch.vgic.lpi_overflow);
     vgic_clear_lpi(v, 8192);
     v->arch.vgic.lpi[0].intid = 0;                            /* vgic_flush frees consumed slots */
+    v->arch.vgic.lpi_used &= ~1ull;
     vgic_lock(&vm);
     vgic_lpi_pull_pending(v);
     vgic_unlock(&vm);

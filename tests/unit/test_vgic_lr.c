@@ -111,6 +111,7 @@ static struct vgic_irq *pend_edge(uint32_t intid, uint8_t priority)
     irq->priority = priority;
     irq->edge = true;
     irq->latch = true;
+    vgic_irq_track(irq);                    /* as vgic_irq_set_pending does */
     return irq;
 }
 
@@ -160,6 +161,7 @@ Test(vgic_lr, flush_loads_the_highest_priority_when_more_are_pending_than_list_r
     struct vgic_irq *lpi = &v0->arch.vgic.lpi[0];
     *lpi = (struct vgic_irq){ .intid = 8192, .priority = 0x08, .group = 1, .enabled = true, .edge = true,
                               .latch = true };
+    v0->arch.vgic.lpi_used |= 1;            /* slot 0 in use, as vgic_lpi.c's allocation marks it */
     vgic_flush(v0);
     cr_assert_eq(v0->arch.vgic.lr_used, 4);
     const uint32_t want[4] = { 8192, 41, 20, 27 };

@@ -11,7 +11,8 @@
 #include "vm.h"
 
 /* --- the rest of the hypervisor, faked ----------------------------------- */
-struct vm vms[VM_MAX_VMS];
+static struct vm vm_table[VM_MAX_VMS];
+struct vm *vms = vm_table;
 uint32_t vm_count;
 static uint64_t now_ns = 10ull * 1000 * 1000 * 1000;
 static bool panicking;
@@ -21,6 +22,7 @@ static uint32_t console_writes;
 
 uint64_t arch_time_ns(void) { return now_ns; }
 uint32_t arch_cpu_index(void) { return 0; }
+uint32_t cpu_work[HV_MAX_CPUS];          /* kernel/vcpu.c: the work mask the drain raises */
 void arch_cpu_relax(void) {}
 int arch_console_getc(void) { return -1; }
 bool console_panicking(void) { return panicking; }

@@ -63,6 +63,12 @@ void inject_data_abort(struct vcpu *v, uint64_t far);
 void inject_prefetch_abort(struct vcpu *v, uint64_t far);
 void inject_sysreg_trap(struct vcpu *v, uint32_t iss);   /* EC 0x18 to EL1 (e.g. PMUSERENR) */
 
+/* The exit path's fast tier (fast_exit.c), right after guest_enter returns with vector index
+ * kind: FAST_NONE, the generic path handles the exit; FAST_REENTER, handled and the vCPU may
+ * enter again at once; FAST_HANDLED, handled but the generic entry must run first. */
+enum fast_result { FAST_NONE, FAST_REENTER, FAST_HANDLED };
+enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
+
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
 void sysreg_init(void);

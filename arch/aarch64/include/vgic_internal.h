@@ -5,6 +5,7 @@
 #define VGIC_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sysreg.h"
 #include "vgic.h"
@@ -28,6 +29,39 @@ static inline bool vgic_irq_pending(const struct vgic_irq *irq)
 {
     return irq->latch || (!irq->edge && irq->level);
 }
+
+/* Pending tracking (vgic_state.h): every change that can give an interrupt state (pending,
+ * active, a high line) sets its bit, under the lock; the words are read without it by
+ * vgic_flush's idle check, which a kick follows whenever a bit is set from another pCPU.
+ * LPIs are tracked by their slot (vgic_cpu.lpi_used). */
+static inline void vgic_irq_track(struct vgic_irq *irq)
+{
+    uint32_t intid = irq->intid;
+    if (intid < VGIC_NR_PRIVATE) {
+        struct vgic_cpu *c = (struct vgic_cpu *)((char *)(irq - intid) - offsetof(struct vgic_cpu, priv));
+        __atomic_store_n(&c->track_priv, c->track_priv | 1u << intid, __ATOMIC_RELAXED);
+    } else if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS) {
+        uint32_t n = intid - VGIC_NR_PRIVATE;
+        struct vgic_dist *d = (struct vgic_dist *)((char *)(irq - n) - offsetof(struct vgic_dist, spi));
+        __atomic_store_n(&d->track_spi[n / 64], d->track_spi[n / 64] | 1ull << (n % 64), __ATOMIC_RELAXED);
+    }
+}
+
+/* Every tracked interrupt of v (its SGIs/PPIs, the SPIs routed to it, its LPI slots) into out
+ * (room for VGIC_NR_PRIVATE + VGIC_NR_SPIS + VGIC_LPI_SLOTS), in INTID order; stale bits and
+ * LPI slots with no state left are dropped on the way. Lock held. */
+uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out);
+/* Nothing tracked for v: no interrupt of it can be pending or active (no lock needed). */
+static inline bool vgic_track_idle(const struct vm *vm, const struct vcpu *v)
+{
+    _Static_assert(sizeof(vm->arch.vgic.track_spi) == 2 * sizeof(uint64_t), "two words of SPIs");
+    return !(__atomic_load_n(&v->arch.vgic.track_priv, __ATOMIC_RELAXED) |
+             __atomic_load_n(&v->arch.vgic.lpi_used, __ATOMIC_RELAXED) |
+             __atomic_load_n(&vm->arch.vgic.track_spi[0], __ATOMIC_RELAXED) |
+             __atomic_load_n(&vm->arch.vgic.track_spi[1], __ATOMIC_RELAXED));
+}
+/* Every SPI tracked again (after a reset): the next gather sorts it out. Lock held. */
+void vgic_track_all_spis(struct vm *vm);
 
 /* Forwardable now: pending, enabled, and its group enabled at the distributor. */
 bool vgic_irq_deliverable(struct vm *vm, const struct vgic_irq *irq);

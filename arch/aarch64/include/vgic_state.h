@@ -11,6 +11,7 @@
 #define VGIC_NR_SPIS    96                 /* INTIDs 32-127: GICD_TYPER.ITLinesNumber = 3 */
 #define VGIC_LPI_SLOTS  64                 /* pending/active LPIs held per vCPU; more wait in
                                               the guest's pending table */
+_Static_assert(VGIC_LPI_SLOTS <= 64, "one bit per LPI slot in vgic_cpu.lpi_used");
 #define VGIC_MAX_LRS    16                 /* ICH_LR<n>_EL2, n < 16 (ICH_VTR_EL2.ListRegs) */
 #define VGIC_NO_TARGET  0xff
 
@@ -43,6 +44,11 @@ struct vgic_cpu {
     struct vgic_irq priv[VGIC_NR_PRIVATE];
     struct vgic_irq lpi[VGIC_LPI_SLOTS];
     bool lpi_overflow;         /* some pending LPIs are only in the guest's pending table */
+    /* Pending tracking: a bit for every interrupt of this vCPU that may be pending, active or
+     * have its line high (a superset: vgic_track_gather drops the stale ones), so an entry
+     * looks only at those, and none at all when the words are zero. */
+    uint32_t track_priv;       /* bit n: priv[n] */
+    uint64_t lpi_used;         /* bit n: lpi[n] holds an LPI (intid != 0) */
     uint32_t ctlr;             /* GICR_CTLR.EnableLPIs */
     uint32_t waker;            /* GICR_WAKER.ProcessorSleep */
     uint64_t propbaser, pendbaser;
@@ -62,6 +68,7 @@ struct vgic_dist {
     struct spinlock lock;      /* every vgic_irq and register of the VM */
     uint32_t ctlr;             /* GICD_CTLR.EnableGrp0/EnableGrp1 */
     struct vgic_irq spi[VGIC_NR_SPIS];
+    uint64_t track_spi[(VGIC_NR_SPIS + 63) / 64];   /* bit n: spi[n] may have state (as track_priv) */
 };
 
 #endif

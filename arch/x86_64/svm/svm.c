@@ -50,9 +50,12 @@ static struct vmcb *vmcb_of(const struct vcpu *v) { return (struct vmcb *)(uintp
 
 static const struct pt_format *svm_stage2_format(void) { return &x86_npt_format; }
 
+static void svm_exit_rows_build(void);
+
 static bool svm_cpu_enable(void)
 {
     struct svm_cpu *c = &svm_cpus[arch_cpu_index()];
+    svm_exit_rows_build();
     c->hsave_pa = hv_page_alloc(1, PAGE_SIZE);
     c->host_vmcb_pa = hv_page_alloc(1, PAGE_SIZE);
     if (!c->hsave_pa || !c->host_vmcb_pa)
@@ -337,6 +340,19 @@ static const struct {
     { SVM_EXIT_IRET, X86_EXIT_NONE, 0, NULL },               /* svm_run: NMI unmasking */
 };
 
+/* svm_exits indexed by exit code (row + 1, 0: none), so an exit finds its row in one load. Built by
+ * every pCPU before its first guest (svm_cpu_enable); all build the same bytes. */
+#define SVM_EXIT_ROWS (sizeof(svm_exits) / sizeof(svm_exits[0]))
+_Static_assert(SVM_EXIT_ROWS < 255, "svm_exit_row holds row + 1 in a byte");
+static uint8_t svm_exit_row[SVM_EXIT_NPF + 1];
+
+static void svm_exit_rows_build(void)
+{
+    for (size_t i = 0; i < SVM_EXIT_ROWS; i++)
+        if (svm_exits[i].code < sizeof(svm_exit_row))
+            svm_exit_row[svm_exits[i].code] = (uint8_t)(i + 1);
+}
+
 static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
 {
     x->code = vmcb->control.exit_code;
@@ -346,17 +362,17 @@ static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit 
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    for (size_t i = 0; i < sizeof(svm_exits) / sizeof(svm_exits[0]); i++) {
-        if (svm_exits[i].code != x->code)
-            continue;
-        x->kind = svm_exits[i].kind;
-        x->insn_len = nrips && vmcb->control.next_rip > v->arch.rip
-                          ? (uint32_t)(vmcb->control.next_rip - v->arch.rip) : svm_exits[i].insn_len;
-        if (svm_exits[i].decode)
-            svm_exits[i].decode(v, vmcb, x);
+    size_t row = x->code < sizeof(svm_exit_row) ? svm_exit_row[x->code] : 0;
+    if (!row) {
+        x->kind = X86_EXIT_UNKNOWN;
         return;
     }
-    x->kind = X86_EXIT_UNKNOWN;
+    size_t i = row - 1;
+    x->kind = svm_exits[i].kind;
+    x->insn_len = nrips && vmcb->control.next_rip > v->arch.rip
+                      ? (uint32_t)(vmcb->control.next_rip - v->arch.rip) : svm_exits[i].insn_len;
+    if (svm_exits[i].decode)
+        svm_exits[i].decode(v, vmcb, x);
 }
 
 static void svm_run(struct vcpu *vcpu, struct x86_exit *x)

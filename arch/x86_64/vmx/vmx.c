@@ -127,10 +127,13 @@ static const struct pt_format *vmx_stage2_format(void)
 
 /* SDM Vol. 3C, 23.7 and 23.8: IA32_FEATURE_CONTROL (locked with VMX outside SMX when the firmware left
  * it unlocked, as Bochs does), the CR0/CR4 fixed bits, then VMXON with this pCPU's region. */
+static void vmx_exit_rows_build(void);
+
 static bool vmx_cpu_enable(void)
 {
     if (!vmx_caps_read())
         return false;
+    vmx_exit_rows_build();
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK)) {
         fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -497,6 +500,20 @@ static const struct {
     { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL },
 };
 
+/* vmx_exits indexed by basic exit reason (row + 1, 0: none; SDM Vol. 3D, appendix C), so an exit
+ * finds its row in one load. Built by every pCPU before its first guest (vmx_cpu_enable); all
+ * build the same bytes. */
+#define VMX_EXIT_ROWS (sizeof(vmx_exits) / sizeof(vmx_exits[0]))
+_Static_assert(VMX_EXIT_ROWS < 255, "vmx_exit_row holds row + 1 in a byte");
+static uint8_t vmx_exit_row[128];
+
+static void vmx_exit_rows_build(void)
+{
+    for (size_t i = 0; i < VMX_EXIT_ROWS; i++)
+        if (vmx_exits[i].reason < sizeof(vmx_exit_row))
+            vmx_exit_row[vmx_exits[i].reason] = (uint8_t)(i + 1);
+}
+
 static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
     x->code = reason;
@@ -506,15 +523,14 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    for (size_t i = 0; i < sizeof(vmx_exits) / sizeof(vmx_exits[0]); i++) {
-        if (vmx_exits[i].reason != (reason & 0xFFFF))
-            continue;
-        x->kind = vmx_exits[i].kind;
-        if (vmx_exits[i].decode)
-            vmx_exits[i].decode(v, x);
+    size_t basic = reason & 0xFFFF, row = basic < sizeof(vmx_exit_row) ? vmx_exit_row[basic] : 0;
+    if (!row) {
+        x->kind = X86_EXIT_UNKNOWN;
         return;
     }
-    x->kind = X86_EXIT_UNKNOWN;
+    x->kind = vmx_exits[row - 1].kind;
+    if (vmx_exits[row - 1].decode)
+        vmx_exits[row - 1].decode(v, x);
 }
 
 /* INVEPT / INVVPID single-context (30.3): this VM's EPT and VPID translations on this pCPU. */
