@@ -87,8 +87,31 @@ bool mmio_probe_read32(uint64_t addr, uint32_t *out)
     return !c->probe_faulted;
 }
 
-/* Called by vectors.S; returns (and the vector erets) only for an absorbed probe fault or
- * the lazy FP/SIMD trap. */
+/* Instructions that may take a synchronous abort at EL2 on the guest's behalf, and where
+ * execution goes on instead (Linux's exception-table idea): the AT walks over guest page
+ * tables (guest_at.S). */
+extern char guest_at_s1e1r_insn[], guest_at_s1e1r_fixup[], guest_at_s1e0r_insn[], guest_at_s1e0r_fixup[];
+static const struct { const char *insn, *fixup; } fixups[] = {
+    { guest_at_s1e1r_insn, guest_at_s1e1r_fixup },
+    { guest_at_s1e0r_insn, guest_at_s1e0r_fixup },
+};
+
+static bool fixup_taken(uint64_t esr)
+{
+    if (ESR_EC(esr) != EC_DABT_CUR)
+        return false;
+    uint64_t elr = read_sysreg(elr_el2);
+    for (size_t i = 0; i < sizeof(fixups) / sizeof(fixups[0]); i++) {
+        if (elr == (uintptr_t)fixups[i].insn) {
+            write_sysreg(elr_el2, (uintptr_t)fixups[i].fixup);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Called by vectors.S; returns (and the vector erets) only for an absorbed probe fault, a
+ * fixed-up abort or the lazy FP/SIMD trap. */
 void el2_exception(uint64_t kind, struct exception_frame *f);
 
 void el2_exception(uint64_t kind, struct exception_frame *f)
@@ -96,6 +119,8 @@ void el2_exception(uint64_t kind, struct exception_frame *f)
     struct cpu_data *c = this_cpu();
     uint64_t esr = read_sysreg(esr_el2), far = read_sysreg(far_el2);
     if (kind == VECTOR_SYNC_SP_EL2 && probe_absorbed(c, esr, far))
+        return;
+    if (kind == VECTOR_SYNC_SP_EL2 && fixup_taken(esr))
         return;
     /* newlib's first FP/SIMD use after a guest exit (fpsimd.c). */
     if (kind == VECTOR_SYNC_SP_EL2 && ESR_EC(esr) == EC_FP_ASIMD && fpsimd_trap())

@@ -49,7 +49,8 @@
 #define SCTLR_EL1_DSSBS (1ull << 44)
 #define SCTLR_EL1_RESET 0x30d00800ull   /* RES1 bits (29, 28, 23, 22, 20, 11); MMU and caches off */
 
-/* After this many exits in a row that only gave the guest an exception, it is looping. */
+/* After this many exits in a row that only gave the guest's EL1 the same exception at the
+ * same PC, it is looping (inject.c). */
 #define FAULT_LOOP_LIMIT 10000u
 
 /* Guest GPR n as an operand: 31 is XZR. */
