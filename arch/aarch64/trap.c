@@ -1,14 +1,25 @@
 /* trap.c: why the guest left: the lower-EL vector taken and, for synchronous exceptions,
  * ESR_EL2.EC, dispatched through one table row per exception class (Arm ARM D17.2.40). */
+#include "cnt_deadline.h"
 #include "guest.h"
 
 typedef void (*ec_handler)(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
 
-/* WFI / WFE (HCR_EL2.TWI/TWE): ISS.TI bit 0 set for WFE (and WFET); the PC is at the
- * instruction. A WFE returns at once: guests spin with it (arch_vcpu_block). */
+/* WFI / WFE / WFIT / WFET (HCR_EL2.TWI/TWE): ISS.TI [1:0] 0b00 WFI, 0b01 WFE, 0b10 WFIT,
+ * 0b11 WFET; with RV [2] set, RN [9:5] holds the register with the timeout, a CNTVCT_EL0 value
+ * (Arm ARM D17.2.40, ISS encoding for WF* instructions; FEAT_WFxT). The PC is at the
+ * instruction. A WFE (and WFET) returns at once: guests spin with it (arch_vcpu_block). WFIT
+ * blocks like WFI until its deadline at the latest. */
+#define ISS_WFX_TI_WFIT 2u
+#define ISS_WFX_RV      (1u << 2)
 static void ec_wfx(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
-    v->arch.wfe = esr & 1;
+    uint32_t ti = (uint32_t)BITS(esr, 1, 0);
+    v->arch.wfe = ti & 1;
+    v->arch.wfit_deadline = ~0ull;
+    if (ti == ISS_WFX_TI_WFIT && (esr & ISS_WFX_RV))
+        v->arch.wfit_deadline = cnt_virt_to_phys_deadline(guest_reg(v, (uint32_t)BITS(esr, 9, 5)),
+                                                          v->vm->arch.cntvoff);
     v->arch.pc += v->arch.insn_len;
     exit->reason = EXIT_WFX;
 }

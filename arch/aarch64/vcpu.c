@@ -121,6 +121,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->pstate = PSR_MODE_EL1h | PSR_DAIF;
     a->mpidr = MPIDR_RES1 | vcpu->id;
     a->wfe = a->injected = false;
+    a->wfit_deadline = ~0ull;
     a->fault_loop = 0;
 #define X(reg, value) write_sysreg(reg, value);
     EL1_RESET_REGS(X)
@@ -201,6 +202,12 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
     }
 }
 
+static uint64_t counter_now(void)
+{
+    isb();
+    return read_sysreg(cntpct_el0);
+}
+
 /* The guest's EL1 timers are live in the registers: one whose condition is met and
  * that is not masked ends a WFI. */
 static bool timer_fired(void)
@@ -216,6 +223,8 @@ static bool timer_fired(void)
 void arch_vcpu_block(struct vcpu *vcpu)
 {
     struct arch_vcpu *a = &vcpu->arch;
+    uint64_t wfit = a->wfit_deadline;      /* WFIT: its timeout ends the wait too */
+    a->wfit_deadline = ~0ull;
     if (a->wfe) {
         a->wfe = false;
         return;
@@ -225,14 +234,18 @@ void arch_vcpu_block(struct vcpu *vcpu)
         if (__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL) ||
             __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE ||
             (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)) ||
-            vgic_v4_put(vcpu))        /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
+            vgic_v4_put(vcpu) ||      /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
+            counter_now() >= wfit)
             return;
-        host_timer_wake_at(vtimer_deadline(vcpu));   /* at the latest the next tick (100 Hz) */
+        uint64_t deadline = vtimer_deadline(vcpu);
+        host_timer_wake_at(wfit < deadline ? wfit : deadline);   /* at the latest the next tick (100 Hz) */
         __asm__ volatile("dsb sy\n\twfi" ::: "memory");
+        __atomic_fetch_add(&vcpu->vm->idle_wakeups, 1, __ATOMIC_RELAXED);
         kernel_poll();                /* idle vCPUs drain guest consoles and serve the management interface */
     }
     while (!__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL)) {
-        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired())
+        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired() ||
+            counter_now() >= wfit)
             return;
         __asm__ volatile("wfe" ::: "memory");     /* SEV from arch_vcpu_kick, or the event stream */
     }

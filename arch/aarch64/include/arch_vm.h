@@ -45,6 +45,7 @@ struct arch_vcpu {
     uint64_t mpidr;           /* VMPIDR_EL2: what MPIDR_EL1 reads in the guest */
     uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
     bool wfe;                 /* the last WFx exit was a WFE: do not block on it */
+    uint64_t wfit_deadline;   /* the last WFx exit was a WFIT: block until this CNTPCT at most */
     bool injected;            /* the last exit ended with an exception given to the guest */
     bool retry;               /* the trapped instruction runs again as it is (sysreg_trap) */
     uint32_t fault_loop;      /* consecutive exits that only injected this same exception at EL1 */
