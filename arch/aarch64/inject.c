@@ -98,3 +98,19 @@ void inject_sysreg_trap(struct vcpu *v, uint32_t iss)
 {
     inject(v, (EC_SYS64 << 26) | ESR_IL | iss, false, 0);
 }
+
+/* HCR_EL2.VSE (Arm ARM D17.2.48): a virtual SError pending for EL1, taken when the guest's
+ * PSTATE.A allows; hardware clears it then. VSESR_EL2 (FEAT_RAS only: ID_AA64PFR0_EL1.RAS) is
+ * the syndrome the guest's ESR_EL1 gets: IDS = 1, IMPLEMENTATION DEFINED, as KVM gives. */
+#define HCR_VSE       (1ull << 8)
+#define ESR_IDS       (1ull << 24)
+#define PFR0_RAS(pfr) BITS(pfr, 31, 28)
+
+void inject_serror(struct vcpu *v)
+{
+    (void)v;
+    if (PFR0_RAS(read_sysreg(id_aa64pfr0_el1)))
+        write_sysreg(S3_4_C5_C2_3, ESR_IDS);       /* VSESR_EL2 */
+    write_sysreg(hcr_el2, read_sysreg(hcr_el2) | HCR_VSE);
+    isb();
+}

@@ -88,7 +88,10 @@ void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind)
         exit->reason = EXIT_IRQ;        /* HCR_EL2.IMO/FMO: the host's interrupt */
         return;
     default:
-        exit->reason = EXIT_OTHER;      /* SError (HCR_EL2.AMO): nothing to do with it yet */
+        /* SError (HCR_EL2.AMO): a physical SError taken while this guest ran, or left pending
+         * from the hypervisor (PSTATE.A masked at EL2) until this entry: the guest's. */
+        exit->reason = EXIT_OTHER;
+        inject_serror(v);
         return;
     }
 }

@@ -526,3 +526,23 @@ Test(inject, fault_loop_guard_counts_only_the_same_pc_and_syndrome)
     cr_assert_eq(shutdown_calls, 0);
     cr_assert_eq(v->arch.fault_loop, 1);
 }
+
+/* A physical SError taken from the guest becomes a virtual one: HCR_EL2.VSE, the other HCR_EL2
+ * bits kept, and VSESR_EL2 (IDS) only where FEAT_RAS has it. */
+Test(inject, serror_sets_hcr_el2_vse_and_vsesr_with_ras)
+{
+    fake_sysreg_set("hcr_el2", 0x80000039ull);
+    fake_sysreg_set("id_aa64pfr0_el1", 1ull << 28);
+    inject_serror(v);
+    cr_assert_eq(fake_sysreg_get("hcr_el2"), 0x80000039ull | 1ull << 8);
+    cr_assert_eq(fake_sysreg_get("S3_4_C5_C2_3"), 1ull << 24);
+    cr_assert_eq(fake_sysreg_write_count("S3_4_C5_C2_3"), 1);
+}
+
+Test(inject, serror_without_ras_leaves_vsesr_alone)
+{
+    fake_sysreg_set("hcr_el2", 0x80000039ull);
+    inject_serror(v);
+    cr_assert_eq(fake_sysreg_get("hcr_el2"), 0x80000039ull | 1ull << 8);
+    cr_assert_eq(fake_sysreg_write_count("S3_4_C5_C2_3"), 0, "VSESR_EL2 UNDEFs without FEAT_RAS");
+}

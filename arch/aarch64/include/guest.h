@@ -63,6 +63,7 @@ void inject_undef(struct vcpu *v);
 void inject_data_abort(struct vcpu *v, uint64_t far);
 void inject_prefetch_abort(struct vcpu *v, uint64_t far);
 void inject_sysreg_trap(struct vcpu *v, uint32_t iss);   /* EC 0x18 to EL1 (e.g. PMUSERENR) */
+void inject_serror(struct vcpu *v);                      /* a virtual SError (HCR_EL2.VSE) */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
