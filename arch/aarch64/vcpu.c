@@ -105,6 +105,9 @@ static void vcpu_load(struct vcpu *vcpu)
     write_sysreg(vpidr_el2, read_sysreg(midr_el1));
     write_sysreg(vmpidr_el2, vcpu->arch.mpidr);
     write_sysreg(hcr_el2, HCR_GUEST);
+    uint64_t hcrx;
+    if (sysreg_hcrx(&hcrx))
+        write_sysreg(S3_4_C1_C2_2, hcrx);        /* HCRX_EL2 (FEAT_HCX): MSCEn for MOPS */
     isb();
     c->loaded_vcpu = vcpu;
 }

@@ -68,6 +68,7 @@ void inject_serror(struct vcpu *v);                      /* a virtual SError (HC
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
 void sysreg_init(void);
+bool sysreg_hcrx(uint64_t *value);   /* HCRX_EL2 for guests; false: the register does not exist */
 void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);       /* abort.c */
 void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
 bool vpsci_is_psci(uint64_t x0);                                             /* vpsci.c */
