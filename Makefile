@@ -118,8 +118,9 @@ FUZZ_TARGETS :=
 unit: $(UNIT_TESTS)
 fuzz: $(FUZZ_TARGETS)
 
+# QEMU=10: every QEMU boot test on the QEMU 10 lane (deps/qemu10; tools/hvrun --qemu 10).
 test: $(DEPS_STAMP)
-	tools/run-tests.sh
+	$(if $(QEMU),HVRUN_QEMU=$(QEMU) )tools/run-tests.sh
 
 # Debian's Linux (from make deps) as a 2-vCPU VM with an interactive busybox shell;
 # `poweroff` in the guest ends the VM and then the run. ARCH=aarch64 (default): the arm64

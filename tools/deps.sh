@@ -124,6 +124,53 @@ fetch_linux() {   # fetch_linux DEBARCH LINK: the kernel and busybox for DEBARCH
 }
 fetch_linux arm64 Image
 fetch_linux amd64 bzImage
+# QEMU 10 (the second emulator lane, `tools/hvrun --qemu 10`): Debian 13's QEMU, whose SMMUv3 has
+# stage 2. On Debian 12 it comes from bookworm-backports through a private apt configuration (its
+# own sources list, package lists and cache under deps/qemu10/apt: the system's apt sources and its
+# installed QEMU are untouched) and is unpacked with dpkg -x; the extracted binary finds its data
+# only with -L deps/qemu10/share (FACTS.md "QEMU 10"). On Debian 13 the system QEMU is that QEMU.
+# Pinned: a different version in the archive is an error, not a silent upgrade.
+QEMU10_VERSION="1:10.0.2+ds-2+deb13u1~bpo12+1"
+QEMU10_PKGS="qemu-system-arm qemu-system-x86 qemu-system-common qemu-system-data"
+fetch_qemu10() {
+  local q="$D/qemu10" codename p
+  [ -f "$q/.stamp" ] && [ "$(cat "$q/.stamp")" = "$QEMU10_VERSION" ] && return 0
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  rm -rf "$q" && mkdir -p "$q/bin" && chmod 777 "$q"
+  if [ "$codename" = bookworm ]; then
+    echo "deps: fetching QEMU $QEMU10_VERSION from bookworm-backports into deps/qemu10"
+    mkdir -p "$q/apt/lists/partial" "$q/apt/cache/archives/partial" "$q/debs"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main" \
+      >"$q/apt/sources.list"
+    local apt_opts=(-o "Dir::Etc::SourceList=$q/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+                    -o "Dir::State::Lists=$q/apt/lists" -o "Dir::Cache=$q/apt/cache"
+                    -o "APT::Architectures::=$(dpkg --print-architecture)" -o Debug::NoLocking=1
+                    -o APT::Sandbox::User=root)
+    apt-get -qq "${apt_opts[@]}" update
+    (cd "$q/debs" && apt-get -qq "${apt_opts[@]}" download \
+       $(for p in $QEMU10_PKGS; do printf '%s=%s ' "$p" "$QEMU10_VERSION"; done)) ||
+      { echo "deps: QEMU $QEMU10_VERSION not in bookworm-backports (pinned in tools/deps.sh)" >&2; exit 1; }
+    for p in "$q"/debs/*.deb; do dpkg -x "$p" "$q/root"; done
+    rm -rf "$q/debs" "$q/apt/cache"
+    ln -s ../root/usr/bin/qemu-system-aarch64 "$q/bin/qemu-system-aarch64"
+    ln -s ../root/usr/bin/qemu-system-x86_64 "$q/bin/qemu-system-x86_64"
+    ln -s root/usr/share/qemu "$q/share"
+    ln -s "root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/qemu" "$q/modules"
+  else
+    # Debian 13 (or later): the system QEMU, checked to be the 10.0 line.
+    for p in qemu-system-aarch64 qemu-system-x86_64; do
+      "/usr/bin/$p" --version | grep -q 'version 10\.0\.' ||
+        { echo "deps: /usr/bin/$p is not QEMU 10.0 (needed for the QEMU 10 lane)" >&2; exit 1; }
+      ln -s "/usr/bin/$p" "$q/bin/$p"
+    done
+    ln -s /usr/share/qemu "$q/share"
+    ln -s "/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/qemu" "$q/modules"
+  fi
+  "$q/bin/qemu-system-aarch64" -L "$q/share" --version | head -1 >"$q/version"
+  echo "$QEMU10_VERSION" >"$q/.stamp"
+}
+fetch_qemu10
+
 # The initramfs (build/linux/initrd.gz, initrd-x86_64.gz) is rebuilt when tests/linux/ or the script changes.
 "$top/tools/build-initramfs.sh" --if-stale
 "$top/tools/build-initramfs.sh" --if-stale --arch x86_64
