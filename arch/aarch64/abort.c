@@ -49,7 +49,7 @@ static bool guest_va_to_ipa(struct vcpu *v, uint64_t va, uint64_t *ipa)
 }
 
 /* The guest's instruction at its PC, read through the audited accessor. */
-static bool fetch_insn(struct vcpu *v, uint32_t *insn)
+bool guest_fetch_insn(struct vcpu *v, uint32_t *insn)
 {
     uint64_t ipa;
     return guest_va_to_ipa(v, v->arch.pc, &ipa) && guest_read(&v->vm->slots, ipa, insn, sizeof(*insn)) == 0;
@@ -98,7 +98,7 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     if (iss & ISS_ISV)
         a64_ldst_from_iss(iss, &a->mmio);
     else
-        decoded = !(a->pstate & PSR_AARCH32) && fetch_insn(v, &insn) && a64_decode_ldst(insn, &a->mmio) &&
+        decoded = !(a->pstate & PSR_AARCH32) && guest_fetch_insn(v, &insn) && a64_decode_ldst(insn, &a->mmio) &&
                   a->mmio.store == write;
     if (!decoded) {
         inject_data_abort(v, far);

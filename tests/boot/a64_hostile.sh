@@ -7,7 +7,7 @@
 # address with nothing behind it, CNTV_CVAL = ~0 while idling, WFIT, MOPS.
 bridges=()
 for n in 1 2 3 4 5 6 7 8; do
-  bridges+=(-device "pci-bridge,id=br$n,chassis_nr=$n,bus=pcie.0,addr=$((0x10 + n))")
+  bridges+=(-device "pci-bridge,id=br$n,chassis_nr=$n,bus=pcie.0,addr=$(printf 0x%x $((0x10 + n)))")
 done
 hvrun_args=(--arch aarch64 --qemu 10 --gic 4 --smp 2 --config tests/configs/a64_hostile.cfg
             --file build/guests/aarch64/hostile.bin='\guests\hostile.bin'

@@ -71,6 +71,7 @@ void sysreg_init(void);
 bool sysreg_hcrx(uint64_t *value);   /* HCRX_EL2 for guests; false: the register does not exist */
 void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);       /* abort.c */
 void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
+bool guest_fetch_insn(struct vcpu *v, uint32_t *insn);   /* the A64 instruction at the guest's PC */
 bool vpsci_is_psci(uint64_t x0);                                             /* vpsci.c */
 void vpsci_call(struct vcpu *v);
 void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind);   /* trap.c */
