@@ -152,3 +152,41 @@ void arch_selftest_fault(void)
 {
     (void)*(volatile uint64_t *)(uintptr_t)0xdead0000000ull;
 }
+
+/* Test hook (selftest = at-abort PA): AT S1E1R of the EL1&0 regime, stage 2 off, whose level-0
+ * table is at pa, Normal memory for the walk: with nothing behind pa the walk takes a
+ * synchronous External abort, which QEMU delivers to EL2 as a Data Abort on the AT. A guest
+ * cannot make that happen under QEMU (HCR_EL2.PTW turns its table walks into Device memory
+ * into a stage-2 permission fault, reported in PAR_EL1), so the fixup is proven here. The EL1
+ * registers belong to no guest yet (boot CPU, before any VM). */
+#define SELFTEST_TCR   (16ull | 1ull << 23 | 2ull << 32)   /* T0SZ 16, EPD1, IPS 40 bits, 4 KiB, walks NC */
+#define SELFTEST_SCTLR (0x30d00800ull | 1)                 /* RES1 bits, M */
+#define HCR_RW_ONLY    (1ull << 31)                        /* EL1 AArch64, stage 2 and every trap off */
+
+void arch_selftest_at_abort(uint64_t pa)
+{
+    uint64_t hcr = read_sysreg(hcr_el2), sctlr = read_sysreg(sctlr_el1), tcr = read_sysreg(tcr_el1);
+    uint64_t ttbr0 = read_sysreg(ttbr0_el1), par = read_sysreg(par_el1);
+    write_sysreg(hcr_el2, HCR_RW_ONLY);
+    write_sysreg(tcr_el1, SELFTEST_TCR);
+    write_sysreg(ttbr0_el1, pa);
+    write_sysreg(sctlr_el1, SELFTEST_SCTLR);
+    isb();
+    __asm__ volatile("tlbi vmalle1\n\tdsb nsh\n\tisb" ::: "memory");
+    bool walked = guest_at_s1e1r(0x1000);
+    isb();
+    uint64_t result = read_sysreg(par_el1);
+    write_sysreg(sctlr_el1, sctlr);
+    write_sysreg(ttbr0_el1, ttbr0);
+    write_sysreg(tcr_el1, tcr);
+    write_sysreg(par_el1, par);
+    write_sysreg(hcr_el2, hcr);
+    isb();
+    __asm__ volatile("tlbi vmalle1\n\tdsb nsh\n\tisb" ::: "memory");
+    if (!walked)
+        hv_printf("hv: selftest: AT S1E1R over a table at 0x%" PRIx64 " took an external abort at EL2: "
+                  "fixed up as a failed translation\n", pa);
+    else
+        hv_printf("hv: selftest: AT S1E1R over a table at 0x%" PRIx64 " took no exception (PAR_EL1 0x%" PRIx64
+                  ")\n", pa, result);
+}

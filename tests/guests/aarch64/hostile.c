@@ -82,8 +82,10 @@ static uint64_t alias_of(const void *p) { return (uint64_t)(uintptr_t)p - RAM_PA
 /* The guest runs code through an alias whose translation QEMU's TLB holds, then points the
  * alias's level-0 entry at a table on NOWHERE without a TLBI (its own fetches keep using the
  * cached translation) and makes an ISV=0 access to an unmapped IPA from there: the
- * hypervisor's AT of the PC walks into NOWHERE and takes an external abort itself. It must
- * survive and give the guest the external abort of the failed decode. */
+ * hypervisor's AT of the PC walks into NOWHERE. With HCR_EL2.PTW that walk is a stage-2
+ * permission fault reported in PAR_EL1 (on hardware without PTW, or RAM with an error, an
+ * external abort at EL2: the hypervisor's fixup, proven by its own selftest); either way
+ * the decode fails and the guest gets the external abort at its LDP. */
 static void test_at_walk_abort(void)
 {
     for (int i = 0; i < 512; i++)
@@ -120,7 +122,7 @@ static void test_at_walk_abort(void)
     if (!check(warm == 0 && warm_esr == 0, "at_walk_alias_runs", "the alias faulted: esr 0x%lx", warm_esr))
         return;
     check(faulted == 1 && ESR_EC(esr) == EC_DABT_CUR && (esr & 0x3f) == DFSC_SEA && elr == alias_of(probe_ldp_insn),
-          "at_walk_abort_survives", "want a data abort (EC 0x25, DFSC 0x10) at 0x%lx; got %s esr 0x%lx elr 0x%lx",
+          "at_walk_into_device_aborts", "want a data abort (EC 0x25, DFSC 0x10) at 0x%lx; got %s esr 0x%lx elr 0x%lx",
           alias_of(probe_ldp_insn), faulted ? "exception" : "none", esr, elr);
 }
 
