@@ -2,7 +2,7 @@
 # Refused at VM start, each error naming its hv.cfg line, while the others run: a `device` over
 # host RAM, an assigned function whose requester ID is a DeviceID reserved for the VMs' emulated
 # events (edu behind the 7th PCI bridge at 07:1f.0) and one beyond the physical ITS's DeviceIDs
-# (edu at 08:00.0). vm hostile (tests/guests/aarch64/hostile.c): 20000 trapped EL0 PMU reads
+# (edu at 08:01.0). vm hostile (tests/guests/aarch64/hostile.c): 20000 trapped EL0 PMU reads
 # under its EL1 handler, the hypervisor's AT of the guest's PC walking into a table on a
 # passed-through address with nothing behind it, CNTV_CVAL = ~0 while idling, WFIT, MOPS.
 # The AT fixup itself is proven by `selftest = at-abort`: a guest cannot make the walk abort
@@ -14,7 +14,7 @@ done
 hvrun_args=(--arch aarch64 --qemu 10 --gic 4 --smp 2 --config tests/configs/a64_hostile.cfg
             --file build/guests/aarch64/hostile.bin='\guests\hostile.bin'
             --file build/guests/aarch64/hello.bin='\guests\hello.bin'
-            -- "${bridges[@]}" -device edu,bus=br7,addr=0x1f -device edu,bus=br8,addr=0)
+            -- "${bridges[@]}" -device edu,bus=br7,addr=0x1f -device edu,bus=br8,addr=1)
 timeout_s=180
 checks() {
   expect '^hv.cfg:10: error: vm .overram.: device 0x48000000\+0x1000000 overlaps host RAM 0x' \
@@ -23,7 +23,7 @@ checks() {
   expect '^hv.cfg:17: error: vm .devid-reserved.: pci 07:1f.0: requester ID 0x07f8 is a DeviceID the physical ITS reserves' \
          "devid_collision_refused: a requester ID equal to a VM's emulated-event DeviceID is refused, naming line 17"
   expect '^vm devid-reserved: not started' "devid_collision_refused: vm devid-reserved does not start"
-  expect '^hv.cfg:23: error: vm .devid-beyond.: pci 08:00.0: requester ID 0x0800 is beyond the physical ITS' \
+  expect '^hv.cfg:23: error: vm .devid-beyond.: pci 08:01.0: requester ID 0x0808 is beyond the physical ITS' \
          "devid_beyond_its_refused: naming line 23"
   expect '^vm devid-beyond: not started' "devid_beyond_its_refused: vm devid-beyond does not start"
   expect '^\[hostile\] PASS el0_trap_loop_not_stopped' "el0_trap_loop: 20000 EL0 traps under the guest's handler, VM not stopped"
