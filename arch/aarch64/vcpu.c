@@ -65,6 +65,9 @@
 /* VMPIDR_EL2: bit 31 RES1, U (bit 30) 0: part of a multiprocessor system; Aff0 = vCPU id. */
 #define MPIDR_RES1 (1ull << 31)
 
+/* ISR_EL1.A (Arm ARM D17.2.75): a physical SError is pending. */
+#define ISR_EL1_A (1ull << 8)
+
 #define CNT_CTL_FIRED 0x5ull      /* CNTx_CTL_EL0: ENABLE and ISTATUS, IMASK clear */
 #define CNT_CTL_MASK  0x7ull
 
@@ -238,8 +241,9 @@ void arch_vcpu_block(struct vcpu *vcpu)
             __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE ||
             (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)) ||
             vgic_v4_put(vcpu) ||      /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
-            counter_now() >= wfit)
-            return;
+            counter_now() >= wfit ||
+            (read_sysreg(isr_el1) & ISR_EL1_A))   /* a physical SError, masked at EL2, wakes WFI: */
+            return;                               /* the guest entry takes it (trap.c) */
         uint64_t deadline = vtimer_deadline(vcpu);
         host_timer_wake_at(wfit < deadline ? wfit : deadline);   /* at the latest the next tick (100 Hz) */
         __asm__ volatile("dsb sy\n\twfi" ::: "memory");
