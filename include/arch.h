@@ -80,5 +80,9 @@ struct net_dev *arch_mgmt_nic(void);
 
 /* Test hook: touch an unmapped address so the exception dump and panic path run. */
 void arch_selftest_fault(void);
+/* Test hook (selftest = at-abort ADDR): an address translation of the guest regime whose
+ * table walk reads pa (nothing behind it) must end as a failed translation, not a panic;
+ * prints what happened. Before any guest runs. */
+void arch_selftest_at_abort(uint64_t pa);
 
 #endif

@@ -86,6 +86,8 @@ struct hv_config {
     struct config_mgmt mgmt;
     char focus[CONFIG_NAME_MAX]; /* "" when absent */
     bool selftest_exception;    /* test-only: take a deliberate exception after start-up */
+    uint64_t selftest_at_abort; /* test-only: AT over a table at this host address with nothing
+                                   behind it must survive (aarch64); 0: off */
     struct config_vm vms[CONFIG_MAX_VMS];
     /* All [vm NAME] sections seen (valid or not), up to the max. Sections
      * beyond the max or with a malformed header are checked but not stored. */

@@ -37,6 +37,8 @@
                                                       hypervisor used FP/SIMD after an exit */
 #define HV_STAT_CONSOLE_DROPPED 21                 /* console bytes dropped: the VM's output ring
                                                       was full (kernel/vm_console.c) */
+#define HV_STAT_IDLE_WAKEUPS  22                   /* aarch64: wake-ups of the pCPUs of this VM's
+                                                      blocked vCPUs (WFI in the hypervisor); 0 on x86 */
 
 /* HV_HC_MEMSLOT_INFO flags. */
 #define HV_MEMSLOT_READONLY   (1u << 0)

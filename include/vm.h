@@ -88,6 +88,8 @@ struct vm {
     uint64_t lpi_direct;                      /* atomic: LPIs sent to the physical ITS (GICv4) */
     uint64_t fpu_lazy_saves;                  /* atomic: guest FP/SIMD state saved on the hypervisor's
                                                  first FP use after an exit (lazy switching) */
+    uint64_t idle_wakeups;                    /* atomic: aarch64: times a blocked vCPU's pCPU woke
+                                                 from WFI in the hypervisor (HV_STAT_IDLE_WAKEUPS) */
     struct arch_vm arch;
     struct vm_console {
         /* What the guest printed, until vm_console_drain moves it to the physical console; its

@@ -318,13 +318,25 @@ static void key_focus(struct parser *p, const struct key_def *key, char *value)
 }
 
 /* Test-only: makes the hypervisor take a deliberate exception after start-up, so
- * the register dump and panic path are exercised (docs/config.md). */
+ * the register dump and panic path are exercised, or (at-abort) run an AT whose table walk
+ * aborts, so the fixup path is (docs/config.md). */
 static void key_selftest(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     (void)key;
+    if (strncmp(value, "at-abort ", 9) == 0) {
+        const char *s = value + 9;
+        uint64_t pa = 0;
+        if (parse_number(&s, true, &pa) != NUM_OK || *s || !pa || (pa & 0xfff)) {
+            FAIL(p, p->line, "malformed selftest '%s' (expected 'at-abort ADDRESS', 4K-aligned, not 0)",
+                 quote(q, value));
+            return;
+        }
+        p->cfg->selftest_at_abort = pa;
+        return;
+    }
     if (strcmp(value, "exception") != 0) {
-        FAIL(p, p->line, "unknown selftest '%s' (expected 'exception')", quote(q, value));
+        FAIL(p, p->line, "unknown selftest '%s' (expected 'exception' or 'at-abort ADDRESS')", quote(q, value));
         return;
     }
     p->cfg->selftest_exception = true;

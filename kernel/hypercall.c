@@ -50,6 +50,8 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
         return (int64_t)__atomic_load_n(&vm->fpu_lazy_saves, __ATOMIC_RELAXED);
     case HV_STAT_CONSOLE_DROPPED:
         return (int64_t)vm_console_dropped(vm);
+    case HV_STAT_IDLE_WAKEUPS:
+        return (int64_t)__atomic_load_n(&vm->idle_wakeups, __ATOMIC_RELAXED);
     default:
         return HV_HC_NOT_SUPPORTED;
     }

@@ -93,6 +93,8 @@ void kernel_main(struct boot_info *bi)
         hv_printf("hv: selftest: taking a deliberate exception\n");
         arch_selftest_fault();
     }
+    if (bi->config.selftest_at_abort)
+        arch_selftest_at_abort(bi->config.selftest_at_abort);
     report_vms(bi);
     if (vm_start_all(bi, cpu_count)) {
         mgmt_init(&bi->config);      /* polled from the vCPU loops from now on */

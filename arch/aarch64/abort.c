@@ -1,7 +1,9 @@
 /* abort.c: stage-2 aborts from the guest (ESR_EL2.EC 0x24 / 0x20): emulated MMIO, writes to
  * read-only memslots, and an external abort for everything else (Arm ARM D17.2.40, ISS
  * encoding for a Data Abort). */
+#include <inttypes.h>
 #include "guest.h"
+#include "kernel.h"
 
 /* Data abort ISS fields. */
 #define ISS_ISV      (1u << 24)
@@ -22,7 +24,9 @@ static uint64_t fault_ipa(uint64_t far)
 }
 
 /* A guest VA to its IPA through the guest's stage 1 when its MMU is on: AT S1E1R or
- * S1E0R (Arm ARM C5.5) leave the IPA in PAR_EL1, which is the guest's: saved and restored. */
+ * S1E0R (Arm ARM C5.5) leave the IPA in PAR_EL1, which is the guest's: saved and restored.
+ * A synchronous External abort on the guest's table walk is a failed translation (the AT
+ * returns false, sysreg.h); said once per VM, since the guest can repeat it at will. */
 static bool guest_va_to_ipa(struct vcpu *v, uint64_t va, uint64_t *ipa)
 {
     if (!(read_sysreg(sctlr_el1) & SCTLR_EL1_M)) {
@@ -30,19 +34,22 @@ static bool guest_va_to_ipa(struct vcpu *v, uint64_t va, uint64_t *ipa)
         return true;
     }
     uint64_t saved = read_sysreg(par_el1), par;
-    if (guest_at_el0(v))
-        at_s1e0r(va);
-    else
-        at_s1e1r(va);
+    bool walked = guest_at_el0(v) ? at_s1e0r(va) : at_s1e1r(va);
     isb();
     par = read_sysreg(par_el1);
     write_sysreg(par_el1, saved);
+    if (!walked) {
+        if (!__atomic_exchange_n(&v->vm->arch.at_abort_reported, true, __ATOMIC_RELAXED))
+            hv_printf("vm %s: AT S1E%cR of VA 0x%" PRIx64 " took an external abort on the guest's table walk: "
+                      "a failed translation\n", v->vm->name, guest_at_el0(v) ? '0' : '1', va);
+        return false;
+    }
     *ipa = (par & PAR_PA_MASK) | (va & 0xfff);
     return !(par & PAR_F);
 }
 
 /* The guest's instruction at its PC, read through the audited accessor. */
-static bool fetch_insn(struct vcpu *v, uint32_t *insn)
+bool guest_fetch_insn(struct vcpu *v, uint32_t *insn)
 {
     uint64_t ipa;
     return guest_va_to_ipa(v, v->arch.pc, &ipa) && guest_read(&v->vm->slots, ipa, insn, sizeof(*insn)) == 0;
@@ -91,7 +98,7 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     if (iss & ISS_ISV)
         a64_ldst_from_iss(iss, &a->mmio);
     else
-        decoded = !(a->pstate & PSR_AARCH32) && fetch_insn(v, &insn) && a64_decode_ldst(insn, &a->mmio) &&
+        decoded = !(a->pstate & PSR_AARCH32) && guest_fetch_insn(v, &insn) && a64_decode_ldst(insn, &a->mmio) &&
                   a->mmio.store == write;
     if (!decoded) {
         inject_data_abort(v, far);

@@ -18,8 +18,13 @@ void arch_console_putc(char c)
 
 void arch_early_init(struct boot_info *bi)
 {
-    /* Nothing here takes interrupts yet; with HCR_EL2.IMO/FMO clear none reach EL2 anyway. */
-    __asm__ volatile("msr daifset, #3" ::: "memory");
+    /* Nothing here takes interrupts yet; with HCR_EL2.IMO/FMO clear none reach EL2 anyway.
+     * PSTATE.A too, whatever UEFI left: the hypervisor never takes an SError at EL2. One
+     * raised meanwhile (a late asynchronous abort of a passed-through device) stays pending
+     * until the next guest entry, where HCR_EL2.AMO takes it to EL2 from the guest whatever
+     * PSTATE.A says, and the guest gets it as a virtual SError (Arm ARM D1.3.2, "Asynchronous
+     * exception routing and masking"; trap.c). Secondaries mask it in secondary_entry. */
+    __asm__ volatile("msr daifset, #7" ::: "memory");
     host_platform_init(bi);
     pl011_init(host_platform.uart.base);
     console_set_sink(arch_console_putc);

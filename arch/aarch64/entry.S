@@ -27,6 +27,7 @@ el2_call_on_stack:
     .type secondary_entry, %function
     .balign 64
 secondary_entry:
+    msr     daifset, #7         /* A, I, F: as on the boot CPU (early_init.c), whatever PSCI left */
     mov     x19, x0
     ldr     x1, [x19, #CPU_DATA_CPTR]
     msr     cptr_el2, x1

@@ -20,12 +20,25 @@ static uint64_t vector_offset(uint64_t pstate)
     }
 }
 
-/* Counts exceptions given to the guest with no other kind of exit in between
- * (arch_vcpu_run resets the count); a guest that only faults is stopped as crashed. */
-static void fault_loop_check(struct vcpu *v, uint64_t pc)
+/* Counts identical exceptions given to the guest's EL1 with no other kind of exit in between
+ * (arch_vcpu_run resets the count): the same syndrome at the same PC, taken from EL1. A guest
+ * that does only that is stopped as crashed. Exceptions taken from EL0 never count: a user
+ * process looping on a trapped register under its own signal handler is the guest kernel's
+ * business (each one runs the kernel's handler and returns), and so is EL1 code that faults
+ * at one PC after another (a probe loop). */
+static void fault_loop_check(struct vcpu *v, uint64_t pc, uint64_t pstate, uint32_t esr)
 {
     struct arch_vcpu *a = &v->arch;
     a->injected = true;
+    bool from_el1 = !(pstate & PSR_AARCH32) && (pstate & 0xc) != 0;
+    if (!from_el1) {
+        a->fault_loop = 0;
+        return;
+    }
+    if (a->fault_loop && (pc != a->fault_pc || esr != a->fault_esr))
+        a->fault_loop = 0;
+    a->fault_pc = pc;
+    a->fault_esr = esr;
     if (++a->fault_loop == FAULT_LOOP_LIMIT) {
         hv_printf("vm %s: fault loop at PC 0x%" PRIx64 ", stopping\n", v->vm->name, pc);
         vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
@@ -47,7 +60,7 @@ static void inject(struct vcpu *v, uint32_t esr, bool set_far, uint64_t far)
 {
     struct arch_vcpu *a = &v->arch;
     uint64_t sctlr = read_sysreg(sctlr_el1);
-    uint64_t pc = a->pc;
+    uint64_t pc = a->pc, pstate = a->pstate;
     write_sysreg(esr_el1, esr);
     if (set_far)
         write_sysreg(far_el1, far);
@@ -56,7 +69,7 @@ static void inject(struct vcpu *v, uint32_t esr, bool set_far, uint64_t far)
     a->pc = read_sysreg(vbar_el1) + vector_offset(a->pstate);
     a->pstate = PSR_MODE_EL1h | PSR_DAIF | pstate_kept(a->pstate, sctlr) |
                 (sctlr & SCTLR_EL1_DSSBS ? PSR_SSBS : 0);
-    fault_loop_check(v, pc);
+    fault_loop_check(v, pc, pstate, esr);
 }
 
 /* Unknown reason, EC 0 (Arm ARM D17.2.40): what an UNDEFINED instruction gives. */
@@ -84,4 +97,20 @@ void inject_prefetch_abort(struct vcpu *v, uint64_t far)
 void inject_sysreg_trap(struct vcpu *v, uint32_t iss)
 {
     inject(v, (EC_SYS64 << 26) | ESR_IL | iss, false, 0);
+}
+
+/* HCR_EL2.VSE (Arm ARM D17.2.48): a virtual SError pending for EL1, taken when the guest's
+ * PSTATE.A allows; hardware clears it then. VSESR_EL2 (FEAT_RAS only: ID_AA64PFR0_EL1.RAS) is
+ * the syndrome the guest's ESR_EL1 gets: IDS = 1, IMPLEMENTATION DEFINED, as KVM gives. */
+#define HCR_VSE       (1ull << 8)
+#define ESR_IDS       (1ull << 24)
+#define PFR0_RAS(pfr) BITS(pfr, 31, 28)
+
+void inject_serror(struct vcpu *v)
+{
+    (void)v;
+    if (PFR0_RAS(read_sysreg(id_aa64pfr0_el1)))
+        write_sysreg(S3_4_C5_C2_3, ESR_IDS);       /* VSESR_EL2 */
+    write_sysreg(hcr_el2, read_sysreg(hcr_el2) | HCR_VSE);
+    isb();
 }

@@ -164,6 +164,7 @@ static bool is_ram(uint32_t type)
 static struct host_range ram[BOOT_MAX_MEM_REGIONS];
 static uint32_t ram_range_count;
 static uint64_t pa_limit;   /* first address TCR_EL2.PS cannot reach */
+static struct host_range image;   /* hv.efi as loaded */
 
 static uint32_t collect_ram(const struct boot_info *bi)
 {
@@ -210,6 +211,7 @@ void el2_mmu_init(const struct boot_info *bi)
     map_range(p->pci_ecam.base, p->pci_ecam.size_bytes, ATTR_DEVICE);
 
     uint32_t ram_count = ram_range_count = collect_ram(bi);
+    image = (struct host_range){ bi->image_base, bi->image_size_bytes };
     for (uint32_t i = 0; i < ram_count; i++)
         map_range(ram[i].base, ram[i].size_bytes, ATTR_NORMAL);
 
@@ -245,4 +247,24 @@ bool arch_map_device(uint64_t pa, uint64_t size_bytes)
     dsb(ishst);   /* the new entries before any access through them */
     isb();
     return ok;
+}
+
+const char *el2_host_ram_overlap(uint64_t base, uint64_t size_bytes, uint64_t *ram_base, uint64_t *ram_end)
+{
+    uint64_t end = base + size_bytes;
+    if (end < base)
+        end = ~0ull;
+    if (image.size_bytes && base < image.base + image.size_bytes && image.base < end) {
+        *ram_base = image.base;
+        *ram_end = image.base + image.size_bytes;
+        return "the hypervisor image";
+    }
+    for (uint32_t i = 0; i < ram_range_count; i++) {
+        if (base < ram[i].base + ram[i].size_bytes && ram[i].base < end) {
+            *ram_base = ram[i].base;
+            *ram_end = ram[i].base + ram[i].size_bytes;
+            return "host RAM";
+        }
+    }
+    return NULL;
 }

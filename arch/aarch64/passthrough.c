@@ -10,6 +10,7 @@
 #include "arch_guest.h"
 #include "assign.h"
 #include "cpu_data.h"
+#include "el2_mmu.h"
 #include "gicv3.h"
 #include "host_irq.h"
 #include "host_platform.h"
@@ -43,10 +44,19 @@ static bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
     return a_size && b_size && a <= b + (b_size - 1) && b <= a + (a_size - 1);
 }
 
-/* The hypervisor's own devices and the VM's emulated ones cannot be given away. */
+/* The hypervisor's own devices and the VM's emulated ones cannot be given away, and memory is
+ * no device: a range over host RAM (the hypervisor, other VMs' RAM, firmware) or the
+ * hypervisor's image would hand it to the guest read-write. */
 bool passthrough_range_allowed(struct vm *vm, uint64_t base, uint64_t size, uint32_t line)
 {
     const struct host_platform *p = &host_platform;
+    uint64_t ram_base, ram_end;
+    const char *ram_what = el2_host_ram_overlap(base, size, &ram_base, &ram_end);
+    if (ram_what) {
+        hv_printf("hv.cfg:%" PRIu32 ": error: vm '%s': device 0x%" PRIx64 "+0x%" PRIx64 " overlaps %s 0x%" PRIx64
+                  "-0x%" PRIx64 "\n", line, vm->name, base, size, ram_what, ram_base, ram_end);
+        return false;
+    }
     bool clash = overlaps(base, size, p->uart.base, p->uart.size_bytes) ||
                  overlaps(base, size, p->gicd.base, p->gicd.size_bytes) ||
                  overlaps(base, size, p->its.base, p->its.size_bytes) ||

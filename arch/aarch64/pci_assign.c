@@ -196,6 +196,14 @@ static bool assign_one(struct vm *vm, struct vm_pci *p, const struct config_pci 
             return false;
         }
     }
+    uint32_t rid = (uint32_t)(c->bus << 8 | c->dev << 3 | c->fn), device_limit;
+    const char *refusal = vgic_v4_requester_id_refusal(rid, vgic_v4_enabled(), &device_limit);
+    if (refusal) {
+        hv_printf("hv.cfg:%" PRIu32 ": error: vm '%s': pci %02x:%02x.%u: requester ID 0x%04" PRIx32 " is %s "
+                  "(DeviceIDs 0-0x%" PRIx32 ")\n", c->line, vm->name, c->bus, c->dev, c->fn, rid, refusal,
+                  device_limit - 1);
+        return false;
+    }
     for (uint32_t i = 0; i < PCI_SLOTS && !s; i++)
         if (!slots[i].vm)
             s = &slots[i];

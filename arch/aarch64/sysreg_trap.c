@@ -1,10 +1,11 @@
 /* sysreg_trap.c: the guest's trapped system-register accesses (ESR_EL2.EC 0x18), one table
- * row per register: sanitised ID registers (HCR_EL2.TID3), ACTLR_EL1 (TACR), set/way cache
+ * row per register: ID registers through the allow-list of id_regs.c (HCR_EL2.TID3), ACTLR_EL1 (TACR), set/way cache
  * maintenance (TSW); the vGIC's and the PMU's registers (MDCR_EL2.TPM) in their own tables.
  * Everything else that traps (IMPDEF via TIDCP, LORegions, RAS records, AMU, ...) is UNDEFINED
  * for the guest. */
 #include "guest.h"
 #include "pmu.h"
+#include "id_regs.h"
 #include "sysreg_table.h"
 
 /* ISS for EC 0x18 (Arm ARM D17.2.40): Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
@@ -14,73 +15,40 @@
 #define ISS_RT(iss)   ((uint32_t)BITS(iss, 9, 5))
 #define ISS_READ(iss) ((iss) & 1)
 
-#define F(hi, lo) (((2ull << ((hi) - (lo))) - 1) << (lo))   /* a field's mask */
-
-/* ID registers: the guest reads the boot CPU's value with everything we do not give it
- * cleared (Arm ARM D17.2, ID_AA64*_EL1; 0 means "not implemented" for the fields hidden). */
-#define ID_REGS(X) \
-    X(ID_PFR0_EL1,      0, 1, 0, ~0ull) \
-    X(ID_PFR1_EL1,      0, 1, 1, ~F(31, 28))               /* GIC */ \
-    X(ID_DFR0_EL1,      0, 1, 2, ~F(27, 24))               /* PerfMon */ \
-    X(ID_AFR0_EL1,      0, 1, 3, 0) \
-    X(ID_MMFR0_EL1,     0, 1, 4, ~0ull) \
-    X(ID_MMFR1_EL1,     0, 1, 5, ~0ull) \
-    X(ID_MMFR2_EL1,     0, 1, 6, ~0ull) \
-    X(ID_MMFR3_EL1,     0, 1, 7, ~0ull) \
-    X(ID_ISAR0_EL1,     0, 2, 0, ~0ull) \
-    X(ID_ISAR1_EL1,     0, 2, 1, ~0ull) \
-    X(ID_ISAR2_EL1,     0, 2, 2, ~0ull) \
-    X(ID_ISAR3_EL1,     0, 2, 3, ~0ull) \
-    X(ID_ISAR4_EL1,     0, 2, 4, ~0ull) \
-    X(ID_ISAR5_EL1,     0, 2, 5, ~0ull) \
-    X(ID_MMFR4_EL1,     0, 2, 6, ~0ull) \
-    X(ID_ISAR6_EL1,     0, 2, 7, ~0ull) \
-    X(MVFR0_EL1,        0, 3, 0, ~0ull) \
-    X(MVFR1_EL1,        0, 3, 1, ~0ull) \
-    X(MVFR2_EL1,        0, 3, 2, ~0ull) \
-    X(ID_AA64PFR0_EL1,  0, 4, 0, F(7, 0) | F(23, 12) | F(51, 48) | F(63, 56)) \
-        /* keep EL0, EL1, EL3, FP, AdvSIMD, DIT, CSV2, CSV3; GIC set below; hide EL2, RAS, SVE, SEL2, MPAM, AMU, RME */ \
-    X(ID_AA64PFR1_EL1,  0, 4, 1, F(7, 0) | F(35, 32))     /* BT, SSBS, CSV2_frac; no MTE, SME, NMI, RAS, MPAM */ \
-    X(ID_AA64ZFR0_EL1,  0, 4, 4, 0)                       /* SVE */ \
-    X(ID_AA64SMFR0_EL1, 0, 4, 5, 0)                       /* SME */ \
-    X(ID_AA64DFR0_EL1,  0, 5, 0, F(3, 0) | F(15, 12) | F(23, 20) | F(31, 28) | F(39, 36)) \
-        /* keep DebugVer, BRPs, WRPs, CTX_CMPs, DoubleLock; PMUVer set below; no SPE, trace, BRBE */ \
-    X(ID_AA64DFR1_EL1,  0, 5, 1, 0) \
-    X(ID_AA64AFR0_EL1,  0, 5, 4, 0) \
-    X(ID_AA64AFR1_EL1,  0, 5, 5, 0) \
-    X(ID_AA64ISAR0_EL1, 0, 6, 0, ~0ull) \
-    X(ID_AA64ISAR1_EL1, 0, 6, 1, ~0ull) \
-    X(ID_AA64ISAR2_EL1, 0, 6, 2, ~0ull) \
-    X(ID_AA64MMFR0_EL1, 0, 7, 0, ~(F(3, 0) | F(63, 56)))  /* PARange set below; no FGT, ECV */ \
-    X(ID_AA64MMFR1_EL1, 0, 7, 1, ~(F(11, 4) | F(19, 16) | F(35, 32) | F(43, 40))) \
-        /* no VMIDBits, VH, LO, TWED, HCX: EL2 features */ \
-    X(ID_AA64MMFR2_EL1, 0, 7, 2, ~(F(27, 24) | F(59, 56))) /* no NV, EVT */
-
-enum id_index {
-#define X(name, op1, crm, op2, keep) IDX_##name,
-    ID_REGS(X)
-#undef X
-    ID_REG_COUNT
-};
-
+/* ID registers (HCR_EL2.TID3): the boot CPU's values through the allow-list of id_regs.c. */
 #define READ_ID(op1, crm, op2) read_sysreg(S3_##op1##_C0_C##crm##_##op2)
 
 /* Written once by the boot CPU (sysreg_init, before any guest runs), read-only after. */
 static uint64_t id_value[ID_REG_COUNT];
 
-#define GUEST_PARANGE 5    /* 48-bit IPA: VTCR_EL2.T0SZ = 16 (vcpu.c) */
+#define MMFR1_HCX(v) BITS(v, 43, 40)     /* ID_AA64MMFR1_EL1.HCX: HCRX_EL2 exists */
+#define ISAR2_MOPS(v) BITS(v, 19, 16)    /* ID_AA64ISAR2_EL1.MOPS */
+#define HCRX_MSCEN (1ull << 11)          /* HCRX_EL2.MSCEn: MOPS at EL1 and EL0 (Arm ARM D17.2.50) */
+
+static uint64_t hcrx_guest;              /* written with id_value, read-only after */
+static bool host_hcx;
 
 void sysreg_init(void)
 {
-#define X(name, op1, crm, op2, keep) id_value[IDX_##name] = READ_ID(op1, crm, op2) & (keep);
+    uint64_t host[ID_REG_COUNT];
+#define X(name, op1, crm, op2) host[IDR_##name] = READ_ID(op1, crm, op2);
     ID_REGS(X)
 #undef X
-    uint64_t parange = BITS(read_sysreg(id_aa64mmfr0_el1), 3, 0);
-    id_value[IDX_ID_AA64MMFR0_EL1] |= parange < GUEST_PARANGE ? parange : GUEST_PARANGE;
-    /* GIC = 1: the GICv3 system-register CPU interface (the vGIC; 3 would claim GICv4.1). */
-    id_value[IDX_ID_AA64PFR0_EL1] |= 1ull << 24;
-    if (pmu_host_has_pmuv3())      /* the emulated PMU (pmu_sysreg.c) */
-        id_value[IDX_ID_AA64DFR0_EL1] |= (uint64_t)PMU_PMUVER << 8;
+    struct id_caps caps = {
+        .pmuver = pmu_host_has_pmuv3() ? PMU_PMUVER : 0,
+        .hcx = MMFR1_HCX(host[IDR_ID_AA64MMFR1_EL1]) != 0,
+    };
+    id_regs_sanitise(host, &caps, id_value);
+    /* HCRX_EL2's reset value is UNKNOWN: where it exists every bit is chosen here, MSCEn
+     * exactly when the guest sees MOPS. */
+    host_hcx = caps.hcx;
+    hcrx_guest = caps.hcx && ISAR2_MOPS(id_value[IDR_ID_AA64ISAR2_EL1]) ? HCRX_MSCEN : 0;
+}
+
+bool sysreg_hcrx(uint64_t *value)
+{
+    *value = hcrx_guest;
+    return host_hcx;
 }
 
 enum sysreg_kind { SR_ID, SR_RAZ_WI, SR_NOP };
@@ -92,7 +60,7 @@ struct sysreg_row {
 };
 
 static const struct sysreg_row sysreg_rows[] = {
-#define X(name, op1, crm, op2, keep) { SYS_KEY(3, op1, 0, crm, op2), SR_ID, IDX_##name },
+#define X(name, op1, crm, op2) { SYS_KEY(3, op1, 0, crm, op2), SR_ID, IDR_##name },
     ID_REGS(X)
 #undef X
     { SYS_KEY(3, 0, 1, 0, 1), SR_RAZ_WI, 0 },    /* ACTLR_EL1 (HCR_EL2.TACR) */

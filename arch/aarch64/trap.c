@@ -1,14 +1,34 @@
 /* trap.c: why the guest left: the lower-EL vector taken and, for synchronous exceptions,
  * ESR_EL2.EC, dispatched through one table row per exception class (Arm ARM D17.2.40). */
+#include "cnt_deadline.h"
 #include "guest.h"
 
 typedef void (*ec_handler)(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
 
-/* WFI / WFE (HCR_EL2.TWI/TWE): ISS.TI bit 0 set for WFE (and WFET); the PC is at the
- * instruction. A WFE returns at once: guests spin with it (arch_vcpu_block). */
+/* WFI / WFE / WFIT / WFET (HCR_EL2.TWI/TWE): ISS.TI [1:0] 0b00 WFI, 0b01 WFE, 0b10 WFIT,
+ * 0b11 WFET; with RV [2] set, RN [9:5] holds the register with the timeout, a CNTVCT_EL0 value
+ * (Arm ARM D17.2.40, ISS encoding for WF* instructions; FEAT_WFxT). QEMU 10.0 reports a trapped
+ * WFIT as a WFI (TI 0, no RV), so a WFI exit of an AArch64 guest looks at the instruction
+ * itself: the vCPU is about to block anyway. The PC is at the instruction. A WFE (and WFET)
+ * returns at once: guests spin with it (arch_vcpu_block). WFIT blocks like WFI until its
+ * deadline at the latest. */
+#define ISS_WFX_TI_WFIT 2u
+#define ISS_WFX_RV      (1u << 2)
+#define A64_WFIT_MASK   0xffffffe0u     /* WFIT <Xt>: 0xd5031020 | Rt (Arm ARM C6.2, WFIT) */
+#define A64_WFIT        0xd5031020u
+
 static void ec_wfx(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
-    v->arch.wfe = esr & 1;
+    uint32_t ti = (uint32_t)BITS(esr, 1, 0), insn, rt = 32;
+    v->arch.wfe = ti & 1;
+    v->arch.wfit_deadline = ~0ull;
+    if (ti == ISS_WFX_TI_WFIT && (esr & ISS_WFX_RV))
+        rt = (uint32_t)BITS(esr, 9, 5);
+    else if (ti == 0 && !(v->arch.pstate & PSR_AARCH32) && guest_fetch_insn(v, &insn) &&
+             (insn & A64_WFIT_MASK) == A64_WFIT)
+        rt = insn & 31;
+    if (rt < 32)
+        v->arch.wfit_deadline = cnt_virt_to_phys_deadline(guest_reg(v, rt), v->vm->arch.cntvoff);
     v->arch.pc += v->arch.insn_len;
     exit->reason = EXIT_WFX;
 }
@@ -77,7 +97,10 @@ void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind)
         exit->reason = EXIT_IRQ;        /* HCR_EL2.IMO/FMO: the host's interrupt */
         return;
     default:
-        exit->reason = EXIT_OTHER;      /* SError (HCR_EL2.AMO): nothing to do with it yet */
+        /* SError (HCR_EL2.AMO): a physical SError taken while this guest ran, or left pending
+         * from the hypervisor (PSTATE.A masked at EL2) until this entry: the guest's. */
+        exit->reason = EXIT_OTHER;
+        inject_serror(v);
         return;
     }
 }

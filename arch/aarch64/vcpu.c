@@ -65,6 +65,9 @@
 /* VMPIDR_EL2: bit 31 RES1, U (bit 30) 0: part of a multiprocessor system; Aff0 = vCPU id. */
 #define MPIDR_RES1 (1ull << 31)
 
+/* ISR_EL1.A (Arm ARM D17.2.75): a physical SError is pending. */
+#define ISR_EL1_A (1ull << 8)
+
 #define CNT_CTL_FIRED 0x5ull      /* CNTx_CTL_EL0: ENABLE and ISTATUS, IMASK clear */
 #define CNT_CTL_MASK  0x7ull
 
@@ -105,6 +108,9 @@ static void vcpu_load(struct vcpu *vcpu)
     write_sysreg(vpidr_el2, read_sysreg(midr_el1));
     write_sysreg(vmpidr_el2, vcpu->arch.mpidr);
     write_sysreg(hcr_el2, HCR_GUEST);
+    uint64_t hcrx;
+    if (sysreg_hcrx(&hcrx))
+        write_sysreg(S3_4_C1_C2_2, hcrx);        /* HCRX_EL2 (FEAT_HCX): MSCEn for MOPS */
     isb();
     c->loaded_vcpu = vcpu;
 }
@@ -121,6 +127,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->pstate = PSR_MODE_EL1h | PSR_DAIF;
     a->mpidr = MPIDR_RES1 | vcpu->id;
     a->wfe = a->injected = false;
+    a->wfit_deadline = ~0ull;
     a->fault_loop = 0;
 #define X(reg, value) write_sysreg(reg, value);
     EL1_RESET_REGS(X)
@@ -213,6 +220,12 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
     }
 }
 
+static uint64_t counter_now(void)
+{
+    isb();
+    return read_sysreg(cntpct_el0);
+}
+
 /* The guest's EL1 timers are live in the registers: one whose condition is met and
  * that is not masked ends a WFI. */
 static bool timer_fired(void)
@@ -228,6 +241,8 @@ static bool timer_fired(void)
 void arch_vcpu_block(struct vcpu *vcpu)
 {
     struct arch_vcpu *a = &vcpu->arch;
+    uint64_t wfit = a->wfit_deadline;      /* WFIT: its timeout ends the wait too */
+    a->wfit_deadline = ~0ull;
     if (a->wfe) {
         a->wfe = false;
         return;
@@ -237,14 +252,19 @@ void arch_vcpu_block(struct vcpu *vcpu)
         if (__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL) ||
             __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE ||
             (__atomic_load_n(&vcpu->power, __ATOMIC_ACQUIRE) == VCPU_ON && vgic_vcpu_pending(vcpu)) ||
-            vgic_v4_put(vcpu))        /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
-            return;
-        host_timer_wake_at(vtimer_deadline(vcpu));   /* at the latest the next tick (100 Hz) */
+            vgic_v4_put(vcpu) ||      /* GICv4: non-resident now (doorbells wake it), or vLPIs pending */
+            counter_now() >= wfit ||
+            (read_sysreg(isr_el1) & ISR_EL1_A))   /* a physical SError, masked at EL2, wakes WFI: */
+            return;                               /* the guest entry takes it (trap.c) */
+        uint64_t deadline = vtimer_deadline(vcpu);
+        host_timer_wake_at(wfit < deadline ? wfit : deadline);   /* at the latest the next tick (100 Hz) */
         __asm__ volatile("dsb sy\n\twfi" ::: "memory");
+        __atomic_fetch_add(&vcpu->vm->idle_wakeups, 1, __ATOMIC_RELAXED);
         kernel_poll();                /* idle vCPUs drain guest consoles and serve the management interface */
     }
     while (!__atomic_exchange_n(&a->kick, 0, __ATOMIC_ACQ_REL)) {
-        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired())
+        if (__atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_ACQUIRE) != VM_SHUTDOWN_NONE || timer_fired() ||
+            counter_now() >= wfit)
             return;
         __asm__ volatile("wfe" ::: "memory");     /* SEV from arch_vcpu_kick, or the event stream */
     }

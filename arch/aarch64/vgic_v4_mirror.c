@@ -48,10 +48,24 @@ static struct v4_vm {
 } v4vm[VM_MAX_VMS];                             /* the VM's ITS lock */
 
 /* Emulated devices' events of a VM: one host device per VM, at the top of the host's
- * DeviceID space, clear of PCI requester IDs (bus 0 upwards). */
+ * DeviceID space. Those VM_MAX_VMS DeviceIDs are reserved: an assigned PCI function whose
+ * requester ID is one of them is refused (vgic_v4_requester_id_refusal), or two VMs would
+ * share one physical ITT. */
 static uint32_t host_dev(const struct vm *vm)
 {
     return gits_device_limit() - 1 - vm->id;
+}
+
+const char *vgic_v4_requester_id_refusal(uint32_t rid, bool direct, uint32_t *device_limit)
+{
+    *device_limit = gits_device_limit();
+    if (!*device_limit)
+        return NULL;           /* no physical ITS set up yet: pci_assign.c's gits_mapd decides */
+    if (rid >= *device_limit)
+        return "beyond the physical ITS's DeviceIDs: its MSIs would be lost";
+    if (direct && rid >= *device_limit - VM_MAX_VMS)
+        return "a DeviceID the physical ITS reserves for the VMs' emulated devices (GICv4)";
+    return NULL;
 }
 
 /* Where a guest (DeviceID, EventID) lives on the physical ITS. */

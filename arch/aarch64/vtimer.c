@@ -4,6 +4,7 @@
  * physical interrupt stays active until the guest deactivates the virtual one, so it cannot
  * fire again meanwhile, and the guest's own CNTx_CTL_EL0 is never touched (a guest reads back
  * exactly what it wrote). This is KVM's arch-timer forwarding on a GIC with an active state. */
+#include "cnt_deadline.h"
 #include "guest.h"
 #include "host_irq.h"
 #include "vgic.h"
@@ -46,12 +47,13 @@ void vtimer_sync(struct vcpu *v)
 }
 
 /* When the next enabled, unmasked guest timer fires, in physical counts (CNTVCT = CNTPCT -
- * CNTVOFF_EL2); ~0 for none. */
+ * CNTVOFF_EL2, saturating: a CVAL near 2^64 is "never", not a deadline in the past); ~0 for
+ * none. */
 uint64_t vtimer_deadline(struct vcpu *v)
 {
     uint64_t d = ~0ull;
     if ((read_sysreg(cntv_ctl_el0) & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE)
-        d = read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff;
+        d = cnt_virt_to_phys_deadline(read_sysreg(cntv_cval_el0), v->vm->arch.cntvoff);
     if ((read_sysreg(cntp_ctl_el0) & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) == CNT_CTL_ENABLE) {
         uint64_t p = read_sysreg(cntp_cval_el0);
         d = p < d ? p : d;

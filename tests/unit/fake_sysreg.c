@@ -40,9 +40,13 @@ void fake_sysreg_write(const char *name, uint64_t value)
     r->write_count++;
 }
 
-void fake_sysreg_at(bool el0, uint64_t va)
+bool fake_sysreg_at(bool el0, uint64_t va)
 {
-    lookup("par_el1")->value = fake_sysreg_at_hook ? fake_sysreg_at_hook(el0, va) : 1;
+    uint64_t par = fake_sysreg_at_hook ? fake_sysreg_at_hook(el0, va) : 1;
+    if (par == FAKE_AT_EXTERNAL_ABORT)
+        return false;
+    lookup("par_el1")->value = par;
+    return true;
 }
 
 void fake_sysreg_reset(void)

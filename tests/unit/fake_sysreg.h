@@ -9,7 +9,7 @@
 /* What the code under test calls, by the register's name as written in the source. */
 uint64_t fake_sysreg_read(const char *name);
 void fake_sysreg_write(const char *name, uint64_t value);
-void fake_sysreg_at(bool el0, uint64_t va);
+bool fake_sysreg_at(bool el0, uint64_t va);
 
 #define read_sysreg(reg) fake_sysreg_read(#reg)
 #define write_sysreg(reg, val) fake_sysreg_write(#reg, (uint64_t)(val))
@@ -26,7 +26,9 @@ uint64_t fake_sysreg_get(const char *name);
 uint32_t fake_sysreg_write_count(const char *name);   /* writes by the code under test */
 
 /* The guest's stage 1 for AT S1E1R / S1E0R: returns the PAR_EL1 value the translation leaves
- * (the default: PAR_EL1.F = 1, no translation). */
+ * (the default: PAR_EL1.F = 1, no translation), or FAKE_AT_EXTERNAL_ABORT: the walk took a
+ * synchronous External abort at EL2 (the AT returns false, PAR_EL1 untouched). */
+#define FAKE_AT_EXTERNAL_ABORT (~0ull)
 extern uint64_t (*fake_sysreg_at_hook)(bool el0, uint64_t va);
 
 #endif

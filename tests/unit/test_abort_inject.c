@@ -226,6 +226,37 @@ Test(abort, isv0_with_an_untranslatable_pc_is_an_external_abort)
     cr_assert_eq(fake_sysreg_get("far_el1"), MMIO_GPA + 4);
 }
 
+/* The AT walk itself aborts (guest tables on an address with nothing behind it): a failed
+ * translation, the guest gets the external abort, PAR_EL1 keeps the guest's value. */
+static uint64_t walk_aborts(bool el0, uint64_t va)
+{
+    (void)el0, (void)va;
+    at_calls++;
+    return FAKE_AT_EXTERNAL_ABORT;
+}
+
+Test(abort, isv0_whose_pc_walk_takes_an_external_abort_is_an_external_abort)
+{
+    fake_sysreg_set("sctlr_el1", SCTLR_EL1_RESET | SCTLR_EL1_M);
+    fake_sysreg_set("par_el1", 0x1234000ull);
+    fake_sysreg_at_hook = walk_aborts;
+    v->arch.pc = GUEST_VA_BASE + 0x1000;
+    put_insn(RAM_GPA + 0x1000, 0xb9400020);   /* LDR W0, [X1]: must not be used */
+    data_abort(MMIO_GPA, MMIO_GPA + 8, DFSC_TRANS_L3);
+    cr_assert_eq(at_calls, 1);
+    assert_external_abort(MMIO_GPA + 8);
+    cr_assert_eq(fake_sysreg_get("par_el1"), 0x1234000ull);
+    cr_assert(vm.arch.at_abort_reported);
+}
+
+Test(abort, permission_fault_whose_far_walk_takes_an_external_abort_is_an_external_abort)
+{
+    fake_sysreg_set("sctlr_el1", SCTLR_EL1_RESET | SCTLR_EL1_M);
+    fake_sysreg_at_hook = walk_aborts;
+    data_abort(ROM_GPA, GUEST_VA_BASE + 0x20000, ISS_WNR | ISS_ISV | ISS_SAS(2) | DFSC_PERM_L3);
+    assert_external_abort(GUEST_VA_BASE + 0x20000);
+}
+
 Test(abort, isv0_whose_instruction_disagrees_with_wnr_is_an_external_abort)
 {
     put_insn(GUEST_PC, 0xb9400020);           /* LDR W0, [X1], but the ISS says write */
@@ -447,4 +478,71 @@ Test(inject, fault_loop_guard_stops_the_vm_once_at_the_limit)
     cr_assert_eq(shutdown_how, VM_SHUTDOWN_CRASH);
     inject_undef(v);
     cr_assert_eq(shutdown_calls, 1, "asked once");
+}
+
+/* A user process that loops on a trapped register under its own SIGILL handler: every UNDEF
+ * is taken from EL0 (the kernel's handler returns to it each time): never a fault loop. */
+Test(inject, fault_loop_guard_ignores_exceptions_taken_from_el0)
+{
+    for (uint32_t i = 0; i < 2 * FAULT_LOOP_LIMIT; i++) {
+        v->arch.pc = GUEST_PC;
+        v->arch.pstate = PSR_MODE_EL0t;
+        inject_undef(v);
+    }
+    cr_assert_eq(shutdown_calls, 0);
+    cr_assert_eq(v->arch.fault_loop, 0);
+}
+
+/* EL1 code faulting at one PC after another (a probe loop) makes progress. */
+Test(inject, fault_loop_guard_counts_only_the_same_pc_and_syndrome)
+{
+    for (uint32_t i = 0; i < 2 * FAULT_LOOP_LIMIT; i++) {
+        v->arch.pc = GUEST_PC + 4 * (i % 2);
+        v->arch.pstate = PSR_MODE_EL1h;
+        inject_undef(v);
+    }
+    cr_assert_eq(shutdown_calls, 0, "alternating PCs");
+    for (uint32_t i = 0; i < 2 * FAULT_LOOP_LIMIT; i++) {
+        v->arch.pc = GUEST_PC;
+        v->arch.pstate = PSR_MODE_EL1h;
+        if (i % 2)
+            inject_undef(v);
+        else
+            inject_data_abort(v, 0);
+    }
+    cr_assert_eq(shutdown_calls, 0, "alternating syndromes");
+    /* An EL0 exception in between starts the count again. */
+    v->arch.fault_loop = 0;          /* as after an exit that injected nothing */
+    for (uint32_t i = 1; i < FAULT_LOOP_LIMIT; i++) {
+        v->arch.pc = GUEST_PC;
+        v->arch.pstate = PSR_MODE_EL1h;
+        inject_undef(v);
+    }
+    v->arch.pstate = PSR_MODE_EL0t;
+    inject_undef(v);
+    v->arch.pc = GUEST_PC;
+    v->arch.pstate = PSR_MODE_EL1h;
+    inject_undef(v);
+    cr_assert_eq(shutdown_calls, 0);
+    cr_assert_eq(v->arch.fault_loop, 1);
+}
+
+/* A physical SError taken from the guest becomes a virtual one: HCR_EL2.VSE, the other HCR_EL2
+ * bits kept, and VSESR_EL2 (IDS) only where FEAT_RAS has it. */
+Test(inject, serror_sets_hcr_el2_vse_and_vsesr_with_ras)
+{
+    fake_sysreg_set("hcr_el2", 0x80000039ull);
+    fake_sysreg_set("id_aa64pfr0_el1", 1ull << 28);
+    inject_serror(v);
+    cr_assert_eq(fake_sysreg_get("hcr_el2"), 0x80000039ull | 1ull << 8);
+    cr_assert_eq(fake_sysreg_get("S3_4_C5_C2_3"), 1ull << 24);
+    cr_assert_eq(fake_sysreg_write_count("S3_4_C5_C2_3"), 1);
+}
+
+Test(inject, serror_without_ras_leaves_vsesr_alone)
+{
+    fake_sysreg_set("hcr_el2", 0x80000039ull);
+    inject_serror(v);
+    cr_assert_eq(fake_sysreg_get("hcr_el2"), 0x80000039ull | 1ull << 8);
+    cr_assert_eq(fake_sysreg_write_count("S3_4_C5_C2_3"), 0, "VSESR_EL2 UNDEFs without FEAT_RAS");
 }

@@ -942,3 +942,18 @@ Test(config_errors, mgmt_only_global)
     expect_one_error("[vm a]\nmemory = 1M\nkernel = \\k\nmgmt = dhcp\n",
                      "hv.cfg:4: error: key 'mgmt' is only allowed in the global section, not in [vm a]");
 }
+
+Test(config, selftest_at_abort_takes_a_4k_aligned_address)
+{
+    static struct hv_config cfg;
+    const char *ok = "selftest = at-abort 0x0b000000\n";
+    cr_assert_eq(config_parse(&cfg, "hv.cfg", ok, strlen(ok), 0x40000000, NULL, NULL), 0);
+    cr_assert_eq(cfg.selftest_at_abort, 0x0b000000ull);
+    cr_assert_not(cfg.selftest_exception);
+    const char *bad[] = { "selftest = at-abort\n", "selftest = at-abort 0x0b000010\n", "selftest = at-abort 0\n",
+                          "selftest = at-abort 0x1000 x\n" };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(config_parse(&cfg, "hv.cfg", bad[i], strlen(bad[i]), 0x40000000, NULL, NULL), 1, "%s", bad[i]);
+        cr_assert_eq(cfg.selftest_at_abort, 0);
+    }
+}

@@ -395,3 +395,21 @@ Test(vgic_v4, without_gicv4_nothing_reaches_the_physical_its)
     cr_assert_eq(fake_gits.commands, 0);
     cr_assert_eq(vm.lpi_injected, 1, "emulated");
 }
+
+/* Requester IDs an assigned function may have: below the ITS's DeviceIDs, and under GICv4 not
+ * one of the VM_MAX_VMS at the top that carry the VMs' emulated events (else two VMs share
+ * one physical ITT). */
+Test(vgic_v4, requester_ids_of_the_emulated_devices_and_beyond_the_its_are_refused)
+{
+    uint32_t limit = 0;
+    cr_assert_null(vgic_v4_requester_id_refusal(0x0020, true, &limit));
+    cr_assert_eq(limit, FAKE_GITS_DEVICES);
+    cr_assert_null(vgic_v4_requester_id_refusal(FAKE_GITS_DEVICES - VM_MAX_VMS - 1, true, &limit));
+    for (uint32_t id = 0; id < VM_MAX_VMS; id++)
+        cr_assert_not_null(vgic_v4_requester_id_refusal(FAKE_GITS_DEVICES - 1 - id, true, &limit),
+                           "the emulated host DeviceID of VM %u", id);
+    cr_assert_null(vgic_v4_requester_id_refusal(FAKE_GITS_DEVICES - 1, false, &limit), "GICv3: no emulated ones");
+    cr_assert_not_null(vgic_v4_requester_id_refusal(FAKE_GITS_DEVICES, true, &limit));
+    cr_assert_not_null(vgic_v4_requester_id_refusal(FAKE_GITS_DEVICES, false, &limit));
+    cr_assert_not_null(vgic_v4_requester_id_refusal(0xffff, false, &limit));
+}

@@ -28,6 +28,7 @@ struct arch_vm {
     uint64_t cntvoff;         /* CNTVOFF_EL2: the guest's virtual counter starts near 0 */
     uint64_t dtb_ipa;         /* where the DTB went (x0 of vCPU 0) */
     uint64_t dtb_size_bytes;
+    bool at_abort_reported;   /* atomic: abort.c said once that an AT walk of this VM aborted */
     struct vpl011 uart;       /* PL011 at 0x09000000 */
     struct vvirtio_mmio virtio;   /* 32 virtio-mmio transports at 0x0a000000, no devices yet */
     struct vgic_dist vgic;    /* GICD at 0x08000000 (vgic.c) */
@@ -44,9 +45,12 @@ struct arch_vcpu {
     uint64_t mpidr;           /* VMPIDR_EL2: what MPIDR_EL1 reads in the guest */
     uint32_t kick;            /* atomic: arch_vcpu_kick happened, arch_vcpu_block returns */
     bool wfe;                 /* the last WFx exit was a WFE: do not block on it */
+    uint64_t wfit_deadline;   /* the last WFx exit was a WFIT: block until this CNTPCT at most */
     bool injected;            /* the last exit ended with an exception given to the guest */
     bool retry;               /* the trapped instruction runs again as it is (sysreg_trap) */
-    uint32_t fault_loop;      /* consecutive exits that only injected an exception */
+    uint32_t fault_loop;      /* consecutive exits that only injected this same exception at EL1 */
+    uint32_t fault_esr;       /* ... its syndrome */
+    uint64_t fault_pc;        /* ... and the PC it was taken at */
     uint32_t insn_len;        /* length of the instruction behind the last exit (2 or 4) */
     struct a64_ldst mmio;     /* the access behind a pending EXIT_MMIO */
     uint64_t far;             /* FAR_EL2 of the last abort */

@@ -49,7 +49,8 @@
 #define SCTLR_EL1_DSSBS (1ull << 44)
 #define SCTLR_EL1_RESET 0x30d00800ull   /* RES1 bits (29, 28, 23, 22, 20, 11); MMU and caches off */
 
-/* After this many exits in a row that only gave the guest an exception, it is looping. */
+/* After this many exits in a row that only gave the guest's EL1 the same exception at the
+ * same PC, it is looping (inject.c). */
 #define FAULT_LOOP_LIMIT 10000u
 
 /* Guest GPR n as an operand: 31 is XZR. */
@@ -62,6 +63,7 @@ void inject_undef(struct vcpu *v);
 void inject_data_abort(struct vcpu *v, uint64_t far);
 void inject_prefetch_abort(struct vcpu *v, uint64_t far);
 void inject_sysreg_trap(struct vcpu *v, uint32_t iss);   /* EC 0x18 to EL1 (e.g. PMUSERENR) */
+void inject_serror(struct vcpu *v);                      /* a virtual SError (HCR_EL2.VSE) */
 
 /* The exit path's fast tier (fast_exit.c), right after guest_enter returns with vector index
  * kind: FAST_NONE, the generic path handles the exit; FAST_REENTER, handled and the vCPU may
@@ -72,8 +74,10 @@ enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
 void sysreg_init(void);
+bool sysreg_hcrx(uint64_t *value);   /* HCRX_EL2 for guests; false: the register does not exist */
 void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);       /* abort.c */
 void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
+bool guest_fetch_insn(struct vcpu *v, uint32_t *insn);   /* the A64 instruction at the guest's PC */
 bool vpsci_is_psci(uint64_t x0);                                             /* vpsci.c */
 void vpsci_call(struct vcpu *v);
 void trap_dispatch(struct vcpu *v, struct vcpu_exit *exit, uint64_t kind);   /* trap.c */

@@ -2,6 +2,7 @@
 #ifndef AARCH64_SYSREG_H
 #define AARCH64_SYSREG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Host unit tests define HV_FAKE_SYSREG and get the same accessors over a register file in
@@ -14,9 +15,15 @@
 #define isb() __asm__ volatile("isb" : : : "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
 /* Address translation by the guest's stage 1 (Arm ARM C5.5, AT S1E1R / S1E0R): the result
- * lands in PAR_EL1 (read it after an isb). */
-#define at_s1e1r(va) __asm__ volatile("at s1e1r, %0" : : "r"((uint64_t)(va)) : "memory")
-#define at_s1e0r(va) __asm__ volatile("at s1e0r, %0" : : "r"((uint64_t)(va)) : "memory")
+ * lands in PAR_EL1 (read it after an isb). The walk reads guest-controlled tables; a
+ * synchronous External abort on that walk may be taken as a Data Abort at EL2 instead of being
+ * reported in PAR_EL1 (Arm ARM, "Synchronous External abort on a translation table walk";
+ * QEMU does so; KVM recovers from it). exception.c's fixup table turns it into a false
+ * return: the translation failed (guest_at.S). */
+bool guest_at_s1e1r(uint64_t va);
+bool guest_at_s1e0r(uint64_t va);
+#define at_s1e1r(va) guest_at_s1e1r((uint64_t)(va))
+#define at_s1e0r(va) guest_at_s1e0r((uint64_t)(va))
 #endif
 
 /* Extracts bits [hi:lo] of v. */

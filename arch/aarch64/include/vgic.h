@@ -70,6 +70,11 @@ void vgic_v4_register_doorbells(void);
 /* True when GICv4 direct injection is in use (the host ITS is set up on the first call, so
  * only once every CPU is up). Doorbells: host LPIs GITS_LPI_BASE + vPE ID. */
 bool vgic_v4_enabled(void);
+/* Why a PCI function with requester ID rid cannot be assigned (its MSIs carry rid as their
+ * DeviceID on the physical ITS): beyond the ITS's DeviceIDs, or, with GICv4 direct injection
+ * (direct: vgic_v4_enabled()), one reserved for the VMs' emulated devices (vgic_v4_mirror.c);
+ * NULL when it can. *device_limit: the ITS's DeviceID count (0 when unknown yet). */
+const char *vgic_v4_requester_id_refusal(uint32_t rid, bool direct, uint32_t *device_limit);
 #define VGIC_V4_DOORBELLS (VM_MAX_VMS * VM_MAX_VCPUS)
 /* A passed-through device's physical SPI fired (passthrough.c): the same INTID becomes
  * pending in the VM as a HW-mapped virtual SPI; the physical one stays active until the
