@@ -29,7 +29,7 @@ int dirty_log_stop(struct memslots *ms, struct pgtable *pt, uint32_t id, uint64_
 
 enum dirty_fault {
     DIRTY_FAULT_NOT_LOGGED,           /* gpa is in no logged slot: the caller's usual handling */
-    DIRTY_FAULT_HANDLED,              /* the page is writable and marked: retry the access */
+    DIRTY_FAULT_HANDLED,              /* the page is writable (and marked, if logged): retry */
     DIRTY_FAULT_NOMEM,                /* no memory to split the block: the guest cannot go on */
 };
 /* A guest write hit a write-protected page (stage-2 permission fault) at gpa. */

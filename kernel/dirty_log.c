@@ -79,6 +79,12 @@ enum dirty_fault dirty_log_write_fault(struct memslots *ms, struct pgtable *pt, 
         } else {
             r = DIRTY_FAULT_NOMEM;
         }
+    } else if (s) {
+        /* Logging stopped between the fault and now: if the page is writable again the
+         * access just runs again. */
+        uint32_t perms = 0;
+        if (pt_lookup(pt, gpa, NULL, &perms, NULL) && (perms & PT_W))
+            r = DIRTY_FAULT_HANDLED;
     }
     spin_unlock(&ms->lock);
     return r;

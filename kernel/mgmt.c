@@ -1,14 +1,19 @@
 /* mgmt.c: the management interface: a TCP line protocol (docs/management.md) over lwIP's raw
  * API on the host NIC, polled from the vCPU loops; commands are answered by kernel/mgmt_cmd.c. */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "arch.h"
 #include "config.h"
 #include "arch_guest.h"
+#include "dirty_log.h"
 #include "kernel.h"
+#include "memslot_run.h"
 #include "mgmt.h"
 #include "mgmt_cmd.h"
 #include "net.h"
+#include "page_alloc.h"
 #include "vm.h"
 
 #include "lwip/pbuf.h"
@@ -53,7 +58,7 @@ static const char *const exit_stat_names[] = {
 };
 _Static_assert(sizeof(exit_stat_names) / sizeof(exit_stat_names[0]) == EXIT_REASON_COUNT,
                "one name per enum exit_reason");
-_Static_assert(EXIT_REASON_COUNT + 3 <= MGMT_STATS_MAX, "the stats fit one answer");
+_Static_assert(EXIT_REASON_COUNT + 6 <= MGMT_STATS_MAX, "the stats fit one answer");
 
 static uint32_t load32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static uint64_t load64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
@@ -90,6 +95,13 @@ static void vms_info(void *ctx, uint32_t index, struct mgmt_vm_info *out)
     out->stats[n++] = (struct mgmt_stat){ "lpi_injected", load64(&vm->lpi_injected) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_direct", load64(&vm->lpi_direct) };
     out->stats[n++] = (struct mgmt_stat){ "fpu_lazy_saves", load64(&vm->fpu_lazy_saves) };
+    /* How stage 2 maps the memslots now: blocks split to pages while dirty logging, collapsed
+     * back after (kernel/dirty_log.c). */
+    uint64_t leaves[PT_LEVELS];
+    memslot_leaf_counts((struct memslots *)&vm->slots, &vm->stage2, leaves);
+    out->stats[n++] = (struct mgmt_stat){ "s2_blocks_1g", leaves[1] };
+    out->stats[n++] = (struct mgmt_stat){ "s2_blocks_2m", leaves[2] };
+    out->stats[n++] = (struct mgmt_stat){ "s2_pages", leaves[3] };
     struct arch_stat a[MGMT_STATS_MAX];
     uint32_t k = arch_vm_stats(vm, a, MGMT_STATS_MAX - n);
     for (uint32_t i = 0; i < k; i++)
@@ -129,6 +141,230 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
     c->act_vm = (int32_t)index;
     c->act_how = a == MGMT_ACTION_STOP ? VM_SHUTDOWN_OFF : VM_SHUTDOWN_RESET;
     return NULL;
+}
+
+/* --- a VM's memory at run time (memslot, dirty-log, dirty) -------------------------- */
+#define MEM_DIRTY_RANGES_MAX 48             /* ranges listed by `dirty`; more are counted */
+
+static const char *mem_why(const struct vm *vm, uint32_t slot, int err)
+{
+    snprintf(mgmt_why, sizeof(mgmt_why), "vm %s slot %" PRIu32 ": %s", vm->name, slot, memslot_error_name(err));
+    return mgmt_why;
+}
+
+static void emitf(mgmt_emit_fn emit, void *ectx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emitf(mgmt_emit_fn emit, void *ectx, const char *fmt, ...)
+{
+    char buf[MGMT_LINE_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    emit(ectx, buf);
+}
+
+/* Where a new slot may go: guest RAM's side of the address space (on aarch64 everything below
+ * RAM is I/O), inside the 48-bit IPA space, clear of the arch's fixed devices, the passed-through
+ * devices and every emulated device (overlap with other slots is memslot_set's check). */
+static const char *mem_add_refused(const struct vm *vm, uint64_t gpa, uint64_t size)
+{
+    if (gpa < arch_guest_ram_base() || gpa + size < gpa || gpa + size > (1ull << 48))
+        return "outside the guest's RAM space";
+    if (size > (1ull << 30))
+        return "larger than 1 GiB";
+    const char *why = arch_guest_region_refused(gpa, size);
+    if (why)
+        return why;
+    for (uint32_t i = 0; i < vm->cfg->device_count; i++) {
+        const struct config_device *d = &vm->cfg->devices[i];
+        if (gpa < d->base + d->size_bytes && d->base < gpa + size)
+            return "overlaps a passed-through device";
+    }
+    for (uint32_t i = 0; i < vm->mmio.region_count; i++) {
+        const struct mmio_region *r = &vm->mmio.region[i];
+        if (gpa < r->base + r->size_bytes && r->base < gpa + size)
+            return "overlaps an emulated device";
+    }
+    return NULL;
+}
+
+static const char *mem_add(struct vm *vm, const struct mgmt_mem_req *req, const char *client)
+{
+    const char *why = mem_add_refused(vm, req->gpa, req->size_bytes);
+    if (why) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s: 0x%" PRIx64 "+0x%" PRIx64 " %s", vm->name, req->gpa,
+                 req->size_bytes, why);
+        return mgmt_why;
+    }
+    /* Zeroed (hv_page_alloc): the guest never sees what the memory held before. 2 MiB
+     * alignment lets stage 2 use blocks where the range allows. */
+    uint64_t pages = req->size_bytes / PAGE_SIZE;
+    uint64_t hpa = hv_page_alloc(pages, req->size_bytes >= (2u << 20) ? 2u << 20 : PAGE_SIZE);
+    if (!hpa)
+        return mem_why(vm, req->slot, MEMSLOT_ENOMEM);
+    int rc = memslot_add_mapped(&vm->slots, &vm->stage2, req->slot, req->gpa, req->size_bytes, hpa,
+                                MEMSLOT_RUNTIME);
+    if (rc) {
+        hv_page_free(hpa, pages);
+        return mem_why(vm, req->slot, rc);
+    }
+    hv_printf("mgmt: memslot %" PRIu32 " of vm %s added at 0x%" PRIx64 "+0x%" PRIx64 " (from %s)\n", req->slot,
+              vm->name, req->gpa, req->size_bytes, client);
+    return NULL;
+}
+
+static const char *mem_delete(struct vm *vm, const struct mgmt_mem_req *req, const char *client)
+{
+    struct memslot old;
+    int rc = memslot_delete_mapped(&vm->slots, &vm->stage2, req->slot, &old);
+    if (rc)
+        return mem_why(vm, req->slot, rc);
+    /* Unmapped and invalidated on every CPU, and no accessor holds it (the slot lock): the
+     * memory can go back. Memory the VM had from boot stays where it is. */
+    if (old.flags & MEMSLOT_RUNTIME)
+        hv_page_free(old.hpa, old.size_bytes / PAGE_SIZE);
+    hv_printf("mgmt: memslot %" PRIu32 " of vm %s deleted (from %s)\n", req->slot, vm->name, client);
+    return NULL;
+}
+
+static uint64_t bitmap_pages(uint64_t size_bytes)
+{
+    return (dirty_log_bitmap_words(size_bytes) * sizeof(uint64_t) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* Starts or stops logging one slot; 0 or enum memslot_error. */
+static int mem_log_one(struct vm *vm, uint32_t id, bool on)
+{
+    struct memslot s;
+    if (!memslot_get(&vm->slots, id, &s))
+        return MEMSLOT_ENOENT;
+    if (on) {
+        uint64_t bm = hv_page_alloc(bitmap_pages(s.size_bytes), PAGE_SIZE);
+        if (!bm)
+            return MEMSLOT_ENOMEM;
+        int rc = dirty_log_start(&vm->slots, &vm->stage2, id, (uint64_t *)(uintptr_t)bm);
+        if (rc)
+            hv_page_free(bm, bitmap_pages(s.size_bytes));
+        return rc;
+    }
+    uint64_t *bm;
+    int rc = dirty_log_stop(&vm->slots, &vm->stage2, id, &bm);
+    if (rc == 0)
+        hv_page_free((uint64_t)(uintptr_t)bm, bitmap_pages(s.size_bytes));
+    return rc;
+}
+
+static const char *mem_log(struct vm *vm, const struct mgmt_mem_req *req, const char *client,
+                           mgmt_emit_fn emit, void *ectx)
+{
+    bool on = req->op == MGMT_MEM_LOG_ON;
+    if (req->slot != MGMT_MEM_ALL_SLOTS) {
+        int rc = mem_log_one(vm, req->slot, on);
+        if (rc)
+            return mem_why(vm, req->slot, rc);
+        emitf(emit, ectx, "slot=%" PRIu32 " dirty_log=%s", req->slot, on ? "on" : "off");
+    } else {
+        /* Every writable slot; those already in the wanted state are left as they are. */
+        uint32_t done = 0;
+        for (uint32_t id = 0; id < VM_MAX_MEMSLOTS; id++) {
+            struct memslot s;
+            if (!memslot_get(&vm->slots, id, &s) || (s.flags & MEMSLOT_READONLY) ||
+                !(s.flags & MEMSLOT_DIRTY_LOG) == !on)
+                continue;
+            int rc = mem_log_one(vm, id, on);
+            if (rc)
+                return mem_why(vm, id, rc);
+            emitf(emit, ectx, "slot=%" PRIu32 " dirty_log=%s", id, on ? "on" : "off");
+            done++;
+        }
+        if (!done) {
+            snprintf(mgmt_why, sizeof(mgmt_why), "vm %s: no slot to turn dirty logging %s", vm->name,
+                     on ? "on" : "off");
+            return mgmt_why;
+        }
+    }
+    hv_printf("mgmt: dirty logging %s for vm %s (from %s)\n", on ? "on" : "off", vm->name, client);
+    return NULL;
+}
+
+static const char *mem_dirty(struct vm *vm, const struct mgmt_mem_req *req, mgmt_emit_fn emit, void *ectx)
+{
+    struct memslot s;
+    if (!memslot_get(&vm->slots, req->slot, &s))
+        return mem_why(vm, req->slot, MEMSLOT_ENOENT);
+    uint64_t pages = bitmap_pages(s.size_bytes);
+    uint64_t buf = hv_page_alloc(pages, PAGE_SIZE);
+    if (!buf)
+        return mem_why(vm, req->slot, MEMSLOT_ENOMEM);
+    uint64_t *bm = (uint64_t *)(uintptr_t)buf;
+    size_t words = dirty_log_bitmap_words(s.size_bytes);
+    int64_t n = dirty_log_get_clear(&vm->slots, &vm->stage2, req->slot, bm, words);
+    if (n < 0) {
+        hv_page_free(buf, pages);
+        return mem_why(vm, req->slot, (int)n);
+    }
+    emitf(emit, ectx, "dirty_pages=%" PRId64, n);
+    /* Runs of dirty pages as GPA+SIZE. */
+    uint64_t run_start = 0, run_len = 0, listed = 0, more = 0;
+    for (uint64_t pg = 0; pg <= words * 64; pg++) {
+        bool dirty = pg < words * 64 && (bm[pg / 64] >> (pg % 64) & 1);
+        if (dirty) {
+            if (!run_len)
+                run_start = pg;
+            run_len++;
+            continue;
+        }
+        if (run_len) {
+            if (listed < MEM_DIRTY_RANGES_MAX) {
+                emitf(emit, ectx, "0x%" PRIx64 "+0x%" PRIx64, s.gpa + run_start * PAGE_SIZE, run_len * PAGE_SIZE);
+                listed++;
+            } else {
+                more++;
+            }
+            run_len = 0;
+        }
+    }
+    if (more)
+        emitf(emit, ectx, "more_ranges=%" PRIu64, more);
+    hv_page_free(buf, pages);
+    return NULL;
+}
+
+static const char *mem_list(struct vm *vm, mgmt_emit_fn emit, void *ectx)
+{
+    for (uint32_t id = 0; id < VM_MAX_MEMSLOTS; id++) {
+        struct memslot s;
+        if (!memslot_get(&vm->slots, id, &s))
+            continue;
+        emitf(emit, ectx, "slot=%" PRIu32 " gpa=0x%" PRIx64 " size=0x%" PRIx64 "%s%s%s%s", id, s.gpa, s.size_bytes,
+              s.flags & MEMSLOT_RAM ? " ram" : "", s.flags & MEMSLOT_READONLY ? " readonly" : "",
+              s.flags & MEMSLOT_RUNTIME ? " runtime" : "", s.flags & MEMSLOT_DIRTY_LOG ? " dirty-log" : "");
+    }
+    return NULL;
+}
+
+/* An arch without run-time stage-2 changes does not define it (include/arch_guest.h). */
+__attribute__((weak)) bool arch_stage2_runtime(void)
+{
+    return false;
+}
+
+static const char *vms_memory(void *ctx, uint32_t index, const struct mgmt_mem_req *req, const char *client,
+                              mgmt_emit_fn emit, void *ectx)
+{
+    (void)ctx;
+    struct vm *vm = &vms[index];
+    if (req->op != MGMT_MEM_LIST && !arch_stage2_runtime())
+        return "not supported on this architecture yet (stage 2 cannot change while a VM runs)";
+    switch (req->op) {
+    case MGMT_MEM_LIST: return mem_list(vm, emit, ectx);
+    case MGMT_MEM_ADD: return mem_add(vm, req, client);
+    case MGMT_MEM_DELETE: return mem_delete(vm, req, client);
+    case MGMT_MEM_LOG_ON:
+    case MGMT_MEM_LOG_OFF: return mem_log(vm, req, client, emit, ectx);
+    case MGMT_MEM_DIRTY: return mem_dirty(vm, req, emit, ectx);
+    }
+    return "unknown memory operation";
 }
 
 static void conn_act(struct mgmt_conn *c)
@@ -192,7 +428,7 @@ static bool conn_flush(struct mgmt_conn *c)
  * its "ok" is acknowledged, before reading on; closes when the client is done. */
 static err_t conn_pump(struct mgmt_conn *c)
 {
-    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action };
+    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action, vms_memory };
     u32_t taken = 0;
     bool flushed;
     while ((flushed = conn_flush(c))) {

@@ -1,7 +1,10 @@
 /* abort.c: stage-2 aborts from the guest (ESR_EL2.EC 0x24 / 0x20): emulated MMIO, writes to
  * read-only memslots, and an external abort for everything else (Arm ARM D17.2.40, ISS
  * encoding for a Data Abort). */
+#include <inttypes.h>
+#include "dirty_log.h"
 #include "guest.h"
+#include "kernel.h"
 
 /* Data abort ISS fields. */
 #define ISS_ISV      (1u << 24)
@@ -48,11 +51,12 @@ static bool fetch_insn(struct vcpu *v, uint32_t *insn)
     return guest_va_to_ipa(v, v->arch.pc, &ipa) && guest_read(&v->vm->slots, ipa, insn, sizeof(*insn)) == 0;
 }
 
-/* The faulting IPA. HPFAR_EL2 holds it for stage-2 translation faults; for permission
- * faults it may not be valid (KVM: __translate_far_to_hpfar), so translate FAR_EL2 then. */
-static bool fault_ipa_of(struct vcpu *v, uint32_t type, uint64_t far, uint64_t *ipa)
+/* The faulting IPA. HPFAR_EL2 holds it for stage-2 translation faults and for faults on the
+ * guest's stage-1 walk; for other permission faults it may not be valid (KVM:
+ * __translate_far_to_hpfar), so translate FAR_EL2 then. */
+static bool fault_ipa_of(struct vcpu *v, uint32_t iss, uint64_t far, uint64_t *ipa)
 {
-    if (type == FSC_PERMISSION)
+    if (FSC_TYPE(iss) == FSC_PERMISSION && !(iss & ISS_S1PTW))
         return guest_va_to_ipa(v, far, ipa);
     *ipa = fault_ipa(far);
     return true;
@@ -65,9 +69,26 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     uint64_t far = read_sysreg(far_el2), ipa = 0, hpa;
     uint32_t flags = 0;
     bool write = iss & ISS_WNR;
-    bool in_slot = fault_ipa_of(v, type, far, &ipa) && memslot_translate(&v->vm->slots, ipa, &hpa, &flags);
+    bool in_slot = fault_ipa_of(v, iss, far, &ipa) && memslot_translate(&v->vm->slots, ipa, &hpa, &flags);
     a->far = far;
     exit->reason = EXIT_ABORT;
+
+    /* Dirty logging (kernel/dirty_log.c): a write to a write-protected page of a logged slot,
+     * by the guest or by its stage-1 walk updating a descriptor (stage 2 keeps reads allowed,
+     * so a walk's permission fault is a write). The page is made writable and marked; the
+     * instruction runs again. */
+    if (type == FSC_PERMISSION && in_slot && (write || (iss & ISS_S1PTW)) && !(flags & MEMSLOT_READONLY)) {
+        enum dirty_fault r = dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, ipa);
+        if (r == DIRTY_FAULT_NOMEM) {
+            hv_printf("vm %s: no memory to split a stage-2 block for dirty logging at 0x%" PRIx64 "\n",
+                      v->vm->name, ipa);
+            vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
+        }
+        if (r != DIRTY_FAULT_NOT_LOGGED) {
+            exit->reason = EXIT_OTHER;
+            return;
+        }
+    }
 
     /* Emulated: a translation fault outside every memslot, or a write to a read-only one.
      * A fault on the guest's own table walk (S1PTW) is never a device access. */

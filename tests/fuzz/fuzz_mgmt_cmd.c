@@ -47,7 +47,7 @@ static const char *f_action(void *ctx, uint32_t i, enum mgmt_action a, const cha
     return a == MGMT_ACTION_START ? "start is not supported yet" : NULL;
 }
 
-static const struct mgmt_vms vms = { NULL, f_count, f_info, f_action };
+static const struct mgmt_vms vms = { NULL, f_count, f_info, f_action, NULL };
 
 static void check_answer(const struct mgmt_out *o, enum mgmt_result r)
 {

@@ -60,7 +60,7 @@ static const char *fake_action(void *ctx, uint32_t i, enum mgmt_action a, const 
     return fake.answer;
 }
 
-static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action };
+static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL };
 static char buf[MGMT_OUT_MAX];
 static struct mgmt_out out;
 
