@@ -21,6 +21,11 @@ int memslot_add_mapped(struct memslots *ms, struct pgtable *pt, uint32_t id, uin
  * and no guest translation can reach it any more). A dirty-logged slot is refused (EBUSY). */
 int memslot_delete_mapped(struct memslots *ms, struct pgtable *pt, uint32_t id, struct memslot *old);
 
+/* A stage-2 fault at gpa that a concurrent change already resolved: gpa is in a memslot and pt
+ * maps it now, writable if write (a vCPU that faulted in the break-before-make window of a split
+ * or collapse, or before a permission change landed). The access should simply run again. */
+bool memslot_fault_resolved(struct memslots *ms, const struct pgtable *pt, uint64_t gpa, bool write);
+
 /* How pt maps the memslots now: leaves at each level (counts[1] 1 GiB blocks, counts[2] 2 MiB
  * blocks, counts[3] 4 KiB pages), for the statistics. */
 void memslot_leaf_counts(struct memslots *ms, const struct pgtable *pt, uint64_t counts[PT_LEVELS]);

@@ -45,6 +45,16 @@ int memslot_delete_mapped(struct memslots *ms, struct pgtable *pt, uint32_t id, 
     return rc;
 }
 
+bool memslot_fault_resolved(struct memslots *ms, const struct pgtable *pt, uint64_t gpa, bool write)
+{
+    uint32_t perms = 0;
+    /* Under the lock every split, collapse and unmap is complete: what pt says now is settled. */
+    spin_lock(&ms->lock);
+    bool mapped = memslot_find_locked(ms, gpa) && pt_lookup(pt, gpa, NULL, &perms, NULL);
+    spin_unlock(&ms->lock);
+    return mapped && (perms & PT_R) && (!write || (perms & PT_W));
+}
+
 void memslot_leaf_counts(struct memslots *ms, const struct pgtable *pt, uint64_t counts[PT_LEVELS])
 {
     memset(counts, 0, PT_LEVELS * sizeof(counts[0]));

@@ -292,6 +292,10 @@ static const char *mem_dirty(struct vm *vm, const struct mgmt_mem_req *req, mgmt
     struct memslot s;
     if (!memslot_get(&vm->slots, req->slot, &s))
         return mem_why(vm, req->slot, MEMSLOT_ENOENT);
+    if (!(s.flags & MEMSLOT_DIRTY_LOG)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s slot %" PRIu32 ": dirty logging is off", vm->name, req->slot);
+        return mgmt_why;
+    }
     uint64_t pages = bitmap_pages(s.size_bytes);
     uint64_t buf = hv_page_alloc(pages, PAGE_SIZE);
     if (!buf)

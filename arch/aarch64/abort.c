@@ -5,6 +5,7 @@
 #include "dirty_log.h"
 #include "guest.h"
 #include "kernel.h"
+#include "memslot_run.h"
 
 /* Data abort ISS fields. */
 #define ISS_ISV      (1u << 24)
@@ -90,6 +91,13 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
         }
     }
 
+    /* A translation fault inside a slot: a split or collapse on another CPU was between its
+     * break and its make (Arm ARM D8.14.1); once it is done the access runs again. */
+    if (type == FSC_TRANSLATION && in_slot && memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, ipa, write)) {
+        exit->reason = EXIT_OTHER;
+        return;
+    }
+
     /* Emulated: a translation fault outside every memslot, or a write to a read-only one.
      * A fault on the guest's own table walk (S1PTW) is never a device access. */
     bool mmio = !(iss & ISS_S1PTW) &&
@@ -128,7 +136,13 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 /* An instruction fetch from an IPA with no memory behind it. */
 void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
-    (void)esr;
+    /* As for data: a fetch that met a split or collapse half-way runs again. */
+    uint32_t iss = ESR_ISS(esr);
+    if (FSC_TYPE(iss) == FSC_TRANSLATION &&
+        memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, fault_ipa(read_sysreg(far_el2)), false)) {
+        exit->reason = EXIT_OTHER;
+        return;
+    }
     exit->reason = EXIT_ABORT;
     inject_prefetch_abort(v, read_sysreg(far_el2));
 }

@@ -1,0 +1,75 @@
+# aarch64, GICv3, 2 CPUs: memory of a running VM changed through the management interface
+# (docs/management.md "memslot", "dirty-log", "dirty"). VM m (tests/guests/aarch64/memslot.c)
+# says where it is; at each step a real client (tools/hvctl) acts: adds slot 5 (4 MiB at
+# 0x80000000), turns dirty logging on, lets m rewrite 33 known pages, reads the dirty ranges
+# twice (read-and-clear), turns logging off (blocks collapse back), and deletes slot 5 while m
+# spins loading from it with no exits (its load must abort). VM w idles on the other CPU.
+ms_port=$((20000 + ($$ + 7) % 20000))
+ms_out="$out/a64_memslot"
+ms_ctl="tools/hvctl --port $ms_port --timeout 60"
+ms_a="$ms_ctl 'memslot m add 7 0x1000 4K' 'memslot m add 7 0x40000000 4K' 'memslot m add 7 0x80000000 3'
+  'memslot m delete 9' 'dirty m 0' 'memslot m bogus' >$ms_out.bad 2>&1; echo rc=\$? >>$ms_out.bad;
+  $ms_ctl 'stats m' >$ms_out.stats0 2>&1;
+  $ms_ctl 'memslot m add 5 0x80000000 4M' 'memslot m list' 'stats m' >$ms_out.add 2>&1; echo rc=\$? >>$ms_out.add"
+ms_b="$ms_ctl 'dirty-log m on' 'dirty m 5' 'stats m' 'memslot m add 6 0x80400000 4K' >$ms_out.on 2>&1; echo rc=\$? >>$ms_out.on"
+ms_c="$ms_ctl 'stats m' >$ms_out.logging 2>&1; $ms_ctl 'dirty m 5' >$ms_out.dirty1 2>&1; $ms_ctl 'dirty m 5' >$ms_out.dirty2 2>&1;
+  $ms_ctl 'dirty-log m off' 'stats m' 'memslot m delete 6' >$ms_out.off 2>&1; echo rc=\$? >>$ms_out.off"
+ms_d="sleep 1; $ms_ctl 'memslot m delete 5' 'memslot m list' >$ms_out.delete 2>&1; echo rc=\$? >>$ms_out.delete"
+ms_e="$ms_ctl list 'stop w' >$ms_out.end 2>&1"
+hvrun_wrap=(tests/linux/drive
+  --exec "^\\[m\\] memslot: waiting for slot 5=$ms_a"
+  --exec "^\\[m\\] memslot: pattern written=$ms_b"
+  --exec "^\\[m\\] memslot: dirtied 33 pages=$ms_c"
+  --exec "^\\[m\\] memslot: spinning on slot 5=$ms_d"
+  --exec "^\\[m\\] DONE=$ms_e" --)
+hvrun_args=(--interactive --net "tcp:127.0.0.1:$ms_port-:7700" --arch aarch64 --gic 3 --smp 2
+            --config tests/configs/a64_memslot.cfg
+            --file build/guests/aarch64/memslot.bin='\guests\memslot.bin'
+            --file build/guests/aarch64/idle.bin='\guests\idle.bin')
+timeout_s=240
+checks() {
+  for t in memslot_add_seen memslot_add_gpa memslot_add_size memslot_add_zeroed memslot_add_read_write \
+           dirty_log_go dirty_log_done dirty_log_data_intact memslot_delete_aborts_running_vcpu \
+           memslot_delete_abort_class memslot_delete_abort_external memslot_delete_abort_far memslot_delete_gone; do
+    expect "^\\[m\\] PASS $t\$" "m: $t"
+  done
+  expect '^\[m\] DONE passed=13 failed=0' "m: every check passed"
+  # Bad requests: each refused with its reason, nothing changed.
+  expect_in "$ms_out.bad" '^error: vm m: 0x1000\+0x1000 outside the guest.s RAM space$' "add below RAM refused"
+  expect_in "$ms_out.bad" '^error: vm m slot 7: overlaps another slot' "add over the VM's RAM refused"
+  expect_in "$ms_out.bad" '^error: usage: memslot NAME add ID GPA SIZE' "unaligned size refused"
+  expect_in "$ms_out.bad" '^error: vm m slot 9: no such slot$' "delete of a missing slot refused"
+  expect_in "$ms_out.bad" '^error: vm m slot 0: dirty logging is off$' "dirty without logging refused"
+  expect_in "$ms_out.bad" '^rc=1$' "hvctl exit status 1 on error answers"
+  # Before: RAM (16 MiB at 0x40000000) is 8 blocks of 2 MiB.
+  expect_in "$ms_out.stats0" '^s2_blocks_2m=8$' "stats before: 8 blocks of 2 MiB"
+  expect_in "$ms_out.stats0" '^s2_pages=0$' "stats before: no pages"
+  expect_in "$ms_out.add" '^slot=5 gpa=0x80000000 size=0x400000 runtime$' "the added slot is listed"
+  expect_in "$ms_out.add" '^s2_blocks_2m=10$' "the added slot is mapped as 2 blocks"
+  expect_in "$ms_out.add" '^rc=0$' "add answered ok"
+  expect '^mgmt: memslot 5 of vm m added at 0x80000000\+0x400000 \(from 10\.0\.2\.2\)$' "add named on the console"
+  # Logging on: nothing dirty yet in slot 5; blocks stay until written.
+  expect_in "$ms_out.on" '^slot=5 dirty_log=on$' "logging on for slot 5"
+  expect_in "$ms_out.on" '^slot=0 dirty_log=on$' "logging on for the RAM slot"
+  expect_in "$ms_out.on" '^dirty_pages=0$' "no page of slot 5 dirty before m writes"
+  expect_in "$ms_out.on" '^rc=0$' "logging on answered ok"
+  # While logging: slot 5's written blocks are split into pages.
+  expect_in "$ms_out.logging" '^s2_pages=(1[0-9]{3,}|[2-9][0-9]{3,}|[0-9]{5,})$' "while logging: written blocks split into pages (>= 1024)"
+  expect_in "$ms_out.dirty1" '^dirty_pages=33$' "read-and-clear: exactly the 33 pages m rewrote"
+  expect_count_in "$ms_out.dirty1" '^0x800[0-3][0-9a-f]{3}000\+0x1000$' 32 "the 32 even pages of the first 64, one range each"
+  expect_in "$ms_out.dirty1" '^0x80258000\+0x1000$' "and page 600"
+  expect_in "$ms_out.dirty2" '^dirty_pages=0$' "the second read finds nothing (cleared, pages protected again)"
+  # Logging off: collapsed back to blocks (slot 6 is one page).
+  expect_in "$ms_out.off" '^s2_blocks_2m=10$' "after logging: collapsed back to 10 blocks of 2 MiB"
+  expect_in "$ms_out.off" '^s2_pages=1$' "after logging: only slot 6's page is a page"
+  expect_in "$ms_out.off" '^rc=0$' "logging off answered ok"
+  expect_in "$ms_out.delete" '^slot=0 gpa=0x40000000 size=0x1000000 ram$' "after delete: RAM is listed"
+  expect_not_in_delete=$(grep -c '^slot=5' "$ms_out.delete" 2>/dev/null)
+  if [ "$expect_not_in_delete" = "0" ] && [ -f "$ms_out.delete" ]; then pass "$name: after delete: slot 5 is not listed"
+  else fail "$name: after delete: slot 5 is not listed" "see $ms_out.delete"; fi
+  expect '^mgmt: memslot 5 of vm m deleted \(from 10\.0\.2\.2\)$' "delete named on the console"
+  expect_in "$ms_out.end" '^w state=running vcpus=1' "w kept running throughout"
+  expect '^hv: all VMs stopped, powering off' "the machine powers off at the end"
+  expect_not '^PANIC|^EXCEPTION|^lwip: assertion' "no hypervisor exception, no lwIP assertion"
+  expect_exit 0 "the machine powered off cleanly"
+}
