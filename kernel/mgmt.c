@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "memslot_run.h"
 #include "mgmt.h"
+#include "mgmt_auth.h"
 #include "mgmt_cmd.h"
 #include "net.h"
 #include "page_alloc.h"
@@ -34,6 +35,8 @@ struct mgmt_conn {
     uint32_t act_how;                       /* enum vm_shutdown */
     uint32_t idle_polls;
     char client[16];                        /* the peer's "A.B.C.D", for the console */
+    bool authed;                            /* answered this connection's challenge */
+    char challenge[MGMT_AUTH_HEX + 1];
 };
 
 /* The lock of everything below and of lwIP itself: set by the one CPU inside mgmt_poll. */
@@ -42,6 +45,7 @@ static uint32_t mgmt_up;                    /* atomic: set once mgmt_init has fi
 static uint64_t mgmt_next_poll_ns;          /* written under mgmt_busy, read before it */
 static struct mgmt_conn mgmt_conns[MGMT_CONN_MAX];
 static char mgmt_why[96];                   /* an action's error text, until the next one */
+static struct mgmt_auth mgmt_auth_key;      /* hv.cfg's mgmt_key; set by mgmt_init */
 
 /* --- the VMs as the protocol sees them --------------------------------------- */
 static const char *const exit_stat_names[] = {
@@ -459,10 +463,24 @@ static err_t conn_pump(struct mgmt_conn *c)
         taken += i;
         c->rx = pbuf_free_header(q, i);
         struct mgmt_out out = { c->out, sizeof(c->out), 0 };
-        if (ev == MGMT_LINE_READY)
+        if (ev != MGMT_LINE_MORE && !c->authed) {
+            /* Nothing but the answer to the challenge until it is given; anything else ends
+             * the connection (docs/management.md "Authentication"). */
+            enum mgmt_result res = ev == MGMT_LINE_READY
+                                       ? mgmt_auth_line(&mgmt_auth_key, c->challenge, c->line.buf, c->line.len, &out)
+                                       : MGMT_QUIT;
+            if (ev == MGMT_LINE_TOO_LONG)
+                mgmt_auth_line(&mgmt_auth_key, c->challenge, "?", 1, &out);
+            c->authed = res == MGMT_OK;
+            if (res == MGMT_QUIT) {
+                c->quit = true;
+                hv_printf("mgmt: authentication refused (from %s)\n", c->client);
+            }
+        } else if (ev == MGMT_LINE_READY) {
             c->quit = mgmt_cmd_run(&view, c->line.buf, c->line.len, c->client, &out) == MGMT_QUIT;
-        else if (ev == MGMT_LINE_TOO_LONG)
+        } else if (ev == MGMT_LINE_TOO_LONG) {
             mgmt_cmd_too_long(&out);
+        }
         c->out_len = out.len;
         c->out_off = 0;
     }
@@ -552,6 +570,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, 2);
     tcp_nagle_disable(pcb);
+    /* The greeting carries this connection's challenge; nothing is read before it is answered. */
+    mgmt_auth_challenge(&mgmt_auth_key, arch_time_ns(), c->challenge);
+    int n = snprintf(c->out, sizeof(c->out), "hv-mgmt 1 challenge %s\n", c->challenge);
+    c->out_len = n > 0 ? (size_t)n : 0;
+    c->out_off = 0;
+    conn_flush(c);
+    tcp_output(pcb);
     return ERR_OK;
 }
 
@@ -578,6 +603,11 @@ void mgmt_init(const struct hv_config *cfg)
 {
     if (!cfg->mgmt.enabled)
         return;
+    /* Every connection authenticates (docs/management.md): without a key, no interface. */
+    if (!mgmt_auth_init(&mgmt_auth_key, cfg->mgmt_key, cfg->mgmt_key_len)) {
+        hv_printf("mgmt: no mgmt_key in hv.cfg, management interface off (every client must authenticate)\n");
+        return;
+    }
     struct net_dev *dev = arch_mgmt_nic();
     if (!dev) {
         hv_printf("mgmt: no NIC, management interface off\n");

@@ -6,7 +6,7 @@
 # spins loading from it with no exits (its load must abort). VM w idles on the other CPU.
 ms_port=$((20000 + ($$ + 7) % 20000))
 ms_out="$out/a64_memslot"
-ms_ctl="tools/hvctl --port $ms_port --timeout 60"
+ms_ctl="env HVCTL_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f tools/hvctl --port $ms_port --timeout 60"
 ms_a="$ms_ctl 'memslot m add 7 0x1000 4K' 'memslot m add 7 0x40000000 4K' 'memslot m add 7 0x80000000 3' 'memslot m delete 9' 'dirty m 0' 'memslot m bogus' >$ms_out.bad 2>&1; echo rc=\$? >>$ms_out.bad;
   $ms_ctl 'stats m' >$ms_out.stats0 2>&1;
   $ms_ctl 'memslot m add 5 0x80000000 4M' 'memslot m list' 'stats m' >$ms_out.add 2>&1; echo rc=\$? >>$ms_out.add"
