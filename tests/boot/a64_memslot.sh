@@ -36,7 +36,7 @@ checks() {
   # Bad requests: each refused with its reason, nothing changed.
   expect_in "$ms_out.bad" '^error: vm m: 0x1000\+0x1000 outside the guest.s RAM space$' "add below RAM refused"
   expect_in "$ms_out.bad" '^error: vm m slot 7: overlaps another slot' "add over the VM's RAM refused"
-  expect_in "$ms_out.bad" '^error: usage: memslot NAME add ID GPA SIZE' "unaligned size refused"
+  expect_in "$ms_out.bad" '^error: GPA and SIZE must be multiples of 4 KiB' "unaligned size refused"
   expect_in "$ms_out.bad" '^error: vm m slot 9: no such slot$' "delete of a missing slot refused"
   expect_in "$ms_out.bad" '^error: vm m slot 0: dirty logging is off$' "dirty without logging refused"
   expect_in "$ms_out.bad" '^rc=1$' "hvctl exit status 1 on error answers"
