@@ -70,9 +70,18 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     uint64_t far = read_sysreg(far_el2), ipa = 0, hpa;
     uint32_t flags = 0;
     bool write = iss & ISS_WNR;
-    bool in_slot = fault_ipa_of(v, iss, far, &ipa) && memslot_translate(&v->vm->slots, ipa, &hpa, &flags);
+    bool ipa_known = fault_ipa_of(v, iss, far, &ipa);
+    bool in_slot = ipa_known && memslot_translate(&v->vm->slots, ipa, &hpa, &flags);
     a->far = far;
     exit->reason = EXIT_ABORT;
+
+    /* A permission fault whose VA no longer translates: the guest changed its stage 1 on
+     * another CPU since. Run the access again; it takes the guest's own fault if there is one
+     * (KVM: __translate_far_to_hpfar failing re-enters the guest). */
+    if (!ipa_known) {
+        exit->reason = EXIT_OTHER;
+        return;
+    }
 
     /* Dirty logging (kernel/dirty_log.c): a write to a write-protected page of a logged slot,
      * by the guest or by its stage-1 walk updating a descriptor (stage 2 keeps reads allowed,
