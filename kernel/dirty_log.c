@@ -7,6 +7,65 @@
 
 #define PAGE_BYTES 4096ull
 
+/* Permission changes of many leaves under the slot lock need their TLB invalidation only
+ * before the lock is dropped (and, for read-and-clear, before the bits are cleared): a walk
+ * over `deferred` collects the range, then one invalidation covers it (one broadcast TLBI
+ * instead of one per page). Never for splits or collapses: their break-before-make needs the
+ * invalidation in between. */
+struct deferred_tlbi {
+    struct pt_env env;
+    const struct pt_env *real;
+    uint64_t start, end;                     /* end == 0: nothing yet */
+};
+
+static void defer_tlbi(void *ctx, uint64_t ia, uint64_t size)
+{
+    struct deferred_tlbi *d = ctx;
+    if (!d->end || ia < d->start)
+        d->start = ia;
+    if (ia + size > d->end)
+        d->end = ia + size;
+}
+
+/* The allocator calls of the view go to the real env's context. */
+static uint64_t deferred_alloc(void *ctx)
+{
+    struct deferred_tlbi *d = ctx;
+    return d->real->alloc_table(d->real->ctx);
+}
+
+static void deferred_free(void *ctx, uint64_t pa)
+{
+    struct deferred_tlbi *d = ctx;
+    d->real->free_table(d->real->ctx, pa);
+}
+
+static uint64_t *deferred_ptr(void *ctx, uint64_t pa)
+{
+    struct deferred_tlbi *d = ctx;
+    return d->real->table_ptr(d->real->ctx, pa);
+}
+
+/* A view of pt whose leaf permission changes only record their invalidation. */
+static struct pgtable deferred_view(const struct pgtable *pt, struct deferred_tlbi *d)
+{
+    *d = (struct deferred_tlbi){ *pt->env, pt->env, 0, 0 };
+    d->env.alloc_table = deferred_alloc;
+    d->env.free_table = deferred_free;
+    d->env.table_ptr = deferred_ptr;
+    d->env.tlb_invalidate = defer_tlbi;
+    d->env.ctx = d;
+    struct pgtable view = *pt;
+    view.env = &d->env;
+    return view;
+}
+
+static void deferred_flush(struct deferred_tlbi *d)
+{
+    if (d->end)
+        d->real->tlb_invalidate(d->real->ctx, d->start, d->end - d->start);
+}
+
 static struct memslot *logged_slot(struct memslots *ms, uint32_t id)
 {
     if (id >= VM_MAX_MEMSLOTS || !ms->slot[id].size_bytes || !(ms->slot[id].flags & MEMSLOT_DIRTY_LOG))
@@ -34,7 +93,10 @@ int dirty_log_start(struct memslots *ms, struct pgtable *pt, uint32_t id, uint64
         /* Read-only as it is mapped now: blocks stay blocks until a write splits them (KVM
          * does the same unless eager splitting is asked for). A permission change of whole
          * leaves allocates nothing; pt's tlb_invalidate runs for each. */
-        pt_protect(pt, s->gpa, s->size_bytes, PT_R | PT_X);
+        struct deferred_tlbi d;
+        struct pgtable view = deferred_view(pt, &d);
+        pt_protect(&view, s->gpa, s->size_bytes, PT_R | PT_X);
+        deferred_flush(&d);
     }
     spin_unlock(&ms->lock);
     return rc;
@@ -51,7 +113,10 @@ int dirty_log_stop(struct memslots *ms, struct pgtable *pt, uint32_t id, uint64_
         /* Writable everywhere first (uniform permissions), then every table that maps a whole
          * aligned contiguous 2 MiB / 1 GiB run becomes one block again: pt_collapse unlinks
          * the table (break-before-make, TLB invalidated) and frees it. */
-        pt_protect(pt, s->gpa, s->size_bytes, PT_RWX);
+        struct deferred_tlbi d;
+        struct pgtable view = deferred_view(pt, &d);
+        pt_protect(&view, s->gpa, s->size_bytes, PT_RWX);
+        deferred_flush(&d);
         pt_collapse(pt, s->gpa, s->size_bytes);
         if (bitmap)
             *bitmap = s->dirty_bitmap;
@@ -104,20 +169,27 @@ int64_t dirty_log_get_clear(struct memslots *ms, struct pgtable *pt, uint32_t id
         memset(out + n, 0, (words - n) * sizeof(uint64_t));
     else
         n = words;
+    struct deferred_tlbi d;
+    struct pgtable view = deferred_view(pt, &d);
     for (size_t w = 0; w < n; w++) {
         uint64_t bits = s->dirty_bitmap[w];
         out[w] = bits;
         for (uint64_t b = bits; b; b &= b - 1) {
             uint64_t page = s->gpa + (w * 64 + (uint64_t)__builtin_ctzll(b)) * PAGE_BYTES;
-            /* Protect first, clear after: a write racing with this either landed before the
-             * invalidation (reported now) or faults and sets the bit again. A page only the
-             * hypervisor wrote (guest_write) may still sit in a read-only block: protecting it
-             * splits the block into read-only pages, nothing becomes writable. */
-            pt_protect(pt, page, PAGE_BYTES, PT_R | PT_X);
+            /* A page only the hypervisor wrote (guest_write) may still sit in a read-only
+             * block: split it with the real invalidation (break-before-make), then protect. */
+            uint32_t level = PT_LAST_LEVEL;
+            if (pt_lookup(pt, page, NULL, NULL, &level) && level != PT_LAST_LEVEL)
+                pt_split(pt, page, PAGE_BYTES);
+            pt_protect(&view, page, PAGE_BYTES, PT_R | PT_X);
             pages++;
         }
-        s->dirty_bitmap[w] = 0;
     }
+    /* Protect first, clear after: once this invalidation is complete, a write racing with the
+     * read either landed before it (reported now) or faults and sets the bit again. */
+    deferred_flush(&d);
+    for (size_t w = 0; w < n; w++)
+        s->dirty_bitmap[w] &= ~out[w];
     spin_unlock(&ms->lock);
     return pages;
 }

@@ -273,3 +273,36 @@ Test(dirty_log, add_out_of_table_memory_leaves_no_slot)
     cr_assert_eq(memslot_count(&ms), 0);
     cr_assert(!pt_lookup(&pt, SLOT_GPA, NULL, NULL, NULL));
 }
+
+/* Read-and-clear invalidates once for all the pages it protects, and before it clears their
+ * bits: at the invalidation the bits are still set and the pages already read-only. */
+static uint64_t bits_at_tlbi;
+static bool protected_at_tlbi;
+static void order_tlbi(void *ctx, uint64_t ia, uint64_t size)
+{
+    fake_tlbi(ctx, ia, size);
+    bits_at_tlbi = ms.slot[0].dirty_bitmap ? ms.slot[0].dirty_bitmap[0] : 0;
+    uint32_t perms = PT_W;
+    pt_lookup(&pt, SLOT_GPA + 4096, NULL, &perms, NULL);
+    protected_at_tlbi = !(perms & PT_W);
+}
+
+Test(dirty_log, get_clear_invalidates_once_before_clearing)
+{
+    struct pt_env order_env = env;
+    order_env.tlb_invalidate = order_tlbi;
+    pt.env = &order_env;
+    cr_assert_eq(memslot_add_mapped(&ms, &pt, 0, SLOT_GPA, 2 * MiB, SLOT_HPA, MEMSLOT_RAM), 0);
+    cr_assert_eq(dirty_log_start(&ms, &pt, 0, bitmap), 0);
+    for (uint64_t pg = 1; pg <= 40; pg++)
+        cr_assert_eq(dirty_log_write_fault(&ms, &pt, SLOT_GPA + pg * 4096), DIRTY_FAULT_HANDLED);
+    int before = fe.tlbi_count;
+    uint64_t out[8];
+    cr_assert_eq(dirty_log_get_clear(&ms, &pt, 0, out, 8), 40);
+    cr_assert_eq(fe.tlbi_count - before, 1, "one invalidation for the 40 pages");
+    cr_assert_eq(bits_at_tlbi, out[0], "the bits were still set at the invalidation");
+    cr_assert(protected_at_tlbi, "the pages were read-only at the invalidation");
+    cr_assert_eq(bitmap[0], 0, "and cleared after it");
+    cr_assert_eq(dirty_log_stop(&ms, &pt, 0, NULL), 0);
+    pt.env = &env;
+}
