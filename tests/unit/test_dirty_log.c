@@ -287,9 +287,11 @@ static void order_tlbi(void *ctx, uint64_t ia, uint64_t size)
     protected_at_tlbi = !(perms & PT_W);
 }
 
+static struct pt_env order_env;
+
 Test(dirty_log, get_clear_invalidates_once_before_clearing)
 {
-    struct pt_env order_env = env;
+    order_env = env;
     order_env.tlb_invalidate = order_tlbi;
     pt.env = &order_env;
     cr_assert_eq(memslot_add_mapped(&ms, &pt, 0, SLOT_GPA, 2 * MiB, SLOT_HPA, MEMSLOT_RAM), 0);
