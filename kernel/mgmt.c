@@ -262,6 +262,13 @@ static const char *mem_log(struct vm *vm, const struct mgmt_mem_req *req, const 
                            mgmt_emit_fn emit, void *ectx)
 {
     bool on = req->op == MGMT_MEM_LOG_ON;
+    /* A device's DMA writes go through the VM's stage 2 (SMMU) without faulting into dirty
+     * logging: they would be lost to it, or fail on a write-protected page. */
+    if (on && (vm->cfg->device_count || vm->cfg->pci_count)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s has passed-through devices: their DMA writes cannot be logged",
+                 vm->name);
+        return mgmt_why;
+    }
     if (req->slot != MGMT_MEM_ALL_SLOTS) {
         int rc = mem_log_one(vm, req->slot, on);
         if (rc)
