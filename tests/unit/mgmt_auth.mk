@@ -11,3 +11,11 @@ build/unit/test_mgmt_auth: tests/unit/test_mgmt_auth.c kernel/mgmt_auth.c includ
 	@mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_MBEDTLS_INC) -o $@ tests/unit/test_mgmt_auth.c kernel/mgmt_auth.c \
 	  $(UNIT_MBEDTLS_OBJS) $(UNIT_LDLIBS)
+
+FUZZ_TARGETS += build/fuzz/fuzz_mgmt_auth
+build/fuzz/fuzz_mgmt_auth: tests/fuzz/fuzz_mgmt_auth.c tests/fuzz/fuzz_check.h kernel/mgmt_auth.c include/mgmt_auth.h \
+  kernel/mbedtls_port/mbedtls_config.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude $(UNIT_MBEDTLS_INC) -o $@ \
+	  tests/fuzz/fuzz_mgmt_auth.c kernel/mgmt_auth.c \
+	  $(addprefix deps/src/mbedtls/tree/,library/md.c library/sha256.c library/platform_util.c)
