@@ -55,20 +55,34 @@ bool memslot_fault_resolved(struct memslots *ms, const struct pgtable *pt, uint6
     return mapped && (perms & PT_R) && (!write || (perms & PT_W));
 }
 
+/* Counts the leaves of the table at level that lie in [ia, end), one read per entry. */
+static void count_level(const struct pgtable *pt, uint64_t table_pa, uint32_t level, uint64_t ia, uint64_t end,
+                        uint64_t counts[PT_LEVELS])
+{
+    const uint64_t *t = pt->env->table_ptr(pt->env->ctx, table_pa);
+    while (ia < end) {
+        uint64_t next = (ia & ~(pt_level_size(level) - 1)) + pt_level_size(level);
+        if (next > end || next == 0)
+            next = end;
+        uint64_t e = t[(ia >> pt_level_shift(level)) & (PT_ENTRIES - 1)];
+        if (pt->fmt->is_present(e)) {
+            if (level < PT_LAST_LEVEL && pt->fmt->is_table(e, level))
+                count_level(pt, pt->fmt->entry_pa(e, level), level + 1, ia, next, counts);
+            else
+                counts[level]++;
+        }
+        ia = next;
+    }
+}
+
 void memslot_leaf_counts(struct memslots *ms, const struct pgtable *pt, uint64_t counts[PT_LEVELS])
 {
     memset(counts, 0, PT_LEVELS * sizeof(counts[0]));
     spin_lock(&ms->lock);
     for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++) {
         const struct memslot *s = &ms->slot[i];
-        uint64_t gpa = s->gpa, end = s->gpa + s->size_bytes;
-        while (gpa < end) {
-            uint32_t level = PT_LAST_LEVEL;
-            if (pt_lookup(pt, gpa, NULL, NULL, &level))
-                counts[level]++;
-            /* Step to the next leaf (or page, where nothing is mapped). */
-            gpa = (gpa & ~(pt_level_size(level) - 1)) + pt_level_size(level);
-        }
+        if (s->size_bytes)
+            count_level(pt, pt->root_pa, 0, s->gpa, s->gpa + s->size_bytes, counts);
     }
     spin_unlock(&ms->lock);
 }
