@@ -23,7 +23,9 @@ int memslot_delete_mapped(struct memslots *ms, struct pgtable *pt, uint32_t id, 
 
 /* A stage-2 fault at gpa that a concurrent change already resolved: gpa is in a memslot and pt
  * maps it now, writable if write (a vCPU that faulted in the break-before-make window of a split
- * or collapse, or before a permission change landed). The access should simply run again. */
+ * or collapse, or before a permission change landed). The access should simply run again. A
+ * translation fault asks with write false: once mapped, a missing write permission is the next,
+ * separate fault. */
 bool memslot_fault_resolved(struct memslots *ms, const struct pgtable *pt, uint64_t gpa, bool write);
 
 /* How pt maps the memslots now: leaves at each level (counts[1] 1 GiB blocks, counts[2] 2 MiB

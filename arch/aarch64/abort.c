@@ -101,8 +101,10 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     }
 
     /* A translation fault inside a slot: a split or collapse on another CPU was between its
-     * break and its make (Arm ARM D8.14.1); once it is done the access runs again. */
-    if (type == FSC_TRANSLATION && in_slot && memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, ipa, write)) {
+     * break and its make (Arm ARM D8.14.1); once it is done the access runs again, mapped at
+     * all being enough: a write to a page that is read-only now (dirty logging split the
+     * block) then takes the permission fault handled above. */
+    if (type == FSC_TRANSLATION && in_slot && memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, ipa, false)) {
         exit->reason = EXIT_OTHER;
         return;
     }

@@ -497,3 +497,20 @@ Test(abort, permission_fault_whose_va_no_longer_translates_retries)
     cr_assert_eq(at_calls, 1);
     cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
 }
+
+Test(abort, write_translation_fault_into_a_split_logged_block_retries)
+{
+    /* Another vCPU's write split the block while this one's store was in the break window:
+     * the page is mapped again, read-only (logged). The store runs again and then takes the
+     * permission fault dirty logging handles; it must not get an abort. */
+    static uint64_t bitmap[64];
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    cr_assert_eq(dirty_log_start(&vm.slots, &vm.stage2, 0, bitmap), 0);
+    cr_assert_eq(dirty_log_write_fault(&vm.slots, &vm.stage2, RAM_GPA), DIRTY_FAULT_HANDLED);
+    data_abort(RAM_GPA + 0x5000, RAM_GPA + 0x5000, ISS_ISV | ISS_SAS(3) | ISS_WNR | DFSC_TRANS_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER);
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    uint64_t *bm;
+    cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
+    pt_destroy(&vm.stage2);
+}
