@@ -7,8 +7,9 @@ source tests/linux/checks.inc
 ld_port=$((20000 + ($$ + 13) % 20000))
 ld_out="$out/a64_linux_dirty"
 ld_ctl="env HVCTL_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f tools/hvctl --port $ld_port --timeout 60"
-ld_client="$ld_ctl 'stats linux' >$ld_out.before 2>&1; $ld_ctl 'dirty-log linux on' >$ld_out.on 2>&1; sleep 2;
+ld_client="rm -f $ld_out.loop; $ld_ctl 'stats linux' >$ld_out.before 2>&1; $ld_ctl 'dirty-log linux on' >$ld_out.on 2>&1; sleep 2;
   $ld_ctl 'dirty linux 0' 'stats linux' >$ld_out.dirty1 2>&1; sleep 1; $ld_ctl 'dirty linux 0' >$ld_out.dirty2 2>&1;
+  for i in 1 2 3 4 5 6 7 8; do $ld_ctl 'dirty linux 0' >>$ld_out.loop 2>&1; sleep 0.3; done;
   $ld_ctl 'dirty-log linux off' 'stats linux' >$ld_out.off 2>&1; echo rc=\$? >>$ld_out.off"
 hvrun_wrap=(tests/linux/drive --exec "^\\[linux\\] HV-LINUX: init started=$ld_client"
             --send 'HV-LINUX: type hv-input=hv-input' --)
@@ -24,7 +25,9 @@ checks() {
   expect_in "$ld_out.dirty1" '^dirty_pages=[1-9][0-9]*$' "the running kernel dirtied pages"
   expect_in "$ld_out.dirty1" '^s2_pages=[1-9][0-9]{2,}$' "while logging: written blocks are split into pages"
   expect_in "$ld_out.dirty2" '^dirty_pages=[1-9][0-9]*$' "written again after the read (pages protected again and re-faulted)"
+  expect_count_in "$ld_out.loop" '^dirty_pages=[0-9]+$' 8 "8 more reads in a row while the guest runs"
   expect_in "$ld_out.off" '^slot=0 dirty_log=off$' "logging off"
+  expect_in "$ld_out.off" '^exits_abort=0$' "no abort given to the guest throughout (faults in split windows run again)"
   expect_in "$ld_out.off" '^s2_blocks_2m=256$' "after logging: collapsed back to 256 blocks of 2 MiB"
   expect_in "$ld_out.off" '^s2_pages=0$' "after logging: no pages left"
   expect_in "$ld_out.off" '^rc=0$' "every answer ok"
