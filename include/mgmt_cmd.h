@@ -36,14 +36,14 @@ struct mgmt_stat {
 
 struct mgmt_vm_info {
     const char *name;
-    const char *state;              /* "running", "stopping", "stopped" */
+    const char *state;              /* "running", "stopping", "stopped", "pausing", "paused" */
     uint32_t vcpu_count;
     uint64_t exits_total;
     uint32_t stat_count;            /* <= MGMT_STATS_MAX */
     struct mgmt_stat stats[MGMT_STATS_MAX];
 };
 
-enum mgmt_action { MGMT_ACTION_STOP, MGMT_ACTION_RESET, MGMT_ACTION_START };
+enum mgmt_action { MGMT_ACTION_STOP, MGMT_ACTION_RESET, MGMT_ACTION_START, MGMT_ACTION_PAUSE, MGMT_ACTION_RESUME };
 
 /* A VM's memory at run time (docs/management.md "memslot", "dirty-log", "dirty"). */
 enum mgmt_mem_op {

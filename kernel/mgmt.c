@@ -81,6 +81,8 @@ static const char *vm_state_name(const struct vm *vm)
     /* A stop or reset requested and not yet acted on by the last vCPU out. */
     if (state == VM_STOPPING || load32(&vm->shutdown) != VM_SHUTDOWN_NONE)
         return "stopping";
+    if (load32(&vm->pause_req))
+        return vm_paused(vm) ? "paused" : "pausing";
     return "running";
 }
 
@@ -123,6 +125,9 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
     struct mgmt_conn *c = ctx;
     struct vm *vm = &vms[index];
     if (a == MGMT_ACTION_START) {
+        /* A VM stopped while paused starts unpaused. */
+        if (load32(&vm->state) == VM_STOPPED)
+            __atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
         const char *why = vm_restart(vm);
         if (why) {
             snprintf(mgmt_why, sizeof(mgmt_why), "vm %s %s", vm->name, why);
@@ -134,6 +139,19 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
     if (load32(&vm->state) == VM_STOPPED) {
         snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is stopped", vm->name);
         return mgmt_why;
+    }
+    if (a == MGMT_ACTION_PAUSE || a == MGMT_ACTION_RESUME) {
+        bool pause = a == MGMT_ACTION_PAUSE;
+        if (!load32(&vm->pause_req) != pause) {
+            snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is %s", vm->name, pause ? "already paused" : "not paused");
+            return mgmt_why;
+        }
+        hv_printf("mgmt: %s vm %s (from %s)\n", pause ? "pause" : "resume", vm->name, client);
+        if (pause)
+            vm_pause(vm);
+        else
+            vm_resume(vm);
+        return NULL;
     }
     bool pending = load32(&vm->shutdown) != VM_SHUTDOWN_NONE;
     for (uint32_t i = 0; i < MGMT_CONN_MAX; i++)

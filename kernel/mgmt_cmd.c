@@ -173,6 +173,8 @@ static enum mgmt_result act(struct call *c, struct reply *r, enum mgmt_action a)
 static enum mgmt_result cmd_stop(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_STOP); }
 static enum mgmt_result cmd_reset(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_RESET); }
 static enum mgmt_result cmd_start(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_START); }
+static enum mgmt_result cmd_pause(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_PAUSE); }
+static enum mgmt_result cmd_resume(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_RESUME); }
 
 static enum mgmt_result cmd_quit(struct call *c, struct reply *r)
 {
@@ -201,6 +203,8 @@ static const struct command {
     { "stop", true, 2, 2, cmd_stop, "stop NAME", "power the VM off, as its PSCI SYSTEM_OFF would" },
     { "reset", true, 2, 2, cmd_reset, "reset NAME", "restart the VM from its images, as its SYSTEM_RESET would" },
     { "start", true, 2, 2, cmd_start, "start NAME", "boot a stopped VM again from its images" },
+    { "pause", true, 2, 2, cmd_pause, "pause NAME", "stop running the VM's vCPUs where they are (list: pausing, paused)" },
+    { "resume", true, 2, 2, cmd_resume, "resume NAME", "let a paused VM run on from where it was" },
     { "memslot", true, 3, 6, cmd_memslot, "memslot NAME list | add ID GPA SIZE | delete ID",
       "the VM's memory regions; add or delete one while it runs" },
     { "dirty-log", true, 3, 4, cmd_dirty_log, "dirty-log NAME on|off [ID]",

@@ -10,7 +10,9 @@ ms_ctl="env HVCTL_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c
 ms_a="$ms_ctl 'memslot m add 7 0x1000 4K' 'memslot m add 7 0x40000000 4K' 'memslot m add 7 0x80000000 3' 'memslot m delete 9' 'dirty m 0' 'memslot m bogus' >$ms_out.bad 2>&1; echo rc=\$? >>$ms_out.bad;
   $ms_ctl 'stats m' >$ms_out.stats0 2>&1;
   $ms_ctl 'memslot m add 5 0x80000000 4M' 'memslot m list' 'stats m' >$ms_out.add 2>&1; echo rc=\$? >>$ms_out.add"
-ms_b="$ms_ctl 'dirty-log m on' 'dirty m 5' 'stats m' 'memslot m add 6 0x80400000 4K' >$ms_out.on 2>&1; echo rc=\$? >>$ms_out.on"
+ms_b="$ms_ctl 'pause m' >$ms_out.pause 2>&1; sleep 1; $ms_ctl list >$ms_out.p1 2>&1; sleep 2; $ms_ctl list >$ms_out.p2 2>&1;
+  $ms_ctl 'resume m' 'resume m' >>$ms_out.pause 2>&1; sleep 1; $ms_ctl list >$ms_out.p3 2>&1;
+  $ms_ctl 'dirty-log m on' 'dirty m 5' 'stats m' 'memslot m add 6 0x80400000 4K' >$ms_out.on 2>&1; echo rc=\$? >>$ms_out.on"
 ms_c="$ms_ctl 'stats m' >$ms_out.logging 2>&1; $ms_ctl 'dirty m 5' >$ms_out.dirty1 2>&1; $ms_ctl 'dirty m 5' >$ms_out.dirty2 2>&1;
   $ms_ctl 'dirty-log m off' 'stats m' 'memslot m delete 6' >$ms_out.off 2>&1; echo rc=\$? >>$ms_out.off"
 ms_d="sleep 1; $ms_ctl memslot m delete 5 >$ms_out.delete 2>&1; $ms_ctl memslot m list >>$ms_out.delete 2>&1; echo rc=\$? >>$ms_out.delete"
@@ -47,6 +49,21 @@ checks() {
   expect_in "$ms_out.add" '^s2_blocks_2m=10$' "the added slot is mapped as 2 blocks"
   expect_in "$ms_out.add" '^rc=0$' "add answered ok"
   expect '^mgmt: memslot 5 of vm m added at 0x80000000\+0x400000 \(from 10\.0\.2\.2\)$' "add named on the console"
+  # Pause and resume (m polls for slot 6 with a hypercall every 10 ms: its exits count its progress).
+  expect_in "$ms_out.pause" '^ok$' "pause answered ok"
+  expect_in "$ms_out.pause" '^error: vm m is not paused$' "a second resume is refused"
+  expect_in "$ms_out.p1" '^m state=paused vcpus=1 exits=[0-9]+$' "m is listed paused"
+  expect_in "$ms_out.p1" '^w state=running ' "w keeps running while m is paused"
+  local e1 e2 e3
+  e1=$(sed -n 's/^m state=paused vcpus=1 exits=//p' "$ms_out.p1" 2>/dev/null)
+  e2=$(sed -n 's/^m state=paused vcpus=1 exits=//p' "$ms_out.p2" 2>/dev/null)
+  e3=$(sed -n 's/^m state=running vcpus=1 exits=//p' "$ms_out.p3" 2>/dev/null)
+  if [ -n "$e1" ] && [ "$e1" = "$e2" ]; then pass "$name: no exit while paused (2 s): m ran no guest code"
+  else fail "$name: no exit while paused (2 s): m ran no guest code" "exits '$e1' then '$e2'"; fi
+  if [ -n "$e3" ] && [ -n "$e2" ] && [ "$e3" -gt "$e2" ]; then pass "$name: resumed: m runs on (exits $e2 -> $e3)"
+  else fail "$name: resumed: m runs on" "exits '$e2' then '$e3'"; fi
+  expect '^mgmt: pause vm m \(from 10\.0\.2\.2\)$' "pause named on the console"
+  expect '^mgmt: resume vm m \(from 10\.0\.2\.2\)$' "resume named on the console"
   # Logging on: nothing dirty yet in slot 5; blocks stay until written.
   expect_in "$ms_out.on" '^slot=5 dirty_log=on$' "logging on for slot 5"
   expect_in "$ms_out.on" '^slot=0 dirty_log=on$' "logging on for the RAM slot"

@@ -112,7 +112,8 @@ Test(mgmt_cmd, stats_prints_name_value_pairs_of_the_named_vm)
 Test(mgmt_cmd, help_lists_every_command_and_ends_ok)
 {
     cr_assert_eq(run("help"), MGMT_OK);
-    const char *names[] = { "help ", "list ", "stats NAME", "stop NAME", "reset NAME", "start NAME", "quit " };
+    const char *names[] = { "help ", "list ", "stats NAME", "stop NAME", "reset NAME", "start NAME", "pause NAME",
+                            "resume NAME", "quit " };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_not_null(strstr(out.buf, names[i]), "help lacks '%s':\n%s", names[i], out.buf);
     size_t n = strlen(out.buf);
@@ -135,6 +136,12 @@ Test(mgmt_cmd, reset_and_start_map_to_their_actions)
     cr_assert_eq(fake.index, 0);
     expect("start linux", MGMT_OK, "ok\n");
     cr_assert_eq(fake.action, MGMT_ACTION_START);
+    expect("pause idle-1", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_PAUSE);
+    cr_assert_eq(fake.index, 1);
+    expect("resume linux", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_RESUME);
+    expect("pause", MGMT_ERROR, "error: usage: pause NAME\n");
 }
 
 Test(mgmt_cmd, an_action_refused_answers_its_reason)
