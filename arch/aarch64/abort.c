@@ -19,6 +19,9 @@
 #define PAR_F          (1ull << 0)
 #define PAR_PA_MASK    0x0000fffffffff000ull
 
+/* Per VM: its RAM aborted once and the console was told (atomic; diagnostics only). */
+static uint32_t ram_abort_reported[VM_MAX_VMS];
+
 /* HPFAR_EL2.FIPA (bits 47:4) holds IPA bits 55:12 of a stage-2 fault (Arm ARM D17.2.67). */
 static uint64_t fault_ipa(uint64_t far)
 {
@@ -115,6 +118,11 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
                 ((type == FSC_TRANSLATION && !in_slot) ||
                  (type == FSC_PERMISSION && in_slot && write && (flags & MEMSLOT_READONLY)));
     if (!mmio) {
+        /* Never for a healthy guest: its own RAM aborting. Said once per VM, for the record. */
+        if (in_slot && !(flags & MEMSLOT_READONLY) &&
+            v->vm->id < VM_MAX_VMS && !__atomic_exchange_n(&ram_abort_reported[v->vm->id], 1, __ATOMIC_RELAXED))
+            hv_printf("vm %s: stage-2 fault in RAM at IPA 0x%" PRIx64 " (ESR_EL2 0x%" PRIx64 ", FAR 0x%" PRIx64
+                      "): external abort to the guest\n", v->vm->name, ipa, esr, far);
         inject_data_abort(v, far);
         return;
     }
