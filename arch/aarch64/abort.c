@@ -157,10 +157,25 @@ void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
     /* As for data: a fetch that met a split or collapse half-way runs again. */
     uint32_t iss = ESR_ISS(esr);
-    if (FSC_TYPE(iss) == FSC_TRANSLATION &&
-        memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, fault_ipa(read_sysreg(far_el2)), false)) {
+    uint64_t ipa = fault_ipa(read_sysreg(far_el2));
+    if (FSC_TYPE(iss) == FSC_TRANSLATION && memslot_fault_resolved(&v->vm->slots, &v->vm->stage2, ipa, false)) {
         exit->reason = EXIT_OTHER;
         return;
+    }
+    /* The fetch's stage-1 walk updating a descriptor (hardware Access flag / dirty state,
+     * FEAT_HAFDBS, which QEMU's -cpu max has) in a table page that dirty logging write-protects:
+     * a write to that page (HPFAR_EL2 holds its IPA on a walk fault). Seen with Linux. */
+    if (FSC_TYPE(iss) == FSC_PERMISSION && (iss & ISS_S1PTW)) {
+        enum dirty_fault r = dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, ipa);
+        if (r == DIRTY_FAULT_NOMEM) {
+            hv_printf("vm %s: no memory to split a stage-2 block for dirty logging at 0x%" PRIx64 "\n",
+                      v->vm->name, ipa);
+            vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
+        }
+        if (r != DIRTY_FAULT_NOT_LOGGED) {
+            exit->reason = EXIT_OTHER;
+            return;
+        }
     }
     exit->reason = EXIT_ABORT;
     inject_prefetch_abort(v, read_sysreg(far_el2));

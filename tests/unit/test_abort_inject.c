@@ -514,3 +514,24 @@ Test(abort, write_translation_fault_into_a_split_logged_block_retries)
     cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
     pt_destroy(&vm.stage2);
 }
+
+Test(abort, fetch_walk_updating_a_descriptor_in_a_logged_page_marks_it_and_retries)
+{
+    /* FEAT_HAFDBS: an instruction fetch's stage-1 walk sets the Access flag in a table page that
+     * dirty logging write-protects: an instruction abort, permission fault, S1PTW, HPFAR = the
+     * table page. Seen from Linux: without this the guest's process died of SIGBUS. */
+    static uint64_t bitmap[64];
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    cr_assert_eq(dirty_log_start(&vm.slots, &vm.stage2, 0, bitmap), 0);
+    fake_sysreg_set("hpfar_el2", ((RAM_GPA + 0x7000) >> 12) << 4);
+    fake_sysreg_set("far_el2", 0x4241d0);
+    abort_insn(v, &ex, (uint64_t)0x20 << 26 | ESR_IL | ISS_S1PTW | DFSC_PERM_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER, "the fetch runs again");
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    cr_assert_eq(bitmap[0], 1ull << 7, "the table page is marked dirty");
+    uint32_t perms;
+    cr_assert(pt_lookup(&vm.stage2, RAM_GPA + 0x7000, NULL, &perms, NULL) && (perms & PT_W));
+    uint64_t *bm;
+    cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
+    pt_destroy(&vm.stage2);
+}
