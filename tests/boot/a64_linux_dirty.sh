@@ -1,6 +1,7 @@
 # Debian's arm64 Linux (2 vCPUs, MMU on, caches, interrupts) under dirty logging: when /init starts,
-# a management client turns logging on for the VM's RAM, reads and clears the dirty pages twice
-# while the guest runs its checks, and turns logging off. The guest must not notice (every check
+# a management client turns logging on for the VM's RAM, reads and clears the dirty pages ten
+# times while the guest runs its checks, and turns logging off; only then is the console input
+# /init waits for typed, so the guest runs until the client is done. The guest must not notice (every check
 # of tests/linux/checks.inc passes, it powers off cleanly); stage 2 goes from 256 blocks of 2 MiB
 # to split pages and back to 256 blocks.
 source tests/linux/checks.inc
@@ -12,7 +13,7 @@ ld_client="rm -f $ld_out.loop; $ld_ctl 'stats linux' >$ld_out.before 2>&1; $ld_c
   for i in 1 2 3 4 5 6 7 8; do $ld_ctl 'dirty linux 0' >>$ld_out.loop 2>&1; sleep 0.3; done;
   $ld_ctl 'dirty-log linux off' 'stats linux' >$ld_out.off 2>&1; echo rc=\$? >>$ld_out.off"
 hvrun_wrap=(tests/linux/drive --exec "^\\[linux\\] HV-LINUX: init started=$ld_client"
-            --send 'HV-LINUX: type hv-input=hv-input' --)
+            --send '^mgmt: dirty logging off for vm linux=hv-input' --)
 hvrun_args=(--arch aarch64 --gic 3 --smp 2 --interactive --net "tcp:127.0.0.1:$ld_port-:7700"
             --config tests/configs/a64_linux_dirty.cfg
             --file deps/linux-arm64/Image='\guests\Image' --file build/linux/initrd.gz='\guests\initrd.gz')
