@@ -131,7 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_answer(&o, r);
         if (acted >= 0) {
             /* An action ran only for a line naming that VM and its verb. */
-            const char *verb = acted_how == MGMT_ACTION_STOP ? "stop" : acted_how == MGMT_ACTION_RESET ? "reset" : "start";
+            static const char *const verbs[] = {
+                [MGMT_ACTION_STOP] = "stop", [MGMT_ACTION_RESET] = "reset", [MGMT_ACTION_START] = "start",
+                [MGMT_ACTION_PAUSE] = "pause", [MGMT_ACTION_RESUME] = "resume",
+            };
+            CHECK(acted_how < sizeof(verbs) / sizeof(verbs[0]));
+            const char *verb = verbs[acted_how];
             CHECK(memmem(line.buf, line.len, verb, strlen(verb)) != NULL);
             CHECK(memmem(line.buf, line.len, names[acted % NAME_COUNT], strlen(names[acted % NAME_COUNT])) != NULL);
             CHECK(r == (acted_how == MGMT_ACTION_START ? MGMT_ERROR : MGMT_OK));
