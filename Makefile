@@ -51,6 +51,7 @@ ASMS := $(wildcard arch/$(ARCH)/*.S arch/$(ARCH)/*/*.S)
 OBJS := $(patsubst %,$(B)/%.o,$(SRCS) $(ASMS))
 LIBFDT_OBJS := $(patsubst $(LIBFDT_SRC)/%.c,$(B)/libfdt/%.o,$(wildcard $(LIBFDT_SRC)/*.c))
 include kernel/lwip.mk
+include kernel/mbedtls.mk
 
 .PHONY: all efi deps run test bench clean unit fuzz guests
 all: $(DEPS_STAMP)

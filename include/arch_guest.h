@@ -13,6 +13,11 @@ struct vcpu_exit;
 /* The stage-2 / EPT / NPT entry format and its TLB maintenance for one VM. */
 const struct pt_format *arch_stage2_format(void);
 void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes);
+/* True when stage 2 may change while the VM runs: arch_stage2_tlb_invalidate reaches the
+ * vCPUs on every CPU before it returns, and a write to a write-protected page of a dirty-logged
+ * memslot reaches dirty_log_write_fault. Without it (kernel/mgmt.c's weak default: x86_64 for
+ * now) the management interface refuses memslot changes and dirty logging. */
+bool arch_stage2_runtime(void);
 
 /* Per-VM arch state (VMID / ASID, platform devices such as the virtual UART). */
 bool arch_vm_init(struct vm *vm);

@@ -81,9 +81,16 @@ struct config_mgmt {
     uint32_t line;
 };
 
+/* 'mgmt_key = HEX': the management interface's shared key, CONFIG_MGMT_KEY_MIN to
+ * CONFIG_MGMT_KEY_MAX bytes as hex digits (docs/management.md "Authentication"). */
+#define CONFIG_MGMT_KEY_MIN 16
+#define CONFIG_MGMT_KEY_MAX 64
+
 struct hv_config {
     char console[16];           /* default "serial" */
     struct config_mgmt mgmt;
+    uint8_t mgmt_key[CONFIG_MGMT_KEY_MAX];
+    uint32_t mgmt_key_len;      /* 0: no key (the interface then stays off) */
     char focus[CONFIG_NAME_MAX]; /* "" when absent */
     bool selftest_exception;    /* test-only: take a deliberate exception after start-up */
     uint64_t selftest_at_abort; /* test-only: AT over a table at this host address with nothing

@@ -12,13 +12,18 @@
 
 #define MEMSLOT_READONLY  (1u << 0)   /* guest writes trap (and are refused by guest_write) */
 #define MEMSLOT_RAM       (1u << 1)   /* the VM's main RAM */
-#define MEMSLOT_DIRTY_LOG (1u << 2)   /* mapped with 4 KiB pages, write-protected until dirtied */
+#define MEMSLOT_DIRTY_LOG (1u << 2)   /* writes tracked: pages write-protected until dirtied
+                                         (kernel/dirty_log.c) */
+#define MEMSLOT_RUNTIME   (1u << 3)   /* added while the VM ran: its host memory came from the page
+                                         allocator and goes back there when it is deleted */
 
 struct memslot {
     uint64_t gpa;
     uint64_t size_bytes;              /* 0: slot unused */
     uint64_t hpa;                     /* host physical (identity-mapped in the hypervisor) */
     uint32_t flags;
+    uint64_t *dirty_bitmap;           /* while MEMSLOT_DIRTY_LOG: one bit per 4 KiB page, set when
+                                         the page was written since it was last read and cleared */
 };
 
 struct memslots {
@@ -33,7 +38,12 @@ enum memslot_error {
     MEMSLOT_EINVAL = -1,              /* bad id, unaligned, wrapping, or bad flags */
     MEMSLOT_EEXIST = -2,              /* overlaps another slot */
     MEMSLOT_ENOENT = -3,              /* deleting a slot that does not exist */
+    MEMSLOT_EBUSY = -4,               /* the slot is dirty-logged (stop logging first) */
+    MEMSLOT_ENOMEM = -5,              /* no memory for its stage-2 tables */
 };
+
+/* A short reason for an enum memslot_error, for messages. */
+const char *memslot_error_name(int err);
 
 void memslots_init(struct memslots *ms);
 /* Creates, moves or resizes slot id; size_bytes == 0 deletes it (KVM semantics). */
@@ -54,5 +64,11 @@ int guest_write(struct memslots *ms, uint64_t gpa, const void *buf, size_t len);
 /* Translates one guest-physical address (no lock held afterwards: for mapping
  * decisions only, never to dereference later). */
 bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_t *flags);
+
+/* For kernel/memslot_run.c and kernel/dirty_log.c, which change slots and stage 2 together
+ * under ms->lock: memslot_set without taking the lock, and the slot holding gpa (or NULL). */
+int memslot_set_locked(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
+                       uint32_t flags);
+struct memslot *memslot_find_locked(struct memslots *ms, uint64_t gpa);
 
 #endif

@@ -36,14 +36,34 @@ struct mgmt_stat {
 
 struct mgmt_vm_info {
     const char *name;
-    const char *state;              /* "running", "stopping", "stopped" */
+    const char *state;              /* "running", "stopping", "stopped", "pausing", "paused" */
     uint32_t vcpu_count;
     uint64_t exits_total;
     uint32_t stat_count;            /* <= MGMT_STATS_MAX */
     struct mgmt_stat stats[MGMT_STATS_MAX];
 };
 
-enum mgmt_action { MGMT_ACTION_STOP, MGMT_ACTION_RESET, MGMT_ACTION_START };
+enum mgmt_action { MGMT_ACTION_STOP, MGMT_ACTION_RESET, MGMT_ACTION_START, MGMT_ACTION_PAUSE, MGMT_ACTION_RESUME };
+
+/* A VM's memory at run time (docs/management.md "memslot", "dirty-log", "dirty"). */
+enum mgmt_mem_op {
+    MGMT_MEM_LIST,                  /* one line per memslot */
+    MGMT_MEM_ADD,                   /* slot, gpa, size_bytes: new RAM, mapped at once */
+    MGMT_MEM_DELETE,                /* slot: unmapped, its accesses exit as to nothing */
+    MGMT_MEM_LOG_ON,                /* slot (or MGMT_MEM_ALL_SLOTS): start dirty logging */
+    MGMT_MEM_LOG_OFF,               /* slot (or MGMT_MEM_ALL_SLOTS): stop it */
+    MGMT_MEM_DIRTY,                 /* slot: read and clear its dirty pages */
+};
+#define MGMT_MEM_ALL_SLOTS 0xffffffffu
+
+struct mgmt_mem_req {
+    enum mgmt_mem_op op;
+    uint32_t slot;
+    uint64_t gpa, size_bytes;       /* MGMT_MEM_ADD; parsed, page-aligned, not yet range-checked */
+};
+
+/* Hands one line of the answer's body (no "\n"; non-printable bytes become '?'). */
+typedef void (*mgmt_emit_fn)(void *emit_ctx, const char *line);
 
 struct mgmt_vms {
     void *ctx;
@@ -53,6 +73,10 @@ struct mgmt_vms {
     /* Acts on VM index for the client at `client` ("A.B.C.D"); NULL when done, else the
      * reason for the "error: " line. */
     const char *(*action)(void *ctx, uint32_t index, enum mgmt_action a, const char *client);
+    /* Carries out req on VM index, its answer's lines through emit; NULL when done, else the
+     * reason. NULL callback: the memory commands answer "not supported". */
+    const char *(*memory)(void *ctx, uint32_t index, const struct mgmt_mem_req *req, const char *client,
+                          mgmt_emit_fn emit, void *emit_ctx);
 };
 
 /* --- commands ------------------------------------------------------------- */

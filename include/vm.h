@@ -63,6 +63,7 @@ struct vcpu {
     uint32_t power;            /* enum vcpu_power, atomic */
     uint64_t on_entry, on_context;   /* from CPU_ON / SIPI, valid once on_ready is set */
     uint32_t on_ready;         /* atomic: the CPU_ON winner wrote on_entry/on_context */
+    uint32_t parked;           /* atomic: waiting in vcpu_run_loop while its VM is paused */
     struct arch_vcpu arch;
 };
 
@@ -74,6 +75,7 @@ struct vm {
     uint32_t state;            /* enum vm_state, atomic */
     uint32_t shutdown;         /* enum vm_shutdown requested, atomic */
     uint32_t vcpus_running;    /* vCPUs still inside their run loop, atomic */
+    uint32_t pause_req;        /* atomic: paused by the management interface (vm_pause) */
     uint32_t reset_count;
     struct memslots slots;
     struct pgtable stage2;     /* stage-2 / EPT / NPT, one format per arch */
@@ -123,6 +125,13 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
  * fails). NULL when started, else why not. */
 const char *vm_restart(struct vm *vm);
 void vm_count_exit(struct vm *vm, uint32_t reason);
+/* Pause: every vCPU of the VM leaves the guest at its next exit (they are kicked) and waits
+ * before entering it again, serving the management interface meanwhile; resume lets them go
+ * on where they were. Asynchronous: vm_paused says when no vCPU runs guest code any more. A
+ * stop or reset requested meanwhile still happens (and ends the pause). */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(const struct vm *vm);
 /* The arch's lazy FP switch saved this VM's FP/SIMD state (HV_STAT_FPU_LAZY_SAVES). */
 static inline void vm_count_fpu_save(struct vm *vm)
 {

@@ -51,6 +51,7 @@ static void key_smram(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
+static void key_mgmt_key(struct parser *p, const struct key_def *key, char *value);
 
 /* name, scope, required, repeatable, allow_empty, handler */
 static const struct key_def keys[] = {
@@ -58,6 +59,7 @@ static const struct key_def keys[] = {
     { "focus", SCOPE_GLOBAL, false, false, false, key_focus },
     { "selftest", SCOPE_GLOBAL, false, false, false, key_selftest },
     { "mgmt", SCOPE_GLOBAL, false, false, false, key_mgmt },
+    { "mgmt_key", SCOPE_GLOBAL, false, false, false, key_mgmt_key },
     { "cpus", SCOPE_VM, false, false, false, key_cpus },
     { "memory", SCOPE_VM, true, false, false, key_memory },
     { "kernel", SCOPE_VM, true, false, false, key_kernel },
@@ -678,6 +680,26 @@ static void key_mgmt(struct parser *p, const struct key_def *key, char *value)
         return;
     }
     p->cfg->mgmt = m;
+}
+
+/* 'mgmt_key = HEX' (docs/config.md): a secret, so an error never repeats the value. */
+static void key_mgmt_key(struct parser *p, const struct key_def *key, char *value)
+{
+    size_t len = strlen(value);
+    bool ok = len % 2 == 0 && len >= 2 * CONFIG_MGMT_KEY_MIN && len <= 2 * CONFIG_MGMT_KEY_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isxdigit((unsigned char)value[i]);
+    if (!ok) {
+        FAIL(p, p->line, "malformed %s (expected %d to %d hex digits: a key of %d to %d bytes)", key->name,
+             2 * CONFIG_MGMT_KEY_MIN, 2 * CONFIG_MGMT_KEY_MAX, CONFIG_MGMT_KEY_MIN, CONFIG_MGMT_KEY_MAX);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int c = tolower((unsigned char)value[i]);
+        uint8_t nibble = (uint8_t)(isdigit(c) ? c - '0' : c - 'a' + 10);
+        p->cfg->mgmt_key[i / 2] = (uint8_t)(p->cfg->mgmt_key[i / 2] << 4 | nibble);
+    }
+    p->cfg->mgmt_key_len = (uint32_t)(len / 2);
 }
 
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value)

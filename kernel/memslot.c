@@ -12,34 +12,52 @@ static bool overlaps(const struct memslot *s, uint64_t gpa, uint64_t size)
     return s->size_bytes && gpa < s->gpa + s->size_bytes && s->gpa < gpa + size;
 }
 
-int memslot_set(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
-                uint32_t flags)
+const char *memslot_error_name(int err)
+{
+    switch (err) {
+    case MEMSLOT_OK: return "ok";
+    case MEMSLOT_EINVAL: return "bad slot id, address, size or flags";
+    case MEMSLOT_EEXIST: return "overlaps another slot (or the id is in use)";
+    case MEMSLOT_ENOENT: return "no such slot";
+    case MEMSLOT_EBUSY: return "the slot is dirty-logged";
+    case MEMSLOT_ENOMEM: return "out of memory";
+    }
+    return "unknown error";
+}
+
+int memslot_set_locked(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
+                       uint32_t flags)
 {
     if (id >= VM_MAX_MEMSLOTS || ((gpa | size_bytes | hpa) & 0xfff) ||
-        (flags & ~(MEMSLOT_READONLY | MEMSLOT_RAM | MEMSLOT_DIRTY_LOG)))
+        (flags & ~(MEMSLOT_READONLY | MEMSLOT_RAM | MEMSLOT_RUNTIME)))
         return MEMSLOT_EINVAL;
     if (size_bytes && (gpa + size_bytes < gpa || hpa + size_bytes < hpa))
         return MEMSLOT_EINVAL;
-    int rc = MEMSLOT_OK;
-    spin_lock(&ms->lock);
+    /* Dirty logging owns a bitmap sized for the slot: it is started and stopped by
+     * kernel/dirty_log.c only, and a logged slot is neither moved nor deleted. */
+    if (ms->slot[id].flags & MEMSLOT_DIRTY_LOG)
+        return MEMSLOT_EBUSY;
     if (size_bytes == 0) {
         if (ms->slot[id].size_bytes == 0)
-            rc = MEMSLOT_ENOENT;
-        else {
-            memset(&ms->slot[id], 0, sizeof(ms->slot[id]));
-            ms->used &= ~(1u << id);
-        }
+            return MEMSLOT_ENOENT;
+        memset(&ms->slot[id], 0, sizeof(ms->slot[id]));
+        ms->used &= ~(1u << id);
     } else {
         for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++)
             if (i != id && overlaps(&ms->slot[i], gpa, size_bytes))
-                rc = MEMSLOT_EEXIST;
-        if (rc == MEMSLOT_OK) {
-            ms->slot[id] = (struct memslot){ gpa, size_bytes, hpa, flags };
-            ms->used |= 1u << id;
-        }
+                return MEMSLOT_EEXIST;
+        ms->slot[id] = (struct memslot){ gpa, size_bytes, hpa, flags, NULL };
+        ms->used |= 1u << id;
     }
-    if (rc == MEMSLOT_OK)
-        ms->generation++;
+    ms->generation++;
+    return MEMSLOT_OK;
+}
+
+int memslot_set(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
+                uint32_t flags)
+{
+    spin_lock(&ms->lock);
+    int rc = memslot_set_locked(ms, id, gpa, size_bytes, hpa, flags);
     spin_unlock(&ms->lock);
     return rc;
 }
@@ -65,10 +83,10 @@ uint32_t memslot_count(struct memslots *ms)
 }
 
 /* Caller holds ms->lock. */
-static const struct memslot *find_locked(const struct memslots *ms, uint64_t gpa)
+struct memslot *memslot_find_locked(struct memslots *ms, uint64_t gpa)
 {
     for (uint32_t used = ms->used; used; used &= used - 1) {
-        const struct memslot *s = &ms->slot[__builtin_ctz(used)];
+        struct memslot *s = &ms->slot[__builtin_ctz(used)];
         if (gpa >= s->gpa && gpa - s->gpa < s->size_bytes)
             return s;
     }
@@ -78,7 +96,7 @@ static const struct memslot *find_locked(const struct memslots *ms, uint64_t gpa
 bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_t *flags)
 {
     spin_lock(&ms->lock);
-    const struct memslot *s = find_locked(ms, gpa);
+    const struct memslot *s = memslot_find_locked(ms, gpa);
     if (s) {
         *hpa = s->hpa + (gpa - s->gpa);
         if (flags)
@@ -115,7 +133,7 @@ static int guest_copy(struct memslots *ms, uint64_t gpa, void *buf, size_t len, 
         return -1;
     spin_lock(&ms->lock);
     while (len) {
-        const struct memslot *s = find_locked(ms, gpa);
+        const struct memslot *s = memslot_find_locked(ms, gpa);
         if (!s || (write && (s->flags & MEMSLOT_READONLY))) {
             rc = -1;
             break;
@@ -123,6 +141,12 @@ static int guest_copy(struct memslots *ms, uint64_t gpa, void *buf, size_t len, 
         uint64_t off = gpa - s->gpa;
         size_t chunk = s->size_bytes - off < len ? (size_t)(s->size_bytes - off) : len;
         uint8_t *host = (uint8_t *)(uintptr_t)(s->hpa + off);
+        if (write && s->dirty_bitmap) {
+            /* The hypervisor's own writes dirty pages as the guest's do (KVM: mark_page_dirty
+             * in kvm_write_guest), so a migration copies them too. */
+            for (uint64_t pg = off >> 12; pg <= (off + chunk - 1) >> 12; pg++)
+                s->dirty_bitmap[pg / 64] |= 1ull << (pg % 64);
+        }
         if (write)
             copy_words(host, p, chunk);
         else

@@ -1,14 +1,20 @@
 /* mgmt.c: the management interface: a TCP line protocol (docs/management.md) over lwIP's raw
  * API on the host NIC, polled from the vCPU loops; commands are answered by kernel/mgmt_cmd.c. */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "arch.h"
 #include "config.h"
 #include "arch_guest.h"
+#include "dirty_log.h"
 #include "kernel.h"
+#include "memslot_run.h"
 #include "mgmt.h"
+#include "mgmt_auth.h"
 #include "mgmt_cmd.h"
 #include "net.h"
+#include "page_alloc.h"
 #include "vm.h"
 
 #include "lwip/pbuf.h"
@@ -29,6 +35,8 @@ struct mgmt_conn {
     uint32_t act_how;                       /* enum vm_shutdown */
     uint32_t idle_polls;
     char client[16];                        /* the peer's "A.B.C.D", for the console */
+    bool authed;                            /* answered this connection's challenge */
+    char challenge[MGMT_AUTH_HEX + 1];
 };
 
 /* The lock of everything below and of lwIP itself: set by the one CPU inside mgmt_poll. */
@@ -37,6 +45,7 @@ static uint32_t mgmt_up;                    /* atomic: set once mgmt_init has fi
 static uint64_t mgmt_next_poll_ns;          /* written under mgmt_busy, read before it */
 static struct mgmt_conn mgmt_conns[MGMT_CONN_MAX];
 static char mgmt_why[96];                   /* an action's error text, until the next one */
+static struct mgmt_auth mgmt_auth_key;      /* hv.cfg's mgmt_key; set by mgmt_init */
 
 /* --- the VMs as the protocol sees them --------------------------------------- */
 static const char *const exit_stat_names[] = {
@@ -53,7 +62,7 @@ static const char *const exit_stat_names[] = {
 };
 _Static_assert(sizeof(exit_stat_names) / sizeof(exit_stat_names[0]) == EXIT_REASON_COUNT,
                "one name per enum exit_reason");
-_Static_assert(EXIT_REASON_COUNT + 3 <= MGMT_STATS_MAX, "the stats fit one answer");
+_Static_assert(EXIT_REASON_COUNT + 6 <= MGMT_STATS_MAX, "the stats fit one answer");
 
 static uint32_t load32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static uint64_t load64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
@@ -72,6 +81,8 @@ static const char *vm_state_name(const struct vm *vm)
     /* A stop or reset requested and not yet acted on by the last vCPU out. */
     if (state == VM_STOPPING || load32(&vm->shutdown) != VM_SHUTDOWN_NONE)
         return "stopping";
+    if (load32(&vm->pause_req))
+        return vm_paused(vm) ? "paused" : "pausing";
     return "running";
 }
 
@@ -90,6 +101,13 @@ static void vms_info(void *ctx, uint32_t index, struct mgmt_vm_info *out)
     out->stats[n++] = (struct mgmt_stat){ "lpi_injected", load64(&vm->lpi_injected) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_direct", load64(&vm->lpi_direct) };
     out->stats[n++] = (struct mgmt_stat){ "fpu_lazy_saves", load64(&vm->fpu_lazy_saves) };
+    /* How stage 2 maps the memslots now: blocks split to pages while dirty logging, collapsed
+     * back after (kernel/dirty_log.c). */
+    uint64_t leaves[PT_LEVELS];
+    memslot_leaf_counts((struct memslots *)&vm->slots, &vm->stage2, leaves);
+    out->stats[n++] = (struct mgmt_stat){ "s2_blocks_1g", leaves[1] };
+    out->stats[n++] = (struct mgmt_stat){ "s2_blocks_2m", leaves[2] };
+    out->stats[n++] = (struct mgmt_stat){ "s2_pages", leaves[3] };
     struct arch_stat a[MGMT_STATS_MAX];
     uint32_t k = arch_vm_stats(vm, a, MGMT_STATS_MAX - n);
     for (uint32_t i = 0; i < k; i++)
@@ -107,6 +125,9 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
     struct mgmt_conn *c = ctx;
     struct vm *vm = &vms[index];
     if (a == MGMT_ACTION_START) {
+        /* A VM stopped while paused starts unpaused. */
+        if (load32(&vm->state) == VM_STOPPED)
+            __atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
         const char *why = vm_restart(vm);
         if (why) {
             snprintf(mgmt_why, sizeof(mgmt_why), "vm %s %s", vm->name, why);
@@ -119,6 +140,19 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
         snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is stopped", vm->name);
         return mgmt_why;
     }
+    if (a == MGMT_ACTION_PAUSE || a == MGMT_ACTION_RESUME) {
+        bool pause = a == MGMT_ACTION_PAUSE;
+        if (!load32(&vm->pause_req) != pause) {
+            snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is %s", vm->name, pause ? "already paused" : "not paused");
+            return mgmt_why;
+        }
+        hv_printf("mgmt: %s vm %s (from %s)\n", pause ? "pause" : "resume", vm->name, client);
+        if (pause)
+            vm_pause(vm);
+        else
+            vm_resume(vm);
+        return NULL;
+    }
     bool pending = load32(&vm->shutdown) != VM_SHUTDOWN_NONE;
     for (uint32_t i = 0; i < MGMT_CONN_MAX; i++)
         pending |= mgmt_conns[i].pcb && mgmt_conns[i].act_vm == (int32_t)index;
@@ -129,6 +163,241 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
     c->act_vm = (int32_t)index;
     c->act_how = a == MGMT_ACTION_STOP ? VM_SHUTDOWN_OFF : VM_SHUTDOWN_RESET;
     return NULL;
+}
+
+/* --- a VM's memory at run time (memslot, dirty-log, dirty) -------------------------- */
+#define MEM_DIRTY_RANGES_MAX 48             /* ranges listed by `dirty`; more are counted */
+
+static const char *mem_why(const struct vm *vm, uint32_t slot, int err)
+{
+    snprintf(mgmt_why, sizeof(mgmt_why), "vm %s slot %" PRIu32 ": %s", vm->name, slot, memslot_error_name(err));
+    return mgmt_why;
+}
+
+static void emitf(mgmt_emit_fn emit, void *ectx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emitf(mgmt_emit_fn emit, void *ectx, const char *fmt, ...)
+{
+    char buf[MGMT_LINE_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    emit(ectx, buf);
+}
+
+/* Where a new slot may go: guest RAM's side of the address space (on aarch64 everything below
+ * RAM is I/O), inside the 48-bit IPA space, clear of the arch's fixed devices, the passed-through
+ * devices and every emulated device (overlap with other slots is memslot_set's check). */
+static const char *mem_add_refused(const struct vm *vm, uint64_t gpa, uint64_t size)
+{
+    if (gpa < arch_guest_ram_base() || gpa + size < gpa || gpa + size > (1ull << 48))
+        return "outside the guest's RAM space";
+    if (size > (1ull << 30))
+        return "larger than 1 GiB";
+    const char *why = arch_guest_region_refused(gpa, size);
+    if (why)
+        return why;
+    for (uint32_t i = 0; i < vm->cfg->device_count; i++) {
+        const struct config_device *d = &vm->cfg->devices[i];
+        if (gpa < d->base + d->size_bytes && d->base < gpa + size)
+            return "overlaps a passed-through device";
+    }
+    for (uint32_t i = 0; i < vm->mmio.region_count; i++) {
+        const struct mmio_region *r = &vm->mmio.region[i];
+        if (gpa < r->base + r->size_bytes && r->base < gpa + size)
+            return "overlaps an emulated device";
+    }
+    return NULL;
+}
+
+static const char *mem_add(struct vm *vm, const struct mgmt_mem_req *req, const char *client)
+{
+    const char *why = mem_add_refused(vm, req->gpa, req->size_bytes);
+    if (why) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s: 0x%" PRIx64 "+0x%" PRIx64 " %s", vm->name, req->gpa,
+                 req->size_bytes, why);
+        return mgmt_why;
+    }
+    /* Zeroed (hv_page_alloc): the guest never sees what the memory held before. 2 MiB
+     * alignment lets stage 2 use blocks where the range allows. */
+    uint64_t pages = req->size_bytes / PAGE_SIZE;
+    uint64_t hpa = hv_page_alloc(pages, req->size_bytes >= (2u << 20) ? 2u << 20 : PAGE_SIZE);
+    if (!hpa)
+        return mem_why(vm, req->slot, MEMSLOT_ENOMEM);
+    int rc = memslot_add_mapped(&vm->slots, &vm->stage2, req->slot, req->gpa, req->size_bytes, hpa,
+                                MEMSLOT_RUNTIME);
+    if (rc) {
+        hv_page_free(hpa, pages);
+        return mem_why(vm, req->slot, rc);
+    }
+    hv_printf("mgmt: memslot %" PRIu32 " of vm %s added at 0x%" PRIx64 "+0x%" PRIx64 " (from %s)\n", req->slot,
+              vm->name, req->gpa, req->size_bytes, client);
+    return NULL;
+}
+
+static const char *mem_delete(struct vm *vm, const struct mgmt_mem_req *req, const char *client)
+{
+    struct memslot old;
+    int rc = memslot_delete_mapped(&vm->slots, &vm->stage2, req->slot, &old);
+    if (rc)
+        return mem_why(vm, req->slot, rc);
+    /* Unmapped and invalidated on every CPU, and no accessor holds it (the slot lock): the
+     * memory can go back. Memory the VM had from boot stays where it is. */
+    if (old.flags & MEMSLOT_RUNTIME)
+        hv_page_free(old.hpa, old.size_bytes / PAGE_SIZE);
+    hv_printf("mgmt: memslot %" PRIu32 " of vm %s deleted (from %s)\n", req->slot, vm->name, client);
+    return NULL;
+}
+
+static uint64_t bitmap_pages(uint64_t size_bytes)
+{
+    return (dirty_log_bitmap_words(size_bytes) * sizeof(uint64_t) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* Starts or stops logging one slot; 0 or enum memslot_error. */
+static int mem_log_one(struct vm *vm, uint32_t id, bool on)
+{
+    struct memslot s;
+    if (!memslot_get(&vm->slots, id, &s))
+        return MEMSLOT_ENOENT;
+    if (on) {
+        uint64_t bm = hv_page_alloc(bitmap_pages(s.size_bytes), PAGE_SIZE);
+        if (!bm)
+            return MEMSLOT_ENOMEM;
+        int rc = dirty_log_start(&vm->slots, &vm->stage2, id, (uint64_t *)(uintptr_t)bm);
+        if (rc)
+            hv_page_free(bm, bitmap_pages(s.size_bytes));
+        return rc;
+    }
+    uint64_t *bm;
+    int rc = dirty_log_stop(&vm->slots, &vm->stage2, id, &bm);
+    if (rc == 0)
+        hv_page_free((uint64_t)(uintptr_t)bm, bitmap_pages(s.size_bytes));
+    return rc;
+}
+
+static const char *mem_log(struct vm *vm, const struct mgmt_mem_req *req, const char *client,
+                           mgmt_emit_fn emit, void *ectx)
+{
+    bool on = req->op == MGMT_MEM_LOG_ON;
+    /* A device's DMA writes go through the VM's stage 2 (SMMU) without faulting into dirty
+     * logging: they would be lost to it, or fail on a write-protected page. */
+    if (on && (vm->cfg->device_count || vm->cfg->pci_count)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s has passed-through devices: their DMA writes cannot be logged",
+                 vm->name);
+        return mgmt_why;
+    }
+    if (req->slot != MGMT_MEM_ALL_SLOTS) {
+        int rc = mem_log_one(vm, req->slot, on);
+        if (rc)
+            return mem_why(vm, req->slot, rc);
+        emitf(emit, ectx, "slot=%" PRIu32 " dirty_log=%s", req->slot, on ? "on" : "off");
+    } else {
+        /* Every writable slot; those already in the wanted state are left as they are. */
+        uint32_t done = 0;
+        for (uint32_t id = 0; id < VM_MAX_MEMSLOTS; id++) {
+            struct memslot s;
+            if (!memslot_get(&vm->slots, id, &s) || (s.flags & MEMSLOT_READONLY) ||
+                !(s.flags & MEMSLOT_DIRTY_LOG) == !on)
+                continue;
+            int rc = mem_log_one(vm, id, on);
+            if (rc)
+                return mem_why(vm, id, rc);
+            emitf(emit, ectx, "slot=%" PRIu32 " dirty_log=%s", id, on ? "on" : "off");
+            done++;
+        }
+        if (!done) {
+            snprintf(mgmt_why, sizeof(mgmt_why), "vm %s: no slot to turn dirty logging %s", vm->name,
+                     on ? "on" : "off");
+            return mgmt_why;
+        }
+    }
+    hv_printf("mgmt: dirty logging %s for vm %s (from %s)\n", on ? "on" : "off", vm->name, client);
+    return NULL;
+}
+
+static const char *mem_dirty(struct vm *vm, const struct mgmt_mem_req *req, mgmt_emit_fn emit, void *ectx)
+{
+    struct memslot s;
+    if (!memslot_get(&vm->slots, req->slot, &s))
+        return mem_why(vm, req->slot, MEMSLOT_ENOENT);
+    if (!(s.flags & MEMSLOT_DIRTY_LOG)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s slot %" PRIu32 ": dirty logging is off", vm->name, req->slot);
+        return mgmt_why;
+    }
+    uint64_t pages = bitmap_pages(s.size_bytes);
+    uint64_t buf = hv_page_alloc(pages, PAGE_SIZE);
+    if (!buf)
+        return mem_why(vm, req->slot, MEMSLOT_ENOMEM);
+    uint64_t *bm = (uint64_t *)(uintptr_t)buf;
+    size_t words = dirty_log_bitmap_words(s.size_bytes);
+    int64_t n = dirty_log_get_clear(&vm->slots, &vm->stage2, req->slot, bm, words);
+    if (n < 0) {
+        hv_page_free(buf, pages);
+        return mem_why(vm, req->slot, (int)n);
+    }
+    emitf(emit, ectx, "dirty_pages=%" PRId64, n);
+    /* Runs of dirty pages as GPA+SIZE. */
+    uint64_t run_start = 0, run_len = 0, listed = 0, more = 0;
+    for (uint64_t pg = 0; pg <= words * 64; pg++) {
+        bool dirty = pg < words * 64 && (bm[pg / 64] >> (pg % 64) & 1);
+        if (dirty) {
+            if (!run_len)
+                run_start = pg;
+            run_len++;
+            continue;
+        }
+        if (run_len) {
+            if (listed < MEM_DIRTY_RANGES_MAX) {
+                emitf(emit, ectx, "0x%" PRIx64 "+0x%" PRIx64, s.gpa + run_start * PAGE_SIZE, run_len * PAGE_SIZE);
+                listed++;
+            } else {
+                more++;
+            }
+            run_len = 0;
+        }
+    }
+    if (more)
+        emitf(emit, ectx, "more_ranges=%" PRIu64, more);
+    hv_page_free(buf, pages);
+    return NULL;
+}
+
+static const char *mem_list(struct vm *vm, mgmt_emit_fn emit, void *ectx)
+{
+    for (uint32_t id = 0; id < VM_MAX_MEMSLOTS; id++) {
+        struct memslot s;
+        if (!memslot_get(&vm->slots, id, &s))
+            continue;
+        emitf(emit, ectx, "slot=%" PRIu32 " gpa=0x%" PRIx64 " size=0x%" PRIx64 "%s%s%s%s", id, s.gpa, s.size_bytes,
+              s.flags & MEMSLOT_RAM ? " ram" : "", s.flags & MEMSLOT_READONLY ? " readonly" : "",
+              s.flags & MEMSLOT_RUNTIME ? " runtime" : "", s.flags & MEMSLOT_DIRTY_LOG ? " dirty-log" : "");
+    }
+    return NULL;
+}
+
+/* An arch without run-time stage-2 changes does not define it (include/arch_guest.h). */
+__attribute__((weak)) bool arch_stage2_runtime(void)
+{
+    return false;
+}
+
+static const char *vms_memory(void *ctx, uint32_t index, const struct mgmt_mem_req *req, const char *client,
+                              mgmt_emit_fn emit, void *ectx)
+{
+    (void)ctx;
+    struct vm *vm = &vms[index];
+    if (req->op != MGMT_MEM_LIST && !arch_stage2_runtime())
+        return "not supported on this architecture yet (stage 2 cannot change while a VM runs)";
+    switch (req->op) {
+    case MGMT_MEM_LIST: return mem_list(vm, emit, ectx);
+    case MGMT_MEM_ADD: return mem_add(vm, req, client);
+    case MGMT_MEM_DELETE: return mem_delete(vm, req, client);
+    case MGMT_MEM_LOG_ON:
+    case MGMT_MEM_LOG_OFF: return mem_log(vm, req, client, emit, ectx);
+    case MGMT_MEM_DIRTY: return mem_dirty(vm, req, emit, ectx);
+    }
+    return "unknown memory operation";
 }
 
 static void conn_act(struct mgmt_conn *c)
@@ -192,7 +461,7 @@ static bool conn_flush(struct mgmt_conn *c)
  * its "ok" is acknowledged, before reading on; closes when the client is done. */
 static err_t conn_pump(struct mgmt_conn *c)
 {
-    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action };
+    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action, vms_memory };
     u32_t taken = 0;
     bool flushed;
     while ((flushed = conn_flush(c))) {
@@ -219,10 +488,24 @@ static err_t conn_pump(struct mgmt_conn *c)
         taken += i;
         c->rx = pbuf_free_header(q, i);
         struct mgmt_out out = { c->out, sizeof(c->out), 0 };
-        if (ev == MGMT_LINE_READY)
+        if (ev != MGMT_LINE_MORE && !c->authed) {
+            /* Nothing but the answer to the challenge until it is given; anything else ends
+             * the connection (docs/management.md "Authentication"). */
+            enum mgmt_result res = ev == MGMT_LINE_READY
+                                       ? mgmt_auth_line(&mgmt_auth_key, c->challenge, c->line.buf, c->line.len, &out)
+                                       : MGMT_QUIT;
+            if (ev == MGMT_LINE_TOO_LONG)
+                mgmt_auth_line(&mgmt_auth_key, c->challenge, "?", 1, &out);
+            c->authed = res == MGMT_OK;
+            if (res == MGMT_QUIT) {
+                c->quit = true;
+                hv_printf("mgmt: authentication refused (from %s)\n", c->client);
+            }
+        } else if (ev == MGMT_LINE_READY) {
             c->quit = mgmt_cmd_run(&view, c->line.buf, c->line.len, c->client, &out) == MGMT_QUIT;
-        else if (ev == MGMT_LINE_TOO_LONG)
+        } else if (ev == MGMT_LINE_TOO_LONG) {
             mgmt_cmd_too_long(&out);
+        }
         c->out_len = out.len;
         c->out_off = 0;
     }
@@ -312,6 +595,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, on_err);
     tcp_poll(pcb, on_poll, 2);
     tcp_nagle_disable(pcb);
+    /* The greeting carries this connection's challenge; nothing is read before it is answered. */
+    mgmt_auth_challenge(&mgmt_auth_key, arch_time_ns(), c->challenge);
+    int n = snprintf(c->out, sizeof(c->out), "hv-mgmt 1 challenge %s\n", c->challenge);
+    c->out_len = n > 0 ? (size_t)n : 0;
+    c->out_off = 0;
+    conn_flush(c);
+    tcp_output(pcb);
     return ERR_OK;
 }
 
@@ -338,6 +628,11 @@ void mgmt_init(const struct hv_config *cfg)
 {
     if (!cfg->mgmt.enabled)
         return;
+    /* Every connection authenticates (docs/management.md): without a key, no interface. */
+    if (!mgmt_auth_init(&mgmt_auth_key, cfg->mgmt_key, cfg->mgmt_key_len)) {
+        hv_printf("mgmt: no mgmt_key in hv.cfg, management interface off (every client must authenticate)\n");
+        return;
+    }
     struct net_dev *dev = arch_mgmt_nic();
     if (!dev) {
         hv_printf("mgmt: no NIC, management interface off\n");

@@ -7,7 +7,7 @@
 #include "mgmt_cmd.h"
 
 #define OUT_RESERVE 96              /* kept free for the final "error: ..." line */
-#define ARGS_MAX 3                  /* one more than any command takes, to detect extras */
+#define ARGS_MAX 7                  /* one more than any command takes, to detect extras */
 
 /* --- lines --------------------------------------------------------------- */
 void mgmt_line_reset(struct mgmt_line *l)
@@ -109,11 +109,13 @@ static enum mgmt_result answer_error(struct reply *r, const char *reason)
     return finish(r, MGMT_ERROR, "error: %s\n", reason);
 }
 
-/* A word of the client's line, safe to echo: printable ASCII only, bounded. */
+/* A word of the client's line. */
 struct word {
     const char *s;
     size_t len;
 };
+
+/* A word, safe to echo: printable ASCII only, bounded. */
 
 #define ECHO_MAX 40
 static const char *echo(struct word w, char buf[ECHO_MAX + 4])
@@ -135,6 +137,8 @@ struct call {
     uint32_t vm;                    /* index of the named VM, for commands with NAME */
     const char *client;
     struct mgmt_vm_info info;
+    const struct word *words;       /* the line's words (command first) */
+    size_t word_count;
 };
 
 typedef enum mgmt_result (*cmd_fn)(struct call *c, struct reply *r);
@@ -169,6 +173,8 @@ static enum mgmt_result act(struct call *c, struct reply *r, enum mgmt_action a)
 static enum mgmt_result cmd_stop(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_STOP); }
 static enum mgmt_result cmd_reset(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_RESET); }
 static enum mgmt_result cmd_start(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_START); }
+static enum mgmt_result cmd_pause(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_PAUSE); }
+static enum mgmt_result cmd_resume(struct call *c, struct reply *r) { return act(c, r, MGMT_ACTION_RESUME); }
 
 static enum mgmt_result cmd_quit(struct call *c, struct reply *r)
 {
@@ -177,37 +183,152 @@ static enum mgmt_result cmd_quit(struct call *c, struct reply *r)
     return MGMT_QUIT;
 }
 
-/* One row per command: its words, whether it names a VM, and its line in `help`. */
+static enum mgmt_result cmd_memslot(struct call *c, struct reply *r);
+static enum mgmt_result cmd_dirty_log(struct call *c, struct reply *r);
+static enum mgmt_result cmd_dirty(struct call *c, struct reply *r);
+
+/* One row per command: its words, whether it names a VM, how many words it takes, its usage
+ * and its line in `help`. */
 static const struct command {
     const char *name;
     bool takes_vm;
+    uint8_t words_min, words_max;   /* the command word included */
     cmd_fn run;
+    const char *usage;
     const char *help;
 } commands[] = {
-    { "help", false, cmd_help, "this list" },
-    { "list", false, cmd_list, "one line per VM: NAME state=S vcpus=N exits=N" },
-    { "stats", true, cmd_stats, "the VM's exit counters and interrupt statistics, NAME=VALUE" },
-    { "stop", true, cmd_stop, "power the VM off, as its PSCI SYSTEM_OFF would" },
-    { "reset", true, cmd_reset, "restart the VM from its images, as its SYSTEM_RESET would" },
-    { "start", true, cmd_start, "boot a stopped VM again from its images" },
-    { "quit", false, cmd_quit, "close this connection" },
+    { "help", false, 1, 1, cmd_help, "help", "this list" },
+    { "list", false, 1, 1, cmd_list, "list", "one line per VM: NAME state=S vcpus=N exits=N" },
+    { "stats", true, 2, 2, cmd_stats, "stats NAME", "the VM's exit counters and interrupt statistics, NAME=VALUE" },
+    { "stop", true, 2, 2, cmd_stop, "stop NAME", "power the VM off, as its PSCI SYSTEM_OFF would" },
+    { "reset", true, 2, 2, cmd_reset, "reset NAME", "restart the VM from its images, as its SYSTEM_RESET would" },
+    { "start", true, 2, 2, cmd_start, "start NAME", "boot a stopped VM again from its images" },
+    { "pause", true, 2, 2, cmd_pause, "pause NAME", "stop running the VM's vCPUs where they are (list: pausing, paused)" },
+    { "resume", true, 2, 2, cmd_resume, "resume NAME", "let a paused VM run on from where it was" },
+    { "memslot", true, 3, 6, cmd_memslot, "memslot NAME list | add ID GPA SIZE | delete ID",
+      "the VM's memory regions; add or delete one while it runs" },
+    { "dirty-log", true, 3, 4, cmd_dirty_log, "dirty-log NAME on|off [ID]",
+      "track writes to the VM's RAM slots (or slot ID) page by page" },
+    { "dirty", true, 3, 3, cmd_dirty, "dirty NAME ID", "read and clear slot ID's dirty pages: count and ranges" },
+    { "quit", false, 1, 1, cmd_quit, "quit", "close this connection" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
-
-static enum mgmt_result cmd_help(struct call *c, struct reply *r)
-{
-    (void)c;
-    for (size_t i = 0; i < COMMAND_COUNT; i++) {
-        char usage[24];
-        snprintf(usage, sizeof(usage), "%s%s", commands[i].name, commands[i].takes_vm ? " NAME" : "");
-        line(r, "%-12s %s\n", usage, commands[i].help);
-    }
-    return answer_ok(r);
-}
 
 static bool word_is(struct word w, const char *s)
 {
     return w.len == strlen(s) && memcmp(w.s, s, w.len) == 0;
+}
+
+/* A number: decimal, or hex with 0x; sizes may end in K, M or G (binary units). */
+static bool word_number(struct word w, bool size_suffix, uint64_t *out)
+{
+    size_t i = 0, len = w.len;
+    uint64_t base = 10, v = 0, mul = 1;
+    if (size_suffix && len > 1) {
+        char u = w.s[len - 1];
+        mul = u == 'K' || u == 'k' ? 1ull << 10 : u == 'M' || u == 'm' ? 1ull << 20 : u == 'G' || u == 'g' ? 1ull << 30 : 1;
+        if (mul != 1)
+            len--;
+    }
+    if (len > 2 && w.s[0] == '0' && (w.s[1] == 'x' || w.s[1] == 'X'))
+        base = 16, i = 2;
+    if (i == len)
+        return false;
+    for (; i < len; i++) {
+        char ch = w.s[i];
+        uint64_t d = ch >= '0' && ch <= '9' ? (uint64_t)(ch - '0')
+                   : ch >= 'a' && ch <= 'f' ? (uint64_t)(ch - 'a' + 10)
+                   : ch >= 'A' && ch <= 'F' ? (uint64_t)(ch - 'A' + 10) : 99;
+        if (d >= base || v > (UINT64_MAX - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    if (v > UINT64_MAX / mul)
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+static bool word_slot(struct word w, uint32_t *slot)
+{
+    uint64_t v;
+    if (!word_number(w, false, &v) || v > 0xffff)
+        return false;
+    *slot = (uint32_t)v;
+    return true;
+}
+
+/* Lines the VM view hands back: printable only, into the reply. */
+static void emit_line(void *ctx, const char *text)
+{
+    char buf[MGMT_LINE_MAX + 1];
+    size_t n = 0;
+    for (; text[n] && n < MGMT_LINE_MAX; n++)
+        buf[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    buf[n] = '\0';
+    line(ctx, "%s\n", buf);
+}
+
+static enum mgmt_result mem(struct call *c, struct reply *r, const struct mgmt_mem_req *req)
+{
+    if (!c->vms->memory)
+        return answer_error(r, "not supported");
+    const char *why = c->vms->memory(c->vms->ctx, c->vm, req, c->client, emit_line, r);
+    return why ? answer_error(r, why) : answer_ok(r);
+}
+
+static enum mgmt_result cmd_memslot(struct call *c, struct reply *r)
+{
+    const struct word *w = c->words;
+    struct mgmt_mem_req req = { 0 };
+    if (word_is(w[2], "list") && c->word_count == 3) {
+        req.op = MGMT_MEM_LIST;
+    } else if (word_is(w[2], "add") && c->word_count == 6) {
+        req.op = MGMT_MEM_ADD;
+        if (!word_slot(w[3], &req.slot) || !word_number(w[4], false, &req.gpa) ||
+            !word_number(w[5], true, &req.size_bytes))
+            return answer_error(r, "usage: memslot NAME add ID GPA SIZE (numbers: decimal or 0x hex, SIZE may end in K, M, G)");
+        if ((req.gpa | req.size_bytes) & 0xfff || req.size_bytes == 0)
+            return answer_error(r, "GPA and SIZE must be multiples of 4 KiB, SIZE not 0");
+    } else if (word_is(w[2], "delete") && c->word_count == 4) {
+        req.op = MGMT_MEM_DELETE;
+        if (!word_slot(w[3], &req.slot))
+            return answer_error(r, "usage: memslot NAME delete ID");
+    } else {
+        return answer_error(r, "usage: memslot NAME list | add ID GPA SIZE | delete ID");
+    }
+    return mem(c, r, &req);
+}
+
+static enum mgmt_result cmd_dirty_log(struct call *c, struct reply *r)
+{
+    const struct word *w = c->words;
+    struct mgmt_mem_req req = { .slot = MGMT_MEM_ALL_SLOTS };
+    if (word_is(w[2], "on"))
+        req.op = MGMT_MEM_LOG_ON;
+    else if (word_is(w[2], "off"))
+        req.op = MGMT_MEM_LOG_OFF;
+    else
+        return answer_error(r, "usage: dirty-log NAME on|off [ID]");
+    if (c->word_count == 4 && !word_slot(w[3], &req.slot))
+        return answer_error(r, "usage: dirty-log NAME on|off [ID]");
+    return mem(c, r, &req);
+}
+
+static enum mgmt_result cmd_dirty(struct call *c, struct reply *r)
+{
+    struct mgmt_mem_req req = { .op = MGMT_MEM_DIRTY };
+    if (!word_slot(c->words[2], &req.slot))
+        return answer_error(r, "usage: dirty NAME ID");
+    return mem(c, r, &req);
+}
+
+static enum mgmt_result cmd_help(struct call *c, struct reply *r)
+{
+    (void)c;
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        line(r, "%-12s %s\n", commands[i].usage, commands[i].help);
+    return answer_ok(r);
 }
 
 static size_t split(const char *line, size_t len, struct word *words)
@@ -250,10 +371,12 @@ enum mgmt_result mgmt_cmd_run(const struct mgmt_vms *vms, const char *text, size
         snprintf(why, sizeof(why), "unknown command '%s' (try help)", echo(w[0], e));
         return answer_error(&r, why);
     }
-    if (n != (cmd->takes_vm ? 2u : 1u)) {
-        snprintf(why, sizeof(why), "usage: %s%s", cmd->name, cmd->takes_vm ? " NAME" : "");
+    if (n < cmd->words_min || n > cmd->words_max) {
+        snprintf(why, sizeof(why), "usage: %s", cmd->usage);
         return answer_error(&r, why);
     }
+    c.words = w;
+    c.word_count = n;
     if (cmd->takes_vm) {
         uint32_t count = vms->count(vms->ctx);
         for (c.vm = 0; c.vm < count; c.vm++) {

@@ -155,11 +155,55 @@ bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
            __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
 }
 
+void vm_pause(struct vm *vm)
+{
+    __atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_kick(&vm->vcpu[i]);
+}
+
+void vm_resume(struct vm *vm)
+{
+    __atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_kick(&vm->vcpu[i]);
+}
+
+bool vm_paused(const struct vm *vm)
+{
+    if (!__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE))
+        return false;
+    /* A vCPU that is off runs no guest code either; one being powered on parks first. */
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        if (__atomic_load_n(&vm->vcpu[i].power, __ATOMIC_ACQUIRE) != VCPU_OFF &&
+            !__atomic_load_n(&vm->vcpu[i].parked, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
+}
+
+/* Between two guest entries: wait while the VM is paused (not past a stop or reset). */
+static void park_while_paused(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+    __atomic_store_n(&vcpu->parked, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE) &&
+           __atomic_load_n(&vm->shutdown, __ATOMIC_ACQUIRE) == VM_SHUTDOWN_NONE) {
+        vm_console_drain(NULL);
+        mgmt_poll();
+        arch_cpu_idle();
+    }
+    __atomic_store_n(&vcpu->parked, 0, __ATOMIC_RELEASE);
+}
+
 void vcpu_run_loop(struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
     uint32_t *work = &cpu_work[arch_cpu_index()];
     while (wait_until_on(vcpu)) {
+        if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
+            park_while_paused(vcpu);
+            continue;                 /* a stop or reset may have come meanwhile */
+        }
         struct vcpu_exit exit;
         arch_vcpu_run(vcpu, &exit);
         if (exit.reason != EXIT_HANDLED) {

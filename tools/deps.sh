@@ -78,6 +78,14 @@ if [ ! -f "$D/src/libfdt/.stamp" ]; then
   touch "$D/src/libfdt/.stamp"
 fi
 
+# mbedtls (source package): only its SHA-256 and HMAC files (md.c, sha256.c, platform_util.c and
+# their headers) are built, for the management interface's challenge/response (kernel/mbedtls.mk,
+# docs/management.md). deps/src/mbedtls/tree is Debian's unpacked source; never edited.
+fetch_mbedtls() {
+  fetch_src mbedtls || { echo "deps: cannot fetch the mbedtls source package" >&2; exit 1; }
+}
+fetch_mbedtls
+
 # newlib: the tarball from newlib-source, unpacked once (built by the Makefile per arch).
 if [ ! -f "$D/src/newlib/.stamp" ]; then
   rm -rf "$D/src/newlib" && mkdir -p "$D/src/newlib"

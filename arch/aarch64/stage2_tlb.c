@@ -42,3 +42,12 @@ void arch_stage2_tlb_invalidate(struct vm *vm, uint64_t ipa, uint64_t size_bytes
     /* The SMMU's stage-2 copy for the VM's assigned functions follows (smmu_s2.c). */
     smmu_s2_stage2_changed(vm, ipa, size_bytes);
 }
+
+/* Run-time stage-2 changes (memslots, dirty logging): TLBI ...IS with DSB ISH above completes
+ * on every PE of the Inner Shareable domain (Arm ARM D8.13.4), so a vCPU on another CPU never
+ * uses a removed translation after the call returns; abort.c sends write faults on protected
+ * pages to dirty logging. */
+bool arch_stage2_runtime(void)
+{
+    return true;
+}

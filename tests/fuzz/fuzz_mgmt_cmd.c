@@ -47,7 +47,23 @@ static const char *f_action(void *ctx, uint32_t i, enum mgmt_action a, const cha
     return a == MGMT_ACTION_START ? "start is not supported yet" : NULL;
 }
 
-static const struct mgmt_vms vms = { NULL, f_count, f_info, f_action };
+/* The memory commands reach this only with arguments parsed and checked. */
+static const char *f_memory(void *ctx, uint32_t i, const struct mgmt_mem_req *req, const char *client,
+                            mgmt_emit_fn emit, void *ectx)
+{
+    (void)ctx;
+    CHECK(i < vm_count);
+    CHECK(strcmp(client, "192.168.1.1") == 0);
+    CHECK(req->op <= MGMT_MEM_DIRTY);
+    CHECK(req->slot <= 0xffff || (req->slot == MGMT_MEM_ALL_SLOTS &&
+                                  (req->op == MGMT_MEM_LOG_ON || req->op == MGMT_MEM_LOG_OFF)));
+    if (req->op == MGMT_MEM_ADD)
+        CHECK(req->size_bytes && !((req->gpa | req->size_bytes) & 0xfff));
+    emit(ectx, "slot=1 \x7f\x80 bytes");
+    return req->slot & 1 ? "odd slot" : NULL;
+}
+
+static const struct mgmt_vms vms = { NULL, f_count, f_info, f_action, f_memory };
 
 static void check_answer(const struct mgmt_out *o, enum mgmt_result r)
 {
@@ -115,7 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_answer(&o, r);
         if (acted >= 0) {
             /* An action ran only for a line naming that VM and its verb. */
-            const char *verb = acted_how == MGMT_ACTION_STOP ? "stop" : acted_how == MGMT_ACTION_RESET ? "reset" : "start";
+            static const char *const verbs[] = {
+                [MGMT_ACTION_STOP] = "stop", [MGMT_ACTION_RESET] = "reset", [MGMT_ACTION_START] = "start",
+                [MGMT_ACTION_PAUSE] = "pause", [MGMT_ACTION_RESUME] = "resume",
+            };
+            CHECK(acted_how < sizeof(verbs) / sizeof(verbs[0]));
+            const char *verb = verbs[acted_how];
             CHECK(memmem(line.buf, line.len, verb, strlen(verb)) != NULL);
             CHECK(memmem(line.buf, line.len, names[acted % NAME_COUNT], strlen(names[acted % NAME_COUNT])) != NULL);
             CHECK(r == (acted_how == MGMT_ACTION_START ? MGMT_ERROR : MGMT_OK));

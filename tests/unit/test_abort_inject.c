@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dirty_log.h"
+#include "fake_pt_env.h"
 #include "guest.h"
+#include "stage2.h"
 
 /* ESR_ELx ISS for a Data Abort (Arm ARM D17.2.40). */
 #define ISS_ISV         (1u << 24)
@@ -41,6 +44,8 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how)
 }
 
 static struct vm vm;
+static struct fake_env s2_fake;
+static struct pt_env s2_env = FAKE_ENV_INIT(&s2_fake);
 static struct vcpu *v;
 static struct vcpu_exit ex;
 static uint8_t *ram, *rom;
@@ -70,6 +75,10 @@ static void setup(void)
     at_calls = 0;
     vm.name = "t";
     memslots_init(&vm.slots);
+    /* A stage 2 that maps nothing until a test maps something. */
+    memset(&s2_fake, 0, sizeof(s2_fake));
+    s2_fake.fail_after = -1;
+    cr_assert_eq(pt_init(&vm.stage2, &aarch64_stage2_format, &s2_env), 0);
     ram = aligned_alloc(4096, RAM_BYTES);
     rom = aligned_alloc(4096, ROM_BYTES);
     memset(ram, 0, RAM_BYTES);
@@ -545,4 +554,82 @@ Test(inject, serror_without_ras_leaves_vsesr_alone)
     inject_serror(v);
     cr_assert_eq(fake_sysreg_get("hcr_el2"), 0x80000039ull | 1ull << 8);
     cr_assert_eq(fake_sysreg_write_count("S3_4_C5_C2_3"), 0, "VSESR_EL2 UNDEFs without FEAT_RAS");
+}
+
+/* --- dirty logging and stage-2 changes on other CPUs (kernel/dirty_log.c, memslot_run.c) --- */
+Test(abort, write_to_a_write_protected_page_of_a_logged_slot_marks_it_and_retries)
+{
+    static uint64_t bitmap[64];
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    cr_assert_eq(dirty_log_start(&vm.slots, &vm.stage2, 0, bitmap), 0);
+    uint64_t pc = v->arch.pc;
+    data_abort(RAM_GPA + 0x3008, RAM_GPA + 0x3008, ISS_ISV | ISS_SAS(3) | ISS_WNR | DFSC_PERM_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER, "no abort for the guest: the access runs again");
+    cr_assert_eq(v->arch.pc, pc, "the instruction is not skipped");
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    cr_assert_eq(bitmap[0], 1ull << 3, "page 3 marked dirty");
+    uint32_t perms, level;
+    cr_assert(pt_lookup(&vm.stage2, RAM_GPA + 0x3000, NULL, &perms, &level));
+    cr_assert((perms & PT_W) && level == PT_LAST_LEVEL, "the page is writable, as a page");
+    uint64_t *bm;
+    cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
+    pt_destroy(&vm.stage2);
+}
+
+Test(abort, translation_fault_in_a_slot_mapped_meanwhile_retries)
+{
+    /* Another CPU's split or collapse was between break and make when this vCPU faulted. */
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    data_abort(RAM_GPA + 0x100, RAM_GPA + 0x100, ISS_ISV | ISS_SAS(2) | DFSC_TRANS_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER);
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    pt_destroy(&vm.stage2);
+}
+
+Test(abort, permission_fault_whose_va_no_longer_translates_retries)
+{
+    fake_sysreg_set("sctlr_el1", SCTLR_EL1_RESET | SCTLR_EL1_M);
+    uint64_t va = GUEST_VA_BASE + RAM_BYTES + 0x20000000ull;      /* the fake stage 1 says PAR_EL1.F */
+    data_abort(RAM_GPA, va, ISS_ISV | ISS_SAS(2) | ISS_WNR | DFSC_PERM_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER);
+    cr_assert_eq(at_calls, 1);
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+}
+
+Test(abort, write_translation_fault_into_a_split_logged_block_retries)
+{
+    /* Another vCPU's write split the block while this one's store was in the break window:
+     * the page is mapped again, read-only (logged). The store runs again and then takes the
+     * permission fault dirty logging handles; it must not get an abort. */
+    static uint64_t bitmap[64];
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    cr_assert_eq(dirty_log_start(&vm.slots, &vm.stage2, 0, bitmap), 0);
+    cr_assert_eq(dirty_log_write_fault(&vm.slots, &vm.stage2, RAM_GPA), DIRTY_FAULT_HANDLED);
+    data_abort(RAM_GPA + 0x5000, RAM_GPA + 0x5000, ISS_ISV | ISS_SAS(3) | ISS_WNR | DFSC_TRANS_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER);
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    uint64_t *bm;
+    cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
+    pt_destroy(&vm.stage2);
+}
+
+Test(abort, fetch_walk_updating_a_descriptor_in_a_logged_page_marks_it_and_retries)
+{
+    /* FEAT_HAFDBS: an instruction fetch's stage-1 walk sets the Access flag in a table page that
+     * dirty logging write-protects: an instruction abort, permission fault, S1PTW, HPFAR = the
+     * table page. Seen from Linux: without this the guest's process died of SIGBUS. */
+    static uint64_t bitmap[64];
+    cr_assert_eq(pt_map(&vm.stage2, RAM_GPA, (uint64_t)(uintptr_t)ram, RAM_BYTES, PT_RWX, 0), 0);
+    cr_assert_eq(dirty_log_start(&vm.slots, &vm.stage2, 0, bitmap), 0);
+    fake_sysreg_set("hpfar_el2", ((RAM_GPA + 0x7000) >> 12) << 4);
+    fake_sysreg_set("far_el2", 0x4241d0);
+    abort_insn(v, &ex, (uint64_t)0x20 << 26 | ESR_IL | ISS_S1PTW | DFSC_PERM_L3);
+    cr_assert_eq(ex.reason, EXIT_OTHER, "the fetch runs again");
+    cr_assert_eq(fake_sysreg_get("esr_el1"), 0, "nothing injected");
+    cr_assert_eq(bitmap[0], 1ull << 7, "the table page is marked dirty");
+    uint32_t perms;
+    cr_assert(pt_lookup(&vm.stage2, RAM_GPA + 0x7000, NULL, &perms, NULL) && (perms & PT_W));
+    uint64_t *bm;
+    cr_assert_eq(dirty_log_stop(&vm.slots, &vm.stage2, 0, &bm), 0);
+    pt_destroy(&vm.stage2);
 }

@@ -957,3 +957,38 @@ Test(config, selftest_at_abort_takes_a_4k_aligned_address)
         cr_assert_eq(cfg.selftest_at_abort, 0);
     }
 }
+
+/* --- mgmt_key = HEX ------------------------------------------------------------------- */
+Test(config, mgmt_key_hex_to_bytes)
+{
+    cr_assert_eq(parse(GOOD_A), 0);
+    cr_assert_eq(cfg.mgmt_key_len, 0);
+    cr_assert_eq(parse("mgmt_key = 00112233445566778899AABBCCDDeeff\n" GOOD_A), 0);
+    cr_assert_eq(cfg.mgmt_key_len, 16);
+    cr_assert_eq(cfg.mgmt_key[0], 0x00);
+    cr_assert_eq(cfg.mgmt_key[5], 0x55);
+    cr_assert_eq(cfg.mgmt_key[10], 0xaa);
+    cr_assert_eq(cfg.mgmt_key[15], 0xff);
+    char line[200] = "mgmt_key = ";
+    for (int i = 0; i < 128; i++)
+        strcat(line, "7");
+    strcat(line, "\n" GOOD_A);
+    cr_assert_eq(parse(line), 0);
+    cr_assert_eq(cfg.mgmt_key_len, 64);
+    cr_assert_eq(cfg.mgmt_key[63], 0x77);
+}
+
+Test(config_errors, mgmt_key_malformed_and_never_echoed)
+{
+    static const char *bad[] = {
+        "mgmt_key = 00112233445566778899aabbccddee\n",          /* 15 bytes: too short */
+        "mgmt_key = 00112233445566778899aabbccddeef\n",         /* odd digit count */
+        "mgmt_key = 00112233445566778899aabbccddeeXX\n",        /* not hex */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "%s%s", bad[i], GOOD_A);
+        expect_one_error(text, "hv.cfg:1: error: malformed mgmt_key (expected 32 to 128 hex digits: a key of 16 "
+                               "to 64 bytes)");
+    }
+}

@@ -60,7 +60,7 @@ static const char *fake_action(void *ctx, uint32_t i, enum mgmt_action a, const 
     return fake.answer;
 }
 
-static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action };
+static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL };
 static char buf[MGMT_OUT_MAX];
 static struct mgmt_out out;
 
@@ -112,7 +112,8 @@ Test(mgmt_cmd, stats_prints_name_value_pairs_of_the_named_vm)
 Test(mgmt_cmd, help_lists_every_command_and_ends_ok)
 {
     cr_assert_eq(run("help"), MGMT_OK);
-    const char *names[] = { "help ", "list ", "stats NAME", "stop NAME", "reset NAME", "start NAME", "quit " };
+    const char *names[] = { "help ", "list ", "stats NAME", "stop NAME", "reset NAME", "start NAME", "pause NAME",
+                            "resume NAME", "quit " };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_not_null(strstr(out.buf, names[i]), "help lacks '%s':\n%s", names[i], out.buf);
     size_t n = strlen(out.buf);
@@ -135,6 +136,12 @@ Test(mgmt_cmd, reset_and_start_map_to_their_actions)
     cr_assert_eq(fake.index, 0);
     expect("start linux", MGMT_OK, "ok\n");
     cr_assert_eq(fake.action, MGMT_ACTION_START);
+    expect("pause idle-1", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_PAUSE);
+    cr_assert_eq(fake.index, 1);
+    expect("resume linux", MGMT_OK, "ok\n");
+    cr_assert_eq(fake.action, MGMT_ACTION_RESUME);
+    expect("pause", MGMT_ERROR, "error: usage: pause NAME\n");
 }
 
 Test(mgmt_cmd, an_action_refused_answers_its_reason)
@@ -364,4 +371,94 @@ Test(mgmt_cmd, an_error_too_long_for_a_small_buffer_becomes_response_too_long)
     cr_assert_eq(mgmt_cmd_run(&vms, longw, strlen(longw), "c", &o), MGMT_ERROR);
     cr_assert_str_eq(small, "error: response too long\n");
     cr_assert_eq(o.len, strlen(small));
+}
+
+/* --- memory commands (memslot, dirty-log, dirty) over a fake memory callback -------------- */
+static struct mgmt_mem_req mem_seen;
+static uint32_t mem_calls, mem_vm;
+
+static const char *fake_memory(void *ctx, uint32_t i, const struct mgmt_mem_req *req, const char *client,
+                               mgmt_emit_fn emit, void *ectx)
+{
+    (void)ctx;
+    (void)client;
+    mem_calls++;
+    mem_vm = i;
+    mem_seen = *req;
+    emit(ectx, "line\x01one");
+    return req->slot == 13 ? "vm idle-1 slot 13: no such slot" : NULL;
+}
+
+static const struct mgmt_vms mem_vms = { NULL, fake_count, fake_info, fake_action, fake_memory };
+
+static enum mgmt_result run_mem(const char *line)
+{
+    return mgmt_cmd_run(&mem_vms, line, strlen(line), "10.0.2.2", &out);
+}
+
+Test(mgmt_cmd, memslot_add_parses_hex_decimal_and_size_suffixes)
+{
+    mem_calls = 0;
+    cr_assert_eq(run_mem("memslot idle-1 add 5 0x80000000 4M"), MGMT_OK);
+    cr_assert_str_eq(buf, "line?one\nok\n", "the callback's lines, made printable");
+    cr_assert_eq(mem_calls, 1);
+    cr_assert_eq(mem_vm, 1);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_ADD);
+    cr_assert_eq(mem_seen.slot, 5);
+    cr_assert_eq(mem_seen.gpa, 0x80000000ull);
+    cr_assert_eq(mem_seen.size_bytes, 4ull << 20);
+    cr_assert_eq(run_mem("memslot linux add 7 3221225472 8k"), MGMT_OK);
+    cr_assert_eq(mem_seen.gpa, 0xC0000000ull);
+    cr_assert_eq(mem_seen.size_bytes, 8192);
+    cr_assert_eq(run_mem("memslot linux add 7 0x40000000 1G"), MGMT_OK);
+    cr_assert_eq(mem_seen.size_bytes, 1ull << 30);
+}
+
+Test(mgmt_cmd, memory_commands_refuse_bad_arguments_without_calling_back)
+{
+    static const char *bad[] = {
+        "memslot linux add 5 0x80000000 3",          /* not a multiple of 4 KiB */
+        "memslot linux add 5 0x80000800 4K",
+        "memslot linux add 5 0x80000000 0",
+        "memslot linux add x 0x80000000 4K",
+        "memslot linux add 5 0xZZ 4K",
+        "memslot linux add 5 0x80000000 99999999999999999999",
+        "memslot linux add 70000 0x80000000 4K",     /* slot id out of range */
+        "memslot linux add 5 0x80000000",
+        "memslot linux remove 5",
+        "memslot linux delete",
+        "memslot linux delete five",
+        "dirty-log linux maybe",
+        "dirty-log linux on x",
+        "dirty linux",
+        "dirty linux -1",
+    };
+    mem_calls = 0;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(run_mem(bad[i]), MGMT_ERROR, "%s", bad[i]);
+        cr_assert(!strncmp(buf, "error: ", 7), "%s: %s", bad[i], buf);
+    }
+    cr_assert_eq(mem_calls, 0);
+}
+
+Test(mgmt_cmd, memory_commands_reach_the_callback)
+{
+    cr_assert_eq(run_mem("memslot linux list"), MGMT_OK);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_LIST);
+    cr_assert_eq(run_mem("memslot linux delete 3"), MGMT_OK);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_DELETE);
+    cr_assert_eq(mem_seen.slot, 3);
+    cr_assert_eq(run_mem("dirty-log linux on"), MGMT_OK);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_LOG_ON);
+    cr_assert_eq(mem_seen.slot, MGMT_MEM_ALL_SLOTS);
+    cr_assert_eq(run_mem("dirty-log linux off 2"), MGMT_OK);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_LOG_OFF);
+    cr_assert_eq(mem_seen.slot, 2);
+    cr_assert_eq(run_mem("dirty linux 0"), MGMT_OK);
+    cr_assert_eq(mem_seen.op, MGMT_MEM_DIRTY);
+    cr_assert_eq(run_mem("dirty idle-1 13"), MGMT_ERROR);
+    cr_assert_str_eq(buf, "line?one\nerror: vm idle-1 slot 13: no such slot\n");
+    /* No callback: not supported, never a crash. */
+    cr_assert_eq(run("dirty linux 0"), MGMT_ERROR);
+    cr_assert_str_eq(buf, "error: not supported\n");
 }
