@@ -76,6 +76,19 @@ static bool fault_ipa_of(struct vcpu *v, uint32_t iss, uint64_t far, uint64_t *i
     return true;
 }
 
+/* A write (or a stage-1 walk's descriptor update) to a write-protected page of a dirty-logged slot:
+ * kernel/dirty_log.c makes it writable and marks it; true when the access just runs again. */
+static bool dirty_write_fault(struct vcpu *v, uint64_t ipa)
+{
+    enum dirty_fault r = dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, ipa);
+    if (r == DIRTY_FAULT_NOMEM) {
+        hv_printf("vm %s: no memory to split a stage-2 block for dirty logging at 0x%" PRIx64 "\n",
+                  v->vm->name, ipa);
+        vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
+    }
+    return r != DIRTY_FAULT_NOT_LOGGED;
+}
+
 void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
     struct arch_vcpu *a = &v->arch;
@@ -103,13 +116,7 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
      * so a walk's permission fault is a write). The page is made writable and marked; the
      * instruction runs again. */
     if (type == FSC_PERMISSION && in_slot && (write || (iss & ISS_S1PTW)) && !(flags & MEMSLOT_READONLY)) {
-        enum dirty_fault r = dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, ipa);
-        if (r == DIRTY_FAULT_NOMEM) {
-            hv_printf("vm %s: no memory to split a stage-2 block for dirty logging at 0x%" PRIx64 "\n",
-                      v->vm->name, ipa);
-            vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
-        }
-        if (r != DIRTY_FAULT_NOT_LOGGED) {
+        if (dirty_write_fault(v, ipa)) {
             exit->reason = EXIT_OTHER;
             return;
         }
@@ -178,13 +185,7 @@ void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
      * FEAT_HAFDBS, which QEMU's -cpu max has) in a table page that dirty logging write-protects:
      * a write to that page (HPFAR_EL2 holds its IPA on a walk fault). Seen with Linux. */
     if (FSC_TYPE(iss) == FSC_PERMISSION && (iss & ISS_S1PTW)) {
-        enum dirty_fault r = dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, ipa);
-        if (r == DIRTY_FAULT_NOMEM) {
-            hv_printf("vm %s: no memory to split a stage-2 block for dirty logging at 0x%" PRIx64 "\n",
-                      v->vm->name, ipa);
-            vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
-        }
-        if (r != DIRTY_FAULT_NOT_LOGGED) {
+        if (dirty_write_fault(v, ipa)) {
             exit->reason = EXIT_OTHER;
             return;
         }
