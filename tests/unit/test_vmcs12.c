@@ -1,5 +1,5 @@
 /* Host tests of the vmcs12 field accessor (arch/x86_64/vmx/vmcs12.c): encodings, widths, high accesses,
- * read-only fields, unsupported components (SDM Vol. 3C 25.11.2, 31.4; Vol. 2B VMREAD / VMWRITE). */
+ * read-only fields, unsupported components (SDM Vol. 3C 24.11.2, 30.4; Vol. 2B VMREAD / VMWRITE). */
 #include <criterion/criterion.h>
 #include <string.h>
 #include "vmcs12.h"

@@ -1,5 +1,5 @@
 /* vmcs12.h: the VMCS an L1 hypervisor sees (nested VMX): the fields this implementation supports, one
- * row each with its architectural encoding (Intel SDM Vol. 3C, 25.11.2 / appendix B), and the pure
+ * row each with its architectural encoding (Intel SDM Vol. 3C, 24.11.2 and appendix B), and the pure
  * VMREAD / VMWRITE semantics over them (SDM Vol. 2B "VMREAD", "VMWRITE"). No hardware access:
  * host-tested (tests/unit/test_vmcs12.c) and fuzzed (tests/fuzz/fuzz_vmcs12.c). */
 #ifndef VMX_VMCS12_H
@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* X(name, encoding). The layout of a vmcs12 in L1's memory is ours (SDM 25.2: implementation-specific):
+/* X(name, encoding). The layout of a vmcs12 in L1's memory is ours (SDM 24.2: implementation-specific):
  * revision, abort indicator, launch state, then one 64-bit slot per row in this order. */
 #define VMCS12_FIELDS(X) \
     X(VIRTUAL_PROCESSOR_ID, 0x0000) \
@@ -63,12 +63,12 @@
 enum vmcs12_index { VMCS12_FIELDS(VMCS12_INDEX) VMCS12_FIELD_COUNT };
 #undef VMCS12_INDEX
 
-/* Launch state (SDM 25.1): "clear" after VMCLEAR, "launched" after a successful VMLAUNCH. */
+/* Launch state (SDM 24.1): "clear" after VMCLEAR, "launched" after a successful VMLAUNCH. */
 enum vmcs12_launch_state { VMCS12_CLEAR = 0, VMCS12_LAUNCHED = 1 };
 
 struct vmcs12 {
     uint32_t revision;          /* bits 30:0 the VMCS revision identifier; bit 31 shadow-VMCS indicator */
-    uint32_t abort;             /* VMX-abort indicator (SDM 28.7) */
+    uint32_t abort;             /* VMX-abort indicator (SDM 27.7) */
     uint32_t launch_state;      /* enum vmcs12_launch_state */
     uint32_t reserved;
     uint64_t field[VMCS12_FIELD_COUNT];
@@ -79,14 +79,14 @@ _Static_assert(sizeof(struct vmcs12) <= 4096, "a vmcs12 fits its 4 KiB VMCS regi
  * bits set, a high access to a field that is not 64-bit, an unknown index). */
 int vmcs12_field_index(uint64_t encoding);
 
-/* Field encoding (SDM Vol. 3C, 25.11.2): bit 0 access type (high half of a 64-bit field), 11:10 type,
+/* Field encoding (SDM Vol. 3C, 24.11.2): bit 0 access type (high half of a 64-bit field), 11:10 type,
  * 14:13 width. */
 enum vmcs12_width { VMCS12_W16 = 0, VMCS12_W64 = 1, VMCS12_W32 = 2, VMCS12_WNAT = 3 };
 #define VMCS12_TYPE_EXIT_INFO 1u     /* read-only VM-exit information fields */
 static inline uint32_t vmcs12_field_width(uint64_t enc) { return (uint32_t)(enc >> 13) & 3; }
 static inline uint32_t vmcs12_field_type(uint64_t enc) { return (uint32_t)(enc >> 10) & 3; }
 
-/* VMREAD / VMWRITE results as VMfailValid error numbers (SDM Vol. 3C, 31.4): 0 success. */
+/* VMREAD / VMWRITE results as VMfailValid error numbers (SDM Vol. 3C, 30.4): 0 success. */
 #define VMXERR_UNSUPPORTED_COMPONENT 12u
 #define VMXERR_WRITE_READ_ONLY       13u
 
