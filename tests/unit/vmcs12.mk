@@ -14,3 +14,8 @@ UNIT_TESTS += build/unit/test_vmcs12_check
 build/unit/test_vmcs12_check: tests/unit/test_vmcs12_check.c arch/x86_64/vmx/vmcs12_check.c arch/x86_64/vmx/vmcs12_check.h arch/x86_64/vmx/nested_caps.c arch/x86_64/include/x86_nested_caps.h arch/x86_64/vmx/vmcs12.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -Iarch/x86_64/vmx -Iarch/x86_64/include -o $@ tests/unit/test_vmcs12_check.c arch/x86_64/vmx/vmcs12_check.c arch/x86_64/vmx/nested_caps.c $(UNIT_LDLIBS)
+
+UNIT_TESTS += build/unit/test_vmcs12_reflect
+build/unit/test_vmcs12_reflect: tests/unit/test_vmcs12_reflect.c arch/x86_64/vmx/vmcs12_reflect.c arch/x86_64/vmx/vmcs12_reflect.h arch/x86_64/vmx/vmcs12.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(UNIT_CFLAGS) -Iarch/x86_64/vmx -Iarch/x86_64/include -o $@ tests/unit/test_vmcs12_reflect.c arch/x86_64/vmx/vmcs12_reflect.c $(UNIT_LDLIBS)
