@@ -97,7 +97,7 @@ static bool cr4_write(struct vcpu *v, const struct x86_guest_mode *m, uint64_t v
         return false;                      /* LA57 changes only outside IA-32e mode */
     if ((value & CR4_PCIDE) && !(m->cr4 & CR4_PCIDE) && (!lma || (m->cr3 & 0xFFF)))
         return false;                      /* PCIDE needs IA-32e mode and CR3[11:0] = 0 */
-    if (!(value & CR4_VMXE) && v->arch.nvmx.vmxon)
+    if (!(value & CR4_VMXE) && v->arch.nvmx.vmxon && !v->arch.nvmx.guest_mode)
         return false;                      /* VMXE stays set in VMX operation (SDM Vol. 3C, 23.8) */
     x86_vcpu_backend()->set_cr4(v, value);
     return true;

@@ -64,11 +64,13 @@ struct nested_vmx {
     struct vmcs12 *vmcs12;       /* the cache of the current vmcs12 (one page, allocated at vCPU init) */
     uint64_t vmcs02_pa;          /* the hardware VMCS L2 runs on */
     bool vmcs02_launched;
-    uint64_t l1_tsc_offset;      /* L1's TSC offset while L2 runs */
-    uint64_t preempt_deadline;   /* host TSC when L1's preemption timer expires while L2 runs; 0: off */
-    uint32_t immediate_exits;    /* immediate exits from L2 this throttle window */
-    uint64_t throttle_window_end;   /* host TSC */
-    uint64_t throttled;          /* immediate exits refused by the throttle (stats) */
+    bool l1_launched;            /* vmcs01's launch state while vmcs02 is current */
+    bool l0_timer_armed;         /* L0 set vmcs02's preemption timer to 0 (an immediate exit) */
+    uint32_t l1_timer_saved;     /* L1's preemption-timer value while L0's immediate exit is armed */
+    uint32_t immediate_exits;    /* immediate exits from L2 in this throttle window */
+    uint64_t throttle_window_end;   /* host TSC at the end of the window */
+    uint64_t immediate_total;    /* immediate exits armed (stats) */
+    uint64_t throttled;          /* immediate exits the throttle refused (stats) */
 };
 
 /* An instruction emulated over more than one exit (guest.c). kernel/ sees one device access per
