@@ -833,14 +833,25 @@ bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v)
 }
 
 /* The immediate-exit throttle: at most NESTED_IMMEDIATE_MAX immediate exits from L2 per
- * NESTED_IMMEDIATE_WINDOW_US of host time. Past that, L2 is entered without one and the event waits
- * for L2's next exit, which the host timer bounds (guest.c arm_host_timer); each refusal counts in
- * 'nested_immediate_throttled'. A guest that keeps an event pending that L2 cannot take (an injection
- * into L2 that keeps being re-queued) therefore cannot hold the pCPU in entry / exit round trips. */
-#define NESTED_IMMEDIATE_MAX 64u
-#define NESTED_IMMEDIATE_WINDOW_US 1000u
+ * NESTED_IMMEDIATE_WINDOW_US of host time per vCPU. Past that the exit is not immediate but due at the
+ * window's end (the preemption timer set to the time left), so L2 runs meanwhile and the event still
+ * reaches L1 within one window; each such refusal counts in 'nested_immediate_throttled' and the first
+ * one of a VM is logged. A guest that keeps an event pending that L2 must first take (an injection
+ * into L2 that L1 keeps re-queuing) therefore cannot hold its pCPU in entry / exit round trips, and
+ * L2 makes progress. */
+#define NESTED_IMMEDIATE_MAX 16u
+#define NESTED_IMMEDIATE_WINDOW_US 10000u
 
-static bool immediate_exit_allowed(struct vcpu *v)
+/* The preemption-timer value for an exit after delay_tsc host TSC ticks (24.6.1 / A.6: the timer
+ * counts down once every 2^IA32_VMX_MISC[4:0] TSC ticks). */
+static uint32_t timer_ticks(uint64_t delay_tsc)
+{
+    uint64_t t = delay_tsc >> (rdmsr(MSR_IA32_VMX_MISC) & 0x1F);
+    return t > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)t;
+}
+
+/* The timer value L0 arms: 0 (an immediate exit) or the rest of the throttle window. */
+static uint32_t immediate_exit_delay(struct vcpu *v)
 {
     struct nested_vmx *n = &v->arch.nvmx;
     uint64_t now = rdtsc();
@@ -848,26 +859,30 @@ static bool immediate_exit_allowed(struct vcpu *v)
         n->throttle_window_end = now + x86_tsc_hz() / 1000000 * NESTED_IMMEDIATE_WINDOW_US;
         n->immediate_exits = 0;
     }
-    if (n->immediate_exits >= NESTED_IMMEDIATE_MAX) {
-        n->throttled++;
-        return false;
+    if (n->immediate_exits < NESTED_IMMEDIATE_MAX) {
+        n->immediate_exits++;
+        __atomic_fetch_add(&n->immediate_total, 1, __ATOMIC_RELAXED);
+        return 0;
     }
-    n->immediate_exits++;
-    n->immediate_total++;
-    return true;
+    if (__atomic_fetch_add(&n->throttled, 1, __ATOMIC_RELAXED) == 0)
+        hv_printf("vm %s: vcpu %" PRIu32 ": nested: more than %u immediate exits from L2 in %u us: throttled\n",
+                  v->vm->name, v->id, NESTED_IMMEDIATE_MAX, NESTED_IMMEDIATE_WINDOW_US);
+    return timer_ticks(n->throttle_window_end - now);
 }
 
-/* An exit from L2 before its first instruction, after the event being injected is delivered: a
- * VMX-preemption-timer value of 0 (26.6.4: the timer counts down from the entry, a value of 0 exits
- * before any instruction), never a self-IPI. L1's own timer value is kept for after it. */
-static void arm_immediate_exit(struct vcpu *v)
+/* An exit from L2 after the event being injected is delivered: a VMX-preemption-timer value of 0 exits
+ * before L2's first instruction (25.5.1), never a self-IPI; a throttled one later. L1's own timer value
+ * is kept for after it. */
+static void arm_l0_timer(struct vcpu *v, uint32_t value)
 {
     struct nested_vmx *n = &v->arch.nvmx;
     uint64_t pin = vmread(PIN_BASED_VM_EXEC_CONTROL);
     n->l1_timer_saved = (pin & PIN_PREEMPT_TIMER) ? (uint32_t)vmread(VMX_PREEMPTION_TIMER_VALUE) : 0;
+    if ((pin & PIN_PREEMPT_TIMER) && n->l1_timer_saved < value)
+        value = n->l1_timer_saved;         /* L1's own timer comes first: its exit, which is L1's anyway */
     vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin | PIN_PREEMPT_TIMER);
     vmwrite(VM_EXIT_CONTROLS, vmread(VM_EXIT_CONTROLS) | EXIT_SAVE_PREEMPT_TIMER);
-    vmwrite(VMX_PREEMPTION_TIMER_VALUE, 0);
+    vmwrite(VMX_PREEMPTION_TIMER_VALUE, value);
     n->l0_timer_armed = true;
 }
 
@@ -882,8 +897,8 @@ bool nested_vmx_before_l2_entry(struct vcpu *v, struct x86_exit *x)
         return false;
     if (vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
         /* An event is on its way into L2: deliver it first, then exit to L1 at once. */
-        if (!n->l0_timer_armed && immediate_exit_allowed(v))
-            arm_immediate_exit(v);
+        if (!n->l0_timer_armed)
+            arm_l0_timer(v, immediate_exit_delay(v));
         return false;
     }
     if (n->l0_timer_armed)

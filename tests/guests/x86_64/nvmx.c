@@ -94,6 +94,18 @@ static bool ok_flags(uint64_t f) { return !(f & (RFLAGS_CF | RFLAGS_ZF)); }
 static bool invalid_flags(uint64_t f) { return (f & RFLAGS_CF) && !(f & RFLAGS_ZF); }
 static bool valid_fail(uint64_t f, uint64_t error) { return (f & RFLAGS_ZF) && !(f & RFLAGS_CF) && vmr(VM_INSTRUCTION_ERROR) == error; }
 
+/* VMXON and INVEPT where a test expects an exception (the runtime's probe convention, rt/probes.S). */
+uint64_t probe_vmxon(uint64_t pa_ptr);
+uint64_t probe_invept(uint64_t desc_ptr);
+extern char probe_vmxon_insn[], probe_invept_insn[];
+__asm__(
+    ".text\n.globl probe_vmxon, probe_vmxon_insn\nprobe_vmxon:\n"
+    "  .pushsection .probes, \"a\"\n  .quad probe_vmxon_insn, 1f\n  .popsection\n"
+    "probe_vmxon_insn: vmxon (%rdi)\n1: xor %eax, %eax\n  ret\n"
+    ".globl probe_invept, probe_invept_insn\nprobe_invept:\n"
+    "  .pushsection .probes, \"a\"\n  .quad probe_invept_insn, 1f\n  .popsection\n"
+    "  mov $1, %eax\nprobe_invept_insn: invept (%rdi), %rax\n1: xor %eax, %eax\n  ret\n");
+
 /* --- running L2: L1's callee-saved registers on its stack, L2's GPRs in l2 ---------------------- */
 
 struct gprs { uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15; };
@@ -141,7 +153,7 @@ static uint8_t vmcs[4096] __attribute__((aligned(4096)));
 static uint8_t vmcs_bad[4096] __attribute__((aligned(4096)));
 static uint8_t io_bitmaps[8192] __attribute__((aligned(4096)));
 static uint8_t msr_bitmap[4096] __attribute__((aligned(4096)));
-static uint8_t l2_stack[8192] __attribute__((aligned(16)));
+static uint8_t l2_stack[65536] __attribute__((aligned(16)));
 static uint32_t revision;
 extern char tss[];
 
@@ -242,7 +254,17 @@ static void test_instructions(void)
     uint64_t cr4 = read_cr(4);
     struct exc_record rec;
     CHECK(exc_catch(probe_write_cr4, cr4 | CR4_VMXE, &rec) == 0 && (read_cr(4) & CR4_VMXE), "cr4_vmxe_set");
+    /* VMXON needs CR0 within IA32_VMX_CR0_FIXED0/1 (SDM 23.8): NE among them, which this runtime
+     * leaves clear; #GP(0) until then. */
     memcpy(vmxon_region, &revision, 4);
+    uint64_t region = (uintptr_t)vmxon_region;
+    uint64_t cr0 = read_cr(0);
+    if (!(cr0 & (1u << 5)))
+        check(exc_expect(probe_vmxon, (uintptr_t)&region, EXC_GP, probe_vmxon_insn, &rec), "vmxon_cr0_ne_clear_gp",
+              "vector %lu at 0x%lx (want #GP at VMXON)", rec.vector, rec.rip);
+    else
+        check(false, "vmxon_cr0_ne_clear_gp", "CR0.NE was already set: 0x%lx", cr0);
+    __asm__ volatile("mov %0, %%cr0" :: "r"(cr0 | rdmsr(0x486)) : "memory");
     uint32_t bad = revision ^ 1;
     memcpy(vmcs_bad, &bad, 4);
     check(invalid_flags(vmxon((uintptr_t)vmxon_region + 8)), "vmxon_unaligned_vmfailinvalid", "RFLAGS 0x%lx",
@@ -289,6 +311,10 @@ static void test_instructions(void)
           gone, vmr(GUEST_RIP));
     check(vmx_run_l2(1) == 2 && vmr(VM_INSTRUCTION_ERROR) == 5, "vmresume_not_launched_error_5", "error %lu",
           vmr(VM_INSTRUCTION_ERROR));
+    /* INVEPT: #UD, since IA32_VMX_PROCBASED_CTLS2 offers no EPT (Vol. 2B, INVEPT). */
+    uint64_t desc[2] = { 0, 0 };
+    check(exc_expect(probe_invept, (uintptr_t)desc, EXC_UD, probe_invept_insn, &rec), "invept_ud_without_ept",
+          "vector %lu at 0x%lx", rec.vector, rec.rip);
 }
 
 /* Invalid vmcs12 fields: each gives its architectural VM-entry failure, and L1 goes on. */
@@ -396,8 +422,65 @@ static void test_preemption_timer(void)
     vmw(EXIT_CTLS, ctl(0x48F, EXIT_HOST64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER));
 }
 
+/* The livelock reproducer (issue 14): L1 keeps an interrupt of its own pending (its LAPIC timer fired
+ * while it runs with IF clear, and it does not acknowledge on exit) and re-enters L2 with an external
+ * interrupt to inject each time. Each entry must exit to L1 for that interrupt, and L0 makes the exit
+ * right after the injection is delivered (a preemption timer of 0), until its throttle lets L2 run
+ * the injected interrupt's handler; the VM next door keeps its pace all along. */
+#define VEC_L2_EVENT 0x40
+#define VEC_L1_TIMER 0x41
+static void test_livelock(void)
+{
+    lapic_write(LAPIC_TDCR, TDCR_DIV_1);
+    lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_ONESHOT | VEC_L1_TIMER);
+    lapic_write(LAPIC_TMICT, 1000);
+    uint32_t irr = LAPIC_IRR + 0x10 * (VEC_L1_TIMER / 32), bit = 1u << (VEC_L1_TIMER % 32);
+    uint64_t t0 = tsc();
+    while (!(lapic_read(irr) & bit) && tsc() - t0 < us_to_tsc(1000000))
+        cpu_relax();
+    CHECK(lapic_read(irr) & bit, "livelock_l1_interrupt_pending");
+    uint32_t before = irq_count(0, VEC_L2_EVENT);
+    unsigned n = 300, ext = 0;
+    vmw(GUEST_RSP, (uintptr_t)l2_stack + sizeof(l2_stack));
+    t0 = tsc();
+    for (unsigned i = 0; i < n; i++) {
+        vmw(GUEST_RIP, (uintptr_t)l2_spin);
+        vmw(GUEST_RFLAGS, 0x202);
+        vmw(ENTRY_INTR_INFO, 0x80000000u | VEC_L2_EVENT);
+        if (vmx_run_l2(1) == 0 && vmr(EXIT_REASON) == 1)
+            ext++;
+        if (vmr(GUEST_RSP) < (uintptr_t)l2_stack + 4096)
+            vmw(GUEST_RSP, (uintptr_t)l2_stack + sizeof(l2_stack));
+    }
+    uint64_t dt = tsc() - t0;
+    uint32_t ran = irq_count(0, VEC_L2_EVENT) - before;
+    check(ext == n, "livelock_each_entry_exits_for_l1_interrupt", "%u of %u entries ended in an external-interrupt exit",
+          ext, n);
+    check(ran > 0 && ran < n, "livelock_l2_progresses_under_throttle",
+          "L2's handler ran %u times in %u entries (%lu us)", ran, n, tsc_to_us(dt));
+    printf("nvmx: livelock: %u entries in %lu us, L2's handler ran %u times\n", n, tsc_to_us(dt), ran);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+}
+
+/* Without 'nested = vmx': no VMX in CPUID, its MSRs #GP, CR4.VMXE #GP, VMXON #UD. */
+static void test_off(void)
+{
+    struct exc_record rec;
+    uint64_t region = 0x200000;
+    CHECK(!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX), "off_cpuid_vmx_hidden");
+    CHECK(exc_expect(probe_rdmsr, 0x480, EXC_GP, probe_rdmsr_insn, &rec), "off_vmx_basic_gp");
+    CHECK(exc_expect(probe_write_cr4, read_cr(4) | CR4_VMXE, EXC_GP, probe_write_cr4_insn, &rec), "off_cr4_vmxe_gp");
+    CHECK(exc_expect(probe_vmxon, (uintptr_t)&region, EXC_UD, probe_vmxon_insn, &rec), "off_vmxon_ud");
+}
+
 int main(void)
 {
+    const char *cmd = mb_cmdline();
+    size_t len = strlen(cmd);
+    if (len >= 4 && strncmp(cmd + len - 4, " off", 4) == 0) {
+        test_off();
+        return 0;
+    }
     printf("nvmx: start\n");
     if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
         CHECK(false, "cpuid_vmx_offered");
@@ -409,6 +492,7 @@ int main(void)
     test_entry_failures();
     test_l2_exits();
     test_preemption_timer();
+    test_livelock();
     uint64_t f = vmxoff();
     irq_enable();
     struct exc_record rec;
