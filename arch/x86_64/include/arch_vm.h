@@ -63,6 +63,7 @@ struct nested_vmx {
     uint64_t current_ptr;        /* current-VMCS pointer GPA, ~0: none (SDM 24.1) */
     struct vmcs12 *vmcs12;       /* the cache of the current vmcs12 (one page, allocated at vCPU init) */
     uint64_t vmcs02_pa;          /* the hardware VMCS L2 runs on */
+    uint64_t msr_bitmap02_pa;    /* its MSR bitmap: L0's and L1's merged */
     bool vmcs02_launched;
     bool l1_launched;            /* vmcs01's launch state while vmcs02 is current */
     bool l0_timer_armed;         /* L0 set vmcs02's preemption timer to 0 (an immediate exit) */

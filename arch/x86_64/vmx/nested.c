@@ -50,7 +50,6 @@ enum {
     VMXERR_VMPTRLD_BAD_REVISION = 11, VMXERR_VMXON_IN_ROOT = 15, VMXERR_ENTRY_MOV_SS = 26,
 };
 
-static uint64_t msr_bitmap_all_pa;     /* vmcs02's MSR bitmap: every access exits to L0 (set once, CPU 0 first) */
 
 uint64_t x86_vmx_host_msr(uint32_t msr) { return rdmsr(msr); }
 
@@ -65,12 +64,8 @@ bool nested_vmx_vcpu_init(struct vcpu *v)
         return true;
     n->vmcs12 = (struct vmcs12 *)(uintptr_t)hv_page_alloc(1, PAGE_SIZE);
     n->vmcs02_pa = hv_page_alloc(1, PAGE_SIZE);
-    if (!msr_bitmap_all_pa) {
-        msr_bitmap_all_pa = hv_page_alloc(1, PAGE_SIZE);
-        if (msr_bitmap_all_pa)
-            memset((void *)(uintptr_t)msr_bitmap_all_pa, 0xFF, PAGE_SIZE);
-    }
-    if (!n->vmcs12 || !n->vmcs02_pa || !msr_bitmap_all_pa)
+    n->msr_bitmap02_pa = hv_page_alloc(1, PAGE_SIZE);
+    if (!n->vmcs12 || !n->vmcs02_pa || !n->msr_bitmap02_pa)
         return false;
     *(uint32_t *)(uintptr_t)n->vmcs02_pa = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFFu;
     return true;
@@ -435,6 +430,22 @@ static const struct { enum vmcs12_index sel, base, limit, ar; uint32_t hw_sel; }
 /* The hardware field of the same register: GUEST_ES_* + 2 * index, as vmx.c's guest_seg_at. */
 static uint32_t hw_field(uint32_t es_field, uint32_t sel_field) { return es_field + (sel_field - GUEST_ES_SELECTOR); }
 
+/* vmcs02's MSR bitmap (24.6.9): an access exits when L0's bitmap or L1's says so; without L1's MSR
+ * bitmaps every access exits. An MSR both pass through (FS / GS base, SYSENTER, the SYSCALL MSRs) is
+ * L2's in hardware, as it would be on a CPU running L1. */
+static void merge_msr_bitmaps(struct vcpu *v, uint64_t l0_bitmap_pa, uint64_t cpu12)
+{
+    uint64_t *out = (uint64_t *)(uintptr_t)v->arch.nvmx.msr_bitmap02_pa;
+    const uint64_t *l0 = (const uint64_t *)(uintptr_t)l0_bitmap_pa;
+    if (!(cpu12 & V12_CPU_MSR_BITMAPS) ||
+        guest_read(&v->vm->slots, v12(v->arch.nvmx.vmcs12, V12_MSR_BITMAP), out, PAGE_SIZE)) {
+        memset(out, 0xFF, PAGE_SIZE);
+        return;
+    }
+    for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+        out[i] |= l0[i];
+}
+
 /* vmcs12's host state into vmcs01's guest state: what a VM exit loads into L1 (27.5). vmcs01 is current. */
 static void load_l1_host_state(struct vcpu *v)
 {
@@ -582,7 +593,7 @@ static void load_vmcs02(struct vcpu *v, bool launch)
         host[i] = vmread(host_fields[i]);
     uint64_t pin0 = vmread(PIN_BASED_VM_EXEC_CONTROL), cpu0 = vmread(CPU_BASED_VM_EXEC_CONTROL);
     uint64_t sec0 = vmread(SECONDARY_VM_EXEC_CONTROL), exit0 = vmread(VM_EXIT_CONTROLS);
-    uint64_t entry0 = vmread(VM_ENTRY_CONTROLS), eptp = vmread(EPT_POINTER);
+    uint64_t entry0 = vmread(VM_ENTRY_CONTROLS), eptp = vmread(EPT_POINTER), vmread_msr_bitmap01 = vmread(MSR_BITMAP);
     uint64_t cr0_mask0 = vmread(CR0_GUEST_HOST_MASK), cr4_mask0 = vmread(CR4_GUEST_HOST_MASK);
     uint64_t l1_dr7 = vmread(GUEST_DR7), l1_debugctl = vmread(GUEST_IA32_DEBUGCTL), l1_efer = vmread(GUEST_IA32_EFER);
     n->l1_launched = v->arch.vmx.launched;
@@ -615,7 +626,8 @@ static void load_vmcs02(struct vcpu *v, bool launch)
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
-    vmwrite(MSR_BITMAP, msr_bitmap_all_pa);
+    merge_msr_bitmaps(v, vmread_msr_bitmap01, cpu12);
+    vmwrite(MSR_BITMAP, n->msr_bitmap02_pa);
     uint64_t off = (uint64_t)v->arch.tsc_offset + ((cpu12 & V12_CPU_TSC_OFFSETTING) ? v12(c, V12_TSC_OFFSET) : 0);
     vmwrite(TSC_OFFSET, off);
     vmwrite(EPT_POINTER, eptp);
