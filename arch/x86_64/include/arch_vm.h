@@ -68,8 +68,7 @@ struct nested_vmx {
     bool l1_launched;            /* vmcs01's launch state while vmcs02 is current */
     bool l0_timer_armed;         /* L0 set vmcs02's preemption timer to 0 (an immediate exit) */
     uint32_t l1_timer_saved;     /* L1's preemption-timer value while L0's immediate exit is armed */
-    uint32_t immediate_exits;    /* immediate exits from L2 in this throttle window */
-    uint64_t throttle_window_end;   /* host TSC at the end of the window */
+    uint32_t immediate_exits;    /* immediate exits from L2 in a row without L2's progress */
     uint64_t immediate_total;    /* immediate exits armed (stats) */
     uint64_t throttled;          /* immediate exits the throttle refused (stats) */
 };

@@ -825,6 +825,7 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
         x->kind = X86_EXIT_NONE;
         return true;
     }
+    n->immediate_exits = 0;                  /* an exit of L2's own: it made progress */
     if (!nested_vmx_exit_for_l1(n->vmcs12, &e, read_l1, v))
         return false;
     exit_to_l1(v, 0, 0, 0, true, true);
@@ -844,15 +845,15 @@ bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v)
     return !(v12(v->arch.nvmx.vmcs12, V12_PIN_BASED_VM_EXEC_CONTROL) & V12_PIN_NMI_EXITING);
 }
 
-/* The immediate-exit throttle: at most NESTED_IMMEDIATE_MAX immediate exits from L2 per
- * NESTED_IMMEDIATE_WINDOW_US of host time per vCPU. Past that the exit is not immediate but due at the
- * window's end (the preemption timer set to the time left), so L2 runs meanwhile and the event still
- * reaches L1 within one window; each such refusal counts in 'nested_immediate_throttled' and the first
- * one of a VM is logged. A guest that keeps an event pending that L2 must first take (an injection
- * into L2 that L1 keeps re-queuing) therefore cannot hold its pCPU in entry / exit round trips, and
- * L2 makes progress. */
+/* The immediate-exit throttle. Policy: at most NESTED_IMMEDIATE_MAX immediate exits from L2 in a row
+ * with L2 making no progress between them (no exit of L2's own, no delayed exit after L2 ran); the next
+ * one is not immediate but due NESTED_IMMEDIATE_DELAY_US later (the preemption timer set to that), so L2
+ * runs meanwhile and the event still reaches L1 soon after. Each such refusal counts in
+ * 'nested_immediate_throttled' and the first one of a vCPU is logged. A guest that keeps an event
+ * pending that L2 must first take (an injection into L2 that L1 keeps re-queuing while its own
+ * interrupt waits) therefore cannot hold its pCPU in entry / exit round trips, and L2 makes progress. */
 #define NESTED_IMMEDIATE_MAX 16u
-#define NESTED_IMMEDIATE_WINDOW_US 10000u
+#define NESTED_IMMEDIATE_DELAY_US 1000u
 
 /* The preemption-timer value for an exit after delay_tsc host TSC ticks (24.6.1 / A.6: the timer
  * counts down once every 2^IA32_VMX_MISC[4:0] TSC ticks). */
@@ -862,24 +863,20 @@ static uint32_t timer_ticks(uint64_t delay_tsc)
     return t > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)t;
 }
 
-/* The timer value L0 arms: 0 (an immediate exit) or the rest of the throttle window. */
+/* The timer value L0 arms: 0 (an immediate exit) or, throttled, the delay. */
 static uint32_t immediate_exit_delay(struct vcpu *v)
 {
     struct nested_vmx *n = &v->arch.nvmx;
-    uint64_t now = rdtsc();
-    if (now >= n->throttle_window_end) {
-        n->throttle_window_end = now + x86_tsc_hz() / 1000000 * NESTED_IMMEDIATE_WINDOW_US;
-        n->immediate_exits = 0;
-    }
     if (n->immediate_exits < NESTED_IMMEDIATE_MAX) {
         n->immediate_exits++;
         __atomic_fetch_add(&n->immediate_total, 1, __ATOMIC_RELAXED);
         return 0;
     }
     if (__atomic_fetch_add(&n->throttled, 1, __ATOMIC_RELAXED) == 0)
-        hv_printf("vm %s: vcpu %" PRIu32 ": nested: more than %u immediate exits from L2 in %u us: throttled\n",
-                  v->vm->name, v->id, NESTED_IMMEDIATE_MAX, NESTED_IMMEDIATE_WINDOW_US);
-    return timer_ticks(n->throttle_window_end - now);
+        hv_printf("vm %s: vcpu %" PRIu32 ": nested: %u immediate exits from L2 in a row without progress: "
+                  "the next ones delayed by %u us\n", v->vm->name, v->id, NESTED_IMMEDIATE_MAX, NESTED_IMMEDIATE_DELAY_US);
+    n->immediate_exits = 0;              /* L2 runs for the delay: progress */
+    return timer_ticks(x86_tsc_hz() / 1000000 * NESTED_IMMEDIATE_DELAY_US);
 }
 
 /* An exit from L2 after the event being injected is delivered: a VMX-preemption-timer value of 0 exits

@@ -134,7 +134,7 @@ __asm__(
 
 /* L2's program: each instruction either exits to L1 (which checks the reason and steps past it) or
  * is L0's to handle for L2 (no exit to L1). */
-extern char l2_prog[], l2_cpuid[], l2_rdmsr_tsc[], l2_out80[], l2_hlt[], l2_ud2[], l2_vmcall[], l2_spin[];
+extern char l2_prog[], l2_cpuid[], l2_rdmsr_tsc[], l2_out80[], l2_hlt[], l2_ud2[], l2_vmcall[], l2_spin[], l2_delay_cpuid[];
 __asm__(
     ".text\n.globl l2_prog\nl2_prog:\n"
     "l2_cpuid: cpuid\n"
@@ -146,7 +146,8 @@ __asm__(
     "l2_hlt: hlt\n"
     "l2_ud2: ud2\n"
     "l2_vmcall: vmcall\n"
-    "l2_spin: inc %rbx\n  jmp l2_spin\n");
+    "l2_spin: inc %rbx\n  jmp l2_spin\n"
+    "l2_delay_cpuid: mov $20000, %ecx\n1: dec %ecx\n  jnz 1b\n  cpuid\n");
 
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 static uint8_t vmcs[4096] __attribute__((aligned(4096)));
@@ -410,9 +411,10 @@ static void test_preemption_timer(void)
     check(r == 0 && vmr(EXIT_REASON) == 52 && l2.rbx > 0 && dt >= ((uint64_t)n << rate) / 2, "preemption_timer_n_expires",
           "run %d reason %lu, L2 ran %lu iterations in %lu TSC ticks (want >= %lu)", r, vmr(EXIT_REASON), l2.rbx, dt,
           ((uint64_t)n << rate) / 2);
-    /* Saved on exit: after a CPUID exit the value left is below what was loaded. */
+    /* Saved on exit: after a CPUID exit (behind a 20000-iteration loop) the value left is below what was
+     * loaded. */
     vmw(EXIT_CTLS, ctl(0x48F, EXIT_HOST64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PREEMPT));
-    vmw(GUEST_RIP, (uintptr_t)l2_cpuid);
+    vmw(GUEST_RIP, (uintptr_t)l2_delay_cpuid);
     vmw(PREEMPTION_TIMER, 0x10000000);
     r = vmx_run_l2(1);
     uint64_t left = vmr(PREEMPTION_TIMER);
