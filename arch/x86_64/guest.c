@@ -666,7 +666,7 @@ static bool block_done(struct vcpu *vcpu, bool halted)
     update_timers(vcpu, rdtsc());
     return __atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) ||
            __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) ||
-           ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
+           (((a->rflags & RFLAGS_IF) || x86_nested_l2_exits_on_l1_interrupt(vcpu)) && vlapic_pending(vcpu, &vector));
 }
 
 /* Halted and powered-off vCPUs sleep in HLT on their pCPU (an emulator then frees the host CPU), woken

@@ -26,10 +26,11 @@ checks() {
            l2_exception_exit_info l2_vmcall_exits l2_state_saved l1_host_state_loaded \
            preemption_timer_0_exits_before_first_instruction preemption_timer_n_expires preemption_timer_saved_on_exit \
            livelock_l1_interrupt_pending livelock_each_entry_exits_for_l1_interrupt livelock_l2_progresses_under_throttle \
+           ack_on_exit_takes_the_vector l2_hlt_ends_with_l1_interrupt_exit \
            vmxoff_then_cr4_vmxe_clears; do
     expect "^\[nvmx\] PASS $t\$" "nvmx: $t"
   done
-  expect '^\[nvmx\] DONE passed=61 failed=0' "nvmx: every check passed"
+  expect '^\[nvmx\] DONE passed=63 failed=0' "nvmx: every check passed"
   expect_not '^\[nvmx\] (FAIL|SKIP)' "nvmx: no check fails or skips"
   # The hypervisor names what was wrong with each refused vmcs12.
   expect '^vm nvmx: vcpu 0: nested VM entry failed \(exit reason 33, qualification 0\): GUEST_RFLAGS bit 1 clear$' \

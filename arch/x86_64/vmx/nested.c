@@ -840,6 +840,11 @@ bool nested_vmx_l2_takes_l1_interrupts(const struct vcpu *v)
     return !(v12(v->arch.nvmx.vmcs12, V12_PIN_BASED_VM_EXEC_CONTROL) & V12_PIN_EXT_INTR);
 }
 
+bool x86_nested_l2_exits_on_l1_interrupt(const struct vcpu *v)
+{
+    return v->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_interrupts(v);
+}
+
 bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v)
 {
     return !(v12(v->arch.nvmx.vmcs12, V12_PIN_BASED_VM_EXEC_CONTROL) & V12_PIN_NMI_EXITING);

@@ -40,6 +40,7 @@ enum {
 #define CPU_IO_BITMAPS (1u << 25)
 #define CPU_MSR_BITMAPS (1u << 28)
 #define EXIT_HOST64 (1u << 9)
+#define EXIT_ACK_INTR (1u << 15)
 #define EXIT_SAVE_EFER (1u << 20)
 #define EXIT_LOAD_EFER (1u << 21)
 #define EXIT_SAVE_PREEMPT (1u << 22)
@@ -134,7 +135,8 @@ __asm__(
 
 /* L2's program: each instruction either exits to L1 (which checks the reason and steps past it) or
  * is L0's to handle for L2 (no exit to L1). */
-extern char l2_prog[], l2_cpuid[], l2_rdmsr_tsc[], l2_out80[], l2_hlt[], l2_ud2[], l2_vmcall[], l2_spin[], l2_delay_cpuid[];
+extern char l2_prog[], l2_cpuid[], l2_rdmsr_tsc[], l2_out80[], l2_hlt[], l2_ud2[], l2_vmcall[], l2_spin[], l2_delay_cpuid[],
+            l2_halt[], l2_after_halt[];
 __asm__(
     ".text\n.globl l2_prog\nl2_prog:\n"
     "l2_cpuid: cpuid\n"
@@ -147,7 +149,8 @@ __asm__(
     "l2_ud2: ud2\n"
     "l2_vmcall: vmcall\n"
     "l2_spin: inc %rbx\n  jmp l2_spin\n"
-    "l2_delay_cpuid: mov $20000, %ecx\n1: dec %ecx\n  jnz 1b\n  cpuid\n");
+    "l2_delay_cpuid: mov $20000, %ecx\n1: dec %ecx\n  jnz 1b\n  cpuid\n"
+    "l2_halt: hlt\nl2_after_halt: jmp l2_spin\n");
 
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 static uint8_t vmcs[4096] __attribute__((aligned(4096)));
@@ -461,6 +464,32 @@ static void test_livelock(void)
     check(ran > 0 && ran < n, "livelock_l2_progresses_under_throttle",
           "L2's handler ran %u times in %u entries (%lu us)", ran, n, tsc_to_us(dt));
     printf("nvmx: livelock: %u entries in %lu us, L2's handler ran %u times\n", n, tsc_to_us(dt), ran);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+    /* Acknowledge interrupt on exit (27.2.2): the next exit for the still-pending interrupt carries its
+     * vector and moves it from L1's IRR to its ISR. */
+    vmw(EXIT_CTLS, ctl(0x48F, EXIT_HOST64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_ACK_INTR));
+    vmw(GUEST_RIP, (uintptr_t)l2_spin);
+    vmw(ENTRY_INTR_INFO, 0);
+    int r = vmx_run_l2(1);
+    uint64_t info = vmr(EXIT_INTR_INFO);
+    check(r == 0 && vmr(EXIT_REASON) == 1 && info == (0x80000000u | VEC_L1_TIMER) && !(lapic_read(irr) & bit) &&
+          (lapic_read(LAPIC_ISR + 0x10 * (VEC_L1_TIMER / 32)) & bit), "ack_on_exit_takes_the_vector",
+          "run %d reason %lu info 0x%lx, IRR bit %u", r, vmr(EXIT_REASON), info, !!(lapic_read(irr) & bit));
+    lapic_eoi();
+    /* HLT in L2 without HLT exiting (IF clear in L2): L2 halts until L1's next interrupt, which is then
+     * a VM exit to L1 past the HLT. */
+    vmw(CPU_CTLS, ctl(0x48E, CPU_IO_BITMAPS | CPU_MSR_BITMAPS));
+    vmw(GUEST_RIP, (uintptr_t)l2_halt);
+    vmw(GUEST_RFLAGS, 2);
+    lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_ONESHOT | VEC_L1_TIMER);
+    lapic_write(LAPIC_TMICT, (uint32_t)(lapic_timer_hz() / 100));      /* 10 ms */
+    r = vmx_run_l2(1);
+    info = vmr(EXIT_INTR_INFO);
+    check(r == 0 && vmr(EXIT_REASON) == 1 && info == (0x80000000u | VEC_L1_TIMER) &&
+          vmr(GUEST_RIP) == (uintptr_t)l2_after_halt, "l2_hlt_ends_with_l1_interrupt_exit",
+          "run %d reason %lu info 0x%lx RIP 0x%lx (want 1, 0x%x, 0x%lx)", r, vmr(EXIT_REASON), info, vmr(GUEST_RIP),
+          0x80000000u | VEC_L1_TIMER, (uintptr_t)l2_after_halt);
+    lapic_eoi();
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 }
 
