@@ -65,6 +65,7 @@ struct nested_vmx {
     uint64_t vmcs02_pa;          /* the hardware VMCS L2 runs on */
     uint64_t msr_bitmap02_pa;    /* its MSR bitmap: L0's and L1's merged */
     bool vmcs02_launched;
+    bool launch_pending;         /* VMLAUNCH passed its checks: "launched" once the entry succeeds (26.7) */
     bool l1_launched;            /* vmcs01's launch state while vmcs02 is current */
     bool l0_timer_armed;         /* L0 set vmcs02's preemption timer to 0 (an immediate exit) */
     uint32_t l1_timer_saved;     /* L1's preemption-timer value while L0's immediate exit is armed */

@@ -765,8 +765,7 @@ static void vmentry(struct vcpu *v, const struct x86_exit *x, const struct x86_g
         exit_to_l1(v, reason | EXIT_REASON_ENTRY_FAILURE, qual, 0, false, false);
         return;
     }
-    if (launch)
-        c->launch_state = VMCS12_LAUNCHED;
+    n->launch_pending = launch;
     load_vmcs02(v, launch);
 }
 
@@ -813,6 +812,14 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     };
     if (e.reason == EXIT_REASON_CR_ACCESS)
         e.cr_value = v->arch.gpr[(e.qual >> 8) & 0xF];
+    if (n->launch_pending) {
+        /* 26.7: an entry that fails leaves the launch state as it was (vmcs12's and vmcs02's). */
+        n->launch_pending = false;
+        if (e.entry_failure)
+            v->arch.vmx.launched = false;
+        else
+            n->vmcs12->launch_state = VMCS12_LAUNCHED;
+    }
     if (e.reason == 52 && n->l0_timer_armed) {
         /* L0's immediate exit: L1's own timer (if any) goes on from where it was. */
         n->l0_timer_armed = false;
@@ -917,6 +924,10 @@ bool nested_vmx_before_l2_entry(struct vcpu *v, struct x86_exit *x)
     }
     if (n->l0_timer_armed)
         nested_vmx_l2_exit(v, x, 52);          /* disarm: the exit to L1 comes now */
+    if (n->launch_pending) {
+        n->launch_pending = false;             /* the entry succeeded; the exit comes before L2's first instruction */
+        n->vmcs12->launch_state = VMCS12_LAUNCHED;
+    }
     if (nmi) {
         __atomic_store_n(&v->arch.lapic.nmi_pending, 0, __ATOMIC_RELAXED);
         exit_to_l1(v, EXIT_REASON_EXCEPTION_NMI, 0, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID, true, false);
