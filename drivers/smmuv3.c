@@ -52,6 +52,7 @@
 /* IHI 0070 5.2: STE fields of a stage-2-only entry. */
 #define STE_V                (1ull << 0)
 #define STE_CFG_ABORT        (0ull << 1)
+#define STE_CFG_BYPASS       (4ull << 1)  /* S1 bypass, S2 bypass */
 #define STE_CFG_S2           (6ull << 1)  /* S1 bypass, S2 translate */
 #define STE1_SHCFG_INCOMING  (1ull << 44)
 #define STE2_S2T0SZ(x)       ((uint64_t)(x) << 32)
@@ -190,6 +191,12 @@ static bool ste_write(uint32_t sid, const uint64_t ste[4])
 bool smmuv3_ste_abort(uint32_t sid)
 {
     const uint64_t ste[4] = { STE_V | STE_CFG_ABORT, 0, 0, 0 };
+    return ste_write(sid, ste);
+}
+
+bool smmuv3_ste_bypass(uint32_t sid)
+{
+    const uint64_t ste[4] = { STE_V | STE_CFG_BYPASS, STE1_SHCFG_INCOMING, 0, 0 };
     return ste_write(sid, ste);
 }
 

@@ -38,6 +38,7 @@ uint32_t smmuv3_sid_limit(void);
 bool smmuv3_ste_stage2(uint32_t sid, uint16_t vmid, uint64_t s2ttb);
 /* STE of `sid`: abort every transaction. */
 bool smmuv3_ste_abort(uint32_t sid);
+bool smmuv3_ste_bypass(uint32_t sid);
 /* CMD_TLBI_S2_IPA per 4 KiB page of [ipa, ipa+size) (CMD_TLBI_S12_VMALL above a limit),
  * then CMD_SYNC: complete when this returns. */
 bool smmuv3_tlbi_s2(uint16_t vmid, uint64_t ipa, uint64_t size_bytes);

@@ -464,7 +464,7 @@ static bool read_mac(uint8_t mac[6])
     return false;
 }
 
-struct net_dev *virtio_net_probe(const struct pci_ecam *ecam)
+struct net_dev *virtio_net_probe(const struct pci_ecam *ecam, void (*before_dma)(uint16_t requester_id))
 {
     memset(&nic, 0, sizeof(nic));
     if (!find_function(ecam, &nic.fn)) {
@@ -481,6 +481,8 @@ struct net_dev *virtio_net_probe(const struct pci_ecam *ecam)
         return probe_fail("no modern virtio-pci capabilities (common, notify, device)");
 
     /* Decode memory, master DMA; no INTx: the driver polls (PCI 3.0, 6.2.2). */
+    if (before_dma)
+        before_dma(bdf);
     uint32_t cmd = pci_ecam_read(&nic.fn, PCI_COMMAND, 2);
     pci_ecam_write(&nic.fn, PCI_COMMAND, 2,
                    cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);

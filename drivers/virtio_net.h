@@ -11,6 +11,8 @@ struct net_dev;
  * VIRTIO_F_VERSION_1 and VIRTIO_NET_F_MAC, one receive and one transmit queue, no interrupts.
  * Prints one line saying what it found or why it gave up; NULL then. Boot CPU, once: the
  * device's state is static, and every buffer is allocated here. */
-struct net_dev *virtio_net_probe(const struct pci_ecam *ecam);
+/* before_dma (may be NULL) is called with the function's requester ID before bus mastering is turned
+ * on, so the caller can let its DMA through an IOMMU first. */
+struct net_dev *virtio_net_probe(const struct pci_ecam *ecam, void (*before_dma)(uint16_t requester_id));
 
 #endif

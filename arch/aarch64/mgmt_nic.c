@@ -3,6 +3,7 @@
 #include "host_platform.h"
 #include "kernel.h"
 #include "pci_ecam.h"
+#include "smmu_s2.h"
 #include "virtio_net.h"
 
 /* virtio_net_probe keeps a pointer to it for configuration accesses: static, written once. */
@@ -21,5 +22,5 @@ struct net_dev *arch_mgmt_nic(void)
     if (bus_count && p->pci_bus_start + bus_count - 1 < bus_end)
         bus_end = (uint32_t)(p->pci_bus_start + bus_count - 1);
     host_ecam = (struct pci_ecam){ p->pci_ecam.base, p->pci_bus_start, bus_end };
-    return virtio_net_probe(&host_ecam);
+    return virtio_net_probe(&host_ecam, smmu_s2_host_device);
 }

@@ -181,6 +181,18 @@ bool smmu_s2_attach(struct vm *vm, uint16_t bdf)
     return true;
 }
 
+void smmu_s2_host_device(uint16_t bdf)
+{
+    if (!smmuv3_ready())
+        return;
+    if (smmuv3_ste_bypass(bdf))
+        hv_printf("smmu: %02x:%02x.%x is the hypervisor's own: its DMA bypasses the SMMU\n", bdf >> 8,
+                  bdf >> 3 & 0x1f, bdf & 7);
+    else
+        hv_printf("smmu: %02x:%02x.%x: its stream table entry could not be written: its DMA aborts\n",
+                  bdf >> 8, bdf >> 3 & 0x1f, bdf & 7);
+}
+
 void smmu_s2_detach(uint16_t bdf)
 {
     if (!smmuv3_ready())

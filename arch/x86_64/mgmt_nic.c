@@ -23,5 +23,5 @@ struct net_dev *arch_mgmt_nic(void)
         return NULL;
     }
     host_ecam = (struct pci_ecam){ a->pci_ecam_base, a->pci_bus_start, a->pci_bus_end };
-    return virtio_net_probe(&host_ecam);
+    return virtio_net_probe(&host_ecam, NULL);
 }

@@ -18,6 +18,9 @@ const char *smmu_s2_unavailable(uint16_t bdf);
 bool smmu_s2_attach(struct vm *vm, uint16_t bdf);
 /* Its DMA is aborted again (a VM that did not start gives its functions back). */
 void smmu_s2_detach(uint16_t bdf);
+/* A function the hypervisor drives itself (the management NIC): its DMA untranslated, as before the
+ * SMMU was enabled; every other stream aborts unless assigned. */
+void smmu_s2_host_device(uint16_t bdf);
 /* The VM's stage 2 changed over [ipa, ipa+size): the SMMU's copy follows and its TLB entries
  * for the VMID go (CMD_TLBI_S2_IPA / CMD_TLBI_S12_VMALL, CMD_SYNC). */
 void smmu_s2_stage2_changed(struct vm *vm, uint64_t ipa, uint64_t size_bytes);
