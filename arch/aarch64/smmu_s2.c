@@ -233,14 +233,18 @@ static const char *event_name(uint8_t type)
 }
 
 /* The last fault reported: a device moving through a page faults once per bus transaction
- * (QEMU: every 4 bytes), so repeats of it in the same 4 KiB page are not reported again. Any
- * CPU; a race only costs a repeated or a missing duplicate line. */
+ * (QEMU: every 4 bytes), so repeats of it in the same 4 KiB page are not reported again. One CPU
+ * at a time drains the queue (the others' ticks skip it), so the events and the repeat filter
+ * see one order. */
 static struct smmuv3_event last_shown;
+static uint32_t draining;            /* atomic: a CPU is in smmu_s2_poll_events */
 
 void smmu_s2_poll_events(void)
 {
     struct smmuv3_event ev;
     bool overflowed;
+    if (__atomic_exchange_n(&draining, 1, __ATOMIC_ACQUIRE))
+        return;
     while (smmuv3_next_event(&ev, &overflowed)) {
         if (ev.sid == last_shown.sid && ev.type == last_shown.type && ev.read == last_shown.read &&
             ev.input_addr >> 12 == last_shown.input_addr >> 12)
@@ -268,4 +272,5 @@ void smmu_s2_poll_events(void)
     }
     if (overflowed)
         hv_printf("smmu: event queue overflowed, some faults were not recorded\n");
+    __atomic_store_n(&draining, 0, __ATOMIC_RELEASE);
 }

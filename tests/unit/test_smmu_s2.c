@@ -65,9 +65,15 @@ bool smmuv3_ste_stage2(uint32_t sid, uint16_t vmid, uint64_t s2ttb)
     ste_ttb = s2ttb;
     return true;
 }
+static uint32_t bypass_sid = ~0u;
 bool smmuv3_ste_abort(uint32_t sid)
 {
     abort_sid = sid;
+    return true;
+}
+bool smmuv3_ste_bypass(uint32_t sid)
+{
+    bypass_sid = sid;
     return true;
 }
 bool smmuv3_tlbi_s2(uint16_t vmid, uint64_t ipa, uint64_t size_bytes)
@@ -245,4 +251,17 @@ Test(smmu_s2, faults_name_the_vm_once_per_page, .init = setup)
         "smmu: vm dma: DMA read by pci 00:04.0 at 0x75a00ffc faulted (F_TRANSLATION, stage 2), not performed "
         "(repeats in that page not shown)\n"
         "smmu: write by stream 0x28 (no VM) at 0x0: C_BAD_STREAMID\n");
+}
+
+/* The hypervisor's own NIC: its stream bypasses the SMMU where one is up, nothing without one. */
+Test(smmu_s2, host_device_bypasses_only_with_an_smmu, .init = setup)
+{
+    host_platform.smmu.size_bytes = 0;
+    smmu_s2_init();
+    smmu_s2_host_device(0x10);
+    cr_assert_eq(bypass_sid, ~0u, "no SMMU: no stream table entry written");
+    host_platform.smmu = (struct host_range){ 0x09050000, 0x20000 };
+    smmu_s2_init();
+    smmu_s2_host_device(0x10);
+    cr_assert_eq(bypass_sid, 0x10, "the NIC's stream set to bypass");
 }
