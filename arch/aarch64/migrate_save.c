@@ -159,7 +159,15 @@ void arch_migrate_vcpu_load(struct vcpu *v, const uint8_t *buf, uint32_t len)
     a->fp.fpcr = s.fpcr;
     for (int i = 0; i < 32; i++)
         a->fp.q[i] = (__uint128_t)s.q[2 * i + 1] << 64 | s.q[2 * i];
-    vgic_vcpu_hw_reset(v);            /* empty list registers and active priorities here */
+    /* Empty list registers and active priorities on this pCPU. The reset also ends the active
+     * state of SPIs routed here, which the distributor's state (loaded before) carries: keep it. */
+    struct vgic_dist *d = &v->vm->arch.vgic;
+    bool spi_active[VGIC_NR_SPIS];
+    spin_lock(&d->lock);
+    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
+        spi_active[i] = d->spi[i].active;
+    spin_unlock(&d->lock);
+    vgic_vcpu_hw_reset(v);
     uint32_t aprs = apr_count();
     write_sysreg(ich_ap0r0_el2, s.ich_ap0r[0]);
     write_sysreg(ich_ap1r0_el2, s.ich_ap1r[0]);
@@ -175,8 +183,9 @@ void arch_migrate_vcpu_load(struct vcpu *v, const uint8_t *buf, uint32_t len)
     }
     write_sysreg(ich_vmcr_el2, s.ich_vmcr);
     isb();
-    struct vgic_dist *d = &v->vm->arch.vgic;
     spin_lock(&d->lock);
+    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
+        d->spi[i].active = spi_active[i];
     __atomic_store_n(&a->vgic.vmcr, s.ich_vmcr, __ATOMIC_RELAXED);
     a->vgic.ctlr = (uint32_t)s.gicr_ctlr;
     a->vgic.waker = (uint32_t)s.gicr_waker;

@@ -60,7 +60,7 @@ static const char *fake_action(void *ctx, uint32_t i, enum mgmt_action a, const 
     return fake.answer;
 }
 
-static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL };
+static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL, NULL };
 static char buf[MGMT_OUT_MAX];
 static struct mgmt_out out;
 
@@ -389,7 +389,7 @@ static const char *fake_memory(void *ctx, uint32_t i, const struct mgmt_mem_req 
     return req->slot == 13 ? "vm idle-1 slot 13: no such slot" : NULL;
 }
 
-static const struct mgmt_vms mem_vms = { NULL, fake_count, fake_info, fake_action, fake_memory };
+static const struct mgmt_vms mem_vms = { NULL, fake_count, fake_info, fake_action, fake_memory, NULL };
 
 static enum mgmt_result run_mem(const char *line)
 {
