@@ -505,7 +505,7 @@ static err_t conn_pump(struct mgmt_conn *c)
                 break;                          /* on_sent comes back when it is acked */
             conn_act(c);
         }
-        if (c->quit || !c->rx || taken >= 0x8000)
+        if (c->quit || !c->rx || (taken >= 0x8000 && !c->stream))   /* a stream is read whole */
             break;
         struct pbuf *q = c->rx;
         if (q->len == 0) {                      /* an empty link: step over it */

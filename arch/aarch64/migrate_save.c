@@ -57,6 +57,13 @@ uint32_t arch_migrate_vcpu_save(struct vcpu *v, uint8_t *buf, uint32_t cap)
     s.power = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
     s.on_entry = v->on_entry;
     s.on_context = v->on_context;
+    if (s.power == VCPU_OFF) {
+        /* Off: no state of its own (CPU_ON resets it), and this may not be its pCPU: nothing is
+         * read from the registers here (they may be another VM's). */
+        s.pstate = PSR_MODE_EL1h | PSR_DAIF;
+        a64_migrate_put_words(buf, &s, A64_VCPU_WORDS);
+        return (uint32_t)sizeof(s);
+    }
 #define X(r) s.r = read_sysreg(r);
     A64_MIGRATE_EL1_REGS(X)
     s.has_pac = host_has_pac();
@@ -142,6 +149,8 @@ void arch_migrate_vcpu_load(struct vcpu *v, const uint8_t *buf, uint32_t len)
     v->on_context = s.on_context;
     __atomic_store_n(&v->on_ready, s.power == VCPU_ON_PENDING, __ATOMIC_RELEASE);
     __atomic_store_n(&v->power, (uint32_t)s.power, __ATOMIC_RELEASE);
+    if (s.power == VCPU_OFF)
+        return;                       /* its CPU_ON will reset it */
     isb();
     uint64_t now = read_sysreg(cntpct_el0);
     s.cntp_cval_el0 = a64_migrate_cval_rebase(s.cntp_cval_el0, s.cntpct, now);
