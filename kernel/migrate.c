@@ -115,6 +115,7 @@ static struct {
     uint8_t *vstate;                /* VM_MAX_VCPUS * ARCH_MIGRATE_STATE_MAX */
     uint32_t vlen[VM_MAX_VCPUS];
     uint32_t save_req;              /* atomic: parked vCPUs save their state */
+    uint32_t saving;                /* atomic: vCPUs inside migrate_vcpu_parked's save */
     uint64_t vsaved;                /* atomic: bit n: vCPU n's state is in vstate */
 } out;
 
@@ -170,6 +171,10 @@ static void out_release(void)
         out.pcb = NULL;
     }
     log_off(out.vm);
+    /* No parked vCPU may still be writing into vstate when it goes back. */
+    __atomic_store_n(&out.save_req, 0, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&out.saving, __ATOMIC_SEQ_CST))
+        arch_cpu_relax();
     free_bytes((uint8_t *)out.bitmap, out.bitmap_words * 8);
     free_bytes(out.sec, MIGRATE_RX_BUF_BYTES);
     free_bytes(out.vstate, VSTATE_BYTES);
@@ -526,12 +531,18 @@ void migrate_poll(void)
 
 void migrate_vcpu_parked(struct vcpu *vcpu)
 {
-    if (out.vm != vcpu->vm || !__atomic_load_n(&out.save_req, __ATOMIC_ACQUIRE) ||
-        (__atomic_load_n(&out.vsaved, __ATOMIC_ACQUIRE) >> vcpu->id & 1))
+    if (!__atomic_load_n(&out.save_req, __ATOMIC_ACQUIRE))
         return;
-    out.vlen[vcpu->id] = arch_migrate_vcpu_save(vcpu, out.vstate + (size_t)vcpu->id * ARCH_MIGRATE_STATE_MAX,
-                                                ARCH_MIGRATE_STATE_MAX);
-    __atomic_fetch_or(&out.vsaved, 1ull << vcpu->id, __ATOMIC_ACQ_REL);
+    /* Announce the save before looking again: out_release clears save_req, then waits for
+     * saving to drop to 0 before it frees vstate. */
+    __atomic_fetch_add(&out.saving, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&out.save_req, __ATOMIC_SEQ_CST) && out.vm == vcpu->vm &&
+        !(__atomic_load_n(&out.vsaved, __ATOMIC_ACQUIRE) >> vcpu->id & 1)) {
+        out.vlen[vcpu->id] = arch_migrate_vcpu_save(vcpu, out.vstate + (size_t)vcpu->id * ARCH_MIGRATE_STATE_MAX,
+                                                    ARCH_MIGRATE_STATE_MAX);
+        __atomic_fetch_or(&out.vsaved, 1ull << vcpu->id, __ATOMIC_ACQ_REL);
+    }
+    __atomic_fetch_sub(&out.saving, 1, __ATOMIC_SEQ_CST);
 }
 
 void migrate_status(struct vm *vm, void (*emit)(void *ctx, const char *line), void *ctx)
