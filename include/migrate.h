@@ -33,6 +33,10 @@ int migrate_in_feed(const uint8_t *data, size_t len, const char **why);
 /* The connection ended before the stream did (refused, reported). */
 void migrate_in_abort(void);
 
+/* Whether vm is being migrated out, or its stream is being received: the management interface
+ * then refuses what would change it underneath (start, stop, reset, pause, resume, memory). */
+bool migrate_busy(const struct vm *vm);
+
 /* kernel/vcpu.c hooks, on the vCPU's own pCPU: while its VM is paused (the source takes its
  * state), and when its run loop starts (the destination loads the state it received). */
 void migrate_vcpu_parked(struct vcpu *vcpu);

@@ -128,6 +128,10 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
 {
     struct mgmt_conn *c = ctx;
     struct vm *vm = &vms[index];
+    if (migrate_busy(vm)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is being migrated (migrate-status %s)", vm->name, vm->name);
+        return mgmt_why;
+    }
     if (a == MGMT_ACTION_START) {
         /* A VM stopped while paused starts unpaused. */
         if (load32(&vm->state) == VM_STOPPED)
@@ -393,6 +397,10 @@ static const char *vms_memory(void *ctx, uint32_t index, const struct mgmt_mem_r
     struct vm *vm = &vms[index];
     if (req->op != MGMT_MEM_LIST && !arch_stage2_runtime())
         return "not supported on this architecture yet (stage 2 cannot change while a VM runs)";
+    if (req->op != MGMT_MEM_LIST && migrate_busy(vm)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is being migrated (its memory is being copied)", vm->name);
+        return mgmt_why;
+    }
     switch (req->op) {
     case MGMT_MEM_LIST: return mem_list(vm, emit, ectx);
     case MGMT_MEM_ADD: return mem_add(vm, req, client);

@@ -562,6 +562,13 @@ void migrate_status(struct vm *vm, void (*emit)(void *ctx, const char *line), vo
 
 void migrate_init(const struct mgmt_auth *key) { mig_key = key; }
 
+static struct vm *in_receiving(void);
+
+bool migrate_busy(const struct vm *vm)
+{
+    return out.vm == vm || in_receiving() == vm;
+}
+
 /* ==== destination ================================================================= */
 
 static struct {
@@ -574,8 +581,15 @@ static struct {
 
 #define DSTATE_BYTES ((size_t)MIG_DEVICES_MAX * ARCH_MIGRATE_STATE_MAX)
 
+static struct vm *in_receiving(void)
+{
+    return in.vm && status_of(in.vm)->state == MIG_RECEIVING ? in.vm : NULL;
+}
+
 const char *migrate_in_expect(struct vm *vm)
 {
+    if (in_receiving() == vm)
+        return "the vm is receiving a migration now";
     if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED)
         return "the vm is not stopped (stop it first: its state will come from the source)";
     const char *no = arch_migrate_check(vm);

@@ -27,6 +27,7 @@ checks() {
   expect_in "$out/mig.migrate" '^progress: state=precopy rounds=[0-9]+ pages_sent=[1-9]' "hvctl prints pre-copy progress"
   expect_in "$out/mig.migrate" '^progress: state=done rounds=[1-9][0-9]* pages_sent=[0-9]+ .* downtime_ms=[0-9]+$' "hvctl prints done with rounds and downtime"
   expect_in "$out/mig.migrate" '^rc=0$' "hvctl migrate exits 0"
+  expect_count_in "$out/mig.busy" '^error: vm m is being migrated' 3 "A: stop, dirty-log off and resume of m refused while it migrates"
   expect '^migrate: vm m: done: rounds=[0-9]+ pages=[0-9]+ downtime_ms=[0-9]+$' "A: console reports the migration done"
   expect_in "$out/mig.a2" '^m state=stopped ' "A: m is gone from A"
   expect_in "$out/mig.a2" '^w state=running ' "A: w runs on"
