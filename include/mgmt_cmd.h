@@ -62,6 +62,19 @@ struct mgmt_mem_req {
     uint64_t gpa, size_bytes;       /* MGMT_MEM_ADD; parsed, page-aligned, not yet range-checked */
 };
 
+/* Live migration (docs/migration.md). */
+enum mgmt_mig_op {
+    MGMT_MIG_INCOMING,              /* a stopped VM waits for a migration stream */
+    MGMT_MIG_SEND,                  /* ip, port: migrate the VM to that hypervisor's management port */
+    MGMT_MIG_STATUS,                /* progress lines of the last migration of the VM */
+    MGMT_MIG_RECEIVE,               /* (a source hypervisor) this connection carries the VM's stream */
+};
+struct mgmt_mig_req {
+    enum mgmt_mig_op op;
+    uint32_t ip;                    /* MGMT_MIG_SEND: IPv4, host byte order */
+    uint16_t port;
+};
+
 /* Hands one line of the answer's body (no "\n"; non-printable bytes become '?'). */
 typedef void (*mgmt_emit_fn)(void *emit_ctx, const char *line);
 
@@ -77,6 +90,9 @@ struct mgmt_vms {
      * reason. NULL callback: the memory commands answer "not supported". */
     const char *(*memory)(void *ctx, uint32_t index, const struct mgmt_mem_req *req, const char *client,
                           mgmt_emit_fn emit, void *emit_ctx);
+    /* Carries out a migration request on VM index; as memory. NULL callback: "not supported". */
+    const char *(*migrate)(void *ctx, uint32_t index, const struct mgmt_mig_req *req, const char *client,
+                           mgmt_emit_fn emit, void *emit_ctx);
 };
 
 /* --- commands ------------------------------------------------------------- */

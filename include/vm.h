@@ -124,6 +124,8 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown how);
  * the management interface is configured, kernel/mgmt.c; otherwise they park and this
  * fails). NULL when started, else why not. */
 const char *vm_restart(struct vm *vm);
+/* Runs a stopped VM from the state a live migration brought (kernel/migrate.c): NULL, or why not. */
+const char *vm_start_migrated(struct vm *vm);
 void vm_count_exit(struct vm *vm, uint32_t reason);
 /* Pause: every vCPU of the VM leaves the guest at its next exit (they are kicked) and waits
  * before entering it again, serving the management interface meanwhile; resume lets them go

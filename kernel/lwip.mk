@@ -16,7 +16,7 @@ LWIP_CFLAGS := $(filter-out -Wall -Wextra -Werror,$(CFLAGS)) -w $(LWIP_INC)
 OBJS += $(LWIP_OBJS)
 
 # Our files that use lwIP: its headers pass -Wall -Wextra -Werror as they are.
-$(B)/kernel/net.c.o $(B)/kernel/mgmt.c.o: CFLAGS += $(LWIP_INC)
+$(B)/kernel/net.c.o $(B)/kernel/mgmt.c.o $(B)/kernel/migrate.c.o: CFLAGS += $(LWIP_INC)
 
 # The sources come from `make deps`; explicit targets, so no other name chains through them.
 $(addprefix $(LWIP_SRC)/,$(LWIP_FILES)): | $(DEPS_STAMP)

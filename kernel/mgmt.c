@@ -10,6 +10,7 @@
 #include "dirty_log.h"
 #include "kernel.h"
 #include "memslot_run.h"
+#include "migrate.h"
 #include "mgmt.h"
 #include "mgmt_auth.h"
 #include "mgmt_cmd.h"
@@ -37,6 +38,9 @@ struct mgmt_conn {
     char client[16];                        /* the peer's "A.B.C.D", for the console */
     bool authed;                            /* answered this connection's challenge */
     char challenge[MGMT_AUTH_HEX + 1];
+    bool stream;                            /* `migrate-receive` answered: the bytes are a migration
+                                               stream (kernel/migrate.c), not lines */
+    bool stream_ended;                      /* ... which was accepted or refused */
 };
 
 /* The lock of everything below and of lwIP itself: set by the one CPU inside mgmt_poll. */
@@ -124,6 +128,10 @@ static const char *vms_action(void *ctx, uint32_t index, enum mgmt_action a, con
 {
     struct mgmt_conn *c = ctx;
     struct vm *vm = &vms[index];
+    if (migrate_busy(vm)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is being migrated (migrate-status %s)", vm->name, vm->name);
+        return mgmt_why;
+    }
     if (a == MGMT_ACTION_START) {
         /* A VM stopped while paused starts unpaused. */
         if (load32(&vm->state) == VM_STOPPED)
@@ -389,6 +397,10 @@ static const char *vms_memory(void *ctx, uint32_t index, const struct mgmt_mem_r
     struct vm *vm = &vms[index];
     if (req->op != MGMT_MEM_LIST && !arch_stage2_runtime())
         return "not supported on this architecture yet (stage 2 cannot change while a VM runs)";
+    if (req->op != MGMT_MEM_LIST && migrate_busy(vm)) {
+        snprintf(mgmt_why, sizeof(mgmt_why), "vm %s is being migrated (its memory is being copied)", vm->name);
+        return mgmt_why;
+    }
     switch (req->op) {
     case MGMT_MEM_LIST: return mem_list(vm, emit, ectx);
     case MGMT_MEM_ADD: return mem_add(vm, req, client);
@@ -398,6 +410,34 @@ static const char *vms_memory(void *ctx, uint32_t index, const struct mgmt_mem_r
     case MGMT_MEM_DIRTY: return mem_dirty(vm, req, emit, ectx);
     }
     return "unknown memory operation";
+}
+
+/* Live migration (kernel/migrate.c, docs/migration.md). */
+static const char *vms_migrate(void *ctx, uint32_t index, const struct mgmt_mig_req *req, const char *client,
+                               mgmt_emit_fn emit, void *ectx)
+{
+    struct mgmt_conn *c = ctx;
+    struct vm *vm = &vms[index];
+    const char *why = NULL;
+    switch (req->op) {
+    case MGMT_MIG_INCOMING:
+        why = migrate_in_expect(vm);
+        break;
+    case MGMT_MIG_SEND:
+        why = migrate_out_start(vm, req->ip, req->port);
+        if (!why)
+            hv_printf("mgmt: migrate vm %s (from %s)\n", vm->name, client);
+        break;
+    case MGMT_MIG_STATUS:
+        migrate_status(vm, emit, ectx);
+        break;
+    case MGMT_MIG_RECEIVE:
+        why = migrate_in_begin(vm);
+        if (!why)
+            c->stream = true;                   /* after this answer, the stream */
+        break;
+    }
+    return why;
 }
 
 static void conn_act(struct mgmt_conn *c)
@@ -413,6 +453,9 @@ static void conn_act(struct mgmt_conn *c)
 /* The connection is over (closed, reset or failed): an action it was owed still happens. */
 static void conn_release(struct mgmt_conn *c)
 {
+    if (c->stream && !c->stream_ended)
+        migrate_in_abort();                 /* a half-received VM is never started */
+    c->stream = false;
     if (c->act_vm >= 0)
         conn_act(c);
     if (c->rx)
@@ -461,7 +504,7 @@ static bool conn_flush(struct mgmt_conn *c)
  * its "ok" is acknowledged, before reading on; closes when the client is done. */
 static err_t conn_pump(struct mgmt_conn *c)
 {
-    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action, vms_memory };
+    const struct mgmt_vms view = { c, vms_count, vms_info, vms_action, vms_memory, vms_migrate };
     u32_t taken = 0;
     bool flushed;
     while ((flushed = conn_flush(c))) {
@@ -470,7 +513,7 @@ static err_t conn_pump(struct mgmt_conn *c)
                 break;                          /* on_sent comes back when it is acked */
             conn_act(c);
         }
-        if (c->quit || !c->rx || taken >= 0x8000)
+        if (c->quit || !c->rx || (taken >= 0x8000 && !c->stream))   /* a stream is read whole */
             break;
         struct pbuf *q = c->rx;
         if (q->len == 0) {                      /* an empty link: step over it */
@@ -481,6 +524,25 @@ static err_t conn_pump(struct mgmt_conn *c)
             continue;
         }
         const uint8_t *d = q->payload;
+        if (c->stream && !c->stream_ended) {
+            /* A migration stream: all of this pbuf goes to the receiver; its verdict is the
+             * one line answered, then the connection closes. */
+            const char *why = NULL;
+            int r = migrate_in_feed(d, q->len, &why);
+            taken += q->len;
+            c->rx = pbuf_free_header(q, q->len);
+            if (r != 0) {
+                c->stream_ended = true;
+                c->quit = true;
+                int n = r > 0 ? snprintf(c->out, sizeof(c->out), "ok\n")
+                              : snprintf(c->out, sizeof(c->out), "error: %.200s\n", why);
+                c->out_len = n > 0 ? (size_t)n : 0;
+                c->out_off = 0;
+            }
+            continue;
+        }
+        if (c->stream_ended)
+            break;
         u16_t i = 0;
         enum mgmt_line_event ev = MGMT_LINE_MORE;
         while (i < q->len && ev == MGMT_LINE_MORE)
@@ -647,6 +709,7 @@ void mgmt_init(const struct hv_config *cfg)
         ok = false;
     }
     if (ok) {
+        migrate_init(&mgmt_auth_key);
         hv_printf("mgmt: listening on tcp port %u\n", (unsigned)cfg->mgmt.port);
         __atomic_store_n(&mgmt_up, 1, __ATOMIC_RELEASE);
     }
@@ -670,6 +733,7 @@ void mgmt_poll(void)
     if (now >= mgmt_next_poll_ns) {
         __atomic_store_n(&mgmt_next_poll_ns, now + MGMT_POLL_INTERVAL_NS, __ATOMIC_RELAXED);
         net_poll();
+        migrate_poll();
     }
     __atomic_store_n(&mgmt_busy, 0, __ATOMIC_RELEASE);
 }

@@ -186,6 +186,10 @@ static enum mgmt_result cmd_quit(struct call *c, struct reply *r)
 static enum mgmt_result cmd_memslot(struct call *c, struct reply *r);
 static enum mgmt_result cmd_dirty_log(struct call *c, struct reply *r);
 static enum mgmt_result cmd_dirty(struct call *c, struct reply *r);
+static enum mgmt_result cmd_incoming(struct call *c, struct reply *r);
+static enum mgmt_result cmd_migrate(struct call *c, struct reply *r);
+static enum mgmt_result cmd_migrate_status(struct call *c, struct reply *r);
+static enum mgmt_result cmd_migrate_receive(struct call *c, struct reply *r);
 
 /* One row per command: its words, whether it names a VM, how many words it takes, its usage
  * and its line in `help`. */
@@ -210,6 +214,14 @@ static const struct command {
     { "dirty-log", true, 3, 4, cmd_dirty_log, "dirty-log NAME on|off [ID]",
       "track writes to the VM's RAM slots (or slot ID) page by page" },
     { "dirty", true, 3, 3, cmd_dirty, "dirty NAME ID", "read and clear slot ID's dirty pages: count and ranges" },
+    { "incoming", true, 2, 2, cmd_incoming, "incoming NAME",
+      "a stopped VM waits for a live migration from another hypervisor" },
+    { "migrate", true, 3, 3, cmd_migrate, "migrate NAME A.B.C.D:PORT",
+      "live-migrate the VM to the hypervisor whose management port that is" },
+    { "migrate-status", true, 2, 2, cmd_migrate_status, "migrate-status NAME",
+      "the VM's migration: state, rounds, pages sent, downtime" },
+    { "migrate-receive", true, 2, 2, cmd_migrate_receive, "migrate-receive NAME",
+      "(between hypervisors) the migration stream of VM NAME follows" },
     { "quit", false, 1, 1, cmd_quit, "quit", "close this connection" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -321,6 +333,63 @@ static enum mgmt_result cmd_dirty(struct call *c, struct reply *r)
     if (!word_slot(c->words[2], &req.slot))
         return answer_error(r, "usage: dirty NAME ID");
     return mem(c, r, &req);
+}
+
+static enum mgmt_result mig(struct call *c, struct reply *r, const struct mgmt_mig_req *req)
+{
+    if (!c->vms->migrate)
+        return answer_error(r, "not supported");
+    const char *why = c->vms->migrate(c->vms->ctx, c->vm, req, c->client, emit_line, r);
+    return why ? answer_error(r, why) : answer_ok(r);
+}
+
+static enum mgmt_result cmd_incoming(struct call *c, struct reply *r)
+{
+    return mig(c, r, &(struct mgmt_mig_req){ .op = MGMT_MIG_INCOMING });
+}
+
+static enum mgmt_result cmd_migrate_status(struct call *c, struct reply *r)
+{
+    return mig(c, r, &(struct mgmt_mig_req){ .op = MGMT_MIG_STATUS });
+}
+
+static enum mgmt_result cmd_migrate_receive(struct call *c, struct reply *r)
+{
+    return mig(c, r, &(struct mgmt_mig_req){ .op = MGMT_MIG_RECEIVE });
+}
+
+/* A.B.C.D:PORT, each part decimal. */
+static bool word_ip_port(struct word w, uint32_t *ip, uint16_t *port)
+{
+    uint64_t part[5];
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= w.len && n < 5; i++) {
+        bool end = i == w.len || w.s[i] == '.' || w.s[i] == ':';
+        if (!end)
+            continue;
+        char sep = i == w.len ? 0 : w.s[i];
+        if ((n < 3 && sep != '.') || (n == 3 && sep != ':') || (n == 4 && sep != 0))
+            return false;
+        struct word p = { w.s + start, i - start };
+        if (p.len == 0 || (p.len > 1 && p.s[0] == '0') || !word_number(p, false, &part[n]))
+            return false;
+        n++;
+        start = i + 1;
+    }
+    if (n != 5 || part[0] > 255 || part[1] > 255 || part[2] > 255 || part[3] > 255 || part[4] == 0 ||
+        part[4] > 65535)
+        return false;
+    *ip = (uint32_t)(part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3]);
+    *port = (uint16_t)part[4];
+    return true;
+}
+
+static enum mgmt_result cmd_migrate(struct call *c, struct reply *r)
+{
+    struct mgmt_mig_req req = { .op = MGMT_MIG_SEND };
+    if (!word_ip_port(c->words[2], &req.ip, &req.port))
+        return answer_error(r, "usage: migrate NAME A.B.C.D:PORT");
+    return mig(c, r, &req);
 }
 
 static enum mgmt_result cmd_help(struct call *c, struct reply *r)

@@ -1,6 +1,7 @@
 /* vcpu.c: the vCPU run loop, exit dispatch by reason, and vCPU power state. */
 #include "arch.h"
 #include "arch_guest.h"
+#include "migrate.h"
 #include "kernel.h"
 #include "mgmt.h"
 #include "vm.h"
@@ -190,6 +191,7 @@ static void park_while_paused(struct vcpu *vcpu)
            __atomic_load_n(&vm->shutdown, __ATOMIC_ACQUIRE) == VM_SHUTDOWN_NONE) {
         vm_console_drain(NULL);
         mgmt_poll();
+        migrate_vcpu_parked(vcpu);    /* a live migration takes its state here */
         arch_cpu_idle();
     }
     __atomic_store_n(&vcpu->parked, 0, __ATOMIC_RELEASE);
@@ -199,6 +201,7 @@ void vcpu_run_loop(struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
     uint32_t *work = &cpu_work[arch_cpu_index()];
+    migrate_vcpu_starting(vcpu);      /* a VM that arrived by live migration: its state */
     while (wait_until_on(vcpu)) {
         if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
             park_while_paused(vcpu);

@@ -187,6 +187,27 @@ const char *vm_restart(struct vm *vm)
     return NULL;
 }
 
+/* Runs a stopped VM whose memory and state came from a live migration (kernel/migrate.c): as
+ * vm_restart, without loading its images or resetting vCPU 0; each vCPU loads its received state
+ * on its own pCPU when its run loop starts (migrate_vcpu_starting). */
+const char *vm_start_migrated(struct vm *vm)
+{
+    if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED)
+        return "is not stopped";
+    if (!restartable)
+        return "cannot start again (no management interface configured: its pCPUs parked)";
+    __atomic_store_n(&vm->vcpus_running, vm->vcpu_count, __ATOMIC_RELEASE);
+    __atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&vm->shutdown, VM_SHUTDOWN_NONE, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&vms_alive, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&vm->reset_count, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+    hv_printf("vm %s: started from a migration\n", vm->name);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_kick(&vm->vcpu[i]);
+    return NULL;
+}
+
 /* Every pCPU ends here: run the vCPU placed on it until its VM stops (and, with a
  * management interface, again each time it is restarted). */
 __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)

@@ -167,6 +167,39 @@ linux_bench() {   # linux_bench ARCH
 linux_bench aarch64
 linux_bench x86_64
 
+# Live migration (docs/migration.md): VM m (tests/guests/aarch64/migrate.c, rewriting 4 MiB
+# without pause) migrates between two hypervisors, A and B, each in its own QEMU under -icount
+# (two emulators at once, as tests/boot/a64_migrate.sh). aarch64.migration_downtime_ms: from
+# the pause to the destination's "ok", measured by A's hypervisor in its guest-time ns (under
+# -icount, 1 instruction = 1 ns); aarch64.migration_rounds: pre-copy rounds before the pause.
+migration_bench() {
+  local pa=$((30000 + $$ % 10000)) pb key=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+  pb=$((pa + 1))
+  local files=(--config tests/configs/a64_migrate.cfg --file build/guests/aarch64/migrate.bin='\guests\migrate.bin')
+  setsid tools/hvrun --arch aarch64 --gic 3 --smp 2 --icount --timeout 400 --net "tcp:127.0.0.1:$pa-:7700" \
+    "${files[@]}" >"$out/migrate-a.log" 2>&1 </dev/null &
+  local a_pid=$!
+  setsid tools/hvrun --arch aarch64 --gic 3 --smp 2 --icount --timeout 400 --net "tcp:127.0.0.1:$pb-:7700" \
+    "${files[@]}" >"$out/migrate-b.log" 2>&1 </dev/null &
+  local b_pid=$!
+  local ctl=(env HVCTL_KEY=$key tools/hvctl --timeout 200)
+  {
+    "${ctl[@]}" --port "$pb" 'stop m' && sleep 2 && "${ctl[@]}" --port "$pb" 'incoming m' &&
+      "${ctl[@]}" --port "$pa" 'migrate m 10.0.2.2:'"$pb"
+  } >"$out/migrate-client.log" 2>&1 || true
+  kill -TERM -- "-$a_pid" "-$b_pid" 2>/dev/null || true
+  wait "$a_pid" "$b_pid" 2>/dev/null || true
+  local done_line
+  done_line=$(grep -E '^progress: state=done ' "$out/migrate-client.log" | tail -1 || true)
+  if [ -n "$done_line" ]; then
+    R[aarch64.migration_downtime_ms]=$(sed -E 's/.*downtime_ms=([0-9]+).*/\1/' <<<"$done_line")
+    R[aarch64.migration_rounds]=$(sed -E 's/.*rounds=([0-9]+).*/\1/' <<<"$done_line")
+  else
+    echo "bench: migration run failed, see $out/migrate-client.log" >&2
+  fi
+}
+migration_bench
+
 # Hypervisor instructions apart from the guest's own: for every row measured on bare QEMU too,
 # PREFIX.NAME_guest_insns = the bare-QEMU figure (the guest's loop; QEMU answers PSCI and its
 # devices in C, which costs no guest instruction) and PREFIX.NAME_hyp_insns = under the
@@ -201,6 +234,8 @@ label() {
     *_hyp_insns) echo "the hypervisor's share: under hv minus bare QEMU";;
     *_guest_insns) echo "the guest's own loop (the bare QEMU figure)";;
     *.image_bytes) echo "hv.efi size";;
+    *.migration_downtime_ms) echo "live migration: pause to the destination's ok (guest-time ms under -icount)";;
+    *.migration_rounds) echo "live migration: pre-copy rounds before the pause";;
     *cpu_on_wakeup_insns) echo "CPU_ON to the new vCPU's SGI back, caller in WFI";;
     *hvc_irq_pending_insns) echo "HVC/VMMCALL round trip with an interrupt pending, masked";;
     *) echo "";;

@@ -70,11 +70,14 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
 tools/build-initramfs.sh --if-stale >"$out/initramfs.log" 2>&1 || { fail initramfs "see $out/initramfs.log"; }
 tools/build-initramfs.sh --if-stale --arch x86_64 >>"$out/initramfs.log" 2>&1 || { fail initramfs-x86_64 "see $out/initramfs.log"; }
 
-slow=() fast=()
+slow=() fast=() pair=()
 boot_files=(tests/boot/*.sh)
 [ ${#only[@]} -gt 0 ] && boot_files=("${only[@]/#/tests/boot/}") && boot_files=("${boot_files[@]/%/.sh}")
 for f in "${boot_files[@]}"; do
-  if grep -q 'emulator bochs' "$f"; then slow+=("$f"); else fast+=("$f"); fi
+  # pair=1: the test runs two emulators at once (e.g. two hypervisors migrating a VM): alone,
+  # after everything else has finished, so there is still at most one emulator per core.
+  if grep -q '^pair=1' "$f"; then pair+=("$f")
+  elif grep -q 'emulator bochs' "$f"; then slow+=("$f"); else fast+=("$f"); fi
 done
 # One emulator per core: the slow boots run one after another in one background job, the
 # fast ones in the foreground.
@@ -110,6 +113,7 @@ done
 for f in "${fast[@]}"; do run_boot "$f"; check_boot "$f"; done
 for p in "${pids[@]}"; do wait "$p"; done
 for f in "${slow[@]}"; do check_boot "$f"; done
+for f in ${pair[@]+"${pair[@]}"}; do run_boot "$f"; check_boot "$f"; done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

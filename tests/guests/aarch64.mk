@@ -5,7 +5,7 @@ GA64_PREV_GOAL := $(.DEFAULT_GOAL)
 GA64_CROSS ?= aarch64-linux-gnu-
 GA64_SRC := tests/guests/aarch64
 GA64_OUT := build/guests/aarch64
-GA64_PAYLOADS := hello basics reset probe secret crash bench its pmu gic passthrough idle flood quiet edu fastpath hostile memslot
+GA64_PAYLOADS := hello basics reset probe secret crash bench its pmu gic passthrough idle flood quiet edu fastpath hostile memslot migrate
 # Programs both arches build, from tests/guests/common/programs/.
 GA64_SHARED := flood quiet
 

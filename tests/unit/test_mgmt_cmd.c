@@ -60,7 +60,7 @@ static const char *fake_action(void *ctx, uint32_t i, enum mgmt_action a, const 
     return fake.answer;
 }
 
-static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL };
+static const struct mgmt_vms vms = { NULL, fake_count, fake_info, fake_action, NULL, NULL };
 static char buf[MGMT_OUT_MAX];
 static struct mgmt_out out;
 
@@ -389,7 +389,7 @@ static const char *fake_memory(void *ctx, uint32_t i, const struct mgmt_mem_req 
     return req->slot == 13 ? "vm idle-1 slot 13: no such slot" : NULL;
 }
 
-static const struct mgmt_vms mem_vms = { NULL, fake_count, fake_info, fake_action, fake_memory };
+static const struct mgmt_vms mem_vms = { NULL, fake_count, fake_info, fake_action, fake_memory, NULL };
 
 static enum mgmt_result run_mem(const char *line)
 {
@@ -460,5 +460,69 @@ Test(mgmt_cmd, memory_commands_reach_the_callback)
     cr_assert_str_eq(buf, "line?one\nerror: vm idle-1 slot 13: no such slot\n");
     /* No callback: not supported, never a crash. */
     cr_assert_eq(run("dirty linux 0"), MGMT_ERROR);
+    cr_assert_str_eq(buf, "error: not supported\n");
+}
+
+/* --- migration commands over a fake migrate callback ---------------------------------------- */
+static struct mgmt_mig_req mig_seen;
+static uint32_t mig_calls, mig_vm;
+
+static const char *fake_migrate(void *ctx, uint32_t i, const struct mgmt_mig_req *req, const char *client,
+                                mgmt_emit_fn emit, void *ectx)
+{
+    (void)ctx;
+    (void)client;
+    mig_calls++;
+    mig_vm = i;
+    mig_seen = *req;
+    if (req->op == MGMT_MIG_STATUS)
+        emit(ectx, "state=precopy rounds=2");
+    return req->op == MGMT_MIG_INCOMING && i == 0 ? "the vm is not stopped" : NULL;
+}
+
+static const struct mgmt_vms mig_vms = { NULL, fake_count, fake_info, fake_action, NULL, fake_migrate };
+
+static enum mgmt_result run_mig(const char *line)
+{
+    return mgmt_cmd_run(&mig_vms, line, strlen(line), "10.0.2.2", &out);
+}
+
+Test(mgmt_cmd, migrate_parses_the_destination)
+{
+    mig_calls = 0;
+    cr_assert_eq(run_mig("migrate idle-1 10.0.2.2:5556"), MGMT_OK);
+    cr_assert_eq(mig_calls, 1);
+    cr_assert_eq(mig_vm, 1);
+    cr_assert_eq(mig_seen.op, MGMT_MIG_SEND);
+    cr_assert_eq(mig_seen.ip, 0x0a000202u);
+    cr_assert_eq(mig_seen.port, 5556);
+    cr_assert_eq(run_mig("migrate linux 255.255.255.255:65535"), MGMT_OK);
+    cr_assert_eq(mig_seen.ip, 0xffffffffu);
+    cr_assert_eq(mig_seen.port, 65535);
+    static const char *bad[] = { "migrate linux 10.0.2.2", "migrate linux 10.0.2:5", "migrate linux 10.0.2.2.1:5",
+                                 "migrate linux 256.0.0.1:5", "migrate linux 10.0.2.2:0", "migrate linux 10.0.2.2:65536",
+                                 "migrate linux 10.0.02.2:5", "migrate linux 10.0.2.2:", "migrate linux :5",
+                                 "migrate linux 10..2.2:5", "migrate linux 10.0.2.2:5x", "migrate linux 0x0a.0.2.2:5" };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        cr_assert_eq(run_mig(bad[k]), MGMT_ERROR, "%s", bad[k]);
+        cr_assert_str_eq(buf, "error: usage: migrate NAME A.B.C.D:PORT\n", "%s", bad[k]);
+    }
+    cr_assert_eq(mig_calls, 2, "no bad line reached the callback");
+}
+
+Test(mgmt_cmd, incoming_status_receive_reach_the_callback)
+{
+    mig_calls = 0;
+    cr_assert_eq(run_mig("incoming linux"), MGMT_ERROR);
+    cr_assert_str_eq(buf, "error: the vm is not stopped\n");
+    cr_assert_eq(mig_seen.op, MGMT_MIG_INCOMING);
+    cr_assert_eq(run_mig("incoming idle-1"), MGMT_OK);
+    cr_assert_eq(run_mig("migrate-status idle-1"), MGMT_OK);
+    cr_assert_str_eq(buf, "state=precopy rounds=2\nok\n");
+    cr_assert_eq(run_mig("migrate-receive idle-1"), MGMT_OK);
+    cr_assert_eq(mig_seen.op, MGMT_MIG_RECEIVE);
+    cr_assert_eq(mig_calls, 4);
+    /* without the callback: not supported */
+    cr_assert_eq(run("migrate-status linux"), MGMT_ERROR);
     cr_assert_str_eq(buf, "error: not supported\n");
 }
