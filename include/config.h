@@ -68,6 +68,7 @@ struct config_vm {
     enum config_on_crash on_crash; /* default CONFIG_ON_CRASH_STOP */
     enum config_cpuid_vendor cpuid_vendor; /* default CONFIG_CPUID_VENDOR_HOST */
     uint64_t smram_bytes;       /* x86 guest SMM: TSEG size; 0 (default) = no SMM */
+    bool incoming;              /* loaded, not started: waits for a live migration (kernel/migrate.c) */
 };
 
 /* The management interface (kernel/mgmt.c): 'mgmt = dhcp [port N]' or

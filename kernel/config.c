@@ -48,6 +48,7 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
 static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value);
 static void key_smram(struct parser *p, const struct key_def *key, char *value);
+static void key_incoming(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
@@ -70,6 +71,7 @@ static const struct key_def keys[] = {
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
     { "cpuid_vendor", SCOPE_VM, false, false, false, key_cpuid_vendor },
     { "smram", SCOPE_VM, false, false, false, key_smram },
+    { "incoming", SCOPE_VM, false, false, false, key_incoming },
     { "device", SCOPE_VM, false, true, false, key_device },
     { "pci", SCOPE_VM, false, true, false, key_pci },
 };
@@ -714,6 +716,18 @@ static void key_on_crash(struct parser *p, const struct key_def *key, char *valu
     }
 }
 
+/* 'incoming = yes' (docs/migration.md): loaded but not started, waiting for a live migration. */
+static void key_incoming(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    if (strcmp(value, "yes") == 0)
+        p->vm->incoming = true;
+    else if (strcmp(value, "no") == 0)
+        p->vm->incoming = false;
+    else
+        FAIL(p, p->line, "unknown %s '%s' (expected 'yes' or 'no')", key->name, quote(q, value));
+}
+
 static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
@@ -766,6 +780,11 @@ static void end_section(struct parser *p)
     if (vm->smram_bytes && vm->memory_bytes && vm->smram_bytes + (1ull << 20) > vm->memory_bytes)
         FAIL(p, smram_line, "smram of vm '%s' leaves less than 1M of its memory outside SMRAM",
              vm->name);
+    /* The stream arrives over the management interface: without it the VM would wait forever. */
+    for (size_t k = 0; k < ARRAY_LEN(keys); k++)
+        if (keys[k].handler == key_incoming && vm->incoming && (!p->cfg->mgmt.enabled || !p->cfg->mgmt_key_len))
+            FAIL(p, p->key_line[k], "vm '%s' is incoming but the management interface is off (it needs mgmt "
+                 "and mgmt_key)", vm->name);
     for (uint32_t i = 0; i < vm->region_count; i++) {
         const struct config_region *r = &vm->regions[i];
         if (vm->memory_bytes && ranges_overlap(r->gpa, r->size_bytes, p->ram_base, vm->memory_bytes))

@@ -5,6 +5,7 @@
 #include "arch_guest.h"
 #include "boot_info.h"
 #include "kernel.h"
+#include "migrate.h"
 #include "page_alloc.h"
 #include "vm.h"
 
@@ -218,9 +219,11 @@ __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
     if (!v)
         arch_cpu_park();
     do {
-        do {
-            vcpu_run_loop(v);
-        } while (vm_vcpu_left(v->vm));
+        /* Stopped before it ran: an `incoming` VM waits for its migration (vm_start_migrated). */
+        if (__atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED)
+            do {
+                vcpu_run_loop(v);
+            } while (vm_vcpu_left(v->vm));
     } while (vm_wait_restart(v->vm));
     arch_cpu_park();
 }
@@ -229,7 +232,7 @@ __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu)
  * number of VMs started. */
 uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
 {
-    uint32_t next_pcpu = 0;
+    uint32_t next_pcpu = 0, alive = 0;
     restartable = bi->config.mgmt.enabled;
     uint64_t vms_pages = (sizeof(struct vm) * VM_MAX_VMS + PAGE_SIZE - 1) / PAGE_SIZE;
     vms = (struct vm *)(uintptr_t)hv_page_alloc(vms_pages, PAGE_SIZE);
@@ -256,11 +259,21 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count)
         for (uint32_t v = 0; v < vm->vcpu_count; v++)
             pcpu_vcpu[next_pcpu++] = &vm->vcpu[v];
         vm->vcpus_running = vm->vcpu_count;
+        vm_count++;
+        if (c->incoming) {
+            /* Loaded but never run: its memory and state come from the source (docs/migration.md). */
+            vm->state = VM_STOPPED;
+            const char *why = migrate_in_expect(vm);
+            if (why)
+                hv_printf("vm %s: cannot wait for a migration: %s; stopped (`start %s` boots it)\n", vm->name,
+                          why, vm->name);
+            continue;
+        }
+        alive++;
         hv_printf("vm %s: started, vCPUs on pCPUs %" PRIu32 "-%" PRIu32 "\n", vm->name, vm->vcpu[0].pcpu,
                   next_pcpu - 1);
-        vm_count++;
     }
-    vms_alive = vm_count;
+    vms_alive = alive;
     struct vm *focus = NULL;
     for (uint32_t i = 0; i < vm_count && !focus; i++)
         if (!strcmp(vms[i].name, bi->config.focus))

@@ -1,7 +1,7 @@
 # aarch64, GICv3: live migration between two hypervisors (docs/migration.md). pair=1: this test
 # runs two emulators (A here, B started by tests/boot/a64_migrate.flow), alone (tools/run-tests.sh).
 # A and B run VMs m and w (tests/guests/aarch64/migrate.c: each keeps rewriting 4 MiB, checking
-# the previous pattern and its counters). B stops its m and waits for it (incoming); two hostile
+# the previous pattern and its counters). B's m waits for it from boot (incoming = yes); two hostile
 # streams are refused there; m migrates A -> B while running; then w's migration is cut by killing
 # B's QEMU halfway: w runs on at A. A's hypervisor reaches B at 10.0.2.2 (QEMU user networking)
 # through B's forwarded management port.
@@ -17,7 +17,12 @@ checks() {
   local b="$out/a64_migrate.b.log.txt"
   tr -d '\r' <"$out/a64_migrate.b.log" >"$b" 2>/dev/null
   # B: m ready for the stream; the hostile streams refused with their reason, nothing started.
-  expect_in "$out/mig.incoming" '^ok$' "B: incoming m answered ok"
+  expect_in "$out/mig.b0" '^m state=stopped ' "B: m (incoming = yes) was not started at boot"
+  expect_in "$out/mig.b0" '^w state=running ' "B: w was started at boot"
+  expect_in "$out/mig.b0" '^state=incoming ' "B: m waits for a migration from boot"
+  expect_in "$b" '^migrate: vm m: waits for an incoming migration$' "B: console says m waits"
+  expect_count_in "$b" '^vm m: started, vCPUs' 0 "B: m never booted from its images"
+  expect_in "$out/mig.incoming" '^ok$' "B: incoming w (the command) answered ok"
   expect_in "$out/mig.notincoming" '^error: the vm does not expect a migration' "B: a stream for a VM not waiting is refused"
   expect_in "$out/mig.garbage" '^error: not a migration stream \(bad magic\)$' "B: garbage refused (bad magic)"
   expect_in "$out/mig.badcrc" '^error: section 0 \(pages, 4112 bytes\): checksum mismatch$' "B: a flipped checksum refused"

@@ -330,6 +330,32 @@ Test(config_errors, smram_not_whole_mib_or_too_big)
                      "hv.cfg:3: error: smram of vm 'a' leaves less than 1M of its memory outside SMRAM");
 }
 
+#define MGMT_ON "mgmt = dhcp\nmgmt_key = 00112233445566778899aabbccddeeff\n"
+
+Test(config, incoming_parsed)
+{
+    cr_assert_eq(parse(MGMT_ON "[vm a]\nmemory = 64M\nkernel = \\k\nincoming = yes\n"
+                       "[vm b]\nmemory = 64M\nkernel = \\k\nincoming = no\n"
+                       "[vm c]\nmemory = 64M\nkernel = \\k\n"), 0);
+    cr_assert(vm_named("a")->incoming);
+    cr_assert_not(vm_named("b")->incoming);
+    cr_assert_not(vm_named("c")->incoming, "started at boot unless asked for");
+}
+
+Test(config_errors, incoming_bad_value_or_no_mgmt)
+{
+    expect_one_error(MGMT_ON "[vm a]\nmemory = 64M\nkernel = \\k\nincoming = later\n" GOOD_A,
+                     "hv.cfg:6: error: unknown incoming 'later' (expected 'yes' or 'no')");
+    cr_assert_not(vm_named("a")->valid);
+    expect_good_vm_valid();
+    /* Without the management interface nothing could ever send it its state. */
+    expect_one_error("[vm a]\nmemory = 64M\nincoming = yes\nkernel = \\k\n" GOOD_A,
+                     "hv.cfg:3: error: vm 'a' is incoming but the management interface is off (it needs mgmt and mgmt_key)");
+    cr_assert_not(vm_named("a")->valid);
+    expect_one_error("mgmt = dhcp\n[vm a]\nmemory = 64M\nincoming = yes\nkernel = \\k\n" GOOD_A,
+                     "hv.cfg:4: error: vm 'a' is incoming but the management interface is off (it needs mgmt and mgmt_key)");
+}
+
 Test(config_errors, empty_value)
 {
     expect_one_error("[vm a]\nmemory = 1M\nkernel =\n", "hv.cfg:3: error: missing value for 'kernel'");
