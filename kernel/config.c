@@ -48,6 +48,7 @@ static void key_region(struct parser *p, const struct key_def *key, char *value)
 static void key_on_crash(struct parser *p, const struct key_def *key, char *value);
 static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value);
 static void key_smram(struct parser *p, const struct key_def *key, char *value);
+static void key_nested(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
@@ -70,6 +71,7 @@ static const struct key_def keys[] = {
     { "on_crash", SCOPE_VM, false, false, false, key_on_crash },
     { "cpuid_vendor", SCOPE_VM, false, false, false, key_cpuid_vendor },
     { "smram", SCOPE_VM, false, false, false, key_smram },
+    { "nested", SCOPE_VM, false, false, false, key_nested },
     { "device", SCOPE_VM, false, true, false, key_device },
     { "pci", SCOPE_VM, false, true, false, key_pci },
 };
@@ -747,6 +749,18 @@ static void key_smram(struct parser *p, const struct key_def *key, char *value)
     p->vm->smram_bytes = v;
 }
 
+/* 'nested = vmx | none': the VM may run its own hypervisor on VMX (arch/x86_64/vmx/nested.c). */
+static void key_nested(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    if (strcmp(value, "none") == 0)
+        p->vm->nested = CONFIG_NESTED_NONE;
+    else if (strcmp(value, "vmx") == 0)
+        p->vm->nested = CONFIG_NESTED_VMX;
+    else
+        FAIL(p, p->line, "unknown %s '%s' (expected 'vmx' or 'none')", key->name, quote(q, value));
+}
+
 /* Checks that need the whole section, since keys may come in any order. */
 static void end_section(struct parser *p)
 {
@@ -862,6 +876,7 @@ static void init_vm(struct config_vm *vm, const char *name, uint32_t line)
     vm->cpu_count = 1;
     vm->on_crash = CONFIG_ON_CRASH_STOP;
     vm->cpuid_vendor = CONFIG_CPUID_VENDOR_HOST;
+    vm->nested = CONFIG_NESTED_NONE;
 }
 
 static void parse_header(struct parser *p, char *s)

@@ -17,6 +17,7 @@
 #define CR0_PG (1ull << 31)
 #define CR4_PAE    (1ull << 5)
 #define CR4_LA57   (1ull << 12)
+#define CR4_VMXE   (1ull << 13)
 #define CR4_PCIDE  (1ull << 17)
 #define EFER_LME_BIT (1ull << 8)
 #define EFER_LMA_BIT (1ull << 10)
@@ -24,7 +25,7 @@
 enum { R_EAX, R_EBX, R_ECX, R_EDX, R_ALWAYS };
 
 /* Each CR4 bit with the CPUID feature that lets a guest set it (SDM Vol. 3A, 2.5, table 2-x and the
- * CPUID feature flags of Vol. 2A). VMXE and SMXE have no row: no nested VMX or SMX here yet. */
+ * CPUID feature flags of Vol. 2A). SMXE has no row: no SMX. */
 static const struct { uint8_t cr4_bit, leaf, reg, bit; } cr4_features[] = {
     { 0, 1, R_EDX, 1 },      /* VME: VME */
     { 1, 1, R_EDX, 1 },      /* PVI: VME */
@@ -39,6 +40,7 @@ static const struct { uint8_t cr4_bit, leaf, reg, bit; } cr4_features[] = {
     { 10, 1, R_EDX, 25 },    /* OSXMMEXCPT: SSE */
     { 11, 7, R_ECX, 2 },     /* UMIP: UMIP */
     { 12, 7, R_ECX, 16 },    /* LA57: LA57 */
+    { 13, 1, R_ECX, 5 },     /* VMXE: VMX (nested VMX, 'nested = vmx') */
     { 16, 7, R_EBX, 0 },     /* FSGSBASE: FSGSBASE */
     { 17, 1, R_ECX, 17 },    /* PCIDE: PCID */
     { 18, 1, R_ECX, 26 },    /* OSXSAVE: XSAVE */
@@ -95,6 +97,8 @@ static bool cr4_write(struct vcpu *v, const struct x86_guest_mode *m, uint64_t v
         return false;                      /* LA57 changes only outside IA-32e mode */
     if ((value & CR4_PCIDE) && !(m->cr4 & CR4_PCIDE) && (!lma || (m->cr3 & 0xFFF)))
         return false;                      /* PCIDE needs IA-32e mode and CR3[11:0] = 0 */
+    if (!(value & CR4_VMXE) && v->arch.nvmx.vmxon && !v->arch.nvmx.guest_mode)
+        return false;                      /* VMXE stays set in VMX operation (SDM Vol. 3C, 23.8) */
     x86_vcpu_backend()->set_cr4(v, value);
     return true;
 }

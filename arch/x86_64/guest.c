@@ -89,6 +89,11 @@ bool arch_vm_init(struct vm *vm)
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
+    if (x86_nested_vmx(vm) && ops != &vmx_vcpu_ops) {
+        hv_printf("vm %s: 'nested = vmx' needs the VMX backend (this CPU runs guests under %s)\n", vm->name,
+                  ops->name);
+        return false;
+    }
     if (!ops->vm_init(vm))
         return false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
@@ -107,11 +112,20 @@ bool arch_vm_assign_devices(struct vm *vm)
     return false;
 }
 
-/* No virtual PMU on x86_64 yet: nothing beyond the arch-neutral statistics. */
+/* No virtual PMU on x86_64 yet; with nested VMX its immediate exits from L2 and the throttle's
+ * refusals (vmx/nested.c), summed over the vCPUs. */
 uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max)
 {
-    (void)vm, (void)out, (void)max;
-    return 0;
+    if (!x86_nested_vmx(vm) || max < 2)
+        return 0;
+    uint64_t armed = 0, throttled = 0;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        armed += __atomic_load_n(&vm->vcpu[i].arch.nvmx.immediate_total, __ATOMIC_RELAXED);
+        throttled += __atomic_load_n(&vm->vcpu[i].arch.nvmx.throttled, __ATOMIC_RELAXED);
+    }
+    out[0] = (struct arch_stat){ "nested_immediate_exits", armed };
+    out[1] = (struct arch_stat){ "nested_immediate_throttled", throttled };
+    return 2;
 }
 
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
@@ -731,7 +745,7 @@ static bool block_done(struct vcpu *vcpu, bool halted)
     bool smm = a->smm.in_smm;           /* SMM holds INIT and NMIs back until RSM */
     return (__atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) && !smm) || x86_smm_pending(vcpu) ||
            (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !smm) ||
-           ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
+           (((a->rflags & RFLAGS_IF) || x86_nested_l2_exits_on_l1_interrupt(vcpu)) && vlapic_pending(vcpu, &vector));
 }
 
 /* Halted and powered-off vCPUs sleep in HLT on their pCPU (an emulator then frees the host CPU), woken

@@ -3,6 +3,7 @@
  * arch/x86/kvm/x86.c kvm_get/set_msr_common for the semantics). Anything without a row raises #GP(0). */
 #include "x86.h"
 #include "x86_cpuid.h"
+#include "x86_nested_caps.h"
 #include "x86_vcpu.h"
 
 #define MSR_IA32_TSC            0x010u
@@ -61,8 +62,10 @@
 /* IA32_MCG_CAP (SDM Vol. 3B, 15.3.1.1): no banks, no MCG_CTL, no extensions. */
 #define MCG_CAP_VALUE     0ull
 
-/* IA32_FEATURE_CONTROL (SDM Vol. 3C, 23.7): locked with VMX off, so a guest cannot try to turn it on. */
+/* IA32_FEATURE_CONTROL (SDM Vol. 3C, 23.7): locked with VMX off, so a guest cannot try to turn it on;
+ * with 'nested = vmx' locked with VMX outside SMX on (bit 2), as firmware leaves it for a hypervisor. */
 #define FEATURE_CONTROL_LOCKED 1ull
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
 /* AMD PerfEvtSel (APM Vol. 2, 13.2.1): the bits KVM treats as reserved; PerfCtr is 48 bits wide. */
 /* AMD HWCR (BKDG): KVM ignores three bits and keeps only McStatusWrEn (18). */
@@ -266,9 +269,20 @@ static bool zero_write_only(struct vcpu *v, uint32_t msr, uint64_t value)
 
 static bool feature_control_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
-    (void)v; (void)msr;
-    *value = FEATURE_CONTROL_LOCKED;
+    (void)msr;
+    *value = FEATURE_CONTROL_LOCKED | (x86_nested_vmx(v->vm) ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0);
     return true;
+}
+
+bool x86_nested_vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    return x86_nested_vmx(v->vm) && nested_vmx_cap_msr(x86_vmx_host_msr, msr, value);
+}
+
+/* IA32_VMX_BASIC .. IA32_VMX_VMFUNC: only with nested VMX, read-only (SDM Vol. 3D, appendix A). */
+static bool vmx_cap_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    return x86_nested_vmx_msr_read(v, msr, value);
 }
 
 static bool vlapic_read(struct vcpu *v, uint32_t msr, uint64_t *value) { return vlapic_msr_read(v, msr, value); }
@@ -299,6 +313,7 @@ static const struct msr_row {
     { MSR_IA32_PLATFORM_ID, MSR_IA32_PLATFORM_ID, ANY, zero_read, NULL, false },
     { MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, ANY, apic_base_read, apic_base_write, false },
     { MSR_IA32_FEATURE_CONTROL, MSR_IA32_FEATURE_CONTROL, INTEL, feature_control_read, NULL, false },
+    { 0x480, 0x491, INTEL, vmx_cap_read, NULL, false },                         /* nested VMX (nested_caps.c) */
     { MSR_SMI_COUNT, MSR_SMI_COUNT, INTEL, smm_read, NULL, false },
     { MSR_IA32_SMBASE, MSR_IA32_SMBASE, INTEL, smm_read, NULL, false },
     { MSR_IA32_BIOS_SIGN_ID, MSR_IA32_BIOS_SIGN_ID, ANY, zero_read, ignore_write, false },   /* no microcode */

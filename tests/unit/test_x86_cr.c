@@ -87,6 +87,25 @@ Test(x86_cr, cr4_unsupported_bits_gp_and_reach_nothing)
     cr_assert(vcpu.arch.flush_on_entry, "an emulated CR4 write flushes the guest TLB");
 }
 
+/* Nested VMX: CR4.VMXE is settable once CPUID shows VMX, and cannot be cleared in VMX operation
+ * (SDM Vol. 3C, 23.8). */
+Test(x86_cr, cr4_vmxe_with_vmx_and_kept_in_vmx_operation)
+{
+    cpuid1_ecx = 1u << 5;
+    cr_assert(x86_cr4_supported(&vcpu) & CR4_VMXE);
+    mode.cr4 = CR4_PAE;
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE | CR4_VMXE));
+    cr_assert_eq(cr4_set, CR4_PAE | CR4_VMXE);
+    mode.cr4 = CR4_PAE | CR4_VMXE;
+    vcpu.arch.nvmx.vmxon = true;
+    cr4_calls = 0;
+    cr_assert_not(x86_cr_write(&vcpu, 4, CR4_PAE), "VMXE cleared in VMX operation: #GP");
+    cr_assert_eq(cr4_calls, 0);
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE | CR4_VMXE | CR4_PGE), "other bits still change");
+    vcpu.arch.nvmx.vmxon = false;
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE), "after VMXOFF it clears");
+}
+
 Test(x86_cr, cr4_pae_stays_in_long_mode_and_pcide_needs_it)
 {
     mode.efer = EFER_LME | EFER_LMA;

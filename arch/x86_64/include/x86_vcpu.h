@@ -156,6 +156,19 @@ uint64_t x86_cr4_supported(struct vcpu *vcpu);
 /* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
 void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
+/* Nested VMX (vmx/nested.c, nested_caps.c): the VM has 'nested = vmx' in hv.cfg. */
+static inline bool x86_nested_vmx(const struct vm *vm)
+{
+    return vm->cfg && vm->cfg->nested == CONFIG_NESTED_VMX;
+}
+/* The host's IA32_VMX_* MSRs (rdmsr; a table in host tests), and L1's view of msr (0x480-0x491):
+ * false means #GP. */
+uint64_t x86_vmx_host_msr(uint32_t msr);
+/* vmx/nested.c: L2 runs and L1 takes its external interrupts as VM exits: an interrupt pending for L1
+ * ends L2's HLT whatever L2's RFLAGS.IF (SDM Vol. 3C, 25.2). */
+bool x86_nested_l2_exits_on_l1_interrupt(const struct vcpu *vcpu);
+bool x86_nested_vmx_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+
 /* msr.c: the MSR allow list; false means the access raises #GP(0). */
 bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);

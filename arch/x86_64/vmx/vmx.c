@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "page_alloc.h"
 #include "stage2.h"
+#include "nested.h"
 #include "vmcs.h"
 #include "x86.h"
 #include "x86_vcpu.h"
@@ -198,7 +199,7 @@ static bool vmx_vcpu_init(struct vcpu *vcpu)
     if (!vcpu->arch.vmx.vmcs_pa)
         return false;
     *(uint32_t *)(uintptr_t)vcpu->arch.vmx.vmcs_pa = caps.revision;
-    return true;
+    return nested_vmx_vcpu_init(vcpu);
 }
 
 struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
@@ -254,6 +255,7 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
 {
     struct arch_vcpu *a = &vcpu->arch;
     uint64_t pa = a->vmx.vmcs_pa;
+    nested_vmx_vcpu_reset(vcpu);
     __asm__ volatile("vmclear %0" :: "m"(pa) : "cc", "memory");
     __asm__ volatile("vmptrld %0" :: "m"(pa) : "cc", "memory");
     a->vmx.launched = false;
@@ -353,6 +355,8 @@ static bool vmx_event_queued(struct vcpu *vcpu)
 /* 26.3.1.5: an external interrupt may be injected only with RFLAGS.IF set and no STI / MOV-SS blocking. */
 static bool vmx_interrupt_allowed(struct vcpu *vcpu)
 {
+    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_interrupts(vcpu))
+        return false;
     return (vcpu->arch.rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_SHADOW) &&
            !vmx_event_queued(vcpu);
 }
@@ -366,6 +370,8 @@ static void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
 /* 26.3.1.5: no NMI injection under STI or MOV-SS blocking or while an NMI is blocking (virtual NMIs). */
 static bool vmx_nmi_allowed(struct vcpu *vcpu)
 {
+    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_nmis(vcpu))
+        return false;
     return !(vmread(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI)) &&
            !vmx_event_queued(vcpu);
 }
@@ -485,17 +491,20 @@ static const struct {
     { EXIT_REASON_HLT, X86_EXIT_HLT, NULL },
     { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL },
     { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL },
-    { 19, X86_EXIT_UD, NULL }, { 20, X86_EXIT_UD, NULL }, { 21, X86_EXIT_UD, NULL },   /* VMX instructions: */
-    { 22, X86_EXIT_UD, NULL }, { 23, X86_EXIT_UD, NULL }, { 24, X86_EXIT_UD, NULL },   /* no nested VMX yet */
-    { 25, X86_EXIT_UD, NULL }, { 26, X86_EXIT_UD, NULL }, { EXIT_REASON_VMXON, X86_EXIT_UD, NULL },
+    /* VMX instructions: nested.c (#UD without 'nested = vmx') */
+    { 19, X86_EXIT_NONE, nested_vmx_instruction }, { 20, X86_EXIT_NONE, nested_vmx_instruction },
+    { 21, X86_EXIT_NONE, nested_vmx_instruction }, { 22, X86_EXIT_NONE, nested_vmx_instruction },
+    { 23, X86_EXIT_NONE, nested_vmx_instruction }, { 24, X86_EXIT_NONE, nested_vmx_instruction },
+    { 25, X86_EXIT_NONE, nested_vmx_instruction }, { 26, X86_EXIT_NONE, nested_vmx_instruction },
+    { EXIT_REASON_VMXON, X86_EXIT_NONE, nested_vmx_instruction },
     { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io },
     { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL },
     { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL },
     { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL },               /* MONITOR/MWAIT hidden in CPUID */
     { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL },
     { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation },
-    { EXIT_REASON_INVEPT, X86_EXIT_UD, NULL },
-    { EXIT_REASON_INVVPID, X86_EXIT_UD, NULL },
+    { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction },
+    { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction },
     { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL },
     { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL },
 };
@@ -557,6 +566,8 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     /* IA-32e mode guest must equal EFER.LMA, which the guest changes itself by turning paging on. */
     uint64_t entry = vmread(VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE;
     vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA_BIT) ? ENTRY_IA32E_MODE : 0));
+    if (a->nvmx.guest_mode && nested_vmx_before_l2_entry(vcpu, x))
+        return;                               /* an exit to L1 instead of entering L2 */
     if (vmx_enter(a->gpr, a->vmx.launched)) {
         x->kind = X86_EXIT_FAILED_ENTRY;
         x->code = ~0ull;
@@ -577,6 +588,8 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
      * for one instruction so the host IDT takes it (idt.c: EOI only), or the next entry exits again. */
     if ((reason & 0xFFFF) == EXIT_REASON_EXTERNAL_INTERRUPT)
         __asm__ volatile("sti; nop; cli" ::: "memory");
+    if (a->nvmx.guest_mode && nested_vmx_l2_exit(vcpu, x, reason))
+        return;                               /* reflected to L1 */
     vmx_decode(vcpu, x, reason);
 }
 
