@@ -919,14 +919,17 @@ bool nested_vmx_before_l2_entry(struct vcpu *v, struct x86_exit *x)
     bool intr = !nested_vmx_l2_takes_l1_interrupts(v) && vlapic_pending(v, &vector);
     if (!nmi && !intr)
         return false;
+    /* The exit to L1 is armed already (at once, or throttled): it comes when the timer fires. An exit
+     * L0 took meanwhile (a host interrupt: one that became pending in the round trips before is taken
+     * as soon as L2 is entered without an immediate exit) re-enters L2 with the timer's value saved on
+     * that exit (24.6.1 / 27.3.2), so a throttled entry still lets L2 run for the whole delay. */
+    if (n->l0_timer_armed)
+        return false;
     if (vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) {
         /* An event is on its way into L2: deliver it first, then exit to L1 at once. */
-        if (!n->l0_timer_armed)
-            arm_l0_timer(v, immediate_exit_delay(v));
+        arm_l0_timer(v, immediate_exit_delay(v));
         return false;
     }
-    if (n->l0_timer_armed)
-        nested_vmx_l2_exit(v, x, 52);          /* disarm: the exit to L1 comes now */
     if (n->launch_pending) {
         n->launch_pending = false;             /* the entry succeeded; the exit comes before L2's first instruction */
         n->vmcs12->launch_state = VMCS12_LAUNCHED;
