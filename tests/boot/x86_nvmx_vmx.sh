@@ -1,6 +1,6 @@
 # Nested VMX under Bochs (VMX with the preemption timer): the L1 payload tests/guests/x86_64/nvmx.c checks
 # the capabilities, each VMX instruction's VMsucceed / VMfail result, VM-entry failures for invalid vmcs12
-# fields, L2's exits and the preemption timer; the witness VM keeps its pace meanwhile.
+# fields, L2's exits, the preemption timer, nested EPT (violations, misconfigurations, INVEPT) and VPID; the witness VM keeps its pace meanwhile.
 hvrun_args=(--arch x86_64 --emulator bochs --smp 3 --config tests/configs/x86_nvmx_vmx.cfg
             --file build/guests/x86_64/nvmx.elf='\guests\nvmx.elf'
             --file build/guests/x86_64/excloop.elf='\guests\excloop.elf')
@@ -15,7 +15,7 @@ checks() {
            vmclear_vmxon_pointer_error_3 vmptrld_beyond_maxphyaddr_error_9 vmptrld_vmxon_pointer_error_10 \
            vmptrld_bad_revision_error_11 failed_vmptrld_keeps_current vmread_unsupported_error_12 \
            vmwrite_read_only_error_13 vmxon_in_root_error_15 vmwrite_vmread_widths vmcs_kept_across_vmclear_vmptrld \
-           vmresume_not_launched_error_5 invept_ud_without_ept \
+           vmresume_not_launched_error_5 \
            entry_fail_rflags_bit1_clear entry_fail_rflags_reserved_bit entry_fail_cs_not_code \
            entry_fail_tr_available_tss entry_fail_rip_not_canonical entry_fail_activity_hlt entry_fail_sti_and_movss \
            entry_fail_guest_cr0_pg_clear entry_fail_efer_lma_clear entry_fail_gdtr_limit entry_fail_pin_reserved \
@@ -27,10 +27,15 @@ checks() {
            preemption_timer_0_exits_before_first_instruction preemption_timer_n_expires preemption_timer_saved_on_exit \
            livelock_l1_interrupt_pending livelock_each_entry_exits_for_l1_interrupt livelock_l2_progresses_under_throttle \
            ack_on_exit_takes_the_vector l2_hlt_ends_with_l1_interrupt_exit \
+           ept_vpid_offered entry_fail_eptp_memory_type entry_fail_eptp_walk_length entry_fail_vpid_0 \
+           ept_violation_unmapped_gpa ept_violation_then_map_and_resume invept_after_remap_sees_new_page \
+           ept_violation_write_to_read_only ept_misconfig_write_only invept_type_3_error_28 invept_bad_eptp_error_28 \
+           invept_all_context_succeeds invvpid_individual_address_error_28 invvpid_single_vpid_0_error_28 \
+           invvpid_reserved_bits_error_28 invvpid_single_and_all_succeed \
            vmxoff_then_cr4_vmxe_clears; do
     expect "^\[nvmx\] PASS $t\$" "nvmx: $t"
   done
-  expect '^\[nvmx\] DONE passed=63 failed=0' "nvmx: every check passed"
+  expect '^\[nvmx\] DONE passed=78 failed=0' "nvmx: every check passed"
   expect_not '^\[nvmx\] (FAIL|SKIP)' "nvmx: no check fails or skips"
   # The hypervisor names what was wrong with each refused vmcs12.
   expect '^vm nvmx: vcpu 0: nested VM entry failed \(exit reason 33, qualification 0\): GUEST_RFLAGS bit 1 clear$' \

@@ -81,6 +81,7 @@ struct vmx_vcpu { uint64_t vmcs_pa; bool launched; };
  * vmcs12 (cached in hypervisor memory, written back to L1's region on VMCLEAR / VMPTRLD), and while L2
  * runs the vmcs02 the hardware uses for it. Zero: not in VMX operation. */
 struct vmcs12;
+struct nested_shadow;
 struct nested_vmx {
     bool vmxon;                  /* L1 executed VMXON (in VMX root operation unless guest_mode) */
     bool guest_mode;             /* L2 runs: the hardware's current VMCS is vmcs02 */
@@ -97,6 +98,7 @@ struct nested_vmx {
     uint32_t immediate_exits;    /* immediate exits from L2 in a row without L2's progress */
     uint64_t immediate_total;    /* immediate exits armed (stats) */
     uint64_t throttled;          /* immediate exits the throttle refused (stats) */
+    struct nested_shadow *shadow; /* vmx/nested_shadow.h: the shadow EPT L2 runs on under nested EPT */
 };
 
 /* An instruction emulated over more than one exit (guest.c). kernel/ sees one device access per

@@ -36,7 +36,10 @@ bool nested_vmx_cap_msr(nested_host_msr_fn host, uint32_t msr, uint64_t *value);
 
 /* The allowed-0 (low word: must be 1) and allowed-1 (high word: may be 1) settings of the TRUE
  * controls L1 sees, for the entry checks (SDM 26.2.1.1; A.3-A.5). */
-struct nested_vmx_ctls { uint64_t pin, proc, proc2, exit, entry; uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; uint64_t misc; };
+struct nested_vmx_ctls { uint64_t pin, proc, proc2, exit, entry; uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; uint64_t misc;
+                         uint64_t ept_vpid_cap; };
 void nested_vmx_ctls(nested_host_msr_fn host, struct nested_vmx_ctls *out);
+/* IA32_VMX_EPT_VPID_CAP as L1 reads it (nested_ept.h's offered subset within the host's). */
+uint64_t nested_ept_vpid_cap(nested_host_msr_fn host);
 
 #endif

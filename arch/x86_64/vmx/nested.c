@@ -16,6 +16,9 @@
 #include "x86_nested_caps.h"
 #include "x86_vcpu.h"
 #include "nested.h"
+#include "nested_ept.h"
+#include "nested_shadow.h"
+#include "dirty_log.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_PG (1ull << 31)
@@ -65,8 +68,15 @@ bool nested_vmx_vcpu_init(struct vcpu *v)
     n->vmcs12 = (struct vmcs12 *)(uintptr_t)hv_page_alloc(1, PAGE_SIZE);
     n->vmcs02_pa = hv_page_alloc(1, PAGE_SIZE);
     n->msr_bitmap02_pa = hv_page_alloc(1, PAGE_SIZE);
-    if (!n->vmcs12 || !n->vmcs02_pa || !n->msr_bitmap02_pa)
+    n->shadow = (struct nested_shadow *)(uintptr_t)hv_page_alloc(1, PAGE_SIZE);
+    uint64_t pool = hv_page_alloc(NESTED_SHADOW_PAGES, PAGE_SIZE);
+    if (!n->vmcs12 || !n->vmcs02_pa || !n->msr_bitmap02_pa || !n->shadow || !pool)
         return false;
+    _Static_assert(sizeof(struct nested_shadow) <= PAGE_SIZE, "the shadow's bookkeeping fits one page");
+    uint64_t pages[NESTED_SHADOW_PAGES];
+    for (uint32_t i = 0; i < NESTED_SHADOW_PAGES; i++)
+        pages[i] = pool + (uint64_t)i * PAGE_SIZE;
+    nested_shadow_init(n->shadow, pages);
     *(uint32_t *)(uintptr_t)n->vmcs02_pa = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFFu;
     return true;
 }
@@ -576,6 +586,99 @@ static void exit_to_l1(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t 
     load_l1_host_state(v);
 }
 
+/* --- nested EPT: the shadow EPT L2 runs on (nested_shadow.c) over L1's EPT (nested_ept.c) ------------ */
+
+static bool ept12(const struct vmcs12 *c)
+{
+    return (v12(c, V12_CPU_BASED_VM_EXEC_CONTROL) & V12_CPU_SECONDARY) &&
+           (v12(c, V12_SECONDARY_VM_EXEC_CONTROL) & V12_SEC_EPT);
+}
+
+static bool read_l1_u64(void *ctx, uint64_t gpa, uint64_t *value)
+{
+    return guest_read(&((struct vcpu *)ctx)->vm->slots, gpa, value, 8) == 0;
+}
+
+/* Before L2 runs on the shadow (vmcs02 current): it must shadow vmcs12's EPT pointer and L0's stage 2
+ * as it is now (any change L0 makes to it bumps vm->arch.tlb_gen: the shadow, which holds host
+ * addresses from it, is dropped then); a changed present entry is flushed with INVEPT (30.3). */
+static void shadow_sync(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->arch.nvmx;
+    struct nested_shadow *s = n->shadow;
+    uint64_t l1_eptp = v12(n->vmcs12, V12_EPT_POINTER);
+    uint32_t gen = __atomic_load_n(&v->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
+    if (s->l1_eptp != l1_eptp || s->l0_gen != gen) {
+        nested_shadow_drop(s);
+        s->l1_eptp = l1_eptp;
+        s->l0_gen = gen;
+    }
+    if (s->flush) {
+        struct { uint64_t eptp, zero; } desc = { nested_shadow_eptp(s), 0 };
+        __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1ull) : "cc", "memory");
+        s->flush = false;
+    }
+    vmwrite(EPT_POINTER, nested_shadow_eptp(s));
+}
+
+/* An EPT violation of the shadow while L2 ran (28.2.3.2): L1's EPT decides. A miss or a permission
+ * L1's entries do not give becomes L1's EPT violation (reason 48, qualification as table 27-7, the
+ * guest-physical and linear addresses as the hardware recorded them), a misconfigured entry L1's EPT
+ * misconfiguration (49, 28.2.3.1); otherwise the page is mapped in the shadow to the host page L0's
+ * stage 2 has for L1's address, with the permissions both give. Tightening L1's entries takes L1's
+ * INVEPT (as on hardware, which caches translations: 28.3.3.1); loosening is picked up here, on the
+ * violation the stale entry causes. */
+static bool ept_fault(struct vcpu *v, struct x86_exit *x, uint32_t reason, uint64_t hw_qual)
+{
+    struct nested_vmx *n = &v->arch.nvmx;
+    struct nested_shadow *s = n->shadow;
+    struct vmcs12 *c = n->vmcs12;
+    uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+    x->kind = X86_EXIT_NONE;
+    if (reason == EXIT_REASON_EPT_MISCONFIG) {
+        nested_shadow_drop(s);                 /* never built so: start over */
+        shadow_sync(v);
+        return true;
+    }
+    uint32_t access = (uint32_t)hw_qual & (NEPT_READ | NEPT_WRITE | NEPT_FETCH);
+    struct nept_walk w = { 0 };
+    enum nept_result r = nested_ept_walk(read_l1_u64, v, v12(c, V12_EPT_POINTER), nested_ept_vpid_cap(x86_vmx_host_msr),
+                                         phys_bits(v), gpa, access ? access : NEPT_READ, &w);
+    if (r != NEPT_OK) {
+        exit_to_l1(v, 0, 0, 0, true, true);
+        if (r == NEPT_MISCONFIG) {
+            force_write(c, 0x4402, EXIT_REASON_EPT_MISCONFIG);
+            force_write(c, 0x6400, 0);
+        } else {
+            force_write(c, 0x6400, nested_ept_violation_qual(hw_qual, w.perms));
+        }
+        return true;
+    }
+    uint64_t hpa = 0;
+    uint32_t p0 = 0, level;
+    spin_lock(&v->vm->slots.lock);
+    bool mapped = pt_lookup(&v->vm->stage2, w.l1_gpa, &hpa, &p0, &level);
+    spin_unlock(&v->vm->slots.lock);
+    if (mapped && (access & NEPT_WRITE) && !(p0 & PT_W) &&
+        dirty_log_write_fault(&v->vm->slots, &v->vm->stage2, w.l1_gpa) == DIRTY_FAULT_HANDLED) {
+        spin_lock(&v->vm->slots.lock);          /* a logged page: marked dirty and writable in L0's stage 2 */
+        mapped = pt_lookup(&v->vm->stage2, w.l1_gpa, &hpa, &p0, &level);
+        spin_unlock(&v->vm->slots.lock);
+    }
+    uint32_t perms = (w.perms & p0 & PT_RWX) | (p0 & PT_DEVICE);
+    if (!mapped || (access & ~perms) || !nested_shadow_map(s, gpa, hpa, perms)) {
+        hv_printf("vm %s: vcpu %" PRIu32 ": nested EPT: L2's access (type %" PRIu32 ") to guest-physical 0x%" PRIx64
+                  " reaches L1's 0x%" PRIx64 ", which is not RAM L0 maps for it: not supported (no device emulation "
+                  "for L2 under nested EPT)\n", v->vm->name, v->id, access, gpa, w.l1_gpa);
+        x->kind = X86_EXIT_UNKNOWN;
+        x->code = reason;
+        x->info1 = gpa;
+        return true;
+    }
+    shadow_sync(v);
+    return true;
+}
+
 /* vmcs02 from L0's vmcs01 (controls L0 needs, host state, EPT, TSC offset) and vmcs12 (L2's state and
  * the controls L1 asked for). Leaves vmcs02 current. */
 static void load_vmcs02(struct vcpu *v, bool launch)
@@ -630,7 +733,7 @@ static void load_vmcs02(struct vcpu *v, bool launch)
     vmwrite(MSR_BITMAP, n->msr_bitmap02_pa);
     uint64_t off = (uint64_t)v->arch.tsc_offset + ((cpu12 & V12_CPU_TSC_OFFSETTING) ? v12(c, V12_TSC_OFFSET) : 0);
     vmwrite(TSC_OFFSET, off);
-    vmwrite(EPT_POINTER, eptp);
+    vmwrite(EPT_POINTER, ept12(c) ? nested_shadow_eptp(n->shadow) : eptp);
     vmwrite(VIRTUAL_PROCESSOR_ID, nested_l2_vpid(v));
     for (size_t i = 0; i < sizeof(host_fields) / sizeof(host_fields[0]); i++)
         vmwrite(host_fields[i], host[i]);
@@ -647,8 +750,12 @@ static void load_vmcs02(struct vcpu *v, bool launch)
     /* PAE paging outside IA-32e mode: with EPT the CPU takes the PDPTEs from the VMCS (26.3.2.4); L1
      * has no EPT, so they are L2's, read from its CR3 as a CPU without EPT would at entry. */
     uint64_t pdpte[4] = { 0, 0, 0, 0 };
-    if ((v12(c, V12_GUEST_CR0) & CR0_PG) && (v12(c, V12_GUEST_CR4) & CR4_PAE) && !(entry12 & V12_ENTRY_IA32E))
+    if (ept12(c)) {
+        for (int i = 0; i < 4; i++)               /* with nested EPT: vmcs12's (26.3.2.4) */
+            pdpte[i] = v12(c, (enum vmcs12_index)(V12_GUEST_PDPTR0 + i));
+    } else if ((v12(c, V12_GUEST_CR0) & CR0_PG) && (v12(c, V12_GUEST_CR4) & CR4_PAE) && !(entry12 & V12_ENTRY_IA32E)) {
         guest_read(&v->vm->slots, v12(c, V12_GUEST_CR3) & ~0x1Full, pdpte, sizeof(pdpte));
+    }
     for (int i = 0; i < 4; i++)
         vmwrite(GUEST_PDPTR0 + 2 * (uint32_t)i, pdpte[i]);
     for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
@@ -689,6 +796,8 @@ static void load_vmcs02(struct vcpu *v, bool launch)
     v->arch.nmi_window_requested = false;
     n->guest_mode = true;
     nested_flush_l2_vpid(v);
+    if (ept12(c))
+        shadow_sync(v);
 }
 
 /* Back to L1's VMCS (vmcs02 abandoned until L1's next VMRESUME / VMLAUNCH rebuilds it). */
@@ -769,6 +878,58 @@ static void vmentry(struct vcpu *v, const struct x86_exit *x, const struct x86_g
     load_vmcs02(v, launch);
 }
 
+/* INVEPT / INVVPID (Vol. 2B; 30.3): the type in the register operand (instruction information 31:28),
+ * a 128-bit descriptor in memory. A type the capability MSR does not offer, an invalid EPT pointer
+ * (single-context INVEPT), descriptor bits 63:16 or VPID 0 (single-context INVVPID) fail with
+ * VMfail(28, invalid operand to INVEPT/INVVPID). INVEPT drops the whole shadow EPT whatever its type
+ * (a superset of what was asked, as 28.3.3.1 allows); INVVPID flushes L2's VPID. */
+#define VMXERR_INVALID_INVEPT_INVVPID 28u
+static void invalidate(struct vcpu *v, const struct x86_exit *x, const struct x86_guest_mode *m, bool ept)
+{
+    struct nested_vmx_ctls ctls;
+    nested_vmx_ctls(x86_vmx_host_msr, &ctls);
+    uint64_t cap = ctls.ept_vpid_cap;
+    if (!((ctls.proc2 >> 32) & (ept ? V12_SEC_EPT : V12_SEC_VPID))) {
+        if (common_checks(v, m, false))
+            inject(v, X86_EXC_UD, false, 0);   /* not offered: the instruction does not exist for L1 */
+        return;
+    }
+    if (!common_checks(v, m, false))
+        return;
+    struct operand o;
+    decode_operand(v, x, m, &o);
+    if (o.reg) {
+        inject(v, X86_EXC_UD, false, 0);
+        return;
+    }
+    uint64_t type = v->arch.gpr[o.reg2];
+    if (!m->cs_l)
+        type = (uint32_t)type;
+    bool type_ok = ept ? (type == 1 && (cap & EPT_CAP_INVEPT_SINGLE)) || (type == 2 && (cap & EPT_CAP_INVEPT_ALL))
+                       : (type == 1 && (cap & VPID_CAP_SINGLE)) || (type == 2 && (cap & VPID_CAP_ALL));
+    if (!type_ok) {
+        fail(v, x, VMXERR_INVALID_INVEPT_INVVPID);
+        return;
+    }
+    uint64_t desc[2];
+    if (!operand_access(v, m, o.la, desc, sizeof(desc), false))
+        return;
+    if (ept) {
+        if (type == 1 && nested_eptp_invalid(desc[0], cap, phys_bits(v))) {
+            fail(v, x, VMXERR_INVALID_INVEPT_INVVPID);
+            return;
+        }
+        nested_shadow_drop(v->arch.nvmx.shadow);   /* flushed with INVEPT before L2 runs on it again */
+    } else {
+        if ((desc[0] >> 16) || (type == 1 && !(desc[0] & 0xFFFF))) {
+            fail(v, x, VMXERR_INVALID_INVEPT_INVVPID);
+            return;
+        }
+        nested_flush_l2_vpid(v);
+    }
+    succeed(v, x);
+}
+
 /* --- dispatch ------------------------------------------------------------------------------------- */
 
 void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
@@ -790,12 +951,9 @@ void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
     case R_VMWRITE: vmwrite_insn(v, x, &m); break;
     case R_VMLAUNCH: vmentry(v, x, &m, true); break;
     case R_VMRESUME: vmentry(v, x, &m, false); break;
-    default:
-        /* INVEPT / INVVPID: #UD, since neither EPT nor VPID is offered (Vol. 2B INVEPT: #UD when
-         * IA32_VMX_PROCBASED_CTLS2 does not allow them). */
-        if (common_checks(v, &m, false))
-            inject(v, X86_EXC_UD, false, 0);
-        break;
+    case R_INVEPT: invalidate(v, x, &m, true); break;
+    case R_INVVPID: invalidate(v, x, &m, false); break;
+    default: break;
     }
 }
 
@@ -836,6 +994,8 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
      * (the host timer, a kick) does not, and must not reset the throttle's count. */
     if (e.reason != EXIT_REASON_EXTERNAL_INTERRUPT)
         n->immediate_exits = 0;
+    if ((e.reason == EXIT_REASON_EPT_VIOLATION || e.reason == EXIT_REASON_EPT_MISCONFIG) && ept12(n->vmcs12))
+        return ept_fault(v, x, e.reason, e.qual);
     if (!nested_vmx_exit_for_l1(n->vmcs12, &e, read_l1, v))
         return false;
     exit_to_l1(v, 0, 0, 0, true, true);
@@ -915,6 +1075,8 @@ bool nested_vmx_before_l2_entry(struct vcpu *v, struct x86_exit *x)
     struct nested_vmx *n = &v->arch.nvmx;
     const struct vmcs12 *c = n->vmcs12;
     uint8_t vector = 0;
+    if (ept12(c))
+        shadow_sync(v);
     bool nmi = !nested_vmx_l2_takes_l1_nmis(v) && __atomic_load_n(&v->arch.lapic.nmi_pending, __ATOMIC_ACQUIRE);
     bool intr = !nested_vmx_l2_takes_l1_interrupts(v) && vlapic_pending(v, &vector);
     if (!nmi && !intr)

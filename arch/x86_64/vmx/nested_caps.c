@@ -2,6 +2,7 @@
  * with the reason it can be offered), limited to what the host allows, with the TRUE controls
  * (Intel SDM Vol. 3D, A.1-A.10). Pure: the host's values come through a function. */
 #include "x86_nested_caps.h"
+#include "nested_ept.h"
 
 /* Default1 controls (A.2): reported as must-be-1 by the non-TRUE MSRs; the TRUE MSRs say which of
  * them may be 0 here (as KVM: CR3-load/store exiting, save / load debug controls). */
@@ -24,8 +25,12 @@
                       (1ull << 11) | (1ull << 12) | PROC_CR3_LOAD | PROC_CR3_STORE | (1ull << 19) |           \
                       (1ull << 20) | (1ull << 22) | (1ull << 23) | (1ull << 24) | (1ull << 25) | (1ull << 28) | \
                       (1ull << 29) | (1ull << 30) | (1ull << 31))
-/* Secondary (24.6.2, table 25-7): none yet (no nested EPT, VPID or unrestricted guest). */
-#define PROC2_OFFERED 0ull
+/* Secondary (24.6.2, table 24-7): enable EPT (nested_shadow.c builds the shadow EPT L2 runs on) and
+ * enable VPID (L2 runs on a VPID of L0's, flushed at every entry and on INVVPID). Not offered:
+ * unrestricted guest, APIC virtualization, VMCS shadowing and the rest. */
+#define PROC2_EPT  (1ull << 1)
+#define PROC2_VPID (1ull << 5)
+#define PROC2_OFFERED (PROC2_EPT | PROC2_VPID)
 /* VM-exit (24.7.1): host address-space size, acknowledge interrupt on exit, save / load PAT and EFER,
  * save the preemption timer. */
 #define EXIT_OFFERED (EXIT_DEFAULT1 | (1ull << 9) | (1ull << 15) | (1ull << 18) | (1ull << 19) | (1ull << 20) | \
@@ -48,6 +53,11 @@ static uint64_t ctl(nested_host_msr_fn host, uint32_t host_msr, uint64_t offered
     return must1 | allowed1 << 32;
 }
 
+uint64_t nested_ept_vpid_cap(nested_host_msr_fn host)
+{
+    return NESTED_EPT_VPID_CAP_OFFERED & host(MSR_IA32_VMX_EPT_VPID_CAP_NR);
+}
+
 void nested_vmx_ctls(nested_host_msr_fn host, struct nested_vmx_ctls *c)
 {
     /* The host's TRUE MSRs where it has them (Bochs and every CPU since Nehalem do), else the plain. */
@@ -56,7 +66,16 @@ void nested_vmx_ctls(nested_host_msr_fn host, struct nested_vmx_ctls *c)
                  PIN_DEFAULT1);
     c->proc = ctl(host, host_true ? MSR_IA32_VMX_TRUE_PROCBASED_NR : MSR_IA32_VMX_PROCBASED_CTLS_NR,
                   PROC_OFFERED, PROC_DEFAULT1 & ~(PROC_CR3_LOAD | PROC_CR3_STORE));
-    c->proc2 = ctl(host, MSR_IA32_VMX_PROCBASED_CTLS2_NR, PROC2_OFFERED, 0);
+    /* EPT needs the host's 4-level write-back walks and both INVEPT types nested EPT offers; VPID both
+     * INVVPID types (the shadow EPT and L2's VPID are invalidated with them). */
+    uint64_t cap = host(MSR_IA32_VMX_EPT_VPID_CAP_NR), proc2 = PROC2_OFFERED;
+    uint64_t ept_needs = EPT_CAP_WALK4 | EPT_CAP_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL;
+    uint64_t vpid_needs = VPID_CAP_INVVPID | VPID_CAP_SINGLE | VPID_CAP_ALL;
+    if ((cap & ept_needs) != ept_needs)
+        proc2 &= ~PROC2_EPT;
+    if ((cap & vpid_needs) != vpid_needs)
+        proc2 &= ~PROC2_VPID;
+    c->proc2 = ctl(host, MSR_IA32_VMX_PROCBASED_CTLS2_NR, proc2, 0);
     c->exit = ctl(host, host_true ? MSR_IA32_VMX_TRUE_EXIT_NR : MSR_IA32_VMX_EXIT_CTLS_NR, EXIT_OFFERED,
                   EXIT_DEFAULT1 & ~EXIT_SAVE_DEBUG);
     c->entry = ctl(host, host_true ? MSR_IA32_VMX_TRUE_ENTRY_NR : MSR_IA32_VMX_ENTRY_CTLS_NR, ENTRY_OFFERED,
@@ -66,6 +85,7 @@ void nested_vmx_ctls(nested_host_msr_fn host, struct nested_vmx_ctls *c)
     c->cr4_fixed0 = host(MSR_IA32_VMX_CR4_FIXED0_NR);
     c->cr4_fixed1 = host(MSR_IA32_VMX_CR4_FIXED1_NR);
     c->misc = (host(MSR_IA32_VMX_MISC_NR) & 0x1F) | MISC_LMA_STORE;
+    c->ept_vpid_cap = nested_ept_vpid_cap(host);
 }
 
 bool nested_vmx_cap_msr(nested_host_msr_fn host, uint32_t msr, uint64_t *value)
@@ -91,7 +111,13 @@ bool nested_vmx_cap_msr(nested_host_msr_fn host, uint32_t msr, uint64_t *value)
     /* A.9: bits 9:1 the highest field index; GUEST_VMX_PREEMPTION_TIMER_VALUE (0x482E) has index 0x17. */
     case MSR_IA32_VMX_VMCS_ENUM_NR: *value = 0x17ull << 1; return true;
     case MSR_IA32_VMX_PROCBASED_CTLS2_NR: *value = c.proc2; return true;
-    /* A.10: exists only with EPT or VPID offered; none is. VM functions: none (A.11). */
+    /* A.10: exists with EPT or VPID offered (as they are when the host has them): the subset nested
+     * EPT implements within the host's. VM functions: none (A.11). */
+    case MSR_IA32_VMX_EPT_VPID_CAP_NR:
+        if (!((c.proc2 >> 32) & (PROC2_EPT | PROC2_VPID)))
+            return false;
+        *value = nested_ept_vpid_cap(host);
+        return true;
     default: return false;
     }
 }

@@ -5,6 +5,7 @@
  * here are those of an entry without them. */
 #include <stddef.h>
 #include "vmcs12_check.h"
+#include "nested_ept.h"
 
 #define FAIL(code, text) do { *why = (text); return (code); } while (0)
 
@@ -107,6 +108,14 @@ uint32_t vmcs12_check_controls(const struct vmcs12 *v, const struct vmcs12_check
         FAIL(VMXERR_ENTRY_INVALID_CONTROL, "processor-based controls outside IA32_VMX_TRUE_PROCBASED_CTLS");
     if ((cpu & V12_CPU_SECONDARY) && !ctl_ok(v12(v, V12_SECONDARY_VM_EXEC_CONTROL), c->proc2))
         FAIL(VMXERR_ENTRY_INVALID_CONTROL, "secondary controls outside IA32_VMX_PROCBASED_CTLS2");
+    uint64_t sec = (cpu & V12_CPU_SECONDARY) ? v12(v, V12_SECONDARY_VM_EXEC_CONTROL) : 0;
+    if ((sec & V12_SEC_VPID) && !(v12(v, V12_VIRTUAL_PROCESSOR_ID) & 0xFFFF))
+        FAIL(VMXERR_ENTRY_INVALID_CONTROL, "enable VPID with VPID 0");
+    if (sec & V12_SEC_EPT) {
+        const char *bad = nested_eptp_invalid(v12(v, V12_EPT_POINTER), c->ept_vpid_cap, e->phys_bits);
+        if (bad)
+            FAIL(VMXERR_ENTRY_INVALID_CONTROL, bad);
+    }
     if (v12(v, V12_CR3_TARGET_COUNT) > 4)
         FAIL(VMXERR_ENTRY_INVALID_CONTROL, "CR3-target count above 4");
     if ((cpu & V12_CPU_IO_BITMAPS) &&

@@ -52,6 +52,8 @@ uint32_t vmcs12_check_guest(const struct vmcs12 *v, const struct vmcs12_check_en
 #define V12_CPU_MONITOR         (1u << 29)
 #define V12_CPU_PAUSE           (1u << 30)
 #define V12_CPU_SECONDARY       (1u << 31)
+#define V12_SEC_EPT             (1u << 1)
+#define V12_SEC_VPID            (1u << 5)
 #define V12_EXIT_SAVE_DEBUG     (1u << 2)
 #define V12_EXIT_HOST_ADDR64    (1u << 9)
 #define V12_EXIT_ACK_INTR       (1u << 15)

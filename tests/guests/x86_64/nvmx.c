@@ -4,7 +4,9 @@
  * them), then runs an L2 on its own page tables and checks the exits it gets from it: CPUID, MSR and
  * I/O bitmaps (accesses outside them stay L2's), HLT, an exception in the exception bitmap, VMCALL, and
  * the VMX-preemption timer (value 0 exits before L2's first instruction, value N after about N ticks,
- * saved on exit). Intel SDM Vol. 3C, chapters 24-30 (2016 numbering). */
+ * saved on exit), then nested EPT and VPID (EPT violations and misconfigurations reflected to L1, a
+ * remapping seen after INVEPT, INVEPT / INVVPID operand errors). Intel SDM Vol. 3C, chapters 24-30
+ * (2016 numbering). */
 #include "test.h"
 
 #define CPUID_1_ECX_VMX (1u << 5)
@@ -18,6 +20,8 @@ enum {
     GUEST_FS_SELECTOR = 0x0808, GUEST_GS_SELECTOR = 0x080A, GUEST_LDTR_SELECTOR = 0x080C, GUEST_TR_SELECTOR = 0x080E,
     HOST_ES_SELECTOR = 0x0C00, HOST_CS_SELECTOR = 0x0C02, HOST_SS_SELECTOR = 0x0C04, HOST_DS_SELECTOR = 0x0C06,
     HOST_FS_SELECTOR = 0x0C08, HOST_GS_SELECTOR = 0x0C0A, HOST_TR_SELECTOR = 0x0C0C,
+    VPID = 0x0000, EPT_POINTER = 0x201A, GUEST_PHYSICAL_ADDRESS = 0x2400, SECONDARY_CTLS = 0x401E,
+    GUEST_LINEAR_ADDRESS = 0x640A,
     IO_BITMAP_A = 0x2000, IO_BITMAP_B = 0x2002, MSR_BITMAP = 0x2004, TSC_OFFSET = 0x2010,
     VMCS_LINK_POINTER = 0x2800, GUEST_IA32_EFER = 0x2806, HOST_IA32_EFER = 0x2C02,
     PIN_CTLS = 0x4000, CPU_CTLS = 0x4002, EXCEPTION_BITMAP = 0x4004, CR3_TARGET_COUNT = 0x400A,
@@ -39,6 +43,9 @@ enum {
 #define CPU_HLT (1u << 7)
 #define CPU_IO_BITMAPS (1u << 25)
 #define CPU_MSR_BITMAPS (1u << 28)
+#define CPU_SECONDARY (1u << 31)
+#define SEC_EPT (1u << 1)
+#define SEC_VPID (1u << 5)
 #define EXIT_HOST64 (1u << 9)
 #define EXIT_ACK_INTR (1u << 15)
 #define EXIT_SAVE_EFER (1u << 20)
@@ -95,17 +102,27 @@ static bool ok_flags(uint64_t f) { return !(f & (RFLAGS_CF | RFLAGS_ZF)); }
 static bool invalid_flags(uint64_t f) { return (f & RFLAGS_CF) && !(f & RFLAGS_ZF); }
 static bool valid_fail(uint64_t f, uint64_t error) { return (f & RFLAGS_ZF) && !(f & RFLAGS_CF) && vmr(VM_INSTRUCTION_ERROR) == error; }
 
-/* VMXON and INVEPT where a test expects an exception (the runtime's probe convention, rt/probes.S). */
+/* VMXON where a test expects an exception (the runtime's probe convention, rt/probes.S). */
 uint64_t probe_vmxon(uint64_t pa_ptr);
-uint64_t probe_invept(uint64_t desc_ptr);
-extern char probe_vmxon_insn[], probe_invept_insn[];
+extern char probe_vmxon_insn[];
 __asm__(
     ".text\n.globl probe_vmxon, probe_vmxon_insn\nprobe_vmxon:\n"
     "  .pushsection .probes, \"a\"\n  .quad probe_vmxon_insn, 1f\n  .popsection\n"
-    "probe_vmxon_insn: vmxon (%rdi)\n1: xor %eax, %eax\n  ret\n"
-    ".globl probe_invept, probe_invept_insn\nprobe_invept:\n"
-    "  .pushsection .probes, \"a\"\n  .quad probe_invept_insn, 1f\n  .popsection\n"
-    "  mov $1, %eax\nprobe_invept_insn: invept (%rdi), %rax\n1: xor %eax, %eax\n  ret\n");
+    "probe_vmxon_insn: vmxon (%rdi)\n1: xor %eax, %eax\n  ret\n");
+
+/* INVEPT / INVVPID: type in a register, 128-bit descriptor in memory (Vol. 2B). */
+static uint64_t invept_f(uint64_t type, const uint64_t desc[2])
+{
+    uint64_t f;
+    __asm__ volatile("invept %2, %1; pushfq; popq %0" : "=r"(f) : "r"(type), "m"(*(const uint64_t(*)[2])desc) : "cc", "memory");
+    return f;
+}
+static uint64_t invvpid_f(uint64_t type, const uint64_t desc[2])
+{
+    uint64_t f;
+    __asm__ volatile("invvpid %2, %1; pushfq; popq %0" : "=r"(f) : "r"(type), "m"(*(const uint64_t(*)[2])desc) : "cc", "memory");
+    return f;
+}
 
 /* --- running L2: L1's callee-saved registers on its stack, L2's GPRs in l2 ---------------------- */
 
@@ -150,7 +167,10 @@ __asm__(
     "l2_vmcall: vmcall\n"
     "l2_spin: inc %rbx\n  jmp l2_spin\n"
     "l2_delay_cpuid: mov $20000, %ecx\n1: dec %ecx\n  jnz 1b\n  cpuid\n"
-    "l2_halt: hlt\nl2_after_halt: jmp l2_spin\n");
+    "l2_halt: hlt\nl2_after_halt: jmp l2_spin\n"
+    "l2_ept_load: mov (%rsi), %rax\n  vmcall\n"
+    "l2_ept_store: mov %rdx, (%rsi)\n  vmcall\n");
+extern char l2_ept_load[], l2_ept_store[];
 
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 static uint8_t vmcs[4096] __attribute__((aligned(4096)));
@@ -315,10 +335,6 @@ static void test_instructions(void)
           gone, vmr(GUEST_RIP));
     check(vmx_run_l2(1) == 2 && vmr(VM_INSTRUCTION_ERROR) == 5, "vmresume_not_launched_error_5", "error %lu",
           vmr(VM_INSTRUCTION_ERROR));
-    /* INVEPT: #UD, since IA32_VMX_PROCBASED_CTLS2 offers no EPT (Vol. 2B, INVEPT). */
-    uint64_t desc[2] = { 0, 0 };
-    check(exc_expect(probe_invept, (uintptr_t)desc, EXC_UD, probe_invept_insn, &rec), "invept_ud_without_ept",
-          "vector %lu at 0x%lx", rec.vector, rec.rip);
 }
 
 /* Invalid vmcs12 fields: each gives its architectural VM-entry failure, and L1 goes on. */
@@ -493,6 +509,115 @@ static void test_livelock(void)
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 }
 
+/* Nested EPT and VPID (SDM 24.6.11, 26.2.1.1, 27.2.1 table 27-7, 28.2, 30.3 INVEPT / INVVPID): L2 runs
+ * on an EPT of L1's that identity-maps its first GiB with 2 MiB pages; the page at L2-physical 1 GiB is
+ * missing (an EPT violation to L1), then mapped with a 4 KiB page to page_a, then moved to page_b with
+ * INVEPT; a read-only page and a write-without-read entry give the violation and misconfiguration L1
+ * expects; bad INVEPT / INVVPID operands VMfail with error 28. */
+#define EPT_RWX 7ull
+#define EPT_WB (6ull << 3)
+#define EPT_2M (1ull << 7)
+#define L2_WINDOW 0x40000000ull
+static uint64_t ept_pml4[512] __attribute__((aligned(4096)));
+static uint64_t ept_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t ept_pd[512] __attribute__((aligned(4096)));
+static uint64_t ept_pd_window[512] __attribute__((aligned(4096)));
+static uint64_t ept_pt_window[512] __attribute__((aligned(4096)));
+static uint64_t page_a[512] __attribute__((aligned(4096)));
+static uint64_t page_b[512] __attribute__((aligned(4096)));
+
+static void test_nested_ept(void)
+{
+    uint64_t p2 = rdmsr(0x48B) >> 32, cap = rdmsr(0x48C);
+    uint64_t want_cap = (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 20) | (1ull << 25) | (1ull << 26) |
+                        (1ull << 32) | (1ull << 41) | (1ull << 42);
+    check((p2 & SEC_EPT) && (p2 & SEC_VPID) && (cap & want_cap) == want_cap && !(cap & (1ull << 21)), "ept_vpid_offered",
+          "IA32_VMX_PROCBASED_CTLS2 allowed-1 0x%lx, IA32_VMX_EPT_VPID_CAP 0x%lx", p2, cap);
+    for (unsigned i = 0; i < 512; i++)
+        ept_pd[i] = (uint64_t)i << 21 | EPT_RWX | EPT_WB | EPT_2M;
+    ept_pdpt[0] = (uintptr_t)ept_pd | EPT_RWX;
+    ept_pml4[0] = (uintptr_t)ept_pdpt | EPT_RWX;
+    uint64_t eptp = (uintptr_t)ept_pml4 | 6 | 3 << 3;
+    vmclear((uintptr_t)vmcs);
+    vmptrld((uintptr_t)vmcs);
+    setup_vmcs();
+    memset(&l2, 0, sizeof(l2));
+    vmw(CPU_CTLS, ctl(0x48E, CPU_HLT | CPU_IO_BITMAPS | CPU_MSR_BITMAPS | CPU_SECONDARY));
+    vmw(SECONDARY_CTLS, SEC_EPT | SEC_VPID);
+    /* VM-entry checks of the EPT pointer and the VPID (26.2.1.1): VMfailValid 7. */
+    vmw(VPID, 1);
+    vmw(EPT_POINTER, (uintptr_t)ept_pml4 | 2 | 3 << 3);
+    int r = vmx_run_l2(0);
+    check(r == 2 && vmr(VM_INSTRUCTION_ERROR) == 7, "entry_fail_eptp_memory_type", "VMLAUNCH gave %d, error %lu", r,
+          vmr(VM_INSTRUCTION_ERROR));
+    vmw(EPT_POINTER, (uintptr_t)ept_pml4 | 6 | 1 << 3);
+    r = vmx_run_l2(0);
+    check(r == 2 && vmr(VM_INSTRUCTION_ERROR) == 7, "entry_fail_eptp_walk_length", "VMLAUNCH gave %d, error %lu", r,
+          vmr(VM_INSTRUCTION_ERROR));
+    vmw(EPT_POINTER, eptp);
+    vmw(VPID, 0);
+    r = vmx_run_l2(0);
+    check(r == 2 && vmr(VM_INSTRUCTION_ERROR) == 7, "entry_fail_vpid_0", "VMLAUNCH gave %d, error %lu", r,
+          vmr(VM_INSTRUCTION_ERROR));
+    vmw(VPID, 1);
+    /* L2 reads L2-physical 1 GiB, which L1's EPT does not map: an EPT violation to L1 (reason 48) with
+     * the address, a read (bit 0), no permission (5:3 clear), a linear-address access (7, 8). */
+    page_a[0] = 0xA5A5A5A500000001ull;
+    page_b[0] = 0xB6B6B6B600000002ull;
+    l2.rsi = L2_WINDOW;
+    vmw(GUEST_RIP, (uintptr_t)l2_ept_load);
+    r = vmx_run_l2(0);
+    uint64_t q = vmr(EXIT_QUALIFICATION);
+    check(r == 0 && vmr(EXIT_REASON) == 48 && vmr(GUEST_PHYSICAL_ADDRESS) == L2_WINDOW && (q & 0x1BF) == 0x181 &&
+          vmr(GUEST_LINEAR_ADDRESS) == L2_WINDOW && vmr(GUEST_RIP) == (uintptr_t)l2_ept_load,
+          "ept_violation_unmapped_gpa", "run %d reason %lu GPA 0x%lx qualification 0x%lx linear 0x%lx RIP 0x%lx", r,
+          vmr(EXIT_REASON), vmr(GUEST_PHYSICAL_ADDRESS), q, vmr(GUEST_LINEAR_ADDRESS), vmr(GUEST_RIP));
+    /* L1 maps it (a new PD and a 4 KiB page: no INVEPT needed for an entry that was not present) and
+     * resumes: L2's load completes with page_a's value. */
+    ept_pt_window[0] = (uintptr_t)page_a | EPT_RWX | EPT_WB;
+    ept_pd_window[0] = (uintptr_t)ept_pt_window | EPT_RWX;
+    ept_pdpt[1] = (uintptr_t)ept_pd_window | EPT_RWX;
+    r = vmx_run_l2(1);
+    check(r == 0 && vmr(EXIT_REASON) == 18 && l2.rax == page_a[0], "ept_violation_then_map_and_resume",
+          "run %d reason %lu, L2 read 0x%lx (want 0x%lx)", r, vmr(EXIT_REASON), l2.rax, page_a[0]);
+    /* L1 points the page elsewhere and invalidates (single-context INVEPT): L2 sees page_b. */
+    ept_pt_window[0] = (uintptr_t)page_b | EPT_RWX | EPT_WB;
+    uint64_t desc[2] = { eptp, 0 };
+    uint64_t f = invept_f(1, desc);
+    vmw(GUEST_RIP, (uintptr_t)l2_ept_load);
+    l2.rax = 0;
+    r = vmx_run_l2(1);
+    check(ok_flags(f) && r == 0 && vmr(EXIT_REASON) == 18 && l2.rax == page_b[0], "invept_after_remap_sees_new_page",
+          "INVEPT flags 0x%lx, run %d reason %lu, L2 read 0x%lx (want 0x%lx)", f, r, vmr(EXIT_REASON), l2.rax, page_b[0]);
+    /* A write to a read-only page: a violation with the write bit (1) and "readable" (3) only. */
+    ept_pt_window[1] = (uintptr_t)page_b | 1 | EPT_WB;
+    l2.rsi = L2_WINDOW + 0x1000;
+    l2.rdx = 0x77;
+    vmw(GUEST_RIP, (uintptr_t)l2_ept_store);
+    r = vmx_run_l2(1);
+    q = vmr(EXIT_QUALIFICATION);
+    check(r == 0 && vmr(EXIT_REASON) == 48 && vmr(GUEST_PHYSICAL_ADDRESS) == L2_WINDOW + 0x1000 && (q & 0x3F) == 0x0A &&
+          page_b[0] == 0xB6B6B6B600000002ull, "ept_violation_write_to_read_only",
+          "run %d reason %lu GPA 0x%lx qualification 0x%lx", r, vmr(EXIT_REASON), vmr(GUEST_PHYSICAL_ADDRESS), q);
+    /* Writable but not readable: an EPT misconfiguration (28.2.3.1, reason 49) with the address. */
+    ept_pt_window[2] = (uintptr_t)page_b | 2 | EPT_WB;
+    l2.rsi = L2_WINDOW + 0x2000;
+    vmw(GUEST_RIP, (uintptr_t)l2_ept_load);
+    r = vmx_run_l2(1);
+    check(r == 0 && vmr(EXIT_REASON) == 49 && vmr(GUEST_PHYSICAL_ADDRESS) == L2_WINDOW + 0x2000, "ept_misconfig_write_only",
+          "run %d reason %lu GPA 0x%lx", r, vmr(EXIT_REASON), vmr(GUEST_PHYSICAL_ADDRESS));
+    /* INVEPT / INVVPID operands (30.3; VMfailValid 28: invalid operand to INVEPT/INVVPID). */
+    uint64_t bad_eptp[2] = { (uintptr_t)ept_pml4 | 6 | 1 << 3, 0 }, vpid0[2] = { 0, 0 }, vpid_high[2] = { 1ull << 16, 0 };
+    uint64_t vpid1[2] = { 1, 0 };
+    check(valid_fail(invept_f(3, desc), 28), "invept_type_3_error_28", "error %lu", vmr(VM_INSTRUCTION_ERROR));
+    check(valid_fail(invept_f(1, bad_eptp), 28), "invept_bad_eptp_error_28", "error %lu", vmr(VM_INSTRUCTION_ERROR));
+    check(ok_flags(invept_f(2, desc)), "invept_all_context_succeeds", "flags");
+    check(valid_fail(invvpid_f(0, vpid1), 28), "invvpid_individual_address_error_28", "error %lu", vmr(VM_INSTRUCTION_ERROR));
+    check(valid_fail(invvpid_f(1, vpid0), 28), "invvpid_single_vpid_0_error_28", "error %lu", vmr(VM_INSTRUCTION_ERROR));
+    check(valid_fail(invvpid_f(2, vpid_high), 28), "invvpid_reserved_bits_error_28", "error %lu", vmr(VM_INSTRUCTION_ERROR));
+    check(ok_flags(invvpid_f(1, vpid1)) && ok_flags(invvpid_f(2, vpid1)), "invvpid_single_and_all_succeed", "flags");
+}
+
 /* Without 'nested = vmx': no VMX in CPUID, its MSRs #GP, CR4.VMXE #GP, VMXON #UD. */
 static void test_off(void)
 {
@@ -524,6 +649,7 @@ int main(void)
     test_l2_exits();
     test_preemption_timer();
     test_livelock();
+    test_nested_ept();
     uint64_t f = vmxoff();
     irq_enable();
     struct exc_record rec;
