@@ -1020,6 +1020,20 @@ bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v)
     return !(v12(v->arch.nvmx.vmcs12, V12_PIN_BASED_VM_EXEC_CONTROL) & V12_PIN_NMI_EXITING);
 }
 
+/* L0 wants a window for an event of L1's (guest.c inject_events: L2 cannot take it now). Where L1 takes
+ * its interrupts (NMIs) as VM exits, the window is not what gates them: nested_vmx_before_l2_entry
+ * makes that exit before L2 is entered, or the armed preemption timer right after an injection into L2
+ * is delivered. A window exit there would only stop L2 at each instruction boundary with IF set (as
+ * after the IRET of the injected event's handler) for L0 to re-enter it, the throttled entries'
+ * delay passing in those slivers of non-root time. L1's own window request (vmcs12) stays. */
+bool nested_vmx_window(const struct vcpu *v, bool on, bool nmi)
+{
+    const struct vmcs12 *c = v->arch.nvmx.vmcs12;
+    bool l1_wants = v12(c, V12_CPU_BASED_VM_EXEC_CONTROL) & (nmi ? V12_CPU_NMI_WINDOW : V12_CPU_INTR_WINDOW);
+    bool l0_injects = nmi ? nested_vmx_l2_takes_l1_nmis(v) : nested_vmx_l2_takes_l1_interrupts(v);
+    return l1_wants || (on && l0_injects);
+}
+
 /* The immediate-exit throttle. Policy: at most NESTED_IMMEDIATE_MAX immediate exits from L2 in a row
  * with L2 making no progress between them (no exit of L2's own, no delayed exit after L2 ran); the next
  * one is not immediate but due NESTED_IMMEDIATE_DELAY_US later (the preemption timer set to that), so L2

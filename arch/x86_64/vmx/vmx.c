@@ -379,7 +379,8 @@ static bool vmx_nmi_allowed(struct vcpu *vcpu)
 /* NMI-window exiting (24.6.2): an exit once no NMI blocking is in effect. */
 static void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
 {
-    (void)vcpu;
+    if (vcpu->arch.nvmx.guest_mode)
+        on = nested_vmx_window(vcpu, on, true);
     uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_NMI_WINDOW_EXITING : c & ~(uint64_t)CPU_NMI_WINDOW_EXITING);
 }
@@ -394,7 +395,8 @@ static void vmx_inject_nmi(struct vcpu *vcpu)
  * interrupted at. */
 static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
 {
-    (void)vcpu;
+    if (vcpu->arch.nvmx.guest_mode)
+        on = nested_vmx_window(vcpu, on, false);
     uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_INTR_WINDOW_EXITING : c & ~(uint64_t)CPU_INTR_WINDOW_EXITING);
 }
