@@ -31,11 +31,11 @@ checks() {
            ept_violation_unmapped_gpa ept_violation_then_map_and_resume invept_after_remap_sees_new_page \
            ept_violation_write_to_read_only ept_misconfig_write_only invept_type_3_error_28 invept_bad_eptp_error_28 \
            invept_all_context_succeeds invvpid_individual_address_error_28 invvpid_single_vpid_0_error_28 \
-           invvpid_reserved_bits_error_28 invvpid_single_and_all_succeed \
+           invvpid_reserved_bits_error_28 invvpid_single_and_all_succeed vmread_shadowed_without_exit \
            vmxoff_then_cr4_vmxe_clears; do
     expect "^\[nvmx\] PASS $t\$" "nvmx: $t"
   done
-  expect '^\[nvmx\] DONE passed=78 failed=0' "nvmx: every check passed"
+  expect '^\[nvmx\] DONE passed=79 failed=0' "nvmx: every check passed"
   expect_not '^\[nvmx\] (FAIL|SKIP)' "nvmx: no check fails or skips"
   # The hypervisor names what was wrong with each refused vmcs12.
   expect '^vm nvmx: vcpu 0: nested VM entry failed \(exit reason 33, qualification 0\): GUEST_RFLAGS bit 1 clear$' \

@@ -99,6 +99,8 @@ struct nested_vmx {
     uint64_t immediate_total;    /* immediate exits armed (stats) */
     uint64_t throttled;          /* immediate exits the throttle refused (stats) */
     struct nested_shadow *shadow; /* vmx/nested_shadow.h: the shadow EPT L2 runs on under nested EPT */
+    uint64_t vmcs_shadow_pa;     /* vmx/nested_vmcs_shadow.h: shadow VMCS + VMREAD / VMWRITE bitmaps; 0: none */
+    bool vmcs_shadow_on;         /* vmcs01 links the shadow VMCS: L1's VMWRITEs may be only there */
 };
 
 /* An instruction emulated over more than one exit (guest.c). kernel/ sees one device access per

@@ -18,6 +18,7 @@
 #include "nested.h"
 #include "nested_ept.h"
 #include "nested_shadow.h"
+#include "nested_vmcs_shadow.h"
 #include "dirty_log.h"
 
 #define CR0_PE (1ull << 0)
@@ -77,6 +78,8 @@ bool nested_vmx_vcpu_init(struct vcpu *v)
     for (uint32_t i = 0; i < NESTED_SHADOW_PAGES; i++)
         pages[i] = pool + (uint64_t)i * PAGE_SIZE;
     nested_shadow_init(n->shadow, pages);
+    if (!nested_vmcs_shadow_init(v))
+        return false;
     *(uint32_t *)(uintptr_t)n->vmcs02_pa = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFFu;
     return true;
 }
@@ -88,6 +91,7 @@ void nested_vmx_vcpu_reset(struct vcpu *v)
     n->vmxon = false;
     n->guest_mode = false;
     n->current_ptr = ~0ull;
+    n->vmcs_shadow_on = false;               /* vmx.c's reset writes vmcs01 without the link */
 }
 
 static bool read_l1(void *ctx, uint64_t gpa, void *buf, size_t len)
@@ -584,6 +588,7 @@ static void exit_to_l1(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t 
     /* 27.2: every VM exit clears the valid bit of the VM-entry interruption information. */
     v12_set(c, V12_VM_ENTRY_INTR_INFO_FIELD, v12(c, V12_VM_ENTRY_INTR_INFO_FIELD) & ~(1ull << 31));
     load_l1_host_state(v);
+    nested_vmcs_shadow_push(v);               /* what L1 VMREADs without an exit */
 }
 
 /* --- nested EPT: the shadow EPT L2 runs on (nested_shadow.c) over L1's EPT (nested_ept.c) ------------ */
@@ -652,6 +657,7 @@ static bool ept_fault(struct vcpu *v, struct x86_exit *x, uint32_t reason, uint6
         } else {
             force_write(c, 0x6400, nested_ept_violation_qual(hw_qual, w.perms));
         }
+        nested_vmcs_shadow_push(v);            /* the fields just changed, for L1's VMREAD */
         return true;
     }
     uint64_t hpa = 0;
@@ -719,7 +725,7 @@ static void load_vmcs02(struct vcpu *v, bool launch)
     vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin0 | (timer ? PIN_PREEMPT_TIMER : 0));
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, (cpu0 & ~(uint64_t)(CPU_INTR_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)) |
                                        (cpu12 & cpu_from_l1));
-    vmwrite(SECONDARY_VM_EXEC_CONTROL, sec0);
+    vmwrite(SECONDARY_VM_EXEC_CONTROL, sec0 & ~(uint64_t)(1u << 14));   /* no VMCS shadowing for L2 */
     vmwrite(VM_EXIT_CONTROLS, exit0 | (timer ? EXIT_SAVE_PREEMPT_TIMER : 0));
     vmwrite(VM_ENTRY_CONTROLS, (entry0 & ~(uint64_t)ENTRY_IA32E_MODE) | (entry12 & V12_ENTRY_IA32E));
     vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED | v12(c, V12_EXCEPTION_BITMAP));
@@ -941,6 +947,7 @@ void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
         x->kind = X86_EXIT_UD;                 /* no 'nested = vmx': VMX instructions do not exist */
         return;
     }
+    nested_vmcs_shadow_pull(v);                /* L1's VMWRITEs that did not exit */
     switch ((uint32_t)x->code & 0xFFFF) {
     case R_VMXON: vmxon(v, x, &m); break;
     case R_VMXOFF: vmxoff(v, x, &m); break;
@@ -955,6 +962,8 @@ void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
     case R_INVVPID: invalidate(v, x, &m, false); break;
     default: break;
     }
+    if (!v->arch.nvmx.guest_mode)
+        nested_vmcs_shadow_push(v);            /* L1 runs on: the current vmcs12 as L0 left it */
 }
 
 /* An exit while L2 ran (vmcs02 current): to L1 when vmcs12 says so, else false and vmx.c decodes it

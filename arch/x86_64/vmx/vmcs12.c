@@ -25,6 +25,11 @@ int vmcs12_field_index(uint64_t encoding)
     return -1;
 }
 
+uint32_t vmcs12_field_encoding(int i)
+{
+    return vmcs12_encodings[i];
+}
+
 static uint64_t width_mask(uint32_t width)
 {
     return width == VMCS12_W16 ? 0xFFFFull : width == VMCS12_W32 ? 0xFFFFFFFFull : ~0ull;

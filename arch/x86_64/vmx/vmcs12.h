@@ -78,6 +78,8 @@ _Static_assert(sizeof(struct vmcs12) <= 4096, "a vmcs12 fits its 4 KiB VMCS regi
 /* The field's row, or -1 when the encoding names no component this implementation supports (reserved
  * bits set, a high access to a field that is not 64-bit, an unknown index). */
 int vmcs12_field_index(uint64_t encoding);
+/* The encoding of row i (0 <= i < VMCS12_FIELD_COUNT). */
+uint32_t vmcs12_field_encoding(int i);
 
 /* Field encoding (SDM Vol. 3C, 24.11.2): bit 0 access type (high half of a 64-bit field), 11:10 type,
  * 14:13 width. */
