@@ -674,8 +674,8 @@ static bool ept_fault(struct vcpu *v, struct x86_exit *x, uint32_t reason, uint6
     uint32_t perms = (w.perms & p0 & PT_RWX) | (p0 & PT_DEVICE);
     if (!mapped || (access & ~perms) || !nested_shadow_map(s, gpa, hpa, perms)) {
         hv_printf("vm %s: vcpu %" PRIu32 ": nested EPT: L2's access (type %" PRIu32 ") to guest-physical 0x%" PRIx64
-                  " reaches L1's 0x%" PRIx64 ", which is not RAM L0 maps for it: not supported (no device emulation "
-                  "for L2 under nested EPT)\n", v->vm->name, v->id, access, gpa, w.l1_gpa);
+                  " reaches L1's 0x%" PRIx64 ", which L0 does not map as RAM for that access: not supported (no "
+                  "device emulation for L2 under nested EPT)\n", v->vm->name, v->id, access, gpa, w.l1_gpa);
         x->kind = X86_EXIT_UNKNOWN;
         x->code = reason;
         x->info1 = gpa;
