@@ -1,6 +1,7 @@
 # Nested VMX under Bochs (VMX with the preemption timer): the L1 payload tests/guests/x86_64/nvmx.c checks
 # the capabilities, each VMX instruction's VMsucceed / VMfail result, VM-entry failures for invalid vmcs12
-# fields, L2's exits, the preemption timer, nested EPT (violations, misconfigurations, INVEPT) and VPID; the witness VM keeps its pace meanwhile.
+# fields, L2's exits, the preemption timer, nested EPT (violations, misconfigurations, INVEPT), VPID and
+# VMCS shadowing; the witness VM keeps its pace meanwhile.
 hvrun_args=(--arch x86_64 --emulator bochs --smp 3 --config tests/configs/x86_nvmx_vmx.cfg
             --file build/guests/x86_64/nvmx.elf='\guests\nvmx.elf'
             --file build/guests/x86_64/excloop.elf='\guests\excloop.elf')
