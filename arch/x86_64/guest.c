@@ -14,9 +14,8 @@
 #include "x86_internal.h"
 #include "x86_spec.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define RFLAGS_RESERVED1 (1ull << 1)
-#define RFLAGS_IF        (1ull << 9)
 #define CPUID_8000000A_NP (1u << 0)
 #define MSR_VM_CR         0xC0010114u
 #define VM_CR_SVMDIS      (1u << 4)
@@ -194,7 +193,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     }
     memcpy(a->gpr, s.gpr, sizeof(a->gpr));
     a->rip = s.mode == X86_BOOT_REAL_SIPI ? 0 : entry;
-    a->rflags = RFLAGS_RESERVED1;
+    a->rflags = RFLAGS_FIXED1;
     a->flush_on_entry = true;
     a->host_timer_armed = ~0ull;     /* unknown: programmed before the first entry */
     __atomic_store_n(&a->kick, 0, __ATOMIC_RELAXED);

@@ -5,6 +5,7 @@
 #include "x86_cpuid.h"
 #include "x86_nested_caps.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_IA32_TSC            0x010u
 #define MSR_IA32_PLATFORM_ID    0x017u
@@ -43,8 +44,6 @@
 #define APIC_BASE_DEFAULT 0xFEE00000ull
 
 /* IA32_EFER (SDM Vol. 3A, 2.2.1; APM Vol. 2, 3.1.7): SCE, LME, LMA, NXE; SVME is the host's. */
-#define EFER_SCE          (1ull << 0)
-#define EFER_NXE          (1ull << 11)
 #define EFER_GUEST_BITS   (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 #define PAT_RESET         0x0007040600070406ull   /* SDM Vol. 3A, 11.12.4 */

@@ -9,9 +9,9 @@
 #include "vmcb.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_VM_HSAVE_PA  0xC0010117u
-#define EFER_SVME        (1ull << 12)
 #define CPUID_SVM_NRIPS  (1u << 3)     /* CPUID 8000000A EDX: next RIP saved on intercepts (15.7.1) */
 #define IOPM_PAGES       3             /* 12 KiB I/O permission map (15.10.1) */
 #define MSRPM_PAGES      2             /* 8 KiB MSR permission map (15.11) */
@@ -23,14 +23,8 @@
 #define ATTR_TSS32_BUSY  0x08B         /* P, type 0xB */
 #define SEL_CODE         0x10
 #define SEL_DATA         0x18
-#define CR0_PE           (1ull << 0)
-#define CR0_ET           (1ull << 4)
-#define CR0_RESET        0x60000010ull   /* CD, NW, ET: the INIT state (APM Vol. 2, 14.1.3) */
 #define ATTR_CODE16      0x09B           /* P, S, type 0xB: real-mode CS after INIT */
 #define ATTR_DATA16      0x093
-#define RFLAGS_IF        (1ull << 9)
-#define DR6_RESET        0xFFFF0FF0ull
-#define DR7_RESET        0x400ull
 
 struct svm_cpu {
     uint64_t hsave_pa;                 /* VM_HSAVE_PA: where VMRUN keeps the host state */

@@ -11,6 +11,7 @@
 #include "vmcs.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_IA32_PAT              0x277u
 #define MSR_IA32_FS_BASE          0xC0000100u
@@ -25,14 +26,6 @@
 #define EPT_CAP_WB                (1ull << 14)
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
-#define CR0_PE  (1ull << 0)
-#define CR0_TS  (1ull << 3)
-#define CR0_ET  (1ull << 4)
-#define CR0_PG  (1ull << 31)
-#define CR4_VMXE (1ull << 13)
-#define EFER_LMA_BIT (1ull << 10)
-#define CR0_RESET 0x60000010ull      /* CD, NW, ET: the INIT state (SDM Vol. 3A, 9.1.1, table 9-1) */
-#define RFLAGS_IF (1ull << 9)
 #define AR_CODE16 0x009Bu
 #define AR_DATA16 0x0093u
 /* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
@@ -565,7 +558,7 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     vmwrite(GUEST_RFLAGS, a->rflags);
     /* IA-32e mode guest must equal EFER.LMA, which the guest changes itself by turning paging on. */
     uint64_t entry = vmread(VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE;
-    vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA_BIT) ? ENTRY_IA32E_MODE : 0));
+    vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA) ? ENTRY_IA32E_MODE : 0));
     if (a->nvmx.guest_mode && nested_vmx_before_l2_entry(vcpu, x))
         return;                               /* an exit to L1 instead of entering L2 */
     if (vmx_enter(a->gpr, a->vmx.launched)) {
@@ -609,7 +602,7 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW), .cr3 = vmread(GUEST_CR3),
         .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
         .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
-        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
+        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA), .cs_db = ar & AR_DB,
         .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
                       vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
         .idtr_base = vmread(GUEST_IDTR_BASE), .idtr_limit = (uint32_t)vmread(GUEST_IDTR_LIMIT),
