@@ -191,9 +191,6 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
         s.rip = entry;
         a->start_sipi = false;
     }
-    memcpy(a->gpr, s.gpr, sizeof(a->gpr));
-    a->rip = s.mode == X86_BOOT_REAL_SIPI ? 0 : entry;
-    a->rflags = RFLAGS_FIXED1;
     a->flush_on_entry = true;
     a->host_timer_armed = ~0ull;     /* unknown: programmed before the first entry */
     __atomic_store_n(&a->kick, 0, __ATOMIC_RELAXED);
@@ -204,7 +201,10 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->exc_loop = 0;
     a->nmi_window_requested = false;
     a->emul = (struct x86_emul){ 0 };
-    ops->vcpu_reset(vcpu, &s);
+    ops->vcpu_reset(vcpu);
+    struct x86_cpu_state st;
+    x86_reset_state(&s, &st);
+    ops->set_state(vcpu, &st);
     x86_cr_reset(vcpu);
 }
 

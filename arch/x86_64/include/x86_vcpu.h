@@ -76,8 +76,9 @@ struct x86_vcpu_ops {
     /* Per VM / vCPU, on CPU 0 at creation: VMCB / VMCS memory, ASID / VPID, EPT pointer. */
     bool (*vm_init)(struct vm *vm);
     bool (*vcpu_init)(struct vcpu *vcpu);
-    /* On the vCPU's pCPU: the state of struct x86_boot_state, everything else at its reset value. */
-    void (*vcpu_reset)(struct vcpu *vcpu, const struct x86_boot_state *s);
+    /* On the vCPU's pCPU: the VMCB / VMCS with the hypervisor's controls and the state no
+     * struct x86_cpu_state names at its reset value; guest.c then loads x86_reset_state's with set_state. */
+    void (*vcpu_reset)(struct vcpu *vcpu);
     /* Enters the guest with arch_vcpu.gpr/rip/rflags, returns with them updated and the exit decoded. */
     void (*run)(struct vcpu *vcpu, struct x86_exit *exit);
     /* Queues an exception for the next entry. */

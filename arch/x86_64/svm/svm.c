@@ -16,16 +16,6 @@
 #define IOPM_PAGES       3             /* 12 KiB I/O permission map (15.10.1) */
 #define MSRPM_PAGES      2             /* 8 KiB MSR permission map (15.11) */
 
-/* Multiboot start state (Multiboot v1, 3.2): flat 32-bit code and data, CR0.PE, paging off. */
-#define ATTR_CODE32      0xC9B         /* G, D, P, S, type 0xB (execute/read, accessed) */
-#define ATTR_DATA32      0xC93         /* G, B, P, S, type 0x3 (read/write, accessed) */
-#define ATTR_LDT         0x082         /* P, type 2 */
-#define ATTR_TSS32_BUSY  0x08B         /* P, type 0xB */
-#define SEL_CODE         0x10
-#define SEL_DATA         0x18
-#define ATTR_CODE16      0x09B           /* P, S, type 0xB: real-mode CS after INIT */
-#define ATTR_DATA16      0x093
-
 struct svm_cpu {
     uint64_t hsave_pa;                 /* VM_HSAVE_PA: where VMRUN keeps the host state */
     uint64_t host_vmcb_pa;             /* the host's VMSAVE state: GS base, TR, SYSCALL MSRs */
@@ -111,12 +101,8 @@ static bool svm_vcpu_init(struct vcpu *vcpu)
     return vcpu->arch.svm.vmcb_pa != 0;
 }
 
-static void seg(struct vmcb_seg *s, uint16_t selector, uint16_t attrib, uint32_t limit)
-{
-    *s = (struct vmcb_seg){ selector, attrib, limit, 0 };
-}
-
-static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+/* The VMCB with this hypervisor's intercepts; the guest state comes from set_state (guest.c). */
+static void svm_vcpu_reset(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     memset(vmcb, 0, sizeof(*vmcb));
@@ -139,39 +125,7 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
     c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
-
-    struct vmcb_save *s = &vmcb->save;
-    if (st->mode == X86_BOOT_REAL_SIPI) {
-        /* After INIT and a start-up IPI (APM Vol. 2, 14.1.3 and 15.19): real mode, CS = vector << 8. */
-        seg(&s->cs, (uint16_t)(st->rip >> 4), ATTR_CODE16, 0xFFFF);
-        s->cs.base = st->rip;
-        seg(&s->ds, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->es, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->fs, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->gs, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->ss, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->gdtr, 0, 0, 0xFFFF);
-        seg(&s->idtr, 0, 0, 0xFFFF);
-    } else {
-        seg(&s->cs, SEL_CODE, ATTR_CODE32, 0xFFFFFFFFu);
-        seg(&s->ds, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->es, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->fs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->gs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->ss, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->gdtr, 0, 0, 0);               /* Multiboot: the OS loads its own GDT and IDT */
-        seg(&s->idtr, 0, 0, 0x3FF);
-    }
-    seg(&s->ldtr, 0, ATTR_LDT, 0xFFFF);
-    seg(&s->tr, 0, ATTR_TSS32_BUSY, 0xFFFF);
-    s->cpl = 0;
-    s->efer = EFER_SVME;                      /* VMRUN requires it (15.5.1); the guest reads it as 0 */
-    s->cr0 = st->mode == X86_BOOT_REAL_SIPI ? CR0_RESET : CR0_PE | CR0_ET;
-    s->dr6 = DR6_RESET;
-    s->dr7 = DR7_RESET;
-    s->rflags = vcpu->arch.rflags;
-    s->rip = st->mode == X86_BOOT_REAL_SIPI ? 0 : st->rip;
-    s->g_pat = vcpu->arch.pat;
+    vmcb->save.g_pat = vcpu->arch.pat;
 }
 
 static bool svm_event_queued(struct vcpu *vcpu) { return vmcb_of(vcpu)->control.event_inj & EVENTINJ_VALID; }

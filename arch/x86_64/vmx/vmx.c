@@ -11,6 +11,7 @@
 #include "vmcs.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_internal.h"
 #include "x86_regs.h"
 
 #define MSR_IA32_PAT              0x277u
@@ -26,20 +27,10 @@
 #define EPT_CAP_WB                (1ull << 14)
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
-#define AR_CODE16 0x009Bu
-#define AR_DATA16 0x0093u
 /* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
-#define AR_CODE32     0xC09Bu
-#define AR_DATA32     0xC093u
-#define AR_TSS32_BUSY 0x008Bu
 #define AR_UNUSABLE   (1u << 16)
 #define AR_L          (1u << 13)
 #define AR_DB         (1u << 14)
-#define SEL_CODE 0x10
-#define SEL_DATA 0x18
-#define GDT_CODE64 0x08
-#define GDT_DATA   0x10
-#define GDT_TSS    0x18
 
 int vmx_enter(uint64_t *gpr, int launched);
 
@@ -206,11 +197,6 @@ static void guest_seg_at(uint32_t sel_field, uint16_t sel, uint32_t ar, uint64_t
     vmwrite(GUEST_ES_AR_BYTES + 2 * index, ar);
 }
 
-static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t ar)
-{
-    guest_seg_at(sel_field, sel, ar, 0, 0xFFFFFFFFu);
-}
-
 /* The host state VM exits return to (27.5): this pCPU's own GDT, IDT, TSS, GS base and page tables. */
 static void write_host_state(void)
 {
@@ -241,10 +227,11 @@ static void write_host_state(void)
     vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 }
 
-/* Multiboot start state (Multiboot v1, 3.2) under unrestricted guest: CR0.PE, paging off. CR0 and CR4
- * bits that VMX operation fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and
- * writes its own view through the read shadows without exits (25.3). */
-static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+/* The VMCS with this hypervisor's controls and host state, and the guest state no struct x86_cpu_state
+ * names at its reset value; the rest comes from set_state (guest.c). CR0 and CR4 bits that VMX operation
+ * fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and writes its own view through
+ * the read shadows without exits (25.3). */
+static void vmx_vcpu_reset(struct vcpu *vcpu)
 {
     struct arch_vcpu *a = &vcpu->arch;
     uint64_t pa = a->vmx.vmcs_pa;
@@ -270,52 +257,9 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(EPT_POINTER, vcpu->vm->arch.eptp);
     vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
     write_host_state();
-
-    bool real = st->mode == X86_BOOT_REAL_SIPI;
-    uint64_t cr0_visible = real ? CR0_RESET : CR0_PE | CR0_ET;
-    uint64_t cr0_host = caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);    /* unrestricted guest frees PE and PG */
-    vmwrite(CR0_GUEST_HOST_MASK, cr0_host);
-    vmwrite(CR0_READ_SHADOW, cr0_visible);
-    vmwrite(GUEST_CR0, (cr0_visible | cr0_host) & caps.cr0_fixed1);
+    vmwrite(CR0_GUEST_HOST_MASK, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));   /* unrestricted guest frees PE, PG */
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
-    vmwrite(CR4_READ_SHADOW, 0);
-    vmwrite(GUEST_CR4, caps.cr4_fixed0);
-    vmwrite(GUEST_CR3, 0);
-    if (real) {
-        /* After INIT and a start-up IPI (SDM Vol. 3A, 8.4.4.1, 10.6.1): real mode under unrestricted
-         * guest, CS = vector << 8 with base vector << 12, IP 0, 64 KiB limits. */
-        guest_seg_at(GUEST_CS_SELECTOR, (uint16_t)(st->rip >> 4), AR_CODE16, st->rip, 0xFFFF);
-        guest_seg_at(GUEST_DS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_ES_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_FS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_GS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_SS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-    } else {
-        guest_seg(GUEST_CS_SELECTOR, SEL_CODE, AR_CODE32);
-        guest_seg(GUEST_DS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_ES_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_FS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_GS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_SS_SELECTOR, SEL_DATA, AR_DATA32);
-    }
-    vmwrite(GUEST_LDTR_SELECTOR, 0);
-    vmwrite(GUEST_LDTR_BASE, 0);
-    vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_LDTR_AR_BYTES, AR_UNUSABLE);
-    vmwrite(GUEST_TR_SELECTOR, 0);
-    vmwrite(GUEST_TR_BASE, 0);
-    vmwrite(GUEST_TR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_TR_AR_BYTES, AR_TSS32_BUSY);
-    vmwrite(GUEST_GDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_LIMIT, real ? 0xFFFF : 0);
-    vmwrite(GUEST_IDTR_BASE, 0);
-    vmwrite(GUEST_IDTR_LIMIT, real ? 0xFFFF : 0x3FF);
-    vmwrite(GUEST_DR7, 0x400);
-    vmwrite(GUEST_RSP, st->gpr[GPR_RSP]);
-    vmwrite(GUEST_RIP, real ? 0 : st->rip);
     a->window_requested = false;
-    vmwrite(GUEST_RFLAGS, a->rflags);
-    vmwrite(GUEST_IA32_EFER, 0);
     vmwrite(GUEST_IA32_PAT, a->pat);
     vmwrite(GUEST_IA32_DEBUGCTL, 0);
     vmwrite(GUEST_SYSENTER_CS, 0);
