@@ -94,6 +94,20 @@ static bool cr4_write(struct vcpu *v, const struct x86_guest_mode *m, uint64_t v
     return true;
 }
 
+/* CR8 is the virtual LAPIC's TPR; bits 63:4 are reserved (SDM Vol. 2B, MOV to CR8: #GP(0)). */
+bool x86_cr8_access(struct vcpu *vcpu, bool read, uint8_t gpr)
+{
+    uint64_t *g = &vcpu->arch.gpr[gpr & 15];
+    if (read) {
+        *g = vcpu->arch.lapic.tpr >> 4;
+        return true;
+    }
+    if (*g >> 4)
+        return false;
+    vcpu->arch.lapic.tpr = (uint32_t)*g << 4;
+    return true;
+}
+
 bool x86_cr_write(struct vcpu *vcpu, uint32_t cr, uint64_t value)
 {
     struct x86_guest_mode m;

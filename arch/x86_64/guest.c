@@ -206,6 +206,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     x86_reset_state(&s, &st);
     ops->set_state(vcpu, &st);
     x86_cr_reset(vcpu);
+    x86_exception_reset(vcpu);
 }
 
 /* --- exit handlers: one row per enum x86_exit_kind ------------------------- */
@@ -412,65 +413,14 @@ static void exit_cr_write(struct vcpu *v, const struct x86_exit *x, struct vcpu_
     advance(v, v->arch.rip + len);
 }
 
-/* The entry of the guest's handler for vector, from its IDT gate (SDM Vol. 3A 6.11, 6.14.1), or ~0
- * when the gate cannot be read. */
-static uint64_t guest_handler_rip(struct vcpu *v, uint8_t vector)
+static void exit_cr8(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    uint32_t size = (m.efer & EFER_LMA) ? 16 : 8;
-    uint8_t g[16];
-    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
-    if ((uint64_t)vector * size + size - 1 > m.idtr_limit ||
-        !x86_guest_access_linear(x86_vcpu_slots(v), &pr, m.idtr_base + vector * size, g, size, 0))
-        return ~0ull;
-    uint64_t rip = (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24;
-    if (size == 16)
-        rip |= (uint64_t)g[8] << 32 | (uint64_t)g[9] << 40 | (uint64_t)g[10] << 48 | (uint64_t)g[11] << 56;
-    return rip;
-}
-
-/* An intercepted exception (X86_EXC_INTERCEPTED): #DB and #AC go back to the guest as they
- * happened (the hypervisor only wanted the exit); #MC is the host's. An exception that keeps
- * arising during its own delivery is the microcode loop the intercept exists for: after
- * X86_EXC_LOOP_MAX in a row the VM is stopped as crashed, with the pCPU still the hypervisor's.
- * A breakpoint the delivery of #DB hits (a data breakpoint on its stack frame) is a trap: its #DB
- * comes after that delivery, at the handler's first instruction (SDM Vol. 3A 17.3.1.2), so the
- * backends do not see it in delivery; a #DB reporting a breakpoint (DR6.B0-B3, not single-step) at
- * the entry of the guest's own #DB handler counts the same. */
-#define X86_EXC_LOOP_MAX 1000
-#define DR6_B0_B3 0xFull
-#define DR6_BS (1ull << 14)
-static void exit_exception(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    static const char *const names[32] = { [X86_EXC_DB] = "#DB", [X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC" };
-    uint8_t vec = x->exc.vector & 31;
-    exit->reason = EXIT_ABORT;
-    if (vec == X86_EXC_UD) {             /* VMX with SMM: the #UD of RSM (smm.c); any other goes back */
-        if (!x86_smm_ud(v, x, exit))
-            inject(v, X86_EXC_UD, false, 0);
+    exit->reason = EXIT_SYSREG;
+    if (!x86_cr8_access(v, x->cr.read, (uint8_t)x->cr.gpr)) {
+        inject(v, X86_EXC_GP, true, 0);
         return;
     }
-    if (vec == X86_EXC_MC) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": machine check while the guest ran: the host's handler takes it\n",
-                  v->vm->name, v->id);
-        __asm__ volatile("int $18");       /* the host IDT's #MC: the dump and the stop */
-        return;
-    }
-    bool looping = x->exc.in_delivery ||
-                   (vec == X86_EXC_DB && (x->exc.dr6 & DR6_B0_B3) && !(x->exc.dr6 & DR6_BS) &&
-                    v->arch.rip == guest_handler_rip(v, X86_EXC_DB));
-    if (!looping)
-        v->arch.exc_loop = 0;
-    else if (++v->arch.exc_loop >= X86_EXC_LOOP_MAX) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": %s raised during its own delivery %u times in a row\n", v->vm->name,
-                  v->id, names[vec] ? names[vec] : "exception", X86_EXC_LOOP_MAX);
-        crash(v, exit, "exception loop in event delivery", x->code);
-        return;
-    }
-    if (vec == X86_EXC_DB)
-        x86_vcpu_backend()->set_dr6(v, x->exc.dr6);
-    inject(v, vec, vec == X86_EXC_AC, 0);
+    skip(v, x);
 }
 
 /* RDPMC: no virtual PMU on x86 yet, so no counter exists (SDM Vol. 2B, RDPMC: #GP(0) for an invalid
@@ -531,7 +481,8 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_SKIP] = exit_skip,
     [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
     [X86_EXIT_CR_WRITE] = exit_cr_write,
-    [X86_EXIT_EXCEPTION] = exit_exception,
+    [X86_EXIT_CR8] = exit_cr8,
+    [X86_EXIT_EXCEPTION] = x86_exception_exit,
     [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_XSETBV] = exit_xsetbv,
     [X86_EXIT_RSM] = exit_rsm,

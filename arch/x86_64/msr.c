@@ -294,8 +294,8 @@ static bool ignore_write(struct vcpu *v, uint32_t msr, uint64_t value) { (void)v
 #define INTEL X86_VENDOR_INTEL
 #define AMD   X86_VENDOR_AMD
 #define ANY   X86_VENDOR_ANY
-/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit and never intercepted (svm.c and vmx.c
- * msr_passthrough): listed so the table names every MSR a guest has. */
+/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit, or live in hardware and never used by the
+ * hypervisor (no SYSCALL, SYSENTER or SWAPGS in it): never intercepted (x86_msr_passthrough). */
 #define BACKEND NULL, NULL, true
 
 static const struct msr_row {
@@ -346,6 +346,13 @@ static const struct msr_row {
 };
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))
+
+void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap)
+{
+    for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
+        for (uint32_t m = msr_table[i].first; msr_table[i].backend && m <= msr_table[i].last; m++)
+            pass(bitmap, m);
+}
 
 static const struct msr_row *msr_find(enum x86_vendor vendor, uint32_t msr)
 {

@@ -27,6 +27,7 @@ enum x86_exit_kind {
     X86_EXIT_SKIP,          /* an instruction that does nothing here (INVD, WBINVD): step past it */
     X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
     X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
+    X86_EXIT_CR8,           /* MOV to / from CR8, the virtual LAPIC's TPR (cr.c; VMX: CR8 exiting) */
     X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
     X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
     X86_EXIT_XSETBV,        /* XCR0 is the guest's, checked (fpu.c) */
@@ -42,7 +43,7 @@ struct x86_exit {
     uint64_t info1, info2;       /* the backend's qualification words (reports) */
     struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
     struct { uint64_t gpa; bool write, fetch, walk; } npf;
-    struct { uint8_t n; int8_t gpr; } cr;            /* CR_WRITE: gpr -1 when the backend cannot tell */
+    struct { uint8_t n; int8_t gpr; bool read; } cr;  /* CR_WRITE, CR8: gpr -1 when the backend cannot tell */
     struct { uint8_t vector; bool in_delivery; uint64_t dr6; } exc;   /* EXCEPTION; dr6: #DB only */
 };
 
@@ -69,6 +70,8 @@ struct x86_guest_mode {
 
 struct x86_vcpu_ops {
     const char *name;
+    /* RSM in the guest raises #UD instead of exiting (VMX non-root operation; SVM intercepts RSM). */
+    bool rsm_raises_ud;
     /* The EPT / NPT format for this CPU. */
     const struct pt_format *(*stage2_format)(void);
     /* Per physical CPU, on that CPU, once before its first guest: EFER.SVME / VMXON. */
@@ -110,6 +113,8 @@ struct x86_vcpu_ops {
     void (*set_cr0)(struct vcpu *vcpu, uint64_t value);
     void (*set_cr4)(struct vcpu *vcpu, uint64_t value);
     void (*trap_cr4_writes)(struct vcpu *vcpu, uint64_t cr4_trapped);
+    /* The guest exceptions that exit (a bit per vector; exception.c decides). */
+    void (*set_exception_intercepts)(struct vcpu *vcpu, uint32_t vectors);
     /* The guest's DR6, for reflecting a #DB (VMX: the live register; SVM: the VMCB's). */
     void (*set_dr6)(struct vcpu *vcpu, uint64_t dr6);
     /* SMM entry and RSM (smm.c): the whole architectural state, segments in the neutral AR layout,
@@ -153,6 +158,12 @@ void x86_cr_reset(struct vcpu *vcpu);                   /* after the backend's v
 bool x86_cr_write(struct vcpu *vcpu, uint32_t cr, uint64_t value);
 /* The CR4 bits the guest may set: those whose feature CPUID offers it. */
 uint64_t x86_cr4_supported(struct vcpu *vcpu);
+/* MOV to / from CR8 (SDM Vol. 3A, 10.8.6.1: CR8[3:0] is TPR[7:4]); false when the write raises #GP(0). */
+bool x86_cr8_access(struct vcpu *vcpu, bool read, uint8_t gpr);
+
+/* exception.c: the exception-intercept policy (after the backend's vcpu_reset) and the exits it causes. */
+void x86_exception_reset(struct vcpu *vcpu);
+void x86_exception_exit(struct vcpu *vcpu, const struct x86_exit *x, struct vcpu_exit *exit);
 
 /* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
 void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
@@ -173,6 +184,9 @@ bool x86_nested_vmx_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 /* msr.c: the MSR allow list; false means the access raises #GP(0). */
 bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+/* The MSRs the guest owns directly (the table's BACKEND rows): pass(bitmap, msr) clears the
+ * backend's intercept for each (SVM MSRPM, VMX MSR bitmap). */
+void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap);
 /* The reset values msr.c virtualizes (IA32_APIC_BASE, IA32_PAT). */
 void x86_msr_reset(struct vcpu *vcpu);
 

@@ -66,14 +66,6 @@ static void msrpm_pass(uint8_t *pm, uint32_t msr)
     pm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
 }
 
-/* Guest state of these MSRs is in the VMCB and switched by VMRUN / VMLOAD / VMSAVE: the guest owns
- * them directly (the hypervisor never uses SYSCALL, SYSENTER or SWAPGS). */
-static const uint32_t msr_passthrough[] = {
-    0x174, 0x175, 0x176,                       /* SYSENTER_CS, _ESP, _EIP */
-    0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084,   /* STAR, LSTAR, CSTAR, SFMASK */
-    0xC0000100, 0xC0000101, 0xC0000102,        /* FS.base, GS.base, KernelGSbase */
-};
-
 static bool svm_vm_init(struct vm *vm)
 {
     if (!iopm_pa) {
@@ -84,8 +76,7 @@ static bool svm_vm_init(struct vm *vm)
             return false;
         memset((void *)(uintptr_t)iopm_pa, 0xFF, IOPM_PAGES * PAGE_SIZE);
         memset((void *)(uintptr_t)msrpm_pa, 0xFF, MSRPM_PAGES * PAGE_SIZE);
-        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
-            msrpm_pass((uint8_t *)(uintptr_t)msrpm_pa, msr_passthrough[i]);
+        x86_msr_passthrough(msrpm_pass, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
     }
     uint32_t asids = cpuid(0x8000000A, 0).ebx;
     if (vm->arch.asid >= asids) {
@@ -110,7 +101,6 @@ static void svm_vcpu_reset(struct vcpu *vcpu)
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID |
                          INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
                          INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC | INTERCEPT_RSM;
-    c->intercept_exceptions = X86_EXC_INTERCEPTED;
     c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                          INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
                          INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
@@ -388,6 +378,10 @@ static void svm_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
     struct vmcb_control *c = &vmcb_of(vcpu)->control;
     c->intercept_cr = trapped ? c->intercept_cr | INTERCEPT_CR_WRITE(4) : c->intercept_cr & ~INTERCEPT_CR_WRITE(4);
 }
+static void svm_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
+{
+    vmcb_of(vcpu)->control.intercept_exceptions = vectors;
+}
 static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
 
 /* --- SMM entry and RSM (smm.c): the whole state; VMCB attributes are the AR layout without 11:8 (B-2) --- */
@@ -471,6 +465,7 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .set_cr0 = svm_set_cr0,
     .set_cr4 = svm_set_cr4,
     .trap_cr4_writes = svm_trap_cr4_writes,
+    .set_exception_intercepts = svm_set_exception_intercepts,
     .set_dr6 = svm_set_dr6,
     .get_state = svm_get_state,
     .set_state = svm_set_state,

@@ -155,12 +155,6 @@ static void msr_bitmap_pass(uint8_t *bm, uint32_t msr)
     bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-/* FS/GS base and SYSENTER are guest-state fields (switched by entry and exit); the SYSCALL MSRs and
- * KernelGSbase stay live in hardware: the hypervisor never uses SYSCALL or SWAPGS, one vCPU per pCPU. */
-static const uint32_t msr_passthrough[] = {
-    0x174, 0x175, 0x176, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000100, 0xC0000101, 0xC0000102,
-};
-
 static bool vmx_vm_init(struct vm *vm)
 {
     if (!vmx_caps_read())
@@ -170,8 +164,9 @@ static bool vmx_vm_init(struct vm *vm)
         if (!msr_bitmap_pa)
             return false;
         memset((void *)(uintptr_t)msr_bitmap_pa, 0xFF, PAGE_SIZE);
-        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
-            msr_bitmap_pass((uint8_t *)(uintptr_t)msr_bitmap_pa, msr_passthrough[i]);
+        /* FS/GS base and SYSENTER are guest-state fields; the SYSCALL MSRs and KernelGSbase stay live
+         * in hardware (one vCPU per pCPU at a time). */
+        x86_msr_passthrough(msr_bitmap_pass, (uint8_t *)(uintptr_t)msr_bitmap_pa);
     }
     vm->arch.eptp = vm->stage2.root_pa | EPTP_WB_WALK4;
     return true;
@@ -245,8 +240,6 @@ static void vmx_vcpu_reset(struct vcpu *vcpu)
     vmwrite(SECONDARY_VM_EXEC_CONTROL, caps.sec);
     vmwrite(VM_EXIT_CONTROLS, caps.exit);
     vmwrite(VM_ENTRY_CONTROLS, caps.entry);
-    /* With SMM the guest's RSM raises #UD in VMX non-root operation: intercepted, smm.c decodes it. */
-    vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED | (vcpu->vm->arch.smram.enabled ? 1u << X86_EXC_UD : 0));
     vmwrite(CR3_TARGET_COUNT, 0);
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -369,27 +362,23 @@ static void decode_ept_violation(struct vcpu *v, struct x86_exit *x)
     x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
 }
 
-/* CR accesses (table 27-3: CR number 3:0, access type 5:4, GPR 11:8). MOV to CR0 / CR4 changing a
- * bit of the guest/host masks: the common layer's (cr.c). MOV to / from CR8: the virtual LAPIC's
- * TPR (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]). CLTS and LMSW touch no masked bit here. */
+/* CR accesses (table 27-3: CR number 3:0, access type 5:4 (0 MOV to, 1 MOV from), GPR 11:8): MOV to
+ * CR0 / CR4 changing a bit of the guest/host masks, MOV to / from CR8 (CR8 exiting: no TPR shadow).
+ * CLTS and LMSW touch no masked bit here. */
 static void decode_cr(struct vcpu *v, struct x86_exit *x)
 {
+    (void)v;
     uint64_t q = x->info1;
-    uint32_t cr = q & 0xF, type = (q >> 4) & 3, reg = (q >> 8) & 0xF;
-    if ((cr == 0 || cr == 4) && type == 0) {
+    uint32_t cr = q & 0xF, type = (q >> 4) & 3;
+    x->cr.n = (uint8_t)cr;
+    x->cr.gpr = (int8_t)((q >> 8) & 0xF);
+    x->cr.read = type == 1;
+    if ((cr == 0 || cr == 4) && type == 0)
         x->kind = X86_EXIT_CR_WRITE;
-        x->cr.n = (uint8_t)cr;
-        x->cr.gpr = (int8_t)reg;
-        return;
-    }
-    if (cr != 8 || type > 1) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    if (type == 0)
-        v->arch.lapic.tpr = (uint32_t)(v->arch.gpr[reg] & 0xF) << 4;
+    else if (cr == 8 && type <= 1)
+        x->kind = X86_EXIT_CR8;
     else
-        v->arch.gpr[reg] = v->arch.lapic.tpr >> 4;
+        x->kind = X86_EXIT_UNKNOWN;
 }
 
 /* Exception or NMI (24.9.2, VM-exit interruption information): an NMI is the host's (X86_EXIT_INTR);
@@ -421,7 +410,7 @@ static const struct {
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
     { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL },   /* guest.c injects */
     { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL },
-    { EXIT_REASON_CR_ACCESS, X86_EXIT_SKIP, decode_cr },
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr },
     { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
     { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL },
@@ -576,6 +565,12 @@ static void vmx_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | trapped);
 }
 
+static void vmx_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
+{
+    (void)vcpu;
+    vmwrite(EXCEPTION_BITMAP, vectors);
+}
+
 /* DR6 is not in the VMCS: the guest's is the live register (the hypervisor never uses it). */
 static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
 {
@@ -653,6 +648,7 @@ static void vmx_set_tsc_offset(struct vcpu *vcpu, int64_t off) { (void)vcpu; vmw
 
 const struct x86_vcpu_ops vmx_vcpu_ops = {
     .name = "vmx",
+    .rsm_raises_ud = true,             /* smm.c: RSM in VMX non-root operation raises #UD */
     .stage2_format = vmx_stage2_format,
     .cpu_enable = vmx_cpu_enable,
     .vm_init = vmx_vm_init,
@@ -676,6 +672,7 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .set_cr0 = vmx_set_cr0,
     .set_cr4 = vmx_set_cr4,
     .trap_cr4_writes = vmx_trap_cr4_writes,
+    .set_exception_intercepts = vmx_set_exception_intercepts,
     .set_dr6 = vmx_set_dr6,
     .get_state = vmx_get_state,
     .set_state = vmx_set_state,
