@@ -628,6 +628,14 @@ again:;
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
     x86_tsc_aux_enter(vcpu);
+    /* A stage-2 change since this vCPU last flushed, a fresh vCPU or pCPU, an emulated paging change: its
+     * translations go (APM Vol. 2, 15.16.1: TLB_CONTROL; SDM Vol. 3C, 30.3: INVEPT / INVVPID). */
+    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
+    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
+        ops->flush_tlb(vcpu);
+        a->tlb_gen_seen = gen;
+        a->flush_on_entry = false;
+    }
     x86_spec_vm_entry();
     struct x86_exit x = { 0 };        /* stores inline: no library memset per exit */
     ops->run(vcpu, &x);

@@ -124,6 +124,8 @@ struct x86_vcpu_ops {
     void (*set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
     /* The stage-2 tables this vCPU runs on (vm->stage2, or the SMM view's), flushed on the next entry. */
     void (*set_stage2)(struct vcpu *vcpu, const struct pgtable *pt);
+    /* This vCPU's ASID / VPID translations, guest-physical and combined, go before the next entry. */
+    void (*flush_tlb)(struct vcpu *vcpu);
 };
 
 extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */

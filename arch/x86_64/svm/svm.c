@@ -324,13 +324,6 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     /* With V_INTR_MASKING the guest's CR8 is V_TPR (15.21.1): the virtual LAPIC's TPR, both ways. */
     uint32_t tpr = a->lapic.tpr >> 4;
     vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | tpr;
-    /* Stage-2 changes since this vCPU last ran, or a new pCPU: flush its ASID (15.16.1). */
-    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
-    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
-        vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ASID;
-        a->tlb_gen_seen = gen;
-        a->flush_on_entry = false;
-    }
     svm_vmrun(a->gpr, a->svm.vmcb_pa, svm_cpus[arch_cpu_index()].host_vmcb_pa);
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     a->gpr[GPR_RAX] = vmcb->save.rax;
@@ -434,6 +427,9 @@ static void svm_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
     vmcb->control.int_shadow = 0;
 }
 
+/* TLB_CONTROL for the next VMRUN only (15.16.1): svm_run sets it back to none after it. */
+static void svm_flush_tlb(struct vcpu *vcpu) { vmcb_of(vcpu)->control.tlb_control = TLB_CONTROL_FLUSH_ASID; }
+
 static void svm_set_stage2(struct vcpu *vcpu, const struct pgtable *pt)
 {
     vmcb_of(vcpu)->control.n_cr3 = pt->root_pa;
@@ -470,4 +466,5 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .get_state = svm_get_state,
     .set_state = svm_set_state,
     .set_stage2 = svm_set_stage2,
+    .flush_tlb = svm_flush_tlb,
 };

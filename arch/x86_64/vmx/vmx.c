@@ -480,12 +480,6 @@ static void vmx_flush(struct vcpu *vcpu)
 static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
 {
     struct arch_vcpu *a = &vcpu->arch;
-    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
-    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
-        vmx_flush(vcpu);
-        a->tlb_gen_seen = gen;
-        a->flush_on_entry = false;
-    }
     vmwrite(GUEST_RSP, a->gpr[GPR_RSP]);
     vmwrite(GUEST_RIP, a->rip);
     vmwrite(GUEST_RFLAGS, a->rflags);
@@ -677,4 +671,5 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .get_state = vmx_get_state,
     .set_state = vmx_set_state,
     .set_stage2 = vmx_set_stage2,
+    .flush_tlb = vmx_flush,
 };
