@@ -47,6 +47,24 @@ struct x86_exit {
     struct { uint8_t vector; bool in_delivery; uint64_t dr6; } exc;   /* EXCEPTION; dr6: #DB only */
 };
 
+/* exit_table.c: a backend's exit codes as data (one row per code, STYLE.md's tables). index maps a code
+ * below index_size to its row + 1 (0: none); rows fewer than 255. */
+struct x86_exit_row {
+    uint32_t code;                   /* SVM EXITCODE / VMX basic exit reason */
+    uint8_t kind;                    /* enum x86_exit_kind */
+    void (*decode)(struct vcpu *v, struct x86_exit *x);   /* the details, from x->info1 / info2 */
+    uint8_t insn_len;                /* the instruction's fixed length when the backend reports none */
+};
+struct x86_exit_table {
+    const struct x86_exit_row *rows;
+    size_t count;
+    uint8_t *index;
+    size_t index_size;
+};
+void x86_exit_table_build(const struct x86_exit_table *t);
+/* x->kind from code's row (X86_EXIT_UNKNOWN without one), x->insn_len from it if still 0, then its decoder. */
+void x86_exit_table_decode(const struct x86_exit_table *t, struct vcpu *v, struct x86_exit *x, uint64_t code);
+
 /* What the guest's paging and code segment look like (page walks, instruction decode). */
 struct x86_guest_mode {
     uint64_t cr0, cr3, cr4, efer;        /* CR0 / CR4 as the guest sees them */

@@ -34,12 +34,12 @@ static struct vmcb *vmcb_of(const struct vcpu *v) { return (struct vmcb *)(uintp
 
 static const struct pt_format *svm_stage2_format(void) { return &x86_npt_format; }
 
-static void svm_exit_rows_build(void);
+static const struct x86_exit_table svm_exit_table;
 
 static bool svm_cpu_enable(void)
 {
     struct svm_cpu *c = &svm_cpus[arch_cpu_index()];
-    svm_exit_rows_build();
+    x86_exit_table_build(&svm_exit_table);
     c->hsave_pa = hv_page_alloc(1, PAGE_SIZE);
     c->host_vmcb_pa = hv_page_alloc(1, PAGE_SIZE);
     if (!c->hsave_pa || !c->host_vmcb_pa)
@@ -187,109 +187,94 @@ static void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_err
 
 /* --- exit decoding: one row per intercepted EXITCODE ----------------------- */
 
-typedef void (*svm_decode_fn)(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x);
-
-static void decode_ioio(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_ioio(struct vcpu *v, struct x86_exit *x)
 {
-    uint64_t info = vmcb->control.exit_info1;
+    uint64_t info = x->info1;
     x->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
     x->io.size = (uint8_t)((info >> IOIO_SZ_SHIFT) & 7);    /* one-hot 1, 2, 4 = the byte count */
     x->io.in = info & IOIO_TYPE_IN;
     x->io.string = info & IOIO_STR;
     x->io.rep = info & IOIO_REP;
-    x->insn_len = (uint32_t)(vmcb->control.exit_info2 - v->arch.rip);   /* EXITINFO2 = next RIP */
+    x->insn_len = (uint32_t)(x->info2 - v->arch.rip);      /* EXITINFO2 = next RIP */
 }
 
-static void decode_msr(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_msr(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    x->kind = vmcb->control.exit_info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
+    x->kind = x->info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
 }
 
-static void decode_npf(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_npf(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint64_t err = vmcb->control.exit_info1;
-    x->npf.gpa = vmcb->control.exit_info2;
-    x->npf.write = err & NPF_WRITE;
-    x->npf.fetch = err & NPF_FETCH;
-    x->npf.walk = err & NPF_GUEST_WALK;
+    x->npf.gpa = x->info2;
+    x->npf.write = x->info1 & NPF_WRITE;
+    x->npf.fetch = x->info1 & NPF_FETCH;
+    x->npf.walk = x->info1 & NPF_GUEST_WALK;
 }
 
 /* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else guest.c
  * decodes the instruction (QEMU TCG has none). */
-static void decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_cr_write(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
     x->cr.n = (uint8_t)(x->code - SVM_EXIT_WRITE_CR(0));
-    x->cr.gpr = (vmcb->control.exit_info1 & CR_WRITE_INFO_VALID) ? (int8_t)(vmcb->control.exit_info1 & 0xF) : -1;
+    x->cr.gpr = (x->info1 & CR_WRITE_INFO_VALID) ? (int8_t)(x->info1 & 0xF) : -1;
     if (x->cr.gpr < 0)
         x->insn_len = 0;
 }
 
-/* An intercepted exception (X86_EXC_INTERCEPTED): whether it arose delivering the same vector
- * (EXITINTINFO, 15.7.2); a #DB intercept has already updated the VMCB's DR6 (15.12). */
-static void decode_exception(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+/* An intercepted exception (exception.c): whether it arose delivering the same vector (EXITINTINFO,
+ * 15.7.2); a #DB intercept has already updated the VMCB's DR6 (15.12). */
+static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
-    (void)v;
+    const struct vmcb *vmcb = vmcb_of(v);
     uint64_t pending = vmcb->control.exit_int_info;
     x->exc.vector = (uint8_t)(x->code - SVM_EXIT_EXCP(0));
     x->exc.in_delivery = (pending & EVENTINJ_VALID) && (uint8_t)pending == x->exc.vector;
     x->exc.dr6 = vmcb->save.dr6;
 }
 
-static const struct {
-    uint64_t code;
-    uint8_t kind;               /* enum x86_exit_kind */
-    uint8_t insn_len;           /* without NRIPS: the instruction's fixed length (no prefixes) */
-    svm_decode_fn decode;
-} svm_exits[] = {
-    { SVM_EXIT_INTR, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_NMI, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_SMI, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_INIT, X86_EXIT_INIT, 0, NULL },
-    { SVM_EXIT_VINTR, X86_EXIT_NONE, 0, NULL },          /* interrupt window: guest.c injects */
-    { SVM_EXIT_CPUID, X86_EXIT_CPUID, 2, NULL },          /* 0F A2 */
-    { SVM_EXIT_RSM, X86_EXIT_RSM, 2, NULL },              /* 0F AA: smm.c */
-    { SVM_EXIT_INVD, X86_EXIT_SKIP, 2, NULL },            /* 0F 08 */
-    { SVM_EXIT_WBINVD, X86_EXIT_SKIP, 2, NULL },          /* 0F 09 */
-    { SVM_EXIT_HLT, X86_EXIT_HLT, 1, NULL },              /* F4 */
-    { SVM_EXIT_IOIO, X86_EXIT_IO, 0, decode_ioio },
-    { SVM_EXIT_MSR, X86_EXIT_RDMSR, 2, decode_msr },      /* 0F 32 / 0F 30 */
-    { SVM_EXIT_SHUTDOWN, X86_EXIT_SHUTDOWN, 0, NULL },
-    { SVM_EXIT_VMMCALL, X86_EXIT_HYPERCALL, 3, NULL },    /* 0F 01 D9 */
-    { SVM_EXIT_VMRUN, X86_EXIT_UD, 0, NULL },             /* no nested SVM: #UD as with EFER.SVME clear */
-    { SVM_EXIT_VMLOAD, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_VMSAVE, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_STGI, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_CLGI, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_SKINIT, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_INVLPGA, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_MONITOR, X86_EXIT_UD, 0, NULL },           /* hidden in CPUID */
-    { SVM_EXIT_MWAIT, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, 3, NULL },        /* 0F 01 D1 */
-    { SVM_EXIT_NPF, X86_EXIT_NPF, 0, decode_npf },
-    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, 0, decode_cr_write },
-    { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, 2, NULL },            /* 0F 33 */
-    { SVM_EXIT_IRET, X86_EXIT_NONE, 0, NULL },               /* svm_run: NMI unmasking */
+/* One row per intercepted EXITCODE; insn_len: the instruction's length without NRIPS (no prefixes). */
+static const struct x86_exit_row svm_exits[] = {
+    { SVM_EXIT_INTR, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_NMI, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_SMI, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_INIT, X86_EXIT_INIT, NULL, 0 },
+    { SVM_EXIT_VINTR, X86_EXIT_NONE, NULL, 0 },          /* interrupt window: guest.c injects */
+    { SVM_EXIT_CPUID, X86_EXIT_CPUID, NULL, 2 },          /* 0F A2 */
+    { SVM_EXIT_RSM, X86_EXIT_RSM, NULL, 2 },              /* 0F AA: smm.c */
+    { SVM_EXIT_INVD, X86_EXIT_SKIP, NULL, 2 },            /* 0F 08 */
+    { SVM_EXIT_WBINVD, X86_EXIT_SKIP, NULL, 2 },          /* 0F 09 */
+    { SVM_EXIT_HLT, X86_EXIT_HLT, NULL, 1 },              /* F4 */
+    { SVM_EXIT_IOIO, X86_EXIT_IO, decode_ioio, 0 },
+    { SVM_EXIT_MSR, X86_EXIT_RDMSR, decode_msr, 2 },      /* 0F 32 / 0F 30 */
+    { SVM_EXIT_SHUTDOWN, X86_EXIT_SHUTDOWN, NULL, 0 },
+    { SVM_EXIT_VMMCALL, X86_EXIT_HYPERCALL, NULL, 3 },    /* 0F 01 D9 */
+    { SVM_EXIT_VMRUN, X86_EXIT_UD, NULL, 0 },             /* no nested SVM: #UD as with EFER.SVME clear */
+    { SVM_EXIT_VMLOAD, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_VMSAVE, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_STGI, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_CLGI, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_SKINIT, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_INVLPGA, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_MONITOR, X86_EXIT_UD, NULL, 0 },           /* hidden in CPUID */
+    { SVM_EXIT_MWAIT, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, NULL, 3 },        /* 0F 01 D1 */
+    { SVM_EXIT_NPF, X86_EXIT_NPF, decode_npf, 0 },
+    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, decode_cr_write, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, NULL, 2 },            /* 0F 33 */
+    { SVM_EXIT_IRET, X86_EXIT_NONE, NULL, 0 },               /* svm_run: NMI unmasking */
 };
-
-/* svm_exits indexed by exit code (row + 1, 0: none), so an exit finds its row in one load. Built by
- * every pCPU before its first guest (svm_cpu_enable); all build the same bytes. */
-#define SVM_EXIT_ROWS (sizeof(svm_exits) / sizeof(svm_exits[0]))
-_Static_assert(SVM_EXIT_ROWS < 255, "svm_exit_row holds row + 1 in a byte");
-static uint8_t svm_exit_row[SVM_EXIT_NPF + 1];
-
-static void svm_exit_rows_build(void)
-{
-    for (size_t i = 0; i < SVM_EXIT_ROWS; i++)
-        if (svm_exits[i].code < sizeof(svm_exit_row))
-            svm_exit_row[svm_exits[i].code] = (uint8_t)(i + 1);
-}
+_Static_assert(sizeof(svm_exits) / sizeof(svm_exits[0]) < 255, "the index holds row + 1 in a byte");
+static uint8_t svm_exit_index[SVM_EXIT_NPF + 1];
+static const struct x86_exit_table svm_exit_table = {
+    svm_exits, sizeof(svm_exits) / sizeof(svm_exits[0]), svm_exit_index, sizeof(svm_exit_index)
+};
 
 static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
 {
@@ -300,17 +285,9 @@ static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit 
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    size_t row = x->code < sizeof(svm_exit_row) ? svm_exit_row[x->code] : 0;
-    if (!row) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    size_t i = row - 1;
-    x->kind = svm_exits[i].kind;
-    x->insn_len = nrips && vmcb->control.next_rip > v->arch.rip
-                      ? (uint32_t)(vmcb->control.next_rip - v->arch.rip) : svm_exits[i].insn_len;
-    if (svm_exits[i].decode)
-        svm_exits[i].decode(v, vmcb, x);
+    if (nrips && vmcb->control.next_rip > v->arch.rip)
+        x->insn_len = (uint32_t)(vmcb->control.next_rip - v->arch.rip);
+    x86_exit_table_decode(&svm_exit_table, v, x, x->code);
 }
 
 static void svm_run(struct vcpu *vcpu, struct x86_exit *x)

@@ -112,13 +112,13 @@ static const struct pt_format *vmx_stage2_format(void)
 
 /* SDM Vol. 3C, 23.7 and 23.8: IA32_FEATURE_CONTROL (locked with VMX outside SMX when the firmware left
  * it unlocked, as Bochs does), the CR0/CR4 fixed bits, then VMXON with this pCPU's region. */
-static void vmx_exit_rows_build(void);
+static const struct x86_exit_table vmx_exit_table;
 
 static bool vmx_cpu_enable(void)
 {
     if (!vmx_caps_read())
         return false;
-    vmx_exit_rows_build();
+    x86_exit_table_build(&vmx_exit_table);
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK)) {
         fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -339,8 +339,6 @@ static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
 
 /* --- exit decoding: one row per basic exit reason ---------------------------- */
 
-typedef void (*vmx_decode_fn)(struct vcpu *v, struct x86_exit *x);
-
 static void decode_io(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
@@ -398,56 +396,44 @@ static void decode_exception(struct vcpu *v, struct x86_exit *x)
     x->exc.dr6 = 0xFFFF0FF0ull | (x->info1 & 0x600F);
 }
 
-static const struct {
-    uint16_t reason;
-    uint8_t kind;
-    vmx_decode_fn decode;
-} vmx_exits[] = {
-    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_EXCEPTION, decode_exception },
-    { EXIT_REASON_RDPMC, X86_EXIT_RDPMC, NULL },
-    { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL },
-    { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
-    { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
-    { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL },   /* guest.c injects */
-    { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL },
-    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr },
-    { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
-    { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
-    { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL },
-    { EXIT_REASON_HLT, X86_EXIT_HLT, NULL },
-    { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL },
-    { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL },
+static const struct x86_exit_row vmx_exits[] = {
+    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { EXIT_REASON_RDPMC, X86_EXIT_RDPMC, NULL, 0 },
+    { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL, 0 },
+    { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL, 0 },
+    { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL, 0 },
+    { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL, 0 },   /* guest.c injects */
+    { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL, 0 },
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr, 0 },
+    { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL, 0 },
+    { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL, 0 },
+    { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL, 0 },
+    { EXIT_REASON_HLT, X86_EXIT_HLT, NULL, 0 },
+    { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL, 0 },
+    { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL, 0 },
     /* VMX instructions: nested.c (#UD without 'nested = vmx') */
-    { 19, X86_EXIT_NONE, nested_vmx_instruction }, { 20, X86_EXIT_NONE, nested_vmx_instruction },
-    { 21, X86_EXIT_NONE, nested_vmx_instruction }, { 22, X86_EXIT_NONE, nested_vmx_instruction },
-    { 23, X86_EXIT_NONE, nested_vmx_instruction }, { 24, X86_EXIT_NONE, nested_vmx_instruction },
-    { 25, X86_EXIT_NONE, nested_vmx_instruction }, { 26, X86_EXIT_NONE, nested_vmx_instruction },
-    { EXIT_REASON_VMXON, X86_EXIT_NONE, nested_vmx_instruction },
-    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io },
-    { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL },
-    { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL },
-    { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL },               /* MONITOR/MWAIT hidden in CPUID */
-    { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL },
-    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation },
-    { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction },
-    { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction },
-    { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL },
-    { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL },
+    { 19, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 20, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 21, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 22, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 23, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 24, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 25, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 26, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_VMXON, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io, 0 },
+    { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL, 0 },
+    { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL, 0 },
+    { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL, 0 },               /* MONITOR/MWAIT hidden in CPUID */
+    { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL, 0 },
+    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation, 0 },
+    { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL, 0 },
+    { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL, 0 },
 };
-
-/* vmx_exits indexed by basic exit reason (row + 1, 0: none; SDM Vol. 3D, appendix C), so an exit
- * finds its row in one load. Built by every pCPU before its first guest (vmx_cpu_enable); all
- * build the same bytes. */
-#define VMX_EXIT_ROWS (sizeof(vmx_exits) / sizeof(vmx_exits[0]))
-_Static_assert(VMX_EXIT_ROWS < 255, "vmx_exit_row holds row + 1 in a byte");
-static uint8_t vmx_exit_row[128];
-
-static void vmx_exit_rows_build(void)
-{
-    for (size_t i = 0; i < VMX_EXIT_ROWS; i++)
-        if (vmx_exits[i].reason < sizeof(vmx_exit_row))
-            vmx_exit_row[vmx_exits[i].reason] = (uint8_t)(i + 1);
-}
+/* Indexed by basic exit reason (SDM Vol. 3D, appendix C). */
+_Static_assert(sizeof(vmx_exits) / sizeof(vmx_exits[0]) < 255, "the index holds row + 1 in a byte");
+static uint8_t vmx_exit_index[128];
+static const struct x86_exit_table vmx_exit_table = {
+    vmx_exits, sizeof(vmx_exits) / sizeof(vmx_exits[0]), vmx_exit_index, sizeof(vmx_exit_index)
+};
 
 static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
@@ -458,14 +444,7 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    size_t basic = reason & 0xFFFF, row = basic < sizeof(vmx_exit_row) ? vmx_exit_row[basic] : 0;
-    if (!row) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    x->kind = vmx_exits[row - 1].kind;
-    if (vmx_exits[row - 1].decode)
-        vmx_exits[row - 1].decode(v, x);
+    x86_exit_table_decode(&vmx_exit_table, v, x, reason & 0xFFFF);
 }
 
 /* INVEPT / INVVPID single-context (30.3): this VM's EPT and VPID translations on this pCPU. */
