@@ -181,6 +181,9 @@ uint64_t x86_cr4_supported(struct vcpu *vcpu);
 /* MOV to / from CR8 (SDM Vol. 3A, 10.8.6.1: CR8[3:0] is TPR[7:4]); false when the write raises #GP(0). */
 bool x86_cr8_access(struct vcpu *vcpu, bool read, uint8_t gpr);
 
+/* exit.c: the exit's handler by kind (exit->reason EXIT_OTHER unless it says otherwise). */
+void x86_exit_handle(struct vcpu *vcpu, struct x86_exit *x, struct vcpu_exit *exit);
+
 /* exception.c: the exception-intercept policy (after the backend's vcpu_reset) and the exits it causes. */
 void x86_exception_reset(struct vcpu *vcpu);
 void x86_exception_exit(struct vcpu *vcpu, const struct x86_exit *x, struct vcpu_exit *exit);
