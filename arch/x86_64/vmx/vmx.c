@@ -306,27 +306,21 @@ static bool vmx_nmi_allowed(struct vcpu *vcpu)
            !vmx_event_queued(vcpu);
 }
 
-/* NMI-window exiting (24.6.2): an exit once no NMI blocking is in effect. */
-static void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
+/* Interrupt-window exiting: an exit before the first instruction the guest could be interrupted at;
+ * NMI-window exiting: one once no NMI blocking is in effect (24.6.2). */
+static void window_exiting(uint32_t control, bool on)
 {
-    (void)vcpu;
     uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
-    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_NMI_WINDOW_EXITING : c & ~(uint64_t)CPU_NMI_WINDOW_EXITING);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | control : c & ~(uint64_t)control);
 }
+
+static void vmx_set_nmi_window(struct vcpu *vcpu, bool on) { (void)vcpu; window_exiting(CPU_NMI_WINDOW_EXITING, on); }
+static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on) { (void)vcpu; window_exiting(CPU_INTR_WINDOW_EXITING, on); }
 
 static void vmx_inject_nmi(struct vcpu *vcpu)
 {
     (void)vcpu;
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
-}
-
-/* Interrupt-window exiting (24.6.2): an exit before the first instruction the guest could be
- * interrupted at. */
-static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
-{
-    (void)vcpu;
-    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
-    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_INTR_WINDOW_EXITING : c & ~(uint64_t)CPU_INTR_WINDOW_EXITING);
 }
 
 static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
