@@ -23,8 +23,9 @@ enum x86_exit_kind {
     X86_EXIT_INTR,          /* a physical interrupt or NMI */
     X86_EXIT_SHUTDOWN,      /* triple fault */
     X86_EXIT_INIT,          /* INIT signal */
-    X86_EXIT_UD,            /* an instruction the guest may not use: inject #UD */
-    X86_EXIT_SKIP,          /* an instruction that does nothing here (INVD, WBINVD): step past it */
+    X86_EXIT_UD,            /* an instruction the guest does not have (SVM's own, GETSEC; VMX's without nesting) */
+    X86_EXIT_CACHE_FLUSH,   /* INVD, WBINVD (exit.c: stepped past) */
+    X86_EXIT_MONITOR_MWAIT, /* MONITOR, MWAIT (exit.c: #UD) */
     X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
     X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
     X86_EXIT_CR8,           /* MOV to / from CR8, the virtual LAPIC's TPR (cr.c; VMX: CR8 exiting) */

@@ -244,8 +244,8 @@ static const struct x86_exit_row svm_exits[] = {
     { SVM_EXIT_VINTR, X86_EXIT_NONE, NULL, 0 },          /* interrupt window: guest.c injects */
     { SVM_EXIT_CPUID, X86_EXIT_CPUID, NULL, 2 },          /* 0F A2 */
     { SVM_EXIT_RSM, X86_EXIT_RSM, NULL, 2 },              /* 0F AA: smm.c */
-    { SVM_EXIT_INVD, X86_EXIT_SKIP, NULL, 2 },            /* 0F 08 */
-    { SVM_EXIT_WBINVD, X86_EXIT_SKIP, NULL, 2 },          /* 0F 09 */
+    { SVM_EXIT_INVD, X86_EXIT_CACHE_FLUSH, NULL, 2 },            /* 0F 08 */
+    { SVM_EXIT_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 2 },          /* 0F 09 */
     { SVM_EXIT_HLT, X86_EXIT_HLT, NULL, 1 },              /* F4 */
     { SVM_EXIT_IOIO, X86_EXIT_IO, decode_ioio, 0 },
     { SVM_EXIT_MSR, X86_EXIT_RDMSR, decode_msr, 2 },      /* 0F 32 / 0F 30 */
@@ -258,9 +258,9 @@ static const struct x86_exit_row svm_exits[] = {
     { SVM_EXIT_CLGI, X86_EXIT_UD, NULL, 0 },
     { SVM_EXIT_SKINIT, X86_EXIT_UD, NULL, 0 },
     { SVM_EXIT_INVLPGA, X86_EXIT_UD, NULL, 0 },
-    { SVM_EXIT_MONITOR, X86_EXIT_UD, NULL, 0 },           /* hidden in CPUID */
-    { SVM_EXIT_MWAIT, X86_EXIT_UD, NULL, 0 },
-    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_MONITOR, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { SVM_EXIT_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, NULL, 3 },        /* 0F 01 D1 */
     { SVM_EXIT_NPF, X86_EXIT_NPF, decode_npf, 0 },
     { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, decode_cr_write, 0 },

@@ -403,7 +403,7 @@ static const struct x86_exit_row vmx_exits[] = {
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL, 0 },
     { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL, 0 },
     { EXIT_REASON_HLT, X86_EXIT_HLT, NULL, 0 },
-    { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL, 0 },
+    { EXIT_REASON_INVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
     { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL, 0 },
     /* VMX instructions: nested.c (#UD without 'nested = vmx') */
     { 19, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 20, X86_EXIT_NONE, nested_vmx_instruction, 0 },
@@ -414,12 +414,12 @@ static const struct x86_exit_row vmx_exits[] = {
     { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io, 0 },
     { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL, 0 },
     { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL, 0 },
-    { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL, 0 },               /* MONITOR/MWAIT hidden in CPUID */
-    { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL, 0 },
+    { EXIT_REASON_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { EXIT_REASON_MONITOR, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation, 0 },
     { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction, 0 },
-    { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL, 0 },
+    { EXIT_REASON_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
     { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL, 0 },
 };
 /* Indexed by basic exit reason (SDM Vol. 3D, appendix C). */
