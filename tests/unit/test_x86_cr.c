@@ -161,3 +161,17 @@ Test(x86_cr, other_crs_are_not_this_layers)
     cr_assert_not(x86_cr_write(&vcpu, 3, 0));
     cr_assert_not(x86_cr_write(&vcpu, 8, 0));
 }
+
+/* MOV to / from CR8 (VMX with CR8 exiting): the virtual LAPIC's TPR[7:4]; reserved bits 63:4 #GP. */
+Test(x86_cr, cr8_is_the_tpr_and_reserved_bits_gp)
+{
+    vcpu.arch.gpr[GPR_RDX] = 0x9;
+    cr_assert(x86_cr8_access(&vcpu, false, GPR_RDX));
+    cr_assert_eq(vcpu.arch.lapic.tpr, 0x90);
+    vcpu.arch.gpr[GPR_RBX] = 0xDEAD;
+    cr_assert(x86_cr8_access(&vcpu, true, GPR_RBX));
+    cr_assert_eq(vcpu.arch.gpr[GPR_RBX], 0x9);
+    vcpu.arch.gpr[GPR_RDX] = 0x10;
+    cr_assert_not(x86_cr8_access(&vcpu, false, GPR_RDX), "bit 4 is reserved");
+    cr_assert_eq(vcpu.arch.lapic.tpr, 0x90, "a refused write changes nothing");
+}
