@@ -4,20 +4,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NE (1ull << 5)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_PGE (1ull << 7)
-#define CR4_PCE (1ull << 8)
-#define CR4_VMXE (1ull << 13)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_OSXSAVE (1ull << 18)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 
 static struct x86_guest_mode mode;             /* what the fake backend reports */
 static uint64_t cr0_set, cr4_set, efer_set, trapped;
