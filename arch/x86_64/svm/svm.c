@@ -213,7 +213,7 @@ static void decode_npf(struct vcpu *v, struct x86_exit *x)
     x->npf.walk = x->info1 & NPF_GUEST_WALK;
 }
 
-/* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else guest.c
+/* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else exit.c
  * decodes the instruction (QEMU TCG has none). */
 static void decode_cr_write(struct vcpu *v, struct x86_exit *x)
 {
@@ -354,7 +354,7 @@ static void svm_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
 }
 static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
 
-/* --- SMM entry and RSM (smm.c): the whole state; VMCB attributes are the AR layout without 11:8 (B-2) --- */
+/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); VMCB attributes are the AR layout without 11:8 (B-2) --- */
 
 static struct x86_segment seg_get(const struct vmcb_seg *s)
 {

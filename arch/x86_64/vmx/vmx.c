@@ -545,7 +545,7 @@ static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
     __asm__ volatile("mov %0, %%dr6" :: "r"(dr6));
 }
 
-/* --- SMM entry and RSM (smm.c): the whole state; an unusable segment is one without P (24.4.1) --- */
+/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); an unusable segment is one without P (24.4.1) --- */
 
 static const uint32_t seg_fields[SREG_COUNT] = { GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR,
                                                  GUEST_DS_SELECTOR, GUEST_FS_SELECTOR, GUEST_GS_SELECTOR };
