@@ -136,9 +136,10 @@ struct x86_vcpu_ops {
     void (*set_exception_intercepts)(struct vcpu *vcpu, uint32_t vectors);
     /* The guest's DR6, for reflecting a #DB (VMX: the live register; SVM: the VMCB's). */
     void (*set_dr6)(struct vcpu *vcpu, uint64_t dr6);
-    /* The start state (cpu_reset.c), SMM entry and RSM (smm.c): the whole architectural state, segments in the neutral AR layout,
-     * CR0 / CR4 as the guest sees them (set_state goes through the backend's set_cr0 / set_cr4 rules);
-     * RIP, RFLAGS and the GPRs are arch_vcpu's. set_state also ends any interrupt shadow. */
+    /* The start state (cpu_reset.c), SMM entry and RSM (smm.c): the whole architectural state, segments
+     * in the neutral AR layout, CR0 / CR4 as the guest sees them (set_state goes through the backend's
+     * set_cr0 / set_cr4 rules); RIP, RFLAGS and the GPRs are arch_vcpu's. set_state also ends any
+     * interrupt shadow. */
     void (*get_state)(struct vcpu *vcpu, struct x86_cpu_state *s);
     void (*set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
     /* The stage-2 tables this vCPU runs on (vm->stage2, or the SMM view's), flushed on the next entry. */
