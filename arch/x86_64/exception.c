@@ -56,7 +56,7 @@ void x86_exception_exit(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
     exit->reason = EXIT_ABORT;
     if (vec == X86_EXC_UD) {             /* VMX with SMM: the #UD of RSM (smm.c); any other goes back */
         if (!x86_smm_ud(v, x, exit))
-            ops->inject_exception(v, X86_EXC_UD, false, 0);
+            x86_vcpu_inject_exception(v, X86_EXC_UD, false, 0);
         return;
     }
     if (vec == X86_EXC_MC) {
@@ -78,5 +78,5 @@ void x86_exception_exit(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
     }
     if (vec == X86_EXC_DB)
         ops->set_dr6(v, x->exc.dr6);
-    ops->inject_exception(v, vec, vec == X86_EXC_AC, 0);
+    x86_vcpu_inject_exception(v, vec, vec == X86_EXC_AC, 0);
 }

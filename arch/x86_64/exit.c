@@ -25,9 +25,22 @@ static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint
     x86_vcpu_crash(v, exit, what, code);
 }
 
+/* A real-mode guest's exception pushes no error code (SDM Vol. 3A, 20.1.4; VM entry refuses one, Vol. 3C
+ * 26.2.1.3), on both backends, as KVM's kvm_inject_exception. */
+void x86_vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    if (has_error) {
+        struct x86_guest_mode m;
+        ops->get_mode(v, &m);
+        has_error = m.cr0 & CR0_PE;
+    }
+    ops->inject_exception(v, vector, has_error, error);
+}
+
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-    x86_vcpu_backend()->inject_exception(v, vector, has_error, error);
+    x86_vcpu_inject_exception(v, vector, has_error, error);
 }
 
 /* The instruction behind the exit completed (emulated or skipped): RIP moves past it and the STI /
@@ -104,8 +117,7 @@ static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *
 
 static void exit_hlt(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
 {
-    skip(v, x);
-    x86_vcpu_backend()->clear_interrupt_shadow(v);   /* STI; HLT: the interrupt lands after the HLT */
+    skip(v, x);                         /* STI; HLT: the interrupt lands after the HLT (skip ends the shadow) */
     exit->reason = EXIT_WFX;
 }
 

@@ -103,7 +103,7 @@ struct x86_vcpu_ops {
     void (*vcpu_reset)(struct vcpu *vcpu);
     /* Enters the guest with arch_vcpu.gpr/rip/rflags, returns with them updated and the exit decoded. */
     void (*run)(struct vcpu *vcpu, struct x86_exit *exit);
-    /* Queues an exception for the next entry. */
+    /* Queues an exception for the next entry as given (x86_vcpu_inject_exception decides the error code). */
     void (*inject_exception)(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
     void (*get_mode)(struct vcpu *vcpu, struct x86_guest_mode *mode);
     /* IA32_EFER and IA32_PAT of the guest (the backends keep them in the VMCB / VMCS). */
@@ -153,10 +153,12 @@ extern const struct x86_vcpu_ops vmx_vcpu_ops;   /* vmx/vmx.c */
 
 /* guest.c: the backend chosen from CPUID at boot (NULL: neither VMX nor SVM). */
 const struct x86_vcpu_ops *x86_vcpu_backend(void);
-/* guest.c: the instruction behind the exit completed: RIP moves to rip and an STI / MOV-SS shadow
+/* exit.c: the instruction behind the exit completed: RIP moves to rip and an STI / MOV-SS shadow
  * ends with it; crash: stops the VM as crashed with a message (exit becomes EXIT_SHUTDOWN). */
 void x86_vcpu_advance(struct vcpu *vcpu, uint64_t rip);
 void x86_vcpu_crash(struct vcpu *vcpu, struct vcpu_exit *exit, const char *what, uint64_t code);
+/* exit.c: an exception for the next entry, without its error code in real mode. */
+void x86_vcpu_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
 
 /* emulate.c: the instructions behind MMIO exits (NPF / EPT violation) and string port I/O. One device
  * access per kernel/ exit; a read-then-write instruction leaves its write pending (struct x86_emul),

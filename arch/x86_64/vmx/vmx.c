@@ -267,9 +267,6 @@ static void vmx_vcpu_reset(struct vcpu *vcpu)
 static void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
 {
     (void)vcpu;
-    /* Real-mode guests take no error code (26.2.1.3): only with CR0.PE. */
-    if (!(vmread(GUEST_CR0) & CR0_PE))
-        has_error = false;
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID |
                                       (has_error ? INTR_INFO_ERROR_VALID : 0));
     if (has_error)
