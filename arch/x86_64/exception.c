@@ -65,7 +65,10 @@ void x86_exception_exit(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
         __asm__ volatile("int $18");       /* the host IDT's #MC: the dump and the stop */
         return;
     }
-    bool looping = x->exc.in_delivery ||
+    /* In delivery: the exit interrupted the delivery of this same vector (SVM EXITINTINFO 15.7.2, VMX
+     * IDT-vectoring information 27.2.4: valid bit 31, vector 7:0). */
+    bool in_delivery = (x->exc.vectoring >> 31) && (uint8_t)x->exc.vectoring == vec;
+    bool looping = in_delivery ||
                    (vec == X86_EXC_DB && (x->exc.dr6 & DR6_B0_B3) && !(x->exc.dr6 & DR6_BS) &&
                     v->arch.rip == guest_handler_rip(v, X86_EXC_DB));
     if (!looping)

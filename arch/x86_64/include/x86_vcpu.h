@@ -45,7 +45,9 @@ struct x86_exit {
     struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
     struct { uint64_t gpa; bool write, fetch, walk; } npf;
     struct { uint8_t n; int8_t gpr; bool read; } cr;  /* CR_WRITE, CR8: gpr -1 when the backend cannot tell */
-    struct { uint8_t vector; bool in_delivery; uint64_t dr6; } exc;   /* EXCEPTION; dr6: #DB only */
+    /* EXCEPTION: the vector; the event whose delivery the exit interrupted (SVM EXITINTINFO, VMX
+     * IDT-vectoring information: the same layout, vector 7:0, valid bit 31); dr6: #DB only. */
+    struct { uint8_t vector; uint32_t vectoring; uint64_t dr6; } exc;
 };
 
 /* exit_table.c: a backend's exit codes as data (one row per code, STYLE.md's tables). index maps a code

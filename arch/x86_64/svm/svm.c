@@ -224,14 +224,13 @@ static void decode_cr_write(struct vcpu *v, struct x86_exit *x)
         x->insn_len = 0;
 }
 
-/* An intercepted exception (exception.c): whether it arose delivering the same vector (EXITINTINFO,
- * 15.7.2); a #DB intercept has already updated the VMCB's DR6 (15.12). */
+/* An intercepted exception (exception.c), with EXITINTINFO (15.7.2); a #DB intercept has already
+ * updated the VMCB's DR6 (15.12). */
 static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
     const struct vmcb *vmcb = vmcb_of(v);
-    uint64_t pending = vmcb->control.exit_int_info;
     x->exc.vector = (uint8_t)(x->code - SVM_EXIT_EXCP(0));
-    x->exc.in_delivery = (pending & EVENTINJ_VALID) && (uint8_t)pending == x->exc.vector;
+    x->exc.vectoring = (uint32_t)vmcb->control.exit_int_info;
     x->exc.dr6 = vmcb->save.dr6;
 }
 

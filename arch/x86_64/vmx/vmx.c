@@ -371,9 +371,8 @@ static void decode_cr(struct vcpu *v, struct x86_exit *x)
 }
 
 /* Exception or NMI (24.9.2, VM-exit interruption information): an NMI is the host's (X86_EXIT_INTR);
- * an exception of X86_EXC_INTERCEPTED goes to the common layer, with whether it arose while the same
- * vector was being delivered (IDT-vectoring information) and, for #DB, the DR6 bits the exit
- * qualification carries instead of DR6 (27.2.1: B0-B3, BD, BS). */
+ * an intercepted exception goes to exception.c with the IDT-vectoring information and, for #DB, the
+ * DR6 bits the exit qualification carries instead of DR6 (27.2.1: B0-B3, BD, BS). */
 static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
@@ -383,7 +382,7 @@ static void decode_exception(struct vcpu *v, struct x86_exit *x)
         return;
     }
     x->exc.vector = (uint8_t)info;
-    x->exc.in_delivery = (idt & INTR_INFO_VALID) && (uint8_t)idt == (uint8_t)info;
+    x->exc.vectoring = idt;
     x->exc.dr6 = 0xFFFF0FF0ull | (x->info1 & 0x600F);
 }
 
