@@ -364,16 +364,21 @@ static void key_cpus(struct parser *p, const struct key_def *key, char *value)
     p->vm->cpu_count = (uint32_t)v;
 }
 
+/* A size-valued key's value (parse_size); false when it does not parse, reported with the key's name. */
+static bool size_value(struct parser *p, const struct key_def *key, const char *value, uint64_t *v)
+{
+    enum num_status st = parse_size(value, v);
+    if (st != NUM_OK)
+        report_size_error(p, st, key->name, value);
+    return st == NUM_OK;
+}
+
 static void key_memory(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     uint64_t v = 0;
-    enum num_status st = parse_size(value, &v);
-
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, value);
+    if (!size_value(p, key, value, &v))
         return;
-    }
     if (v < MEMORY_MIN_BYTES) {
         FAIL(p, p->line, "memory '%s' is below the 1M minimum", quote(q, value));
         return;
@@ -737,11 +742,8 @@ static void key_smram(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     uint64_t v = 0;
-    enum num_status st = parse_size(value, &v);
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, value);
+    if (!size_value(p, key, value, &v))
         return;
-    }
     if (v % (1ull << 20) || v > SMRAM_MAX_BYTES) {
         FAIL(p, p->line, "smram '%s' is not 0 or a whole number of MiB up to 2048M", quote(q, value));
         return;

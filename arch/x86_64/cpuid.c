@@ -7,6 +7,7 @@
 #include "x86.h"
 #include "x86_cpuid.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 /* Host tests supply the host's CPUID (tests/unit/fake_x86.c). */
 #ifdef HV_FAKE_CPUID
@@ -35,7 +36,6 @@ enum { EAX = CPUID_EAX, EBX = CPUID_EBX, ECX = CPUID_ECX, EDX = CPUID_EDX };
 #define APIC_BASE_EN        (1ull << 11)
 #define L1_ECX_XSAVE_BIT    26
 #define L1_ECX_OSXSAVE_BIT  27
-#define CR4_OSXSAVE_BIT     (1ull << 18)
 /* XSAVE state components (SDM Vol. 1, 13.1): offset and size of AVX's in the standard form (13.4.3). */
 #define XSAVE_LEGACY_AND_HEADER 576u
 #define XSAVE_AVX_BYTES         256u
@@ -209,7 +209,7 @@ static bool flag_on(const struct vcpu *v, const struct cpuid_flag *f, const uint
     if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_OSXSAVE_BIT) {
         struct x86_guest_mode m = { 0 };
         x86_vcpu_backend()->get_mode((struct vcpu *)v, &m);
-        return m.cr4 & CR4_OSXSAVE_BIT;
+        return m.cr4 & CR4_OSXSAVE;
     }
     if ((f->reg == EDX && f->bit == L1_EDX_HTT_BIT) ||
         (f->leaf == 0x80000001 && f->reg == ECX && f->bit == E1_ECX_CMP_LEGACY_BIT))

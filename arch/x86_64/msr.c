@@ -5,6 +5,7 @@
 #include "x86_cpuid.h"
 #include "x86_nested_caps.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_IA32_TSC            0x010u
 #define MSR_IA32_PLATFORM_ID    0x017u
@@ -43,8 +44,6 @@
 #define APIC_BASE_DEFAULT 0xFEE00000ull
 
 /* IA32_EFER (SDM Vol. 3A, 2.2.1; APM Vol. 2, 3.1.7): SCE, LME, LMA, NXE; SVME is the host's. */
-#define EFER_SCE          (1ull << 0)
-#define EFER_NXE          (1ull << 11)
 #define EFER_GUEST_BITS   (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 #define PAT_RESET         0x0007040600070406ull   /* SDM Vol. 3A, 11.12.4 */
@@ -295,8 +294,8 @@ static bool ignore_write(struct vcpu *v, uint32_t msr, uint64_t value) { (void)v
 #define INTEL X86_VENDOR_INTEL
 #define AMD   X86_VENDOR_AMD
 #define ANY   X86_VENDOR_ANY
-/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit and never intercepted (svm.c and vmx.c
- * msr_passthrough): listed so the table names every MSR a guest has. */
+/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit, or live in hardware and never used by the
+ * hypervisor (no SYSCALL, SYSENTER or SWAPGS in it): never intercepted (x86_msr_passthrough). */
 #define BACKEND NULL, NULL, true
 
 static const struct msr_row {
@@ -347,6 +346,13 @@ static const struct msr_row {
 };
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))
+
+void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap)
+{
+    for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
+        for (uint32_t m = msr_table[i].first; msr_table[i].backend && m <= msr_table[i].last; m++)
+            pass(bitmap, m);
+}
 
 static const struct msr_row *msr_find(enum x86_vendor vendor, uint32_t msr)
 {
