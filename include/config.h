@@ -39,6 +39,10 @@ enum config_on_crash { CONFIG_ON_CRASH_STOP, CONFIG_ON_CRASH_RESET };
  * the vendor's own MSRs and CPUID leaves (arch/x86_64/cpuid.c, msr.c). No effect on aarch64. */
 enum config_cpuid_vendor { CONFIG_CPUID_VENDOR_HOST, CONFIG_CPUID_VENDOR_INTEL, CONFIG_CPUID_VENDOR_AMD };
 
+/* x86_64: 'nested = vmx' lets the VM use VMX itself (nested VMX, arch/x86_64/vmx/nested.c); 'none'
+ * (the default) keeps VMX hidden in CPUID and its instructions raising #UD. */
+enum config_nested { CONFIG_NESTED_NONE, CONFIG_NESTED_VMX };
+
 struct config_region {
     uint64_t gpa;
     uint64_t size_bytes;
@@ -69,6 +73,7 @@ struct config_vm {
     enum config_cpuid_vendor cpuid_vendor; /* default CONFIG_CPUID_VENDOR_HOST */
     uint64_t smram_bytes;       /* x86 guest SMM: TSEG size; 0 (default) = no SMM */
     bool incoming;              /* loaded, not started: waits for a live migration (kernel/migrate.c) */
+    enum config_nested nested;  /* default CONFIG_NESTED_NONE */
 };
 
 /* The management interface (kernel/mgmt.c): 'mgmt = dhcp [port N]' or

@@ -49,6 +49,7 @@ static void key_on_crash(struct parser *p, const struct key_def *key, char *valu
 static void key_cpuid_vendor(struct parser *p, const struct key_def *key, char *value);
 static void key_smram(struct parser *p, const struct key_def *key, char *value);
 static void key_incoming(struct parser *p, const struct key_def *key, char *value);
+static void key_nested(struct parser *p, const struct key_def *key, char *value);
 static void key_device(struct parser *p, const struct key_def *key, char *value);
 static void key_pci(struct parser *p, const struct key_def *key, char *value);
 static void key_mgmt(struct parser *p, const struct key_def *key, char *value);
@@ -72,6 +73,7 @@ static const struct key_def keys[] = {
     { "cpuid_vendor", SCOPE_VM, false, false, false, key_cpuid_vendor },
     { "smram", SCOPE_VM, false, false, false, key_smram },
     { "incoming", SCOPE_VM, false, false, false, key_incoming },
+    { "nested", SCOPE_VM, false, false, false, key_nested },
     { "device", SCOPE_VM, false, true, false, key_device },
     { "pci", SCOPE_VM, false, true, false, key_pci },
 };
@@ -364,16 +366,21 @@ static void key_cpus(struct parser *p, const struct key_def *key, char *value)
     p->vm->cpu_count = (uint32_t)v;
 }
 
+/* A size-valued key's value (parse_size); false when it does not parse, reported with the key's name. */
+static bool size_value(struct parser *p, const struct key_def *key, const char *value, uint64_t *v)
+{
+    enum num_status st = parse_size(value, v);
+    if (st != NUM_OK)
+        report_size_error(p, st, key->name, value);
+    return st == NUM_OK;
+}
+
 static void key_memory(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     uint64_t v = 0;
-    enum num_status st = parse_size(value, &v);
-
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, value);
+    if (!size_value(p, key, value, &v))
         return;
-    }
     if (v < MEMORY_MIN_BYTES) {
         FAIL(p, p->line, "memory '%s' is below the 1M minimum", quote(q, value));
         return;
@@ -749,16 +756,25 @@ static void key_smram(struct parser *p, const struct key_def *key, char *value)
 {
     char q[QUOTE_BUF];
     uint64_t v = 0;
-    enum num_status st = parse_size(value, &v);
-    if (st != NUM_OK) {
-        report_size_error(p, st, key->name, value);
+    if (!size_value(p, key, value, &v))
         return;
-    }
     if (v % (1ull << 20) || v > SMRAM_MAX_BYTES) {
         FAIL(p, p->line, "smram '%s' is not 0 or a whole number of MiB up to 2048M", quote(q, value));
         return;
     }
     p->vm->smram_bytes = v;
+}
+
+/* 'nested = vmx | none': the VM may run its own hypervisor on VMX (arch/x86_64/vmx/nested.c). */
+static void key_nested(struct parser *p, const struct key_def *key, char *value)
+{
+    char q[QUOTE_BUF];
+    if (strcmp(value, "none") == 0)
+        p->vm->nested = CONFIG_NESTED_NONE;
+    else if (strcmp(value, "vmx") == 0)
+        p->vm->nested = CONFIG_NESTED_VMX;
+    else
+        FAIL(p, p->line, "unknown %s '%s' (expected 'vmx' or 'none')", key->name, quote(q, value));
 }
 
 /* Checks that need the whole section, since keys may come in any order. */
@@ -881,6 +897,7 @@ static void init_vm(struct config_vm *vm, const char *name, uint32_t line)
     vm->cpu_count = 1;
     vm->on_crash = CONFIG_ON_CRASH_STOP;
     vm->cpuid_vendor = CONFIG_CPUID_VENDOR_HOST;
+    vm->nested = CONFIG_NESTED_NONE;
 }
 
 static void parse_header(struct parser *p, char *s)

@@ -7,6 +7,7 @@
 #include "x86.h"
 #include "x86_cpuid.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 /* Host tests supply the host's CPUID (tests/unit/fake_x86.c). */
 #ifdef HV_FAKE_CPUID
@@ -30,11 +31,11 @@ enum { EAX = CPUID_EAX, EBX = CPUID_EBX, ECX = CPUID_ECX, EDX = CPUID_EDX };
 #define HV_LEAF_MAX         0x40000001u
 #define L1_EDX_APIC_BIT     9
 #define L1_EDX_HTT_BIT      28
+#define L1_ECX_VMX_BIT      5
 #define E1_ECX_CMP_LEGACY_BIT 1
 #define APIC_BASE_EN        (1ull << 11)
 #define L1_ECX_XSAVE_BIT    26
 #define L1_ECX_OSXSAVE_BIT  27
-#define CR4_OSXSAVE_BIT     (1ull << 18)
 /* XSAVE state components (SDM Vol. 1, 13.1): offset and size of AVX's in the standard form (13.4.3). */
 #define XSAVE_LEGACY_AND_HEADER 576u
 #define XSAVE_AVX_BYTES         256u
@@ -46,6 +47,8 @@ static const struct cpuid_flag cpuid_flags[] = {
     { 1, 0, ECX, 0, HOST, ANY, 0, 0, "SSE3", ISA },
     { 1, 0, ECX, 1, HOST, ANY, 0, 0, "PCLMULQDQ", ISA },
     { 1, 0, ECX, 9, HOST, ANY, 0, 0, "SSSE3", ISA },
+    { 1, 0, ECX, 5, COMPUTED, INTEL, 0x480, 0x491, "VMX",
+      "with 'nested = vmx' on a VMX host: vmx/nested.c emulates VMX operation, msr.c the capability MSRs" },
     { 1, 0, ECX, 13, HOST, ANY, 0, 0, "CMPXCHG16B", ISA },
     { 1, 0, ECX, 17, HOST, ANY, 0, 0, "PCID", "CR4.PCIDE is guest state in the VMCB / VMCS" },
     { 1, 0, ECX, 19, HOST, ANY, 0, 0, "SSE4.1", ISA },
@@ -154,7 +157,7 @@ static const struct cpuid_flag cpuid_flags[] = {
     { X86_KVM_CPUID_BASE + 1, 0, EAX, KVM_FEATURE_CLOCKSOURCE_STABLE_BIT, ALWAYS, ANY, 0, 0, "kvmclock stable",
       "every vCPU's time page describes the same line through the VM's start (kvmclock.c)" },
 };
-/* Deliberately absent, so they read 0 (each would #GP or misbehave): VMX, SVM (no nesting advertised),
+/* Deliberately absent, so they read 0 (each would #GP or misbehave): VMX without 'nested = vmx', SVM (no nested SVM),
  * MONITOR/MWAIT (intercepted), XSAVE components beyond AVX (MPX, AVX-512, PKRU, ...: the image holds
  * x87, SSE and AVX only) and XSAVEC/XSAVES (no IA32_XSS), XOP and FMA4, MTRR (no MTRR
  * MSRs), DS, ACPI thermal, TM, PBE, PDCM, xTPR, SDBG, DCA, PSN, FFXSR (EFER.FFXSR), OSVW, IBS, LWP, SKINIT, WDT, NodeId, TopologyExtensions, the
@@ -192,19 +195,21 @@ static uint32_t core_id_bits(const struct vcpu *v)
     return bits;
 }
 
-/* The COMPUTED rows: the APIC flag (leaf 1 and AMD's copy) follows IA32_APIC_BASE.EN; HTT and CmpLegacy
- * say there is more than one vCPU; XSAVE and the AVX family follow the XCR0 components fpu.c switches;
+/* The COMPUTED rows: the APIC flag (leaf 1 and AMD's copy) follows IA32_APIC_BASE.EN; VMX needs
+ * 'nested = vmx' and a VMX host; HTT and CmpLegacy say there is more than one vCPU; XSAVE and the AVX family follow the XCR0 components fpu.c switches;
  * OSXSAVE mirrors CR4 (SDM Vol. 2A, table 3-10). */
 static bool flag_on(const struct vcpu *v, const struct cpuid_flag *f, const uint32_t host[4])
 {
     if (f->reg == EDX && f->bit == L1_EDX_APIC_BIT)
         return v->arch.apic_base & APIC_BASE_EN;
+    if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_VMX_BIT)
+        return x86_nested_vmx(v->vm) && (host_cpuid(1, 0).ecx >> L1_ECX_VMX_BIT & 1);
     if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_XSAVE_BIT)
         return x86_xcr0_supported() != 0;
     if (f->leaf == 1 && f->reg == ECX && f->bit == L1_ECX_OSXSAVE_BIT) {
         struct x86_guest_mode m = { 0 };
         x86_vcpu_backend()->get_mode((struct vcpu *)v, &m);
-        return m.cr4 & CR4_OSXSAVE_BIT;
+        return m.cr4 & CR4_OSXSAVE;
     }
     if ((f->reg == EDX && f->bit == L1_EDX_HTT_BIT) ||
         (f->leaf == 0x80000001 && f->reg == ECX && f->bit == E1_ECX_CMP_LEGACY_BIT))

@@ -10,21 +10,13 @@
 #include <stddef.h>
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE    (1ull << 5)
-#define CR4_LA57   (1ull << 12)
-#define CR4_PCIDE  (1ull << 17)
-#define EFER_LME_BIT (1ull << 8)
-#define EFER_LMA_BIT (1ull << 10)
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX, R_ALWAYS };
 
 /* Each CR4 bit with the CPUID feature that lets a guest set it (SDM Vol. 3A, 2.5, table 2-x and the
- * CPUID feature flags of Vol. 2A). VMXE and SMXE have no row: no nested VMX or SMX here yet. */
+ * CPUID feature flags of Vol. 2A). SMXE has no row: no SMX. */
 static const struct { uint8_t cr4_bit, leaf, reg, bit; } cr4_features[] = {
     { 0, 1, R_EDX, 1 },      /* VME: VME */
     { 1, 1, R_EDX, 1 },      /* PVI: VME */
@@ -39,6 +31,7 @@ static const struct { uint8_t cr4_bit, leaf, reg, bit; } cr4_features[] = {
     { 10, 1, R_EDX, 25 },    /* OSXMMEXCPT: SSE */
     { 11, 7, R_ECX, 2 },     /* UMIP: UMIP */
     { 12, 7, R_ECX, 16 },    /* LA57: LA57 */
+    { 13, 1, R_ECX, 5 },     /* VMXE: VMX (nested VMX, 'nested = vmx') */
     { 16, 7, R_EBX, 0 },     /* FSGSBASE: FSGSBASE */
     { 17, 1, R_ECX, 17 },    /* PCIDE: PCID */
     { 18, 1, R_ECX, 26 },    /* OSXSAVE: XSAVE */
@@ -74,12 +67,12 @@ static bool cr0_write(struct vcpu *v, const struct x86_guest_mode *m, uint64_t v
     if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)))
         return false;
     bool pg_on = (value & CR0_PG) && !(m->cr0 & CR0_PG), pg_off = !(value & CR0_PG) && (m->cr0 & CR0_PG);
-    if (pg_on && (m->efer & EFER_LME_BIT) && !(m->cr4 & CR4_PAE))
+    if (pg_on && (m->efer & EFER_LME) && !(m->cr4 & CR4_PAE))
         return false;                      /* long mode needs PAE paging */
     if (pg_off && ((m->cs_l) || (m->cr4 & CR4_PCIDE)))
         return false;                      /* paging off from 64-bit code, or with PCIDE */
-    if ((pg_on || pg_off) && (m->efer & EFER_LME_BIT))    /* LMA follows PG while LME is set */
-        ops->set_efer(v, pg_on ? m->efer | EFER_LMA_BIT : m->efer & ~EFER_LMA_BIT);
+    if ((pg_on || pg_off) && (m->efer & EFER_LME))    /* LMA follows PG while LME is set */
+        ops->set_efer(v, pg_on ? m->efer | EFER_LMA : m->efer & ~EFER_LMA);
     ops->set_cr0(v, value);
     return true;
 }
@@ -88,14 +81,30 @@ static bool cr4_write(struct vcpu *v, const struct x86_guest_mode *m, uint64_t v
 {
     if (value & ~x86_cr4_supported(v))
         return false;                      /* reserved, or a feature CPUID does not offer */
-    bool lma = m->efer & EFER_LMA_BIT;
+    bool lma = m->efer & EFER_LMA;
     if (lma && !(value & CR4_PAE))
         return false;                      /* PAE cannot be cleared in IA-32e mode */
     if (lma && ((value ^ m->cr4) & CR4_LA57))
         return false;                      /* LA57 changes only outside IA-32e mode */
     if ((value & CR4_PCIDE) && !(m->cr4 & CR4_PCIDE) && (!lma || (m->cr3 & 0xFFF)))
         return false;                      /* PCIDE needs IA-32e mode and CR3[11:0] = 0 */
+    if (!(value & CR4_VMXE) && v->arch.nvmx.vmxon && !v->arch.nvmx.guest_mode)
+        return false;                      /* VMXE stays set in VMX operation (SDM Vol. 3C, 23.8) */
     x86_vcpu_backend()->set_cr4(v, value);
+    return true;
+}
+
+/* CR8 is the virtual LAPIC's TPR; bits 63:4 are reserved (SDM Vol. 2B, MOV to CR8: #GP(0)). */
+bool x86_cr8_access(struct vcpu *vcpu, bool read, uint8_t gpr)
+{
+    uint64_t *g = &vcpu->arch.gpr[gpr & 15];
+    if (read) {
+        *g = vcpu->arch.lapic.tpr >> 4;
+        return true;
+    }
+    if (*g >> 4)
+        return false;
+    vcpu->arch.lapic.tpr = (uint32_t)*g << 4;
     return true;
 }
 

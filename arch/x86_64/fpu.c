@@ -19,8 +19,8 @@
 #include "x86_cpuid.h"
 #include "x86_internal.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define CR0_TS (1ull << 3)
 #define FXSAVE_FCW   0          /* FXSAVE layout (SDM Vol. 1, 10.5.1, table 10-2) */
 #define FXSAVE_MXCSR 24
 #define FCW_RESET    0x037Fu    /* FNINIT state (SDM Vol. 1, 8.1.x) */

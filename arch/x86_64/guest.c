@@ -1,6 +1,6 @@
 /* guest.c: the arch_guest.h entry points for x86_64, written once on top of the x86 vCPU interface
- * (x86_vcpu.h): backend choice, VM platform devices, boot protocol, and the exit handlers that turn a
- * backend's exit into kernel/'s struct vcpu_exit. */
+ * (x86_vcpu.h): backend choice, VM platform devices, boot protocol, vCPU reset, the run loop with event
+ * injection and its entry sequence, blocking and kicks. What each exit means is exit.c's. */
 #include <inttypes.h>
 #include <string.h>
 #include "arch.h"
@@ -10,13 +10,11 @@
 #include "stage2.h"
 #include "x86.h"
 #include "hypercall.h"
-#include "x86_guest_walk.h"
 #include "x86_internal.h"
 #include "x86_spec.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define RFLAGS_RESERVED1 (1ull << 1)
-#define RFLAGS_IF        (1ull << 9)
 #define CPUID_8000000A_NP (1u << 0)
 #define MSR_VM_CR         0xC0010114u
 #define VM_CR_SVMDIS      (1u << 4)
@@ -89,6 +87,11 @@ bool arch_vm_init(struct vm *vm)
         hv_printf("vm %s: cannot register its platform devices\n", vm->name);
         return false;
     }
+    if (x86_nested_vmx(vm) && ops != &vmx_vcpu_ops) {
+        hv_printf("vm %s: 'nested = vmx' needs the VMX backend (this CPU runs guests under %s)\n", vm->name,
+                  ops->name);
+        return false;
+    }
     if (!ops->vm_init(vm))
         return false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
@@ -107,11 +110,20 @@ bool arch_vm_assign_devices(struct vm *vm)
     return false;
 }
 
-/* No virtual PMU on x86_64 yet: nothing beyond the arch-neutral statistics. */
+/* No virtual PMU on x86_64 yet; with nested VMX its immediate exits from L2 and the throttle's
+ * refusals (vmx/nested.c), summed over the vCPUs. */
 uint32_t arch_vm_stats(const struct vm *vm, struct arch_stat *out, uint32_t max)
 {
-    (void)vm, (void)out, (void)max;
-    return 0;
+    if (!x86_nested_vmx(vm) || max < 2)
+        return 0;
+    uint64_t armed = 0, throttled = 0;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        armed += __atomic_load_n(&vm->vcpu[i].arch.nvmx.immediate_total, __ATOMIC_RELAXED);
+        throttled += __atomic_load_n(&vm->vcpu[i].arch.nvmx.throttled, __ATOMIC_RELAXED);
+    }
+    out[0] = (struct arch_stat){ "nested_immediate_exits", armed };
+    out[1] = (struct arch_stat){ "nested_immediate_throttled", throttled };
+    return 2;
 }
 
 bool arch_vm_load_images(struct vm *vm, uint64_t *entry, uint64_t *arg0)
@@ -178,9 +190,6 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
         s.rip = entry;
         a->start_sipi = false;
     }
-    memcpy(a->gpr, s.gpr, sizeof(a->gpr));
-    a->rip = s.mode == X86_BOOT_REAL_SIPI ? 0 : entry;
-    a->rflags = RFLAGS_RESERVED1;
     a->flush_on_entry = true;
     a->host_timer_armed = ~0ull;     /* unknown: programmed before the first entry */
     __atomic_store_n(&a->kick, 0, __ATOMIC_RELAXED);
@@ -191,339 +200,15 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->exc_loop = 0;
     a->nmi_window_requested = false;
     a->emul = (struct x86_emul){ 0 };
-    ops->vcpu_reset(vcpu, &s);
+    ops->vcpu_reset(vcpu);
+    struct x86_cpu_state st;
+    x86_reset_state(&s, &st);
+    ops->set_state(vcpu, &st);
     x86_cr_reset(vcpu);
-}
-
-/* --- exit handlers: one row per enum x86_exit_kind ------------------------- */
-
-typedef void (*x86_exit_fn)(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
-
-void x86_vcpu_crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
-{
-    hv_printf("vm %s: vcpu %" PRIu32 ": %s (exit 0x%" PRIx64 ") at RIP 0x%" PRIx64 ", stopping the VM\n",
-              v->vm->name, v->id, what, code, v->arch.rip);
-    vm_request_shutdown(v->vm, VM_SHUTDOWN_CRASH);
-    exit->reason = EXIT_SHUTDOWN;
-}
-
-static void crash(struct vcpu *v, struct vcpu_exit *exit, const char *what, uint64_t code)
-{
-    x86_vcpu_crash(v, exit, what, code);
-}
-
-static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
-{
-    x86_vcpu_backend()->inject_exception(v, vector, has_error, error);
-}
-
-/* The instruction behind the exit completed (emulated or skipped): RIP moves past it and the STI /
- * MOV-SS shadow it may have been in ends with it (SDM Vol. 3A 6.8.3), as KVM's skip does. */
-void x86_vcpu_advance(struct vcpu *v, uint64_t rip)
-{
-    v->arch.rip = rip;
-    x86_vcpu_backend()->clear_interrupt_shadow(v);
-}
-
-static void advance(struct vcpu *v, uint64_t rip) { x86_vcpu_advance(v, rip); }
-
-static void skip(struct vcpu *v, const struct x86_exit *x) { advance(v, v->arch.rip + x->insn_len); }
-
-static void exit_none(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    (void)v; (void)x;
-    exit->reason = EXIT_OTHER;
-}
-
-static void exit_cpuid(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    uint64_t *g = v->arch.gpr;
-    uint32_t r[4];
-    x86_cpuid_policy(v, (uint32_t)g[GPR_RAX], (uint32_t)g[GPR_RCX], r);
-    g[GPR_RAX] = r[0];
-    g[GPR_RBX] = r[1];
-    g[GPR_RCX] = r[2];
-    g[GPR_RDX] = r[3];
-    skip(v, x);
-    exit->reason = EXIT_SYSREG;
-}
-
-static void exit_rdmsr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    uint64_t *g = v->arch.gpr, value;
-    exit->reason = EXIT_SYSREG;
-    if (!x86_msr_read(v, (uint32_t)g[GPR_RCX], &value)) {
-        inject(v, X86_EXC_GP, true, 0);
-        return;
-    }
-    g[GPR_RAX] = (uint32_t)value;
-    g[GPR_RDX] = value >> 32;
-    skip(v, x);
-}
-
-static void exit_wrmsr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    uint64_t *g = v->arch.gpr;
-    exit->reason = EXIT_SYSREG;
-    if (!x86_msr_write(v, (uint32_t)g[GPR_RCX], (uint32_t)g[GPR_RAX] | g[GPR_RDX] << 32)) {
-        inject(v, X86_EXC_GP, true, 0);
-        return;
-    }
-    skip(v, x);
+    x86_exception_reset(vcpu);
 }
 
 static uint64_t size_mask(uint32_t size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
-
-static void exit_io(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    if (x->io.string) {
-        x86_emul_io_string(v, x, exit);
-        return;
-    }
-    v->arch.emul.pio_string = false;
-    v->arch.next_rip = v->arch.rip + x->insn_len;
-    exit->reason = EXIT_PIO;
-    exit->mmio.gpa = x->io.port;
-    exit->mmio.size = x->io.size;
-    exit->mmio.write = !x->io.in;
-    exit->mmio.data = x->io.in ? 0 : v->arch.gpr[GPR_RAX] & size_mask(x->io.size);
-}
-
-static void exit_hlt(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    skip(v, x);
-    x86_vcpu_backend()->clear_interrupt_shadow(v);   /* STI; HLT: the interrupt lands after the HLT */
-    exit->reason = EXIT_WFX;
-}
-
-static void exit_hypercall(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    uint64_t *g = v->arch.gpr;
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    if (m.cpl != 0) {
-        /* Only the guest's kernel may call the hypervisor (KVM answers -KVM_EPERM): a user process
-         * must not print guest-kernel memory through the console-write call. */
-        g[GPR_RAX] = (uint64_t)(int64_t)HV_HC_DENIED;
-        advance(v, v->arch.rip + x->insn_len);
-        exit->reason = EXIT_OTHER;         /* answered here: nothing for kernel/'s hypercall ABI */
-        return;
-    }
-    v->arch.next_rip = v->arch.rip + x->insn_len;
-    exit->reason = EXIT_HYPERCALL;
-    exit->hypercall.nr = g[GPR_RAX];
-    exit->hypercall.arg[0] = g[GPR_RBX];
-    exit->hypercall.arg[1] = g[GPR_RCX];
-    exit->hypercall.arg[2] = g[GPR_RDX];
-    exit->hypercall.arg[3] = g[GPR_RSI];
-}
-
-static size_t fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x86_cpu_mode *mode)
-{
-    struct x86_guest_mode m;
-    return x86_fetch_insn(v, bytes, mode, &m);
-}
-
-/* An access outside RAM or to a read-only slot: emulate.c. */
-static void exit_npf(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    x86_emul_npf(v, x, exit);
-}
-
-/* A kick or the host timer (the point was the exit itself); the host timer is one-shot: re-arm it. */
-static void exit_intr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    v->arch.host_timer_armed = ~0ull;
-    exit->reason = EXIT_IRQ;
-}
-
-static void exit_shutdown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    crash(v, exit, "triple fault", x->code);
-}
-
-/* INIT to a running vCPU: INIT/SIPI start-up comes with the virtual LAPIC; ignored until then. */
-static void exit_init(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    (void)v; (void)x;
-    exit->reason = EXIT_OTHER;
-}
-
-static void exit_ud(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    inject(v, X86_EXC_UD, false, 0);
-    exit->reason = EXIT_ABORT;
-}
-
-static void exit_skip(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    skip(v, x);
-    exit->reason = EXIT_OTHER;
-}
-
-static void exit_failed_entry(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    hv_printf("vm %s: vcpu %" PRIu32 ": VM entry failed (0x%" PRIx64 ", 0x%" PRIx64 ")\n", v->vm->name, v->id,
-              x->info1, x->info2);
-    crash(v, exit, "invalid guest state", x->code);
-}
-
-/* MOV to CR0 / CR4 that the backend trapped: cr.c's checks, #GP(0) when they fail. Without the
- * register from the backend (SVM without decode assists) the instruction is decoded here. */
-static void exit_cr_write(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    exit->reason = EXIT_SYSREG;
-    uint8_t cr = x->cr.n, gpr = (uint8_t)x->cr.gpr;
-    uint32_t len = x->insn_len;
-    if (x->cr.gpr < 0) {
-        uint8_t bytes[X86_INSN_MAX_BYTES];
-        enum x86_cpu_mode mode;
-        size_t n = fetch_insn(v, bytes, &mode);
-        len = (uint32_t)x86_decode_mov_to_cr(bytes, n, mode, &cr, &gpr);
-        if (!len || cr != x->cr.n) {
-            crash(v, exit, "a CR write exit whose instruction is not MOV to that CR", x->code);
-            return;
-        }
-    }
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    uint64_t value = v->arch.gpr[gpr & 15];
-    if (!(m.efer & (1ull << 10)))
-        value = (uint32_t)value;            /* outside IA-32e mode MOV to CR moves 32 bits */
-    if (!x86_cr_write(v, cr, value)) {
-        inject(v, X86_EXC_GP, true, 0);
-        return;
-    }
-    advance(v, v->arch.rip + len);
-}
-
-/* The entry of the guest's handler for vector, from its IDT gate (SDM Vol. 3A 6.11, 6.14.1), or ~0
- * when the gate cannot be read. */
-static uint64_t guest_handler_rip(struct vcpu *v, uint8_t vector)
-{
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    uint32_t size = (m.efer & EFER_LMA) ? 16 : 8;
-    uint8_t g[16];
-    struct x86_paging_regs pr = { m.cr0, m.cr3, m.cr4, m.efer };
-    if ((uint64_t)vector * size + size - 1 > m.idtr_limit ||
-        !x86_guest_access_linear(x86_vcpu_slots(v), &pr, m.idtr_base + vector * size, g, size, 0))
-        return ~0ull;
-    uint64_t rip = (uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[6] << 16 | (uint64_t)g[7] << 24;
-    if (size == 16)
-        rip |= (uint64_t)g[8] << 32 | (uint64_t)g[9] << 40 | (uint64_t)g[10] << 48 | (uint64_t)g[11] << 56;
-    return rip;
-}
-
-/* An intercepted exception (X86_EXC_INTERCEPTED): #DB and #AC go back to the guest as they
- * happened (the hypervisor only wanted the exit); #MC is the host's. An exception that keeps
- * arising during its own delivery is the microcode loop the intercept exists for: after
- * X86_EXC_LOOP_MAX in a row the VM is stopped as crashed, with the pCPU still the hypervisor's.
- * A breakpoint the delivery of #DB hits (a data breakpoint on its stack frame) is a trap: its #DB
- * comes after that delivery, at the handler's first instruction (SDM Vol. 3A 17.3.1.2), so the
- * backends do not see it in delivery; a #DB reporting a breakpoint (DR6.B0-B3, not single-step) at
- * the entry of the guest's own #DB handler counts the same. */
-#define X86_EXC_LOOP_MAX 1000
-#define DR6_B0_B3 0xFull
-#define DR6_BS (1ull << 14)
-static void exit_exception(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    static const char *const names[32] = { [X86_EXC_DB] = "#DB", [X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC" };
-    uint8_t vec = x->exc.vector & 31;
-    exit->reason = EXIT_ABORT;
-    if (vec == X86_EXC_UD) {             /* VMX with SMM: the #UD of RSM (smm.c); any other goes back */
-        if (!x86_smm_ud(v, x, exit))
-            inject(v, X86_EXC_UD, false, 0);
-        return;
-    }
-    if (vec == X86_EXC_MC) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": machine check while the guest ran: the host's handler takes it\n",
-                  v->vm->name, v->id);
-        __asm__ volatile("int $18");       /* the host IDT's #MC: the dump and the stop */
-        return;
-    }
-    bool looping = x->exc.in_delivery ||
-                   (vec == X86_EXC_DB && (x->exc.dr6 & DR6_B0_B3) && !(x->exc.dr6 & DR6_BS) &&
-                    v->arch.rip == guest_handler_rip(v, X86_EXC_DB));
-    if (!looping)
-        v->arch.exc_loop = 0;
-    else if (++v->arch.exc_loop >= X86_EXC_LOOP_MAX) {
-        hv_printf("vm %s: vcpu %" PRIu32 ": %s raised during its own delivery %u times in a row\n", v->vm->name,
-                  v->id, names[vec] ? names[vec] : "exception", X86_EXC_LOOP_MAX);
-        crash(v, exit, "exception loop in event delivery", x->code);
-        return;
-    }
-    if (vec == X86_EXC_DB)
-        x86_vcpu_backend()->set_dr6(v, x->exc.dr6);
-    inject(v, vec, vec == X86_EXC_AC, 0);
-}
-
-/* RDPMC: no virtual PMU on x86 yet, so no counter exists (SDM Vol. 2B, RDPMC: #GP(0) for an invalid
- * counter); never the host's counters. */
-static void exit_rdpmc(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    inject(v, X86_EXC_GP, true, 0);
-    exit->reason = EXIT_SYSREG;
-}
-
-/* XSETBV (SDM Vol. 2C): the checks the CPU makes before the exit are made again here (a backend may
- * report it from any state), then fpu.c's: #UD without CR4.OSXSAVE, #GP(0) at CPL > 0 or for an XCR0
- * the guest may not have. */
-static void exit_xsetbv(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    uint64_t *g = v->arch.gpr;
-    struct x86_guest_mode m;
-    x86_vcpu_backend()->get_mode(v, &m);
-    exit->reason = EXIT_OTHER;
-    if (!(m.cr4 & CR4_OSXSAVE)) {
-        inject(v, X86_EXC_UD, false, 0);
-        return;
-    }
-    uint64_t value = (g[GPR_RDX] & 0xFFFFFFFFu) << 32 | (g[GPR_RAX] & 0xFFFFFFFFu);
-    if (m.cpl != 0 || !x86_fpu_xsetbv(v, (uint32_t)g[GPR_RCX], value)) {
-        inject(v, X86_EXC_GP, true, 0);
-        return;
-    }
-    skip(v, x);
-}
-
-static void exit_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    x86_smm_rsm(v, x, exit);
-}
-
-static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
-{
-    hv_printf("vm %s: vcpu %" PRIu32 ": unhandled exit 0x%" PRIx64 " (info 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
-              v->vm->name, v->id, x->code, x->info1, x->info2);
-    crash(v, exit, "unhandled exit", x->code);
-}
-
-static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
-    [X86_EXIT_NONE] = exit_none,
-    [X86_EXIT_CPUID] = exit_cpuid,
-    [X86_EXIT_RDMSR] = exit_rdmsr,
-    [X86_EXIT_WRMSR] = exit_wrmsr,
-    [X86_EXIT_IO] = exit_io,
-    [X86_EXIT_HLT] = exit_hlt,
-    [X86_EXIT_HYPERCALL] = exit_hypercall,
-    [X86_EXIT_NPF] = exit_npf,
-    [X86_EXIT_INTR] = exit_intr,
-    [X86_EXIT_SHUTDOWN] = exit_shutdown,
-    [X86_EXIT_INIT] = exit_init,
-    [X86_EXIT_UD] = exit_ud,
-    [X86_EXIT_SKIP] = exit_skip,
-    [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
-    [X86_EXIT_CR_WRITE] = exit_cr_write,
-    [X86_EXIT_EXCEPTION] = exit_exception,
-    [X86_EXIT_RDPMC] = exit_rdpmc,
-    [X86_EXIT_XSETBV] = exit_xsetbv,
-    [X86_EXIT_RSM] = exit_rsm,
-    [X86_EXIT_UNKNOWN] = exit_unknown,
-};
 
 /* --- interrupts: timers, injection, INIT/SIPI, blocking and kicks -------------------------------- */
 
@@ -664,17 +349,21 @@ again:;
     arm_host_timer(vcpu);
     x86_fpu_enter(vcpu);
     x86_tsc_aux_enter(vcpu);
+    /* A stage-2 change since this vCPU last flushed, a fresh vCPU or pCPU, an emulated paging change: its
+     * translations go (APM Vol. 2, 15.16.1: TLB_CONTROL; SDM Vol. 3C, 30.3: INVEPT / INVVPID). */
+    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
+    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
+        ops->flush_tlb(vcpu);
+        a->tlb_gen_seen = gen;
+        a->flush_on_entry = false;
+    }
     x86_spec_vm_entry();
     struct x86_exit x = { 0 };        /* stores inline: no library memset per exit */
     ops->run(vcpu, &x);
     x86_fpu_exit(vcpu);
     __atomic_store_n(&a->kick_by_ipi, 0, __ATOMIC_RELEASE);
     exit->reason = EXIT_OTHER;
-    if (x.kind >= X86_EXIT_KIND_COUNT)
-        x.kind = X86_EXIT_UNKNOWN;
-    if (x.kind != X86_EXIT_EXCEPTION && x.kind != X86_EXIT_INTR)
-        a->exc_loop = 0;
-    exit_handlers[x.kind](vcpu, &x, exit);
+    x86_exit_handle(vcpu, &x, exit);
     local_mmio(vcpu, exit);
     if (fast_exit(&x, exit)) {
         if (vcpu_fast_exit(vcpu, exit))
@@ -692,7 +381,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
         a->gpr[GPR_RBX] = exit->hypercall.ret[1];
         a->gpr[GPR_RCX] = exit->hypercall.ret[2];
         a->gpr[GPR_RDX] = exit->hypercall.ret[3];
-        advance(vcpu, a->next_rip);
+        x86_vcpu_advance(vcpu, a->next_rip);
         break;
     case EXIT_PIO:
         if (a->emul.pio_string) {
@@ -705,7 +394,7 @@ void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool ha
             a->gpr[GPR_RAX] = exit->mmio.size == 4 ? (uint32_t)data
                               : (a->gpr[GPR_RAX] & ~size_mask(exit->mmio.size)) | (data & size_mask(exit->mmio.size));
         }
-        advance(vcpu, a->next_rip);
+        x86_vcpu_advance(vcpu, a->next_rip);
         break;
     case EXIT_MMIO:
         x86_emul_complete_mmio(vcpu, exit, handled);
@@ -731,7 +420,7 @@ static bool block_done(struct vcpu *vcpu, bool halted)
     bool smm = a->smm.in_smm;           /* SMM holds INIT and NMIs back until RSM */
     return (__atomic_load_n(&a->lapic.init_pending, __ATOMIC_ACQUIRE) && !smm) || x86_smm_pending(vcpu) ||
            (__atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !smm) ||
-           ((a->rflags & RFLAGS_IF) && vlapic_pending(vcpu, &vector));
+           (((a->rflags & RFLAGS_IF) || x86_nested_l2_exits_on_l1_interrupt(vcpu)) && vlapic_pending(vcpu, &vector));
 }
 
 /* Halted and powered-off vCPUs sleep in HLT on their pCPU (an emulator then frees the host CPU), woken

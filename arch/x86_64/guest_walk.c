@@ -2,12 +2,8 @@
  * through guest_read, to fetch the instruction behind an MMIO exit and to reach the RAM side of an
  * emulated string instruction (with the R/W and U/S checks of 4.6). Pure code. */
 #include "x86_guest_walk.h"
+#include "x86_regs.h"
 
-#define CR0_PG    (1ull << 31)
-#define CR4_PSE   (1ull << 4)
-#define CR4_PAE   (1ull << 5)
-#define EFER_LMA  (1ull << 10)
-#define CR0_WP    (1ull << 16)
 #define PTE_P     (1ull << 0)
 #define PTE_RW    (1ull << 1)
 #define PTE_US    (1ull << 2)

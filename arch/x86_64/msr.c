@@ -3,7 +3,9 @@
  * arch/x86/kvm/x86.c kvm_get/set_msr_common for the semantics). Anything without a row raises #GP(0). */
 #include "x86.h"
 #include "x86_cpuid.h"
+#include "x86_nested_caps.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_IA32_TSC            0x010u
 #define MSR_IA32_PLATFORM_ID    0x017u
@@ -42,8 +44,6 @@
 #define APIC_BASE_DEFAULT 0xFEE00000ull
 
 /* IA32_EFER (SDM Vol. 3A, 2.2.1; APM Vol. 2, 3.1.7): SCE, LME, LMA, NXE; SVME is the host's. */
-#define EFER_SCE          (1ull << 0)
-#define EFER_NXE          (1ull << 11)
 #define EFER_GUEST_BITS   (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 #define PAT_RESET         0x0007040600070406ull   /* SDM Vol. 3A, 11.12.4 */
@@ -61,8 +61,10 @@
 /* IA32_MCG_CAP (SDM Vol. 3B, 15.3.1.1): no banks, no MCG_CTL, no extensions. */
 #define MCG_CAP_VALUE     0ull
 
-/* IA32_FEATURE_CONTROL (SDM Vol. 3C, 23.7): locked with VMX off, so a guest cannot try to turn it on. */
+/* IA32_FEATURE_CONTROL (SDM Vol. 3C, 23.7): locked with VMX off, so a guest cannot try to turn it on;
+ * with 'nested = vmx' locked with VMX outside SMX on (bit 2), as firmware leaves it for a hypervisor. */
 #define FEATURE_CONTROL_LOCKED 1ull
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
 /* AMD PerfEvtSel (APM Vol. 2, 13.2.1): the bits KVM treats as reserved; PerfCtr is 48 bits wide. */
 /* AMD HWCR (BKDG): KVM ignores three bits and keeps only McStatusWrEn (18). */
@@ -266,9 +268,20 @@ static bool zero_write_only(struct vcpu *v, uint32_t msr, uint64_t value)
 
 static bool feature_control_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
-    (void)v; (void)msr;
-    *value = FEATURE_CONTROL_LOCKED;
+    (void)msr;
+    *value = FEATURE_CONTROL_LOCKED | (x86_nested_vmx(v->vm) ? FEATURE_CONTROL_VMX_OUTSIDE_SMX : 0);
     return true;
+}
+
+bool x86_nested_vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    return x86_nested_vmx(v->vm) && nested_vmx_cap_msr(x86_vmx_host_msr, msr, value);
+}
+
+/* IA32_VMX_BASIC .. IA32_VMX_VMFUNC: only with nested VMX, read-only (SDM Vol. 3D, appendix A). */
+static bool vmx_cap_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    return x86_nested_vmx_msr_read(v, msr, value);
 }
 
 static bool vlapic_read(struct vcpu *v, uint32_t msr, uint64_t *value) { return vlapic_msr_read(v, msr, value); }
@@ -281,8 +294,8 @@ static bool ignore_write(struct vcpu *v, uint32_t msr, uint64_t value) { (void)v
 #define INTEL X86_VENDOR_INTEL
 #define AMD   X86_VENDOR_AMD
 #define ANY   X86_VENDOR_ANY
-/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit and never intercepted (svm.c and vmx.c
- * msr_passthrough): listed so the table names every MSR a guest has. */
+/* Switched by VMRUN/VMLOAD/VMSAVE or VM entry/exit, or live in hardware and never used by the
+ * hypervisor (no SYSCALL, SYSENTER or SWAPGS in it): never intercepted (x86_msr_passthrough). */
 #define BACKEND NULL, NULL, true
 
 static const struct msr_row {
@@ -299,6 +312,7 @@ static const struct msr_row {
     { MSR_IA32_PLATFORM_ID, MSR_IA32_PLATFORM_ID, ANY, zero_read, NULL, false },
     { MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, ANY, apic_base_read, apic_base_write, false },
     { MSR_IA32_FEATURE_CONTROL, MSR_IA32_FEATURE_CONTROL, INTEL, feature_control_read, NULL, false },
+    { 0x480, 0x491, INTEL, vmx_cap_read, NULL, false },                         /* nested VMX (nested_caps.c) */
     { MSR_SMI_COUNT, MSR_SMI_COUNT, INTEL, smm_read, NULL, false },
     { MSR_IA32_SMBASE, MSR_IA32_SMBASE, INTEL, smm_read, NULL, false },
     { MSR_IA32_BIOS_SIGN_ID, MSR_IA32_BIOS_SIGN_ID, ANY, zero_read, ignore_write, false },   /* no microcode */
@@ -332,6 +346,13 @@ static const struct msr_row {
 };
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))
+
+void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap)
+{
+    for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
+        for (uint32_t m = msr_table[i].first; msr_table[i].backend && m <= msr_table[i].last; m++)
+            pass(bitmap, m);
+}
 
 static const struct msr_row *msr_find(enum x86_vendor vendor, uint32_t msr)
 {

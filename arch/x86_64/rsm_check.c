@@ -4,20 +4,10 @@
  * CR0/CR3/CR4, WRMSR EFER, MOV to DR6/DR7 (SDM Vol. 2B) and of the guest-state checks VM entry makes
  * (SDM Vol. 3C 26.3.1.1-26.3.1.3), so that nothing RSM accepts can fail VM entry later. */
 #include "x86_smm.h"
+#include "x86_regs.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE   (1ull << 5)
-#define CR4_LA57  (1ull << 12)
-#define CR4_PCIDE (1ull << 17)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 /* RFLAGS bits that exist (SDM Vol. 1 3.4.3): CF 1 PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID. */
 #define RFLAGS_DEFINED 0x3F7FD5ull
-#define RFLAGS_FIXED1  (1ull << 1)
-#define RFLAGS_VM      (1ull << 17)
 
 #define TYPE_ACCESSED  1u
 #define TYPE_WRITABLE  2u           /* data */

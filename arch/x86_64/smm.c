@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define APM_CNT_PORT 0xB2u            /* ICH9 APM_CNT: a write raises an SMI; APM_STS at 0xB3 */
 #define MSR_SMI_COUNT  0x34u          /* SDM Vol. 4, table 2-x: SMIs taken since reset (read-only) */

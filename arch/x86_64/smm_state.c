@@ -4,6 +4,7 @@
  * for them, OVMF's SmramSaveStateMap.h, expects). Offsets below are from SMBASE. */
 #include <string.h>
 #include "x86_smm.h"
+#include "x86_regs.h"
 
 /* AMD64 map (table 10-2). Segments: selector u16, attributes u16 (AR layout), limit u32, base u64. */
 #define S64_SEG(n)        (0xFE00u + 16u * (n))     /* ES CS SS DS FS GS in that order */
@@ -51,10 +52,6 @@
 
 static const uint16_t s32_seg[SREG_COUNT] = { S32_ES, S32_CS, S32_SS, S32_DS, S32_FS, S32_GS };
 
-#define CR0_PE (1ull << 0)
-#define CR0_EM (1ull << 2)
-#define CR0_TS (1ull << 3)
-#define CR0_PG (1ull << 31)
 
 /* Little-endian field access at an SMBASE offset inside the 512-byte area. */
 static void put(uint8_t *a, uint32_t off, uint64_t v, unsigned bytes)

@@ -6,7 +6,7 @@ GX64_CC ?= gcc
 GX64_OBJCOPY ?= objcopy
 GX64_SRC := tests/guests/x86_64
 GX64_OUT := build/guests/x86_64
-GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg pc excloop smm flood quiet
+GX64_PAYLOADS := hello basics probe secret bench idle core bigmem lowseg pc excloop smm flood quiet nvmx
 # Programs both arches build, from tests/guests/common/programs/.
 GX64_SHARED := flood quiet
 

@@ -44,6 +44,27 @@ uint64_t fake_tsc_hz = 1000000000ull;
 uint64_t fake_wallclock_boot_seconds = 1767225600ull;   /* 2026-01-01 00:00:00 UTC */
 uint64_t x86_tsc_hz(void) { return fake_tsc_hz; }
 uint64_t vrtc_host_now_ns(void) { return fake_wallclock_boot_seconds * 1000000000ull + 1000; }
+/* Bochs 2.7's corei7_skylake_x VMX MSRs (FACTS.md; the low words as Bochs reports them). */
+uint64_t x86_vmx_host_msr(uint32_t msr)
+{
+    switch (msr) {
+    case 0x480: return 0x00d810000000002bull;
+    case 0x481: case 0x48D: return 0x0000007f00000016ull;
+    case 0x482: return 0xf7f9fffe0401e172ull;
+    case 0x48E: return 0xf7f9fffe04006172ull;
+    case 0x483: return 0x007fffff00036dffull;
+    case 0x48F: return 0x007fffff00036dfbull;
+    case 0x484: return 0x0000ffff000011ffull;
+    case 0x490: return 0x0000ffff000011fbull;
+    case 0x485: return 0x0000000000000005ull;
+    case 0x486: return 0x80000021ull;
+    case 0x487: return 0xFFFFFFFFull;
+    case 0x488: return 0x2000ull;
+    case 0x489: return 0x3727FFull;
+    case 0x48B: return 0x02177fff00000000ull;
+    default: return 0;
+    }
+}
 void arch_vcpu_kick(struct vcpu *vcpu) { (void)vcpu; fake_kicks++; }
 void x86_vcpu_init_signal(struct vcpu *vcpu) { (void)vcpu; }
 void x86_vcpu_startup_ipi(struct vcpu *vcpu, uint8_t vector) { (void)vcpu; (void)vector; }

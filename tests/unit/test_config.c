@@ -356,6 +356,24 @@ Test(config_errors, incoming_bad_value_or_no_mgmt)
                      "hv.cfg:4: error: vm 'a' is incoming but the management interface is off (it needs mgmt and mgmt_key)");
 }
 
+Test(config, nested_parsed)
+{
+    cr_assert_eq(parse("[vm a]\nmemory = 1M\nkernel = \\k\nnested = vmx\n"
+                       "[vm b]\nmemory = 1M\nkernel = \\k\nnested = none\n"
+                       "[vm c]\nmemory = 1M\nkernel = \\k\n"), 0);
+    cr_assert_eq(vm_named("a")->nested, CONFIG_NESTED_VMX);
+    cr_assert_eq(vm_named("b")->nested, CONFIG_NESTED_NONE);
+    cr_assert_eq(vm_named("c")->nested, CONFIG_NESTED_NONE);
+}
+
+Test(config_errors, nested_unknown)
+{
+    expect_one_error("[vm a]\nmemory = 1M\nkernel = \\k\nnested = svm\n" GOOD_A,
+                     "hv.cfg:4: error: unknown nested 'svm' (expected 'vmx' or 'none')");
+    cr_assert_not(vm_named("a")->valid);
+    expect_good_vm_valid();
+}
+
 Test(config_errors, empty_value)
 {
     expect_one_error("[vm a]\nmemory = 1M\nkernel =\n", "hv.cfg:3: error: missing value for 'kernel'");

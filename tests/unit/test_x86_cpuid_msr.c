@@ -7,6 +7,7 @@
 #include <string.h>
 #include "fake_x86.h"
 #include "x86_cpuid.h"
+#include "x86_nested_caps.h"
 
 static struct vm vm;
 static struct config_vm cfg;
@@ -69,6 +70,7 @@ Test(cpuid, only_flags_with_a_row_are_shown)
     enum x86_vendor xv[2] = { X86_VENDOR_INTEL, X86_VENDOR_AMD };
     for (int k = 0; k < 2; k++) {
         fake_x86_vm(&vm, &cfg, 2, cv[k]);
+        cfg.nested = CONFIG_NESTED_VMX;    /* the VMX row (Intel only) is then shown on this VMX-capable host */
         for (size_t i = 0; i < sizeof(flag_regs) / sizeof(flag_regs[0]); i++) {
             uint32_t sub = flag_regs[i].leaf == 0xD;      /* 0xD.1 EAX: the XSAVE instruction flags */
             uint32_t got = reg_of(guest_cpuid(0, flag_regs[i].leaf, sub), flag_regs[i].reg);
@@ -244,6 +246,70 @@ Test(cpuid, every_msr_a_shown_flag_brings_is_handled)
     cr_assert_eq(x86_msr_owner(X86_VENDOR_INTEL, 0x1A0), X86_MSR_EMULATED);
     cr_assert_eq(x86_msr_owner(X86_VENDOR_INTEL, 0x174), X86_MSR_BACKEND);
     cr_assert_eq(x86_msr_owner(X86_VENDOR_INTEL, 0x12345678), X86_MSR_NONE);
+}
+
+/* Nested VMX (SDM Vol. 3C 23.6-23.7, Vol. 3D appendix A): without 'nested = vmx' VMX is hidden and its
+ * MSRs #GP; with it CPUID.1:ECX.VMX is set on a VMX host, IA32_FEATURE_CONTROL is locked with VMX
+ * outside SMX, and the capability MSRs are a consistent subset of the host's. */
+static void intel_host(void) { host_all_flags("GenuineIntel"); }
+
+Test(nested_vmx, hidden_without_the_key)
+{
+    intel_host();
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    uint64_t x;
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 5), 0);
+    cr_assert(x86_msr_read(&vm.vcpu[0], 0x3A, &x));
+    cr_assert_eq(x, 1, "locked, VMX off");
+    for (uint32_t m = 0x480; m <= 0x491; m++)
+        cr_assert_not(x86_msr_read(&vm.vcpu[0], m, &x), "MSR 0x%x must #GP", m);
+}
+
+Test(nested_vmx, offered_with_the_key)
+{
+    intel_host();
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_INTEL);
+    cfg.nested = CONFIG_NESTED_VMX;
+    struct vcpu *v = &vm.vcpu[0];
+    uint64_t x;
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 5), 1u << 5);
+    cr_assert(x86_msr_read(v, 0x3A, &x));
+    cr_assert_eq(x, 5, "locked, VMX outside SMX");
+    cr_assert_not(x86_msr_write(v, 0x3A, 5), "locked: writes #GP");
+    cr_assert(x86_msr_read(v, 0x480, &x));
+    cr_assert_eq(x & 0x7FFFFFFF, NESTED_VMCS12_REVISION);
+    cr_assert_eq((x >> 32) & 0x1FFF, 4096, "region size");
+    cr_assert(x & (1ull << 55), "TRUE controls");
+    cr_assert_not(x86_msr_write(v, 0x480, x), "read-only");
+    /* Each TRUE control MSR: its must-be-1 bits are allowed, and it asks no more than the plain one. */
+    static const uint32_t plain[] = { 0x481, 0x482, 0x483, 0x484 }, truem[] = { 0x48D, 0x48E, 0x48F, 0x490 };
+    for (int i = 0; i < 4; i++) {
+        uint64_t p, t;
+        cr_assert(x86_msr_read(v, plain[i], &p));
+        cr_assert(x86_msr_read(v, truem[i], &t));
+        cr_assert_eq((uint32_t)p & ~(uint32_t)(p >> 32), 0, "MSR 0x%x: a required bit is not allowed", plain[i]);
+        cr_assert_eq((uint32_t)t & ~(uint32_t)p, 0, "TRUE 0x%x requires more than 0x%x", truem[i], plain[i]);
+        cr_assert_eq(p >> 32, t >> 32);
+        cr_assert_eq((p >> 32) & ~(x86_vmx_host_msr(truem[i]) >> 32), 0, "0x%x offers what the host lacks", truem[i]);
+    }
+    cr_assert(x86_msr_read(v, 0x48D, &x));
+    cr_assert(x & (1ull << (32 + 6)), "preemption timer offered (Bochs has it)");
+    cr_assert(x86_msr_read(v, 0x48E, &x));
+    cr_assert_eq((uint32_t)x & (3u << 15), 0, "TRUE: CR3-load/store exiting may be 0");
+    cr_assert(x86_msr_read(v, 0x48A, &x));
+    cr_assert_eq(x, 0x2E, "VMCS_ENUM: highest index 0x17 (0x482E)");
+    cr_assert_not(x86_msr_read(v, 0x48C, &x), "no EPT / VPID offered: EPT_VPID_CAP #GPs");
+    cr_assert_not(x86_msr_read(v, 0x491, &x), "no VM functions");
+}
+
+Test(nested_vmx, not_for_an_amd_guest)
+{
+    intel_host();
+    fake_x86_vm(&vm, &cfg, 1, CONFIG_CPUID_VENDOR_AMD);
+    cfg.nested = CONFIG_NESTED_VMX;
+    uint64_t x;
+    cr_assert_eq(guest_cpuid(0, 1, 0).ecx & (1u << 5), 0);
+    cr_assert_not(x86_msr_read(&vm.vcpu[0], 0x480, &x));
 }
 
 /* --- msr.c ------------------------------------------------------------------------------------- */
@@ -477,4 +543,21 @@ Test(vlapic, icr_smi_raises_smi_on_the_destination)
     cr_assert(x86_msr_write(v, 0x830, (uint64_t)1 << 32 | 2u << 8 | 1u << 14), "ICR: SMI to APIC ID 1");
     cr_assert_eq(vm.vcpu[1].arch.smm.smi_pending, 1);
     cr_assert_eq(vm.vcpu[0].arch.smm.smi_pending, 0);
+}
+
+/* The MSRs both backends stop intercepting come from msr.c's table (x86_msr_passthrough): exactly the
+ * ones VMRUN / VM entry switch or the hypervisor never uses, and never one msr.c virtualizes. */
+static uint32_t passed[32];
+static unsigned passed_count;
+static void record_pass(uint8_t *bitmap, uint32_t msr) { (void)bitmap; if (passed_count < 32) passed[passed_count++] = msr; }
+
+Test(msr, passthrough_is_the_backend_switched_set)
+{
+    static const uint32_t want[] = { 0x174, 0x175, 0x176, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084,
+                                     0xC0000100, 0xC0000101, 0xC0000102 };
+    passed_count = 0;
+    x86_msr_passthrough(record_pass, NULL);
+    cr_assert_eq(passed_count, sizeof(want) / sizeof(want[0]));
+    for (unsigned i = 0; i < passed_count; i++)
+        cr_assert_eq(passed[i], want[i], "MSR %u: 0x%x", i, passed[i]);
 }

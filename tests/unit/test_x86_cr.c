@@ -4,20 +4,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NE (1ull << 5)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_PGE (1ull << 7)
-#define CR4_PCE (1ull << 8)
-#define CR4_VMXE (1ull << 13)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_OSXSAVE (1ull << 18)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 
 static struct x86_guest_mode mode;             /* what the fake backend reports */
 static uint64_t cr0_set, cr4_set, efer_set, trapped;
@@ -87,6 +75,25 @@ Test(x86_cr, cr4_unsupported_bits_gp_and_reach_nothing)
     cr_assert(vcpu.arch.flush_on_entry, "an emulated CR4 write flushes the guest TLB");
 }
 
+/* Nested VMX: CR4.VMXE is settable once CPUID shows VMX, and cannot be cleared in VMX operation
+ * (SDM Vol. 3C, 23.8). */
+Test(x86_cr, cr4_vmxe_with_vmx_and_kept_in_vmx_operation)
+{
+    cpuid1_ecx = 1u << 5;
+    cr_assert(x86_cr4_supported(&vcpu) & CR4_VMXE);
+    mode.cr4 = CR4_PAE;
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE | CR4_VMXE));
+    cr_assert_eq(cr4_set, CR4_PAE | CR4_VMXE);
+    mode.cr4 = CR4_PAE | CR4_VMXE;
+    vcpu.arch.nvmx.vmxon = true;
+    cr4_calls = 0;
+    cr_assert_not(x86_cr_write(&vcpu, 4, CR4_PAE), "VMXE cleared in VMX operation: #GP");
+    cr_assert_eq(cr4_calls, 0);
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE | CR4_VMXE | CR4_PGE), "other bits still change");
+    vcpu.arch.nvmx.vmxon = false;
+    cr_assert(x86_cr_write(&vcpu, 4, CR4_PAE), "after VMXOFF it clears");
+}
+
 Test(x86_cr, cr4_pae_stays_in_long_mode_and_pcide_needs_it)
 {
     mode.efer = EFER_LME | EFER_LMA;
@@ -141,4 +148,18 @@ Test(x86_cr, other_crs_are_not_this_layers)
 {
     cr_assert_not(x86_cr_write(&vcpu, 3, 0));
     cr_assert_not(x86_cr_write(&vcpu, 8, 0));
+}
+
+/* MOV to / from CR8 (VMX with CR8 exiting): the virtual LAPIC's TPR[7:4]; reserved bits 63:4 #GP. */
+Test(x86_cr, cr8_is_the_tpr_and_reserved_bits_gp)
+{
+    vcpu.arch.gpr[GPR_RDX] = 0x9;
+    cr_assert(x86_cr8_access(&vcpu, false, GPR_RDX));
+    cr_assert_eq(vcpu.arch.lapic.tpr, 0x90);
+    vcpu.arch.gpr[GPR_RBX] = 0xDEAD;
+    cr_assert(x86_cr8_access(&vcpu, true, GPR_RBX));
+    cr_assert_eq(vcpu.arch.gpr[GPR_RBX], 0x9);
+    vcpu.arch.gpr[GPR_RDX] = 0x10;
+    cr_assert_not(x86_cr8_access(&vcpu, false, GPR_RDX), "bit 4 is reserved");
+    cr_assert_eq(vcpu.arch.lapic.tpr, 0x90, "a refused write changes nothing");
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "x86_guest_walk.h"
+#include "x86_regs.h"
 
 #define RAM_SIZE (8u << 20)
 static struct memslots ms;
@@ -22,10 +23,6 @@ TestSuite(guest_walk, .init = setup, .fini = teardown);
 static void e32(uint64_t gpa, uint32_t v) { memcpy(ram + gpa, &v, 4); }
 static void e64(uint64_t gpa, uint64_t v) { memcpy(ram + gpa, &v, 8); }
 
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define EFER_LMA (1ull << 10)
 
 Test(guest_walk, paging_off_is_identity_truncated_to_32_bits)
 {

@@ -3,22 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include "x86_smm.h"
+#include "x86_regs.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_MP (1ull << 1)
-#define CR0_EM (1ull << 2)
-#define CR0_TS (1ull << 3)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_PCIDE (1ull << 17)
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
 #define AR_CODE64 0xA09Bu            /* G, L, P, S, type B */
 #define AR_CODE32 0xC09Bu
 #define AR_DATA   0xC093u

@@ -77,6 +77,32 @@ struct x86_msrs {
 struct svm_vcpu { uint64_t vmcb_pa; bool nmi_masked, iret_seen, irq_window, nmi_window; uint64_t iret_rip; };
 struct vmx_vcpu { uint64_t vmcs_pa; bool launched; };
 
+/* Nested VMX (vmx/nested.c; SDM Vol. 3C, chapters 24-31 as L1 sees them): L1's VMX operation, its current
+ * vmcs12 (cached in hypervisor memory, written back to L1's region on VMCLEAR / VMPTRLD), and while L2
+ * runs the vmcs02 the hardware uses for it. Zero: not in VMX operation. */
+struct vmcs12;
+struct nested_shadow;
+struct nested_vmx {
+    bool vmxon;                  /* L1 executed VMXON (in VMX root operation unless guest_mode) */
+    bool guest_mode;             /* L2 runs: the hardware's current VMCS is vmcs02 */
+    uint64_t vmxon_ptr;          /* VMXON region GPA */
+    uint64_t current_ptr;        /* current-VMCS pointer GPA, ~0: none (SDM 24.1) */
+    struct vmcs12 *vmcs12;       /* the cache of the current vmcs12 (one page, allocated at vCPU init) */
+    uint64_t vmcs02_pa;          /* the hardware VMCS L2 runs on */
+    uint64_t msr_bitmap02_pa;    /* its MSR bitmap: L0's and L1's merged */
+    bool vmcs02_launched;
+    bool launch_pending;         /* VMLAUNCH passed its checks: "launched" once the entry succeeds (26.7) */
+    bool l1_launched;            /* vmcs01's launch state while vmcs02 is current */
+    bool l0_timer_armed;         /* L0 set vmcs02's preemption timer to 0 (an immediate exit) */
+    uint32_t l1_timer_saved;     /* L1's preemption-timer value while L0's immediate exit is armed */
+    uint32_t immediate_exits;    /* immediate exits from L2 in a row without L2's progress */
+    uint64_t immediate_total;    /* immediate exits armed (stats) */
+    uint64_t throttled;          /* immediate exits the throttle refused (stats) */
+    struct nested_shadow *shadow; /* vmx/nested_shadow.h: the shadow EPT L2 runs on under nested EPT */
+    uint64_t vmcs_shadow_pa;     /* vmx/nested_vmcs_shadow.h: shadow VMCS + VMREAD / VMWRITE bitmaps; 0: none */
+    bool vmcs_shadow_on;         /* vmcs01 links the shadow VMCS: L1's VMWRITEs may be only there */
+};
+
 /* An instruction emulated over more than one exit (guest.c). kernel/ sees one device access per
  * EXIT_MMIO, so a read-modify-write, an XCHG or a MOVS between two devices first reads (its EXIT_MMIO
  * completes in arch_vcpu_complete, which computes the value), then writes: arch_vcpu_run returns
@@ -128,6 +154,7 @@ struct arch_vcpu {
         struct svm_vcpu svm;
         struct vmx_vcpu vmx;
     };
+    struct nested_vmx nvmx;   /* vmx/nested.c; all zero on SVM and without 'nested = vmx' */
 };
 
 _Static_assert(offsetof(struct arch_vcpu, gpr) == 0, "world switch expects gpr[] at offset 0");

@@ -4,6 +4,7 @@
 #define X86_H
 
 #include <stdint.h>
+#include "x86_regs.h"
 
 /* MSR numbers (Intel SDM Vol. 4, chapter 2; AMD APM Vol. 2, appendix A). */
 #define MSR_IA32_APIC_BASE          0x01Bu
@@ -26,12 +27,6 @@
 #define MSR_IA32_GS_BASE            0xC0000101u
 
 #define APIC_BASE_EXTD      (1ull << 10)    /* x2APIC mode enabled */
-#define EFER_LME            (1ull << 8)
-#define EFER_LMA            (1ull << 10)
-#define CR4_PGE             (1ull << 7)
-#define CR4_LA57            (1ull << 12)
-#define CR4_PCIDE           (1ull << 17)
-#define CR4_OSXSAVE         (1ull << 18)
 
 /* CPUID feature bits used here (Intel SDM Vol. 2A, CPUID; AMD APM Vol. 3, appendix E). */
 #define CPUID_1_ECX_VMX             (1u << 5)

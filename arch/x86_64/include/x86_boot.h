@@ -22,6 +22,11 @@ struct x86_boot_state {
     uint64_t gpr[X86_GPR_COUNT];       /* in encoding order: RAX RCX RDX RBX RSP RBP RSI RDI R8.. */
 };
 
+/* cpu_reset.c: the whole architectural state a vCPU starts in for st (every register not named by the
+ * protocol at its reset value), which the backend loads with set_state. */
+struct x86_cpu_state;
+void x86_reset_state(const struct x86_boot_state *st, struct x86_cpu_state *s);
+
 /* What a loader gets: the images boot/ read from the ESP (host memory) and the guest's RAM size. */
 struct x86_boot_image {
     const uint8_t *kernel;

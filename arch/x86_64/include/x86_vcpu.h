@@ -23,10 +23,12 @@ enum x86_exit_kind {
     X86_EXIT_INTR,          /* a physical interrupt or NMI */
     X86_EXIT_SHUTDOWN,      /* triple fault */
     X86_EXIT_INIT,          /* INIT signal */
-    X86_EXIT_UD,            /* an instruction the guest may not use: inject #UD */
-    X86_EXIT_SKIP,          /* an instruction that does nothing here (INVD, WBINVD): step past it */
+    X86_EXIT_UD,            /* an instruction the guest does not have (SVM's own, GETSEC; VMX's without nesting) */
+    X86_EXIT_CACHE_FLUSH,   /* INVD, WBINVD (exit.c: stepped past) */
+    X86_EXIT_MONITOR_MWAIT, /* MONITOR, MWAIT (exit.c: #UD) */
     X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
     X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
+    X86_EXIT_CR8,           /* MOV to / from CR8, the virtual LAPIC's TPR (cr.c; VMX: CR8 exiting) */
     X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
     X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
     X86_EXIT_XSETBV,        /* XCR0 is the guest's, checked (fpu.c) */
@@ -42,9 +44,29 @@ struct x86_exit {
     uint64_t info1, info2;       /* the backend's qualification words (reports) */
     struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
     struct { uint64_t gpa; bool write, fetch, walk; } npf;
-    struct { uint8_t n; int8_t gpr; } cr;            /* CR_WRITE: gpr -1 when the backend cannot tell */
-    struct { uint8_t vector; bool in_delivery; uint64_t dr6; } exc;   /* EXCEPTION; dr6: #DB only */
+    struct { uint8_t n; int8_t gpr; bool read; } cr;  /* CR_WRITE, CR8: gpr -1 when the backend cannot tell */
+    /* EXCEPTION: the vector; the event whose delivery the exit interrupted (SVM EXITINTINFO, VMX
+     * IDT-vectoring information: the same layout, vector 7:0, valid bit 31); dr6: #DB only. */
+    struct { uint8_t vector; uint32_t vectoring; uint64_t dr6; } exc;
 };
+
+/* exit_table.c: a backend's exit codes as data (one row per code, STYLE.md's tables). index maps a code
+ * below index_size to its row + 1 (0: none); rows fewer than 255. */
+struct x86_exit_row {
+    uint32_t code;                   /* SVM EXITCODE / VMX basic exit reason */
+    uint8_t kind;                    /* enum x86_exit_kind */
+    void (*decode)(struct vcpu *v, struct x86_exit *x);   /* the details, from x->info1 / info2 */
+    uint8_t insn_len;                /* the instruction's fixed length when the backend reports none */
+};
+struct x86_exit_table {
+    const struct x86_exit_row *rows;
+    size_t count;
+    uint8_t *index;
+    size_t index_size;
+};
+void x86_exit_table_build(const struct x86_exit_table *t);
+/* x->kind from code's row (X86_EXIT_UNKNOWN without one), x->insn_len from it if still 0, then its decoder. */
+void x86_exit_table_decode(const struct x86_exit_table *t, struct vcpu *v, struct x86_exit *x, uint64_t code);
 
 /* What the guest's paging and code segment look like (page walks, instruction decode). */
 struct x86_guest_mode {
@@ -69,6 +91,8 @@ struct x86_guest_mode {
 
 struct x86_vcpu_ops {
     const char *name;
+    /* RSM in the guest raises #UD instead of exiting (VMX non-root operation; SVM intercepts RSM). */
+    bool rsm_raises_ud;
     /* The EPT / NPT format for this CPU. */
     const struct pt_format *(*stage2_format)(void);
     /* Per physical CPU, on that CPU, once before its first guest: EFER.SVME / VMXON. */
@@ -76,11 +100,12 @@ struct x86_vcpu_ops {
     /* Per VM / vCPU, on CPU 0 at creation: VMCB / VMCS memory, ASID / VPID, EPT pointer. */
     bool (*vm_init)(struct vm *vm);
     bool (*vcpu_init)(struct vcpu *vcpu);
-    /* On the vCPU's pCPU: the state of struct x86_boot_state, everything else at its reset value. */
-    void (*vcpu_reset)(struct vcpu *vcpu, const struct x86_boot_state *s);
+    /* On the vCPU's pCPU: the VMCB / VMCS with the hypervisor's controls and the state no
+     * struct x86_cpu_state names at its reset value; guest.c then loads x86_reset_state's with set_state. */
+    void (*vcpu_reset)(struct vcpu *vcpu);
     /* Enters the guest with arch_vcpu.gpr/rip/rflags, returns with them updated and the exit decoded. */
     void (*run)(struct vcpu *vcpu, struct x86_exit *exit);
-    /* Queues an exception for the next entry. */
+    /* Queues an exception for the next entry as given (x86_vcpu_inject_exception decides the error code). */
     void (*inject_exception)(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
     void (*get_mode)(struct vcpu *vcpu, struct x86_guest_mode *mode);
     /* IA32_EFER and IA32_PAT of the guest (the backends keep them in the VMCB / VMCS). */
@@ -109,15 +134,20 @@ struct x86_vcpu_ops {
     void (*set_cr0)(struct vcpu *vcpu, uint64_t value);
     void (*set_cr4)(struct vcpu *vcpu, uint64_t value);
     void (*trap_cr4_writes)(struct vcpu *vcpu, uint64_t cr4_trapped);
+    /* The guest exceptions that exit (a bit per vector; exception.c decides). */
+    void (*set_exception_intercepts)(struct vcpu *vcpu, uint32_t vectors);
     /* The guest's DR6, for reflecting a #DB (VMX: the live register; SVM: the VMCB's). */
     void (*set_dr6)(struct vcpu *vcpu, uint64_t dr6);
-    /* SMM entry and RSM (smm.c): the whole architectural state, segments in the neutral AR layout,
-     * CR0 / CR4 as the guest sees them (set_state goes through the backend's set_cr0 / set_cr4 rules);
-     * RIP, RFLAGS and the GPRs are arch_vcpu's. set_state also ends any interrupt shadow. */
+    /* The start state (cpu_reset.c), SMM entry and RSM (smm.c): the whole architectural state, segments
+     * in the neutral AR layout, CR0 / CR4 as the guest sees them (set_state goes through the backend's
+     * set_cr0 / set_cr4 rules); RIP, RFLAGS and the GPRs are arch_vcpu's. set_state also ends any
+     * interrupt shadow. */
     void (*get_state)(struct vcpu *vcpu, struct x86_cpu_state *s);
     void (*set_state)(struct vcpu *vcpu, const struct x86_cpu_state *s);
     /* The stage-2 tables this vCPU runs on (vm->stage2, or the SMM view's), flushed on the next entry. */
     void (*set_stage2)(struct vcpu *vcpu, const struct pgtable *pt);
+    /* This vCPU's ASID / VPID translations, guest-physical and combined, go before the next entry. */
+    void (*flush_tlb)(struct vcpu *vcpu);
 };
 
 extern const struct x86_vcpu_ops svm_vcpu_ops;   /* svm/svm.c */
@@ -125,10 +155,12 @@ extern const struct x86_vcpu_ops vmx_vcpu_ops;   /* vmx/vmx.c */
 
 /* guest.c: the backend chosen from CPUID at boot (NULL: neither VMX nor SVM). */
 const struct x86_vcpu_ops *x86_vcpu_backend(void);
-/* guest.c: the instruction behind the exit completed: RIP moves to rip and an STI / MOV-SS shadow
+/* exit.c: the instruction behind the exit completed: RIP moves to rip and an STI / MOV-SS shadow
  * ends with it; crash: stops the VM as crashed with a message (exit becomes EXIT_SHUTDOWN). */
 void x86_vcpu_advance(struct vcpu *vcpu, uint64_t rip);
 void x86_vcpu_crash(struct vcpu *vcpu, struct vcpu_exit *exit, const char *what, uint64_t code);
+/* exit.c: an exception for the next entry, without its error code in real mode. */
+void x86_vcpu_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
 
 /* emulate.c: the instructions behind MMIO exits (NPF / EPT violation) and string port I/O. One device
  * access per kernel/ exit; a read-then-write instruction leaves its write pending (struct x86_emul),
@@ -152,13 +184,38 @@ void x86_cr_reset(struct vcpu *vcpu);                   /* after the backend's v
 bool x86_cr_write(struct vcpu *vcpu, uint32_t cr, uint64_t value);
 /* The CR4 bits the guest may set: those whose feature CPUID offers it. */
 uint64_t x86_cr4_supported(struct vcpu *vcpu);
+/* MOV to / from CR8 (SDM Vol. 3A, 10.8.6.1: CR8[3:0] is TPR[7:4]); false when the write raises #GP(0). */
+bool x86_cr8_access(struct vcpu *vcpu, bool read, uint8_t gpr);
+
+/* exit.c: the exit's handler by kind (exit->reason EXIT_OTHER unless it says otherwise). */
+void x86_exit_handle(struct vcpu *vcpu, struct x86_exit *x, struct vcpu_exit *exit);
+
+/* exception.c: the exception-intercept policy (after the backend's vcpu_reset) and the exits it causes. */
+void x86_exception_reset(struct vcpu *vcpu);
+void x86_exception_exit(struct vcpu *vcpu, const struct x86_exit *x, struct vcpu_exit *exit);
 
 /* cpuid.c: the CPUID policy: what the guest sees for leaf / subleaf. */
 void x86_cpuid_policy(struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
+/* Nested VMX (vmx/nested.c, nested_caps.c): the VM has 'nested = vmx' in hv.cfg. */
+static inline bool x86_nested_vmx(const struct vm *vm)
+{
+    return vm->cfg && vm->cfg->nested == CONFIG_NESTED_VMX;
+}
+/* The host's IA32_VMX_* MSRs (rdmsr; a table in host tests), and L1's view of msr (0x480-0x491):
+ * false means #GP. */
+uint64_t x86_vmx_host_msr(uint32_t msr);
+/* vmx/nested.c: L2 runs and L1 takes its external interrupts as VM exits: an interrupt pending for L1
+ * ends L2's HLT whatever L2's RFLAGS.IF (SDM Vol. 3C, 25.2). */
+bool x86_nested_l2_exits_on_l1_interrupt(const struct vcpu *vcpu);
+bool x86_nested_vmx_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+
 /* msr.c: the MSR allow list; false means the access raises #GP(0). */
 bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+/* The MSRs the guest owns directly (the table's BACKEND rows): pass(bitmap, msr) clears the
+ * backend's intercept for each (SVM MSRPM, VMX MSR bitmap). */
+void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap);
 /* The reset values msr.c virtualizes (IA32_APIC_BASE, IA32_PAT). */
 void x86_msr_reset(struct vcpu *vcpu);
 

@@ -9,28 +9,12 @@
 #include "vmcb.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_regs.h"
 
 #define MSR_VM_HSAVE_PA  0xC0010117u
-#define EFER_SVME        (1ull << 12)
 #define CPUID_SVM_NRIPS  (1u << 3)     /* CPUID 8000000A EDX: next RIP saved on intercepts (15.7.1) */
 #define IOPM_PAGES       3             /* 12 KiB I/O permission map (15.10.1) */
 #define MSRPM_PAGES      2             /* 8 KiB MSR permission map (15.11) */
-
-/* Multiboot start state (Multiboot v1, 3.2): flat 32-bit code and data, CR0.PE, paging off. */
-#define ATTR_CODE32      0xC9B         /* G, D, P, S, type 0xB (execute/read, accessed) */
-#define ATTR_DATA32      0xC93         /* G, B, P, S, type 0x3 (read/write, accessed) */
-#define ATTR_LDT         0x082         /* P, type 2 */
-#define ATTR_TSS32_BUSY  0x08B         /* P, type 0xB */
-#define SEL_CODE         0x10
-#define SEL_DATA         0x18
-#define CR0_PE           (1ull << 0)
-#define CR0_ET           (1ull << 4)
-#define CR0_RESET        0x60000010ull   /* CD, NW, ET: the INIT state (APM Vol. 2, 14.1.3) */
-#define ATTR_CODE16      0x09B           /* P, S, type 0xB: real-mode CS after INIT */
-#define ATTR_DATA16      0x093
-#define RFLAGS_IF        (1ull << 9)
-#define DR6_RESET        0xFFFF0FF0ull
-#define DR7_RESET        0x400ull
 
 struct svm_cpu {
     uint64_t hsave_pa;                 /* VM_HSAVE_PA: where VMRUN keeps the host state */
@@ -50,12 +34,12 @@ static struct vmcb *vmcb_of(const struct vcpu *v) { return (struct vmcb *)(uintp
 
 static const struct pt_format *svm_stage2_format(void) { return &x86_npt_format; }
 
-static void svm_exit_rows_build(void);
+static const struct x86_exit_table svm_exit_table;
 
 static bool svm_cpu_enable(void)
 {
     struct svm_cpu *c = &svm_cpus[arch_cpu_index()];
-    svm_exit_rows_build();
+    x86_exit_table_build(&svm_exit_table);
     c->hsave_pa = hv_page_alloc(1, PAGE_SIZE);
     c->host_vmcb_pa = hv_page_alloc(1, PAGE_SIZE);
     if (!c->hsave_pa || !c->host_vmcb_pa)
@@ -82,14 +66,6 @@ static void msrpm_pass(uint8_t *pm, uint32_t msr)
     pm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
 }
 
-/* Guest state of these MSRs is in the VMCB and switched by VMRUN / VMLOAD / VMSAVE: the guest owns
- * them directly (the hypervisor never uses SYSCALL, SYSENTER or SWAPGS). */
-static const uint32_t msr_passthrough[] = {
-    0x174, 0x175, 0x176,                       /* SYSENTER_CS, _ESP, _EIP */
-    0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084,   /* STAR, LSTAR, CSTAR, SFMASK */
-    0xC0000100, 0xC0000101, 0xC0000102,        /* FS.base, GS.base, KernelGSbase */
-};
-
 static bool svm_vm_init(struct vm *vm)
 {
     if (!iopm_pa) {
@@ -100,8 +76,7 @@ static bool svm_vm_init(struct vm *vm)
             return false;
         memset((void *)(uintptr_t)iopm_pa, 0xFF, IOPM_PAGES * PAGE_SIZE);
         memset((void *)(uintptr_t)msrpm_pa, 0xFF, MSRPM_PAGES * PAGE_SIZE);
-        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
-            msrpm_pass((uint8_t *)(uintptr_t)msrpm_pa, msr_passthrough[i]);
+        x86_msr_passthrough(msrpm_pass, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
     }
     uint32_t asids = cpuid(0x8000000A, 0).ebx;
     if (vm->arch.asid >= asids) {
@@ -117,12 +92,8 @@ static bool svm_vcpu_init(struct vcpu *vcpu)
     return vcpu->arch.svm.vmcb_pa != 0;
 }
 
-static void seg(struct vmcb_seg *s, uint16_t selector, uint16_t attrib, uint32_t limit)
-{
-    *s = (struct vmcb_seg){ selector, attrib, limit, 0 };
-}
-
-static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+/* The VMCB with this hypervisor's intercepts; the guest state comes from set_state (guest.c). */
+static void svm_vcpu_reset(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     memset(vmcb, 0, sizeof(*vmcb));
@@ -130,7 +101,6 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID |
                          INTERCEPT_INVD | INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
                          INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC | INTERCEPT_RSM;
-    c->intercept_exceptions = X86_EXC_INTERCEPTED;
     c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
                          INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_WBINVD |
                          INTERCEPT_MONITOR | INTERCEPT_MWAIT | INTERCEPT_MWAIT_ARMED | INTERCEPT_XSETBV;
@@ -145,39 +115,7 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
     c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
-
-    struct vmcb_save *s = &vmcb->save;
-    if (st->mode == X86_BOOT_REAL_SIPI) {
-        /* After INIT and a start-up IPI (APM Vol. 2, 14.1.3 and 15.19): real mode, CS = vector << 8. */
-        seg(&s->cs, (uint16_t)(st->rip >> 4), ATTR_CODE16, 0xFFFF);
-        s->cs.base = st->rip;
-        seg(&s->ds, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->es, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->fs, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->gs, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->ss, 0, ATTR_DATA16, 0xFFFF);
-        seg(&s->gdtr, 0, 0, 0xFFFF);
-        seg(&s->idtr, 0, 0, 0xFFFF);
-    } else {
-        seg(&s->cs, SEL_CODE, ATTR_CODE32, 0xFFFFFFFFu);
-        seg(&s->ds, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->es, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->fs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->gs, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->ss, SEL_DATA, ATTR_DATA32, 0xFFFFFFFFu);
-        seg(&s->gdtr, 0, 0, 0);               /* Multiboot: the OS loads its own GDT and IDT */
-        seg(&s->idtr, 0, 0, 0x3FF);
-    }
-    seg(&s->ldtr, 0, ATTR_LDT, 0xFFFF);
-    seg(&s->tr, 0, ATTR_TSS32_BUSY, 0xFFFF);
-    s->cpl = 0;
-    s->efer = EFER_SVME;                      /* VMRUN requires it (15.5.1); the guest reads it as 0 */
-    s->cr0 = st->mode == X86_BOOT_REAL_SIPI ? CR0_RESET : CR0_PE | CR0_ET;
-    s->dr6 = DR6_RESET;
-    s->dr7 = DR7_RESET;
-    s->rflags = vcpu->arch.rflags;
-    s->rip = st->mode == X86_BOOT_REAL_SIPI ? 0 : st->rip;
-    s->g_pat = vcpu->arch.pat;
+    vmcb->save.g_pat = vcpu->arch.pat;
 }
 
 static bool svm_event_queued(struct vcpu *vcpu) { return vmcb_of(vcpu)->control.event_inj & EVENTINJ_VALID; }
@@ -249,109 +187,93 @@ static void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_err
 
 /* --- exit decoding: one row per intercepted EXITCODE ----------------------- */
 
-typedef void (*svm_decode_fn)(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x);
-
-static void decode_ioio(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_ioio(struct vcpu *v, struct x86_exit *x)
 {
-    uint64_t info = vmcb->control.exit_info1;
+    uint64_t info = x->info1;
     x->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
     x->io.size = (uint8_t)((info >> IOIO_SZ_SHIFT) & 7);    /* one-hot 1, 2, 4 = the byte count */
     x->io.in = info & IOIO_TYPE_IN;
     x->io.string = info & IOIO_STR;
     x->io.rep = info & IOIO_REP;
-    x->insn_len = (uint32_t)(vmcb->control.exit_info2 - v->arch.rip);   /* EXITINFO2 = next RIP */
+    x->insn_len = (uint32_t)(x->info2 - v->arch.rip);      /* EXITINFO2 = next RIP */
 }
 
-static void decode_msr(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_msr(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    x->kind = vmcb->control.exit_info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
+    x->kind = x->info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
 }
 
-static void decode_npf(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_npf(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint64_t err = vmcb->control.exit_info1;
-    x->npf.gpa = vmcb->control.exit_info2;
-    x->npf.write = err & NPF_WRITE;
-    x->npf.fetch = err & NPF_FETCH;
-    x->npf.walk = err & NPF_GUEST_WALK;
+    x->npf.gpa = x->info2;
+    x->npf.write = x->info1 & NPF_WRITE;
+    x->npf.fetch = x->info1 & NPF_FETCH;
+    x->npf.walk = x->info1 & NPF_GUEST_WALK;
 }
 
-/* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else guest.c
+/* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else exit.c
  * decodes the instruction (QEMU TCG has none). */
-static void decode_cr_write(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void decode_cr_write(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
     x->cr.n = (uint8_t)(x->code - SVM_EXIT_WRITE_CR(0));
-    x->cr.gpr = (vmcb->control.exit_info1 & CR_WRITE_INFO_VALID) ? (int8_t)(vmcb->control.exit_info1 & 0xF) : -1;
+    x->cr.gpr = (x->info1 & CR_WRITE_INFO_VALID) ? (int8_t)(x->info1 & 0xF) : -1;
     if (x->cr.gpr < 0)
         x->insn_len = 0;
 }
 
-/* An intercepted exception (X86_EXC_INTERCEPTED): whether it arose delivering the same vector
- * (EXITINTINFO, 15.7.2); a #DB intercept has already updated the VMCB's DR6 (15.12). */
-static void decode_exception(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+/* An intercepted exception (exception.c), with EXITINTINFO (15.7.2); a #DB intercept has already
+ * updated the VMCB's DR6 (15.12). */
+static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
-    (void)v;
-    uint64_t pending = vmcb->control.exit_int_info;
+    const struct vmcb *vmcb = vmcb_of(v);
     x->exc.vector = (uint8_t)(x->code - SVM_EXIT_EXCP(0));
-    x->exc.in_delivery = (pending & EVENTINJ_VALID) && (uint8_t)pending == x->exc.vector;
+    x->exc.vectoring = (uint32_t)vmcb->control.exit_int_info;
     x->exc.dr6 = vmcb->save.dr6;
 }
 
-static const struct {
-    uint64_t code;
-    uint8_t kind;               /* enum x86_exit_kind */
-    uint8_t insn_len;           /* without NRIPS: the instruction's fixed length (no prefixes) */
-    svm_decode_fn decode;
-} svm_exits[] = {
-    { SVM_EXIT_INTR, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_NMI, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_SMI, X86_EXIT_INTR, 0, NULL },
-    { SVM_EXIT_INIT, X86_EXIT_INIT, 0, NULL },
-    { SVM_EXIT_VINTR, X86_EXIT_NONE, 0, NULL },          /* interrupt window: guest.c injects */
-    { SVM_EXIT_CPUID, X86_EXIT_CPUID, 2, NULL },          /* 0F A2 */
-    { SVM_EXIT_RSM, X86_EXIT_RSM, 2, NULL },              /* 0F AA: smm.c */
-    { SVM_EXIT_INVD, X86_EXIT_SKIP, 2, NULL },            /* 0F 08 */
-    { SVM_EXIT_WBINVD, X86_EXIT_SKIP, 2, NULL },          /* 0F 09 */
-    { SVM_EXIT_HLT, X86_EXIT_HLT, 1, NULL },              /* F4 */
-    { SVM_EXIT_IOIO, X86_EXIT_IO, 0, decode_ioio },
-    { SVM_EXIT_MSR, X86_EXIT_RDMSR, 2, decode_msr },      /* 0F 32 / 0F 30 */
-    { SVM_EXIT_SHUTDOWN, X86_EXIT_SHUTDOWN, 0, NULL },
-    { SVM_EXIT_VMMCALL, X86_EXIT_HYPERCALL, 3, NULL },    /* 0F 01 D9 */
-    { SVM_EXIT_VMRUN, X86_EXIT_UD, 0, NULL },             /* no nested SVM: #UD as with EFER.SVME clear */
-    { SVM_EXIT_VMLOAD, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_VMSAVE, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_STGI, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_CLGI, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_SKINIT, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_INVLPGA, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_MONITOR, X86_EXIT_UD, 0, NULL },           /* hidden in CPUID */
-    { SVM_EXIT_MWAIT, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_UD, 0, NULL },
-    { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, 3, NULL },        /* 0F 01 D1 */
-    { SVM_EXIT_NPF, X86_EXIT_NPF, 0, decode_npf },
-    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, 0, decode_cr_write },
-    { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, 0, decode_exception },
-    { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, 2, NULL },            /* 0F 33 */
-    { SVM_EXIT_IRET, X86_EXIT_NONE, 0, NULL },               /* svm_run: NMI unmasking */
+/* One row per intercepted EXITCODE; insn_len: the instruction's length without NRIPS (no prefixes). */
+static const struct x86_exit_row svm_exits[] = {
+    { SVM_EXIT_INTR, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_NMI, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_SMI, X86_EXIT_INTR, NULL, 0 },
+    { SVM_EXIT_INIT, X86_EXIT_INIT, NULL, 0 },
+    { SVM_EXIT_VINTR, X86_EXIT_NONE, NULL, 0 },          /* interrupt window: guest.c injects */
+    { SVM_EXIT_CPUID, X86_EXIT_CPUID, NULL, 2 },          /* 0F A2 */
+    { SVM_EXIT_RSM, X86_EXIT_RSM, NULL, 2 },              /* 0F AA: smm.c */
+    { SVM_EXIT_INVD, X86_EXIT_CACHE_FLUSH, NULL, 2 },            /* 0F 08 */
+    { SVM_EXIT_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 2 },          /* 0F 09 */
+    { SVM_EXIT_HLT, X86_EXIT_HLT, NULL, 1 },              /* F4 */
+    { SVM_EXIT_IOIO, X86_EXIT_IO, decode_ioio, 0 },
+    { SVM_EXIT_MSR, X86_EXIT_RDMSR, decode_msr, 2 },      /* 0F 32 / 0F 30 */
+    { SVM_EXIT_SHUTDOWN, X86_EXIT_SHUTDOWN, NULL, 0 },
+    { SVM_EXIT_VMMCALL, X86_EXIT_HYPERCALL, NULL, 3 },    /* 0F 01 D9 */
+    { SVM_EXIT_VMRUN, X86_EXIT_UD, NULL, 0 },             /* no nested SVM: #UD as with EFER.SVME clear */
+    { SVM_EXIT_VMLOAD, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_VMSAVE, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_STGI, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_CLGI, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_SKINIT, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_INVLPGA, X86_EXIT_UD, NULL, 0 },
+    { SVM_EXIT_MONITOR, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { SVM_EXIT_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { SVM_EXIT_MWAIT_ARMED, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, NULL, 3 },        /* 0F 01 D1 */
+    { SVM_EXIT_NPF, X86_EXIT_NPF, decode_npf, 0 },
+    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, decode_cr_write, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, NULL, 2 },            /* 0F 33 */
+    { SVM_EXIT_IRET, X86_EXIT_NONE, NULL, 0 },               /* svm_run: NMI unmasking */
 };
-
-/* svm_exits indexed by exit code (row + 1, 0: none), so an exit finds its row in one load. Built by
- * every pCPU before its first guest (svm_cpu_enable); all build the same bytes. */
-#define SVM_EXIT_ROWS (sizeof(svm_exits) / sizeof(svm_exits[0]))
-_Static_assert(SVM_EXIT_ROWS < 255, "svm_exit_row holds row + 1 in a byte");
-static uint8_t svm_exit_row[SVM_EXIT_NPF + 1];
-
-static void svm_exit_rows_build(void)
-{
-    for (size_t i = 0; i < SVM_EXIT_ROWS; i++)
-        if (svm_exits[i].code < sizeof(svm_exit_row))
-            svm_exit_row[svm_exits[i].code] = (uint8_t)(i + 1);
-}
+_Static_assert(sizeof(svm_exits) / sizeof(svm_exits[0]) < 255, "the index holds row + 1 in a byte");
+static uint8_t svm_exit_index[SVM_EXIT_NPF + 1];
+static const struct x86_exit_table svm_exit_table = {
+    svm_exits, sizeof(svm_exits) / sizeof(svm_exits[0]), svm_exit_index, sizeof(svm_exit_index)
+};
 
 static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
 {
@@ -362,17 +284,9 @@ static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit 
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    size_t row = x->code < sizeof(svm_exit_row) ? svm_exit_row[x->code] : 0;
-    if (!row) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    size_t i = row - 1;
-    x->kind = svm_exits[i].kind;
-    x->insn_len = nrips && vmcb->control.next_rip > v->arch.rip
-                      ? (uint32_t)(vmcb->control.next_rip - v->arch.rip) : svm_exits[i].insn_len;
-    if (svm_exits[i].decode)
-        svm_exits[i].decode(v, vmcb, x);
+    if (nrips && vmcb->control.next_rip > v->arch.rip)
+        x->insn_len = (uint32_t)(vmcb->control.next_rip - v->arch.rip);
+    x86_exit_table_decode(&svm_exit_table, v, x, x->code);
 }
 
 static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
@@ -386,13 +300,6 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     /* With V_INTR_MASKING the guest's CR8 is V_TPR (15.21.1): the virtual LAPIC's TPR, both ways. */
     uint32_t tpr = a->lapic.tpr >> 4;
     vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | tpr;
-    /* Stage-2 changes since this vCPU last ran, or a new pCPU: flush its ASID (15.16.1). */
-    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
-    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
-        vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ASID;
-        a->tlb_gen_seen = gen;
-        a->flush_on_entry = false;
-    }
     svm_vmrun(a->gpr, a->svm.vmcb_pa, svm_cpus[arch_cpu_index()].host_vmcb_pa);
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     a->gpr[GPR_RAX] = vmcb->save.rax;
@@ -440,9 +347,13 @@ static void svm_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
     struct vmcb_control *c = &vmcb_of(vcpu)->control;
     c->intercept_cr = trapped ? c->intercept_cr | INTERCEPT_CR_WRITE(4) : c->intercept_cr & ~INTERCEPT_CR_WRITE(4);
 }
+static void svm_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
+{
+    vmcb_of(vcpu)->control.intercept_exceptions = vectors;
+}
 static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
 
-/* --- SMM entry and RSM (smm.c): the whole state; VMCB attributes are the AR layout without 11:8 (B-2) --- */
+/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); VMCB attributes are the AR layout without 11:8 (B-2) --- */
 
 static struct x86_segment seg_get(const struct vmcb_seg *s)
 {
@@ -492,6 +403,9 @@ static void svm_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
     vmcb->control.int_shadow = 0;
 }
 
+/* TLB_CONTROL for the next VMRUN only (15.16.1): svm_run sets it back to none after it. */
+static void svm_flush_tlb(struct vcpu *vcpu) { vmcb_of(vcpu)->control.tlb_control = TLB_CONTROL_FLUSH_ASID; }
+
 static void svm_set_stage2(struct vcpu *vcpu, const struct pgtable *pt)
 {
     vmcb_of(vcpu)->control.n_cr3 = pt->root_pa;
@@ -523,8 +437,10 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .set_cr0 = svm_set_cr0,
     .set_cr4 = svm_set_cr4,
     .trap_cr4_writes = svm_trap_cr4_writes,
+    .set_exception_intercepts = svm_set_exception_intercepts,
     .set_dr6 = svm_set_dr6,
     .get_state = svm_get_state,
     .set_state = svm_set_state,
     .set_stage2 = svm_set_stage2,
+    .flush_tlb = svm_flush_tlb,
 };

@@ -7,9 +7,12 @@
 #include "kernel.h"
 #include "page_alloc.h"
 #include "stage2.h"
+#include "nested.h"
 #include "vmcs.h"
 #include "x86.h"
 #include "x86_vcpu.h"
+#include "x86_internal.h"
+#include "x86_regs.h"
 
 #define MSR_IA32_PAT              0x277u
 #define MSR_IA32_FS_BASE          0xC0000100u
@@ -24,28 +27,10 @@
 #define EPT_CAP_WB                (1ull << 14)
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
-#define CR0_PE  (1ull << 0)
-#define CR0_TS  (1ull << 3)
-#define CR0_ET  (1ull << 4)
-#define CR0_PG  (1ull << 31)
-#define CR4_VMXE (1ull << 13)
-#define EFER_LMA_BIT (1ull << 10)
-#define CR0_RESET 0x60000010ull      /* CD, NW, ET: the INIT state (SDM Vol. 3A, 9.1.1, table 9-1) */
-#define RFLAGS_IF (1ull << 9)
-#define AR_CODE16 0x009Bu
-#define AR_DATA16 0x0093u
 /* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
-#define AR_CODE32     0xC09Bu
-#define AR_DATA32     0xC093u
-#define AR_TSS32_BUSY 0x008Bu
 #define AR_UNUSABLE   (1u << 16)
 #define AR_L          (1u << 13)
 #define AR_DB         (1u << 14)
-#define SEL_CODE 0x10
-#define SEL_DATA 0x18
-#define GDT_CODE64 0x08
-#define GDT_DATA   0x10
-#define GDT_TSS    0x18
 
 int vmx_enter(uint64_t *gpr, int launched);
 
@@ -127,13 +112,13 @@ static const struct pt_format *vmx_stage2_format(void)
 
 /* SDM Vol. 3C, 23.7 and 23.8: IA32_FEATURE_CONTROL (locked with VMX outside SMX when the firmware left
  * it unlocked, as Bochs does), the CR0/CR4 fixed bits, then VMXON with this pCPU's region. */
-static void vmx_exit_rows_build(void);
+static const struct x86_exit_table vmx_exit_table;
 
 static bool vmx_cpu_enable(void)
 {
     if (!vmx_caps_read())
         return false;
-    vmx_exit_rows_build();
+    x86_exit_table_build(&vmx_exit_table);
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK)) {
         fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -170,12 +155,6 @@ static void msr_bitmap_pass(uint8_t *bm, uint32_t msr)
     bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
-/* FS/GS base and SYSENTER are guest-state fields (switched by entry and exit); the SYSCALL MSRs and
- * KernelGSbase stay live in hardware: the hypervisor never uses SYSCALL or SWAPGS, one vCPU per pCPU. */
-static const uint32_t msr_passthrough[] = {
-    0x174, 0x175, 0x176, 0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, 0xC0000100, 0xC0000101, 0xC0000102,
-};
-
 static bool vmx_vm_init(struct vm *vm)
 {
     if (!vmx_caps_read())
@@ -185,8 +164,9 @@ static bool vmx_vm_init(struct vm *vm)
         if (!msr_bitmap_pa)
             return false;
         memset((void *)(uintptr_t)msr_bitmap_pa, 0xFF, PAGE_SIZE);
-        for (size_t i = 0; i < sizeof(msr_passthrough) / sizeof(msr_passthrough[0]); i++)
-            msr_bitmap_pass((uint8_t *)(uintptr_t)msr_bitmap_pa, msr_passthrough[i]);
+        /* FS/GS base and SYSENTER are guest-state fields; the SYSCALL MSRs and KernelGSbase stay live
+         * in hardware (one vCPU per pCPU at a time). */
+        x86_msr_passthrough(msr_bitmap_pass, (uint8_t *)(uintptr_t)msr_bitmap_pa);
     }
     vm->arch.eptp = vm->stage2.root_pa | EPTP_WB_WALK4;
     return true;
@@ -198,7 +178,7 @@ static bool vmx_vcpu_init(struct vcpu *vcpu)
     if (!vcpu->arch.vmx.vmcs_pa)
         return false;
     *(uint32_t *)(uintptr_t)vcpu->arch.vmx.vmcs_pa = caps.revision;
-    return true;
+    return nested_vmx_vcpu_init(vcpu);
 }
 
 struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
@@ -210,11 +190,6 @@ static void guest_seg_at(uint32_t sel_field, uint16_t sel, uint32_t ar, uint64_t
     vmwrite(GUEST_ES_BASE + 2 * index, base);
     vmwrite(GUEST_ES_LIMIT + 2 * index, limit);
     vmwrite(GUEST_ES_AR_BYTES + 2 * index, ar);
-}
-
-static void guest_seg(uint32_t sel_field, uint16_t sel, uint32_t ar)
-{
-    guest_seg_at(sel_field, sel, ar, 0, 0xFFFFFFFFu);
 }
 
 /* The host state VM exits return to (27.5): this pCPU's own GDT, IDT, TSS, GS base and page tables. */
@@ -247,13 +222,15 @@ static void write_host_state(void)
     vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 }
 
-/* Multiboot start state (Multiboot v1, 3.2) under unrestricted guest: CR0.PE, paging off. CR0 and CR4
- * bits that VMX operation fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and
- * writes its own view through the read shadows without exits (25.3). */
-static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
+/* The VMCS with this hypervisor's controls and host state, and the guest state no struct x86_cpu_state
+ * names at its reset value; the rest comes from set_state (guest.c). CR0 and CR4 bits that VMX operation
+ * fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and writes its own view through
+ * the read shadows without exits (25.3). */
+static void vmx_vcpu_reset(struct vcpu *vcpu)
 {
     struct arch_vcpu *a = &vcpu->arch;
     uint64_t pa = a->vmx.vmcs_pa;
+    nested_vmx_vcpu_reset(vcpu);
     __asm__ volatile("vmclear %0" :: "m"(pa) : "cc", "memory");
     __asm__ volatile("vmptrld %0" :: "m"(pa) : "cc", "memory");
     a->vmx.launched = false;
@@ -263,8 +240,6 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(SECONDARY_VM_EXEC_CONTROL, caps.sec);
     vmwrite(VM_EXIT_CONTROLS, caps.exit);
     vmwrite(VM_ENTRY_CONTROLS, caps.entry);
-    /* With SMM the guest's RSM raises #UD in VMX non-root operation: intercepted, smm.c decodes it. */
-    vmwrite(EXCEPTION_BITMAP, X86_EXC_INTERCEPTED | (vcpu->vm->arch.smram.enabled ? 1u << X86_EXC_UD : 0));
     vmwrite(CR3_TARGET_COUNT, 0);
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -275,52 +250,9 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
     vmwrite(EPT_POINTER, vcpu->vm->arch.eptp);
     vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
     write_host_state();
-
-    bool real = st->mode == X86_BOOT_REAL_SIPI;
-    uint64_t cr0_visible = real ? CR0_RESET : CR0_PE | CR0_ET;
-    uint64_t cr0_host = caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);    /* unrestricted guest frees PE and PG */
-    vmwrite(CR0_GUEST_HOST_MASK, cr0_host);
-    vmwrite(CR0_READ_SHADOW, cr0_visible);
-    vmwrite(GUEST_CR0, (cr0_visible | cr0_host) & caps.cr0_fixed1);
+    vmwrite(CR0_GUEST_HOST_MASK, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));   /* unrestricted guest frees PE, PG */
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
-    vmwrite(CR4_READ_SHADOW, 0);
-    vmwrite(GUEST_CR4, caps.cr4_fixed0);
-    vmwrite(GUEST_CR3, 0);
-    if (real) {
-        /* After INIT and a start-up IPI (SDM Vol. 3A, 8.4.4.1, 10.6.1): real mode under unrestricted
-         * guest, CS = vector << 8 with base vector << 12, IP 0, 64 KiB limits. */
-        guest_seg_at(GUEST_CS_SELECTOR, (uint16_t)(st->rip >> 4), AR_CODE16, st->rip, 0xFFFF);
-        guest_seg_at(GUEST_DS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_ES_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_FS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_GS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-        guest_seg_at(GUEST_SS_SELECTOR, 0, AR_DATA16, 0, 0xFFFF);
-    } else {
-        guest_seg(GUEST_CS_SELECTOR, SEL_CODE, AR_CODE32);
-        guest_seg(GUEST_DS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_ES_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_FS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_GS_SELECTOR, SEL_DATA, AR_DATA32);
-        guest_seg(GUEST_SS_SELECTOR, SEL_DATA, AR_DATA32);
-    }
-    vmwrite(GUEST_LDTR_SELECTOR, 0);
-    vmwrite(GUEST_LDTR_BASE, 0);
-    vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_LDTR_AR_BYTES, AR_UNUSABLE);
-    vmwrite(GUEST_TR_SELECTOR, 0);
-    vmwrite(GUEST_TR_BASE, 0);
-    vmwrite(GUEST_TR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_TR_AR_BYTES, AR_TSS32_BUSY);
-    vmwrite(GUEST_GDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_LIMIT, real ? 0xFFFF : 0);
-    vmwrite(GUEST_IDTR_BASE, 0);
-    vmwrite(GUEST_IDTR_LIMIT, real ? 0xFFFF : 0x3FF);
-    vmwrite(GUEST_DR7, 0x400);
-    vmwrite(GUEST_RSP, st->gpr[GPR_RSP]);
-    vmwrite(GUEST_RIP, real ? 0 : st->rip);
     a->window_requested = false;
-    vmwrite(GUEST_RFLAGS, a->rflags);
-    vmwrite(GUEST_IA32_EFER, 0);
     vmwrite(GUEST_IA32_PAT, a->pat);
     vmwrite(GUEST_IA32_DEBUGCTL, 0);
     vmwrite(GUEST_SYSENTER_CS, 0);
@@ -335,9 +267,6 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct x86_boot_state *st)
 static void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
 {
     (void)vcpu;
-    /* Real-mode guests take no error code (26.2.1.3): only with CR0.PE. */
-    if (!(vmread(GUEST_CR0) & CR0_PE))
-        has_error = false;
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID |
                                       (has_error ? INTR_INFO_ERROR_VALID : 0));
     if (has_error)
@@ -353,6 +282,8 @@ static bool vmx_event_queued(struct vcpu *vcpu)
 /* 26.3.1.5: an external interrupt may be injected only with RFLAGS.IF set and no STI / MOV-SS blocking. */
 static bool vmx_interrupt_allowed(struct vcpu *vcpu)
 {
+    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_interrupts(vcpu))
+        return false;
     return (vcpu->arch.rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_SHADOW) &&
            !vmx_event_queued(vcpu);
 }
@@ -366,31 +297,38 @@ static void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
 /* 26.3.1.5: no NMI injection under STI or MOV-SS blocking or while an NMI is blocking (virtual NMIs). */
 static bool vmx_nmi_allowed(struct vcpu *vcpu)
 {
+    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_nmis(vcpu))
+        return false;
     return !(vmread(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI)) &&
            !vmx_event_queued(vcpu);
 }
 
-/* NMI-window exiting (24.6.2): an exit once no NMI blocking is in effect. */
+/* Interrupt-window exiting: an exit before the first instruction the guest could be interrupted at;
+ * NMI-window exiting: one once no NMI blocking is in effect (24.6.2). */
+static void window_exiting(uint32_t control, bool on)
+{
+    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | control : c & ~(uint64_t)control);
+}
+
+/* While L2 runs, L0's windows for events L1 takes as VM exits are not vmcs02's (nested.c). */
 static void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
 {
-    (void)vcpu;
-    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
-    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_NMI_WINDOW_EXITING : c & ~(uint64_t)CPU_NMI_WINDOW_EXITING);
+    if (vcpu->arch.nvmx.guest_mode)
+        on = nested_vmx_window(vcpu, on, true);
+    window_exiting(CPU_NMI_WINDOW_EXITING, on);
+}
+static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
+{
+    if (vcpu->arch.nvmx.guest_mode)
+        on = nested_vmx_window(vcpu, on, false);
+    window_exiting(CPU_INTR_WINDOW_EXITING, on);
 }
 
 static void vmx_inject_nmi(struct vcpu *vcpu)
 {
     (void)vcpu;
     vmwrite(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
-}
-
-/* Interrupt-window exiting (24.6.2): an exit before the first instruction the guest could be
- * interrupted at. */
-static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
-{
-    (void)vcpu;
-    uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
-    vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | CPU_INTR_WINDOW_EXITING : c & ~(uint64_t)CPU_INTR_WINDOW_EXITING);
 }
 
 static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
@@ -402,8 +340,6 @@ static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
 }
 
 /* --- exit decoding: one row per basic exit reason ---------------------------- */
-
-typedef void (*vmx_decode_fn)(struct vcpu *v, struct x86_exit *x);
 
 static void decode_io(struct vcpu *v, struct x86_exit *x)
 {
@@ -426,33 +362,28 @@ static void decode_ept_violation(struct vcpu *v, struct x86_exit *x)
     x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
 }
 
-/* CR accesses (table 27-3: CR number 3:0, access type 5:4, GPR 11:8). MOV to CR0 / CR4 changing a
- * bit of the guest/host masks: the common layer's (cr.c). MOV to / from CR8: the virtual LAPIC's
- * TPR (SDM Vol. 3A, 10.8.6.1: CR8[3:0] = TPR[7:4]). CLTS and LMSW touch no masked bit here. */
+/* CR accesses (table 27-3: CR number 3:0, access type 5:4 (0 MOV to, 1 MOV from), GPR 11:8): MOV to
+ * CR0 / CR4 changing a bit of the guest/host masks, MOV to / from CR8 (CR8 exiting: no TPR shadow).
+ * CLTS and LMSW touch no masked bit here. */
 static void decode_cr(struct vcpu *v, struct x86_exit *x)
 {
+    (void)v;
     uint64_t q = x->info1;
-    uint32_t cr = q & 0xF, type = (q >> 4) & 3, reg = (q >> 8) & 0xF;
-    if ((cr == 0 || cr == 4) && type == 0) {
+    uint32_t cr = q & 0xF, type = (q >> 4) & 3;
+    x->cr.n = (uint8_t)cr;
+    x->cr.gpr = (int8_t)((q >> 8) & 0xF);
+    x->cr.read = type == 1;
+    if ((cr == 0 || cr == 4) && type == 0)
         x->kind = X86_EXIT_CR_WRITE;
-        x->cr.n = (uint8_t)cr;
-        x->cr.gpr = (int8_t)reg;
-        return;
-    }
-    if (cr != 8 || type > 1) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    if (type == 0)
-        v->arch.lapic.tpr = (uint32_t)(v->arch.gpr[reg] & 0xF) << 4;
+    else if (cr == 8 && type <= 1)
+        x->kind = X86_EXIT_CR8;
     else
-        v->arch.gpr[reg] = v->arch.lapic.tpr >> 4;
+        x->kind = X86_EXIT_UNKNOWN;
 }
 
 /* Exception or NMI (24.9.2, VM-exit interruption information): an NMI is the host's (X86_EXIT_INTR);
- * an exception of X86_EXC_INTERCEPTED goes to the common layer, with whether it arose while the same
- * vector was being delivered (IDT-vectoring information) and, for #DB, the DR6 bits the exit
- * qualification carries instead of DR6 (27.2.1: B0-B3, BD, BS). */
+ * an intercepted exception goes to exception.c with the IDT-vectoring information and, for #DB, the
+ * DR6 bits the exit qualification carries instead of DR6 (27.2.1: B0-B3, BD, BS). */
 static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
@@ -462,57 +393,48 @@ static void decode_exception(struct vcpu *v, struct x86_exit *x)
         return;
     }
     x->exc.vector = (uint8_t)info;
-    x->exc.in_delivery = (idt & INTR_INFO_VALID) && (uint8_t)idt == (uint8_t)info;
+    x->exc.vectoring = idt;
     x->exc.dr6 = 0xFFFF0FF0ull | (x->info1 & 0x600F);
 }
 
-static const struct {
-    uint16_t reason;
-    uint8_t kind;
-    vmx_decode_fn decode;
-} vmx_exits[] = {
-    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_EXCEPTION, decode_exception },
-    { EXIT_REASON_RDPMC, X86_EXIT_RDPMC, NULL },
-    { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL },
-    { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL },
-    { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL },
-    { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL },   /* guest.c injects */
-    { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL },
-    { EXIT_REASON_CR_ACCESS, X86_EXIT_SKIP, decode_cr },
-    { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL },
-    { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL },
-    { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL },
-    { EXIT_REASON_HLT, X86_EXIT_HLT, NULL },
-    { EXIT_REASON_INVD, X86_EXIT_SKIP, NULL },
-    { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL },
-    { 19, X86_EXIT_UD, NULL }, { 20, X86_EXIT_UD, NULL }, { 21, X86_EXIT_UD, NULL },   /* VMX instructions: */
-    { 22, X86_EXIT_UD, NULL }, { 23, X86_EXIT_UD, NULL }, { 24, X86_EXIT_UD, NULL },   /* no nested VMX yet */
-    { 25, X86_EXIT_UD, NULL }, { 26, X86_EXIT_UD, NULL }, { EXIT_REASON_VMXON, X86_EXIT_UD, NULL },
-    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io },
-    { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL },
-    { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL },
-    { EXIT_REASON_MWAIT, X86_EXIT_UD, NULL },               /* MONITOR/MWAIT hidden in CPUID */
-    { EXIT_REASON_MONITOR, X86_EXIT_UD, NULL },
-    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation },
-    { EXIT_REASON_INVEPT, X86_EXIT_UD, NULL },
-    { EXIT_REASON_INVVPID, X86_EXIT_UD, NULL },
-    { EXIT_REASON_WBINVD, X86_EXIT_SKIP, NULL },
-    { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL },
+static const struct x86_exit_row vmx_exits[] = {
+    { EXIT_REASON_EXCEPTION_NMI, X86_EXIT_EXCEPTION, decode_exception, 0 },
+    { EXIT_REASON_RDPMC, X86_EXIT_RDPMC, NULL, 0 },
+    { EXIT_REASON_EXTERNAL_INTERRUPT, X86_EXIT_INTR, NULL, 0 },
+    { EXIT_REASON_TRIPLE_FAULT, X86_EXIT_SHUTDOWN, NULL, 0 },
+    { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL, 0 },
+    { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL, 0 },   /* guest.c injects */
+    { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL, 0 },
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr, 0 },
+    { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL, 0 },
+    { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL, 0 },
+    { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL, 0 },
+    { EXIT_REASON_HLT, X86_EXIT_HLT, NULL, 0 },
+    { EXIT_REASON_INVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
+    { EXIT_REASON_VMCALL, X86_EXIT_HYPERCALL, NULL, 0 },
+    /* VMX instructions: nested.c (#UD without 'nested = vmx') */
+    { 19, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 20, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 21, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 22, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 23, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 24, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { 25, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 26, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_VMXON, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io, 0 },
+    { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL, 0 },
+    { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL, 0 },
+    { EXIT_REASON_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { EXIT_REASON_MONITOR, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
+    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation, 0 },
+    { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction, 0 },
+    { EXIT_REASON_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
+    { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL, 0 },
 };
-
-/* vmx_exits indexed by basic exit reason (row + 1, 0: none; SDM Vol. 3D, appendix C), so an exit
- * finds its row in one load. Built by every pCPU before its first guest (vmx_cpu_enable); all
- * build the same bytes. */
-#define VMX_EXIT_ROWS (sizeof(vmx_exits) / sizeof(vmx_exits[0]))
-_Static_assert(VMX_EXIT_ROWS < 255, "vmx_exit_row holds row + 1 in a byte");
-static uint8_t vmx_exit_row[128];
-
-static void vmx_exit_rows_build(void)
-{
-    for (size_t i = 0; i < VMX_EXIT_ROWS; i++)
-        if (vmx_exits[i].reason < sizeof(vmx_exit_row))
-            vmx_exit_row[vmx_exits[i].reason] = (uint8_t)(i + 1);
-}
+/* Indexed by basic exit reason (SDM Vol. 3D, appendix C). */
+_Static_assert(sizeof(vmx_exits) / sizeof(vmx_exits[0]) < 255, "the index holds row + 1 in a byte");
+static uint8_t vmx_exit_index[128];
+static const struct x86_exit_table vmx_exit_table = {
+    vmx_exits, sizeof(vmx_exits) / sizeof(vmx_exits[0]), vmx_exit_index, sizeof(vmx_exit_index)
+};
 
 static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
@@ -523,14 +445,7 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
     }
-    size_t basic = reason & 0xFFFF, row = basic < sizeof(vmx_exit_row) ? vmx_exit_row[basic] : 0;
-    if (!row) {
-        x->kind = X86_EXIT_UNKNOWN;
-        return;
-    }
-    x->kind = vmx_exits[row - 1].kind;
-    if (vmx_exits[row - 1].decode)
-        vmx_exits[row - 1].decode(v, x);
+    x86_exit_table_decode(&vmx_exit_table, v, x, reason & 0xFFFF);
 }
 
 /* INVEPT / INVVPID single-context (30.3): this VM's EPT and VPID translations on this pCPU. */
@@ -545,18 +460,14 @@ static void vmx_flush(struct vcpu *vcpu)
 static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
 {
     struct arch_vcpu *a = &vcpu->arch;
-    uint32_t gen = __atomic_load_n(&vcpu->vm->arch.tlb_gen, __ATOMIC_ACQUIRE);
-    if (a->flush_on_entry || gen != a->tlb_gen_seen) {
-        vmx_flush(vcpu);
-        a->tlb_gen_seen = gen;
-        a->flush_on_entry = false;
-    }
     vmwrite(GUEST_RSP, a->gpr[GPR_RSP]);
     vmwrite(GUEST_RIP, a->rip);
     vmwrite(GUEST_RFLAGS, a->rflags);
     /* IA-32e mode guest must equal EFER.LMA, which the guest changes itself by turning paging on. */
     uint64_t entry = vmread(VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE;
-    vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA_BIT) ? ENTRY_IA32E_MODE : 0));
+    vmwrite(VM_ENTRY_CONTROLS, entry | ((vmread(GUEST_IA32_EFER) & EFER_LMA) ? ENTRY_IA32E_MODE : 0));
+    if (a->nvmx.guest_mode && nested_vmx_before_l2_entry(vcpu, x))
+        return;                               /* an exit to L1 instead of entering L2 */
     if (vmx_enter(a->gpr, a->vmx.launched)) {
         x->kind = X86_EXIT_FAILED_ENTRY;
         x->code = ~0ull;
@@ -577,6 +488,8 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
      * for one instruction so the host IDT takes it (idt.c: EOI only), or the next entry exits again. */
     if ((reason & 0xFFFF) == EXIT_REASON_EXTERNAL_INTERRUPT)
         __asm__ volatile("sti; nop; cli" ::: "memory");
+    if (a->nvmx.guest_mode && nested_vmx_l2_exit(vcpu, x, reason))
+        return;                               /* reflected to L1 */
     vmx_decode(vcpu, x, reason);
 }
 
@@ -596,7 +509,7 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW), .cr3 = vmread(GUEST_CR3),
         .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
         .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
-        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA_BIT), .cs_db = ar & AR_DB,
+        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA), .cs_db = ar & AR_DB,
         .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
                       vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
         .idtr_base = vmread(GUEST_IDTR_BASE), .idtr_limit = (uint32_t)vmread(GUEST_IDTR_LIMIT),
@@ -626,6 +539,12 @@ static void vmx_trap_cr4_writes(struct vcpu *vcpu, uint64_t trapped)
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | trapped);
 }
 
+static void vmx_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
+{
+    (void)vcpu;
+    vmwrite(EXCEPTION_BITMAP, vectors);
+}
+
 /* DR6 is not in the VMCS: the guest's is the live register (the hypervisor never uses it). */
 static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
 {
@@ -633,7 +552,7 @@ static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
     __asm__ volatile("mov %0, %%dr6" :: "r"(dr6));
 }
 
-/* --- SMM entry and RSM (smm.c): the whole state; an unusable segment is one without P (24.4.1) --- */
+/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); an unusable segment is one without P (24.4.1) --- */
 
 static const uint32_t seg_fields[SREG_COUNT] = { GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR,
                                                  GUEST_DS_SELECTOR, GUEST_FS_SELECTOR, GUEST_GS_SELECTOR };
@@ -703,6 +622,7 @@ static void vmx_set_tsc_offset(struct vcpu *vcpu, int64_t off) { (void)vcpu; vmw
 
 const struct x86_vcpu_ops vmx_vcpu_ops = {
     .name = "vmx",
+    .rsm_raises_ud = true,             /* smm.c: RSM in VMX non-root operation raises #UD */
     .stage2_format = vmx_stage2_format,
     .cpu_enable = vmx_cpu_enable,
     .vm_init = vmx_vm_init,
@@ -726,8 +646,10 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .set_cr0 = vmx_set_cr0,
     .set_cr4 = vmx_set_cr4,
     .trap_cr4_writes = vmx_trap_cr4_writes,
+    .set_exception_intercepts = vmx_set_exception_intercepts,
     .set_dr6 = vmx_set_dr6,
     .get_state = vmx_get_state,
     .set_state = vmx_set_state,
     .set_stage2 = vmx_set_stage2,
+    .flush_tlb = vmx_flush,
 };
