@@ -23,7 +23,7 @@
 
 /* Nothing the generic entry would have to do: no list register in use and nothing tracked by
  * the vGIC (so no interrupt to load, no timer line to resample), no LPI waiting in the table. */
-static bool vgic_quiet(struct vcpu *v)
+static inline __attribute__((always_inline)) bool vgic_quiet(struct vcpu *v)
 {
     const struct vgic_cpu *c = &v->arch.vgic;
     return !c->lr_used && !c->lpi_overflow && !c->tall1_skip && vgic_track_idle(v->vm, v);

@@ -266,8 +266,10 @@ enum host_irq_result pmu_host_irq(struct vcpu *v, uint32_t intid)
 void pmu_guest_enter(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
+    if (!(p->regs.pmcr & PMCR_E) && !pmu_hw[v->pcpu].enabled)
+        return;                  /* the usual case: nothing counts and nothing to stop */
     uint32_t enabled = pmu_hw_enabled(&p->regs);
-    if (enabled || hw_this()->enabled)
+    if (enabled || pmu_hw[v->pcpu].enabled)
         hw_load(v, enabled);
     if (pmu_counts_cycles(&p->regs)) {
         isb();
