@@ -38,7 +38,7 @@ bool fpsimd_trap(void)
 
 void fpsimd_guest_enter(struct arch_vcpu *a)
 {
-    struct cpu_data *c = this_cpu_running();
+    struct cpu_data *c = this_cpu();
     write_sysreg(cptr_el2, fpsimd_cptr_guest());
     isb();
     if (c->fp_owner != a) {

@@ -51,15 +51,6 @@ extern struct cpu_data cpu_data[HV_MAX_CPUS];
 /* The calling CPU's entry (TPIDR_EL2), or NULL before arch_enter_kernel set it. */
 struct cpu_data *this_cpu(void);
 
-/* The same on a CPU running guests (arch_enter_kernel has set TPIDR_EL2): one MRS, for the
- * exit path (issue 16). */
-static inline struct cpu_data *this_cpu_running(void)
-{
-    struct cpu_data *c;
-    __asm__("mrs %0, tpidr_el2" : "=r"(c));
-    return c;
-}
-
 /* Cleans [p, p + len) to the Point of Coherency, for an observer with caches off. */
 void dcache_clean_poc(const void *p, size_t len);
 
