@@ -277,9 +277,19 @@ static __attribute__((noinline)) void guest_enter_counting(struct vcpu *v)
     }
 }
 
+static inline bool counting(const struct vcpu *v)
+{
+    return (v->arch.pmu.regs.pmcr & PMCR_E) || pmu_hw[v->pcpu].enabled;
+}
+
+bool pmu_guest_counting(const struct vcpu *v)
+{
+    return counting(v);
+}
+
 void pmu_guest_enter(struct vcpu *v)
 {
-    if ((v->arch.pmu.regs.pmcr & PMCR_E) || pmu_hw[v->pcpu].enabled)
+    if (counting(v))
         guest_enter_counting(v);
 }
 
