@@ -1,6 +1,5 @@
 /* efi_main.c: the UEFI entry: banner, hv.cfg, guest images, platform tables, ExitBootServices, hand-off. */
 #include <efi.h>
-#include <efilib.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,14 @@
 #define CONFIG_FILE_NAME "hv.cfg"
 #define CONFIG_MAX_BYTES (64u * 1024u)
 
+/* The firmware's tables, kept by efi_main: gnu-efi's libefi is not linked (its InitializeLib,
+ * file and print helpers cost ~25 KiB of a 256 KiB image; issue 16). */
+static EFI_SYSTEM_TABLE *ST;
+static EFI_BOOT_SERVICES *BS;
+
+static EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+static EFI_GUID file_system_guid = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;
+static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
 static EFI_GUID dtb_guid = { 0xb1b621d5, 0xf19c, 0x41a5, { 0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0 } };
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 
@@ -57,6 +64,20 @@ static void to_char16(CHAR16 *out, const char *in, size_t max)
     out[i] = 0;
 }
 
+/* The file's size from EFI_FILE_PROTOCOL.GetInfo (UEFI spec 13.5), its name after the fixed part. */
+static EFI_STATUS file_size(EFI_FILE_HANDLE fh, uint64_t *size)
+{
+    union {
+        EFI_FILE_INFO info;
+        uint8_t bytes[sizeof(EFI_FILE_INFO) + CONFIG_PATH_MAX * sizeof(CHAR16)];
+    } buf;
+    UINTN len = sizeof(buf);
+    EFI_STATUS st = uefi_call_wrapper(fh->GetInfo, 4, fh, &file_info_guid, &len, &buf);
+    if (st == EFI_SUCCESS)
+        *size = buf.info.FileSize;
+    return st;
+}
+
 /* Reads a whole file into a 2 MiB-aligned allocation; returns an EFI status. */
 static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, struct boot_image *img)
 {
@@ -66,13 +87,12 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, struct boot_
     EFI_STATUS st = uefi_call_wrapper(root->Open, 5, root, &fh, path16, EFI_FILE_MODE_READ, 0);
     if (st != EFI_SUCCESS)
         return st;
-    EFI_FILE_INFO *info = LibFileInfo(fh);
-    if (!info) {
+    uint64_t size = 0;
+    st = file_size(fh, &size);
+    if (st != EFI_SUCCESS) {
         uefi_call_wrapper(fh->Close, 1, fh);
-        return EFI_DEVICE_ERROR;
+        return st;
     }
-    uint64_t size = info->FileSize;
-    FreePool(info);
     uint64_t base = alloc_aligned(size ? size : 1);
     if (!base) {
         uefi_call_wrapper(fh->Close, 1, fh);
@@ -158,14 +178,16 @@ static bool load_vm(struct boot_info *bi, EFI_FILE_HANDLE root, uint32_t index)
 static void load_config(struct boot_info *bi, EFI_HANDLE image)
 {
     EFI_LOADED_IMAGE *li;
-    if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS) {
+    if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &loaded_image_guid, (void **)&li) != EFI_SUCCESS) {
         hv_printf("boot: no loaded-image protocol, no VMs\n");
         return;
     }
     bi->image_base = (uintptr_t)li->ImageBase;
     bi->image_size_bytes = li->ImageSize;
-    EFI_FILE_HANDLE root = LibOpenRoot(li->DeviceHandle);
-    if (!root) {
+    EFI_FILE_IO_INTERFACE *fs;
+    EFI_FILE_HANDLE root = NULL;
+    if (uefi_call_wrapper(BS->HandleProtocol, 3, li->DeviceHandle, &file_system_guid, (void **)&fs) != EFI_SUCCESS ||
+        uefi_call_wrapper(fs->OpenVolume, 2, fs, &root) != EFI_SUCCESS || !root) {
         hv_printf("boot: cannot open the boot volume, no VMs\n");
         return;
     }
@@ -191,9 +213,9 @@ static void find_platform_tables(struct boot_info *bi)
 {
     for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
         EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
-        if (!CompareGuid(&t->VendorGuid, &acpi20_guid))
+        if (!memcmp(&t->VendorGuid, &acpi20_guid, sizeof(EFI_GUID)))
             bi->acpi_rsdp_pa = (uintptr_t)t->VendorTable;
-        if (!CompareGuid(&t->VendorGuid, &dtb_guid)) {
+        if (!memcmp(&t->VendorGuid, &dtb_guid, sizeof(EFI_GUID))) {
             /* Copy the DTB: the firmware may keep it in boot-services memory. */
             const uint8_t *fdt = t->VendorTable;
             uint32_t size = (uint32_t)fdt[4] << 24 | (uint32_t)fdt[5] << 16 | (uint32_t)fdt[6] << 8 | fdt[7];
@@ -273,14 +295,15 @@ static EFI_STATUS exit_boot_services(struct boot_info *bi, EFI_HANDLE image)
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
-    InitializeLib(image, systab);
+    ST = systab;
+    BS = systab->BootServices;
     console_set_sink(efi_putc);
 
     uint64_t bi_pa = alloc_pages(AllocateAnyPages, sizeof(struct boot_info), 0);
     uint64_t heap = alloc_pages(AllocateAnyPages, HEAP_SIZE_BYTES, 0);
     uint64_t stacks = alloc_pages(AllocateAnyPages, (uint64_t)HV_MAX_CPUS * HV_STACK_SIZE_BYTES, 0);
     if (!bi_pa || !heap || !stacks) {
-        Print(L"hv: out of memory at boot\n");
+        uefi_call_wrapper(ST->ConOut->OutputString, 2, ST->ConOut, L"hv: out of memory at boot\r\n");
         return EFI_OUT_OF_RESOURCES;
     }
     heap_init(heap, HEAP_SIZE_BYTES);

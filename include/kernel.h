@@ -44,7 +44,9 @@ extern uint32_t cpu_work[];            /* [HV_MAX_CPUS], by arch_cpu_index() */
 struct vcpu;
 struct vcpu_exit;
 bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit);
-/* Hypercalls that tier may take: they only read (no guest memory, console or interrupt). */
+/* Hypercalls that tier may take: they only read (no guest memory, console or interrupt). An arch
+ * may answer them with the guest's FP/SIMD registers still live (aarch64's guest_hvc_light): their
+ * handlers use no library code (newlib's string functions use vector registers). */
 static inline bool hypercall_is_fast(uint64_t nr)
 {
     return nr == 0xC6000000u || nr == 0xC6000002u || nr == 0xC6000003u;   /* HV_HC_VERSION, _VM_STAT,

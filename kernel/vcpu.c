@@ -148,10 +148,10 @@ bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     struct vm *vm = vcpu->vm;
     __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-    vm_count_exit(vm, exit->reason);
+    __atomic_fetch_add(&vm->exit_count[exit->reason], 1, __ATOMIC_RELAXED);   /* vm_count_exit, inline */
     if (exit_handlers[exit->reason])
         exit_handlers[exit->reason](vcpu, exit);
-    return !cpu_work[arch_cpu_index()] &&
+    return !cpu_work[vcpu->pcpu] &&             /* the vCPU runs on its own pCPU */
            __atomic_load_n(&vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
            __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
 }

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""pe-fixup.py IMAGE: make gnu-efi's aarch64 PE image loadable by AAVMF (FACTS.md).
+"""pe-fixup.py IMAGE [BSS_END]: make gnu-efi's aarch64 PE image loadable by AAVMF (FACTS.md).
 
 gnu-efi 3.0.15 writes a SizeOfImage that is not a multiple of SectionAlignment and the
 file ends before the last section's raw data; AAVMF rejects both. Round the one up, pad
-the other, then check the result (PE/COFF spec: Optional Header Windows-Specific Fields)."""
+the other, then check the result (PE/COFF spec: Optional Header Windows-Specific Fields).
+BSS_END (hex, the linker's _bss_end): .bss follows the file's last byte (linker/efi-aarch64.lds),
+so the .data section's VirtualSize is extended to it: the loader zero-fills a section's
+VirtualSize beyond its SizeOfRawData (PE/COFF spec: Section Table)."""
 import struct
 import sys
 
 
-def fixup(path):
+def fixup(path, bss_end=None):
     data = bytearray(open(path, "rb").read())
     if data[:2] != b"MZ":
         sys.exit(f"pe-fixup: {path}: no MZ header")
@@ -27,6 +30,12 @@ def fixup(path):
     for i in range(nsect):
         s = sects + 40 * i
         vsize, va, raw_size, raw_ptr = struct.unpack_from("<IIII", data, s + 8)
+        if bss_end is not None and data[s:s + 8].rstrip(b"\0") == b".data":
+            if bss_end < va + raw_size:
+                sys.exit(f"pe-fixup: {path}: .bss end {bss_end:#x} inside .data's raw data")
+            vsize = bss_end - va
+            struct.pack_into("<I", data, s + 8, vsize)
+            struct.pack_into("<I", data, opt + 12, bss_end - (va + raw_size))  # SizeOfUninitializedData
         image_end = max(image_end, va + max(vsize, raw_size))
         file_end = max(file_end, raw_ptr + raw_size)
     size_of_image = -(-image_end // sect_align) * sect_align
@@ -44,4 +53,4 @@ def fixup(path):
 
 
 if __name__ == "__main__":
-    fixup(sys.argv[1])
+    fixup(sys.argv[1], int(sys.argv[2], 16) if len(sys.argv) > 2 else None)

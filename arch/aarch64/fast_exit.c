@@ -23,7 +23,7 @@
 
 /* Nothing the generic entry would have to do: no list register in use and nothing tracked by
  * the vGIC (so no interrupt to load, no timer line to resample), no LPI waiting in the table. */
-static bool vgic_quiet(struct vcpu *v)
+static inline __attribute__((always_inline)) bool vgic_quiet(struct vcpu *v)
 {
     const struct vgic_cpu *c = &v->arch.vgic;
     return !c->lr_used && !c->lpi_overflow && !c->tall1_skip && vgic_track_idle(v->vm, v);
@@ -66,8 +66,27 @@ static bool fast_mmio_read(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     return true;
 }
 
+/* An HVC, straight from the vector (world_switch.S guest_hvc_light) with only x0-x18 and x30
+ * in the register file: the fast hypercalls are counted and answered by the same code as
+ * below, when the guest's PMU and this pCPU's counters are off (their entry/exit accounting is
+ * skipped here) and nothing waits for the vCPU. 1: back into the guest; 0: not answered, the
+ * ordinary exit; 2: answered, the ordinary exit reports it handled. */
+int fast_hvc_light(struct arch_vcpu *a)
+{
+    struct vcpu *v = (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
+    struct vcpu_exit exit;
+    if (!vgic_quiet(v) || pmu_guest_counting(v) || !fast_hvc(v, &exit))
+        return 0;
+    if (!vcpu_fast_exit(v, &exit) || !vgic_quiet(v) || a->injected)
+        return 2;
+    a->fault_loop = 0;            /* progress, as arch_vcpu_run notes for a fast re-entry */
+    return 1;
+}
+
 enum fast_result fast_exit(struct vcpu *v, uint64_t kind)
 {
+    if (kind == FAST_KIND_HANDLED)
+        return FAST_HANDLED;      /* guest_hvc_light answered it */
     if (kind != KIND_SYNC_A64 || !vgic_quiet(v))
         return FAST_NONE;
     uint64_t esr = read_sysreg(esr_el2);

@@ -263,11 +263,13 @@ enum host_irq_result pmu_host_irq(struct vcpu *v, uint32_t intid)
  * and blocked in WFI does not count, and the whole interval is charged to the EL the guest
  * was in when it exited (SPSR_EL2): the EL filters are approximate when the guest changed EL
  * between two exits. Nothing is read while no counter counts. */
-void pmu_guest_enter(struct vcpu *v)
+/* The work of pmu_guest_enter when the guest's PMU or this pCPU's counters are on; apart, so
+ * the usual case (both off) returns before any register is saved (issue 16). */
+static __attribute__((noinline)) void guest_enter_counting(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
     uint32_t enabled = pmu_hw_enabled(&p->regs);
-    if (enabled || hw_this()->enabled)
+    if (enabled || pmu_hw[v->pcpu].enabled)
         hw_load(v, enabled);
     if (pmu_counts_cycles(&p->regs)) {
         isb();
@@ -275,11 +277,25 @@ void pmu_guest_enter(struct vcpu *v)
     }
 }
 
-void pmu_guest_exit(struct vcpu *v)
+static inline bool counting(const struct vcpu *v)
+{
+    return (v->arch.pmu.regs.pmcr & PMCR_E) || pmu_hw[v->pcpu].enabled;
+}
+
+bool pmu_guest_counting(const struct vcpu *v)
+{
+    return counting(v);
+}
+
+void pmu_guest_enter(struct vcpu *v)
+{
+    if (counting(v))
+        guest_enter_counting(v);
+}
+
+static __attribute__((noinline)) void guest_exit_counting(struct vcpu *v)
 {
     struct vpmu *p = &v->arch.pmu;
-    if (!(p->regs.pmcr & PMCR_E))
-        return;                          /* PMCR.E was clear since the entry: nothing counted */
     bool counted = hw_fold(v);
     if (pmu_counts_cycles(&p->regs)) {   /* no trapped write happened since the entry */
         isb();
@@ -289,6 +305,12 @@ void pmu_guest_exit(struct vcpu *v)
     }
     if (counted)                         /* otherwise only trapped writes moved the level */
         sync_irq(v);
+}
+
+void pmu_guest_exit(struct vcpu *v)
+{
+    if (v->arch.pmu.regs.pmcr & PMCR_E)  /* clear since the entry: nothing counted */
+        guest_exit_counting(v);
 }
 
 /* ---- register access ---------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "guest.h"
 #include "pmu.h"
 #include "id_regs.h"
+#include "kernel.h"
 #include "sysreg_table.h"
 
 /* ISS for EC 0x18 (Arm ARM D17.2.40): Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10],
@@ -28,6 +29,8 @@ static uint64_t id_value[ID_REG_COUNT];
 static uint64_t hcrx_guest;              /* written with id_value, read-only after */
 static bool host_hcx;
 
+static void index_build(void);
+
 void sysreg_init(void)
 {
     uint64_t host[ID_REG_COUNT];
@@ -43,6 +46,7 @@ void sysreg_init(void)
      * exactly when the guest sees MOPS. */
     host_hcx = caps.hcx;
     hcrx_guest = caps.hcx && ISAR2_MOPS(id_value[IDR_ID_AA64ISAR2_EL1]) ? HCRX_MSCEN : 0;
+    index_build();
 }
 
 bool sysreg_hcrx(uint64_t *value)
@@ -96,11 +100,66 @@ static const struct sysreg_handler_row *find_handler(uint32_t key)
     return NULL;
 }
 
+/* Every key's row in one hash probe or a few, instead of the linear searches above (~400
+ * instructions for ICC_SGI1R_EL1, behind the ID rows; issue 16). Built by sysreg_init with the
+ * searches themselves, so a key finds the row they would; read-only after. `table` 0: empty
+ * slot, 1: sysreg_rows, 2 + t: subsystem_tables[t]. */
+#define INDEX_SLOTS 256u
+struct index_slot {
+    uint32_t key;
+    uint16_t table;
+    uint16_t row;
+};
+static struct index_slot sysreg_index[INDEX_SLOTS];
+
+static uint32_t index_hash(uint32_t key)
+{
+    return (key * 0x9e3779b1u) >> 24;     /* Fibonacci hashing of the 16-bit key to 8 bits */
+}
+
+static const struct index_slot *index_find(uint32_t key)
+{
+    for (uint32_t n = 0, h = index_hash(key); n < INDEX_SLOTS; n++, h = (h + 1) % INDEX_SLOTS) {
+        const struct index_slot *s = &sysreg_index[h];
+        if (!s->table || s->key == key)
+            return s->table ? s : NULL;
+    }
+    return NULL;
+}
+
+static void index_add(uint32_t key, uint16_t table, uint16_t row)
+{
+    for (uint32_t n = 0, h = index_hash(key); n < INDEX_SLOTS; n++, h = (h + 1) % INDEX_SLOTS) {
+        struct index_slot *s = &sysreg_index[h];
+        if (s->table && s->key == key)
+            return;
+        if (!s->table) {
+            *s = (struct index_slot){ key, table, row };
+            return;
+        }
+    }
+    kernel_panic("sysreg: more trapped registers than index slots");
+}
+
+static void index_build(void)
+{
+    for (size_t i = 0; i < sizeof(sysreg_rows) / sizeof(sysreg_rows[0]); i++)
+        index_add(sysreg_rows[i].key, 1, (uint16_t)(find_row(sysreg_rows[i].key) - sysreg_rows));
+    for (size_t t = 0; t < sizeof(subsystem_tables) / sizeof(subsystem_tables[0]); t++)
+        for (size_t i = 0; i < subsystem_tables[t]->row_count; i++) {
+            uint32_t key = subsystem_tables[t]->rows[i].key;
+            if (find_row(key) || find_handler(key) != &subsystem_tables[t]->rows[i])
+                continue;                 /* an earlier row has the key: the searches never get here */
+            index_add(key, (uint16_t)(2 + t), (uint16_t)i);
+        }
+}
+
 /* Performs the access; false when the guest must get an UNDEF. */
 static bool emulate(struct vcpu *v, uint32_t key, uint32_t rt, bool read)
 {
-    const struct sysreg_row *row = find_row(key);
-    const struct sysreg_handler_row *handler = row ? NULL : find_handler(key);
+    const struct index_slot *s = index_find(key);
+    const struct sysreg_row *row = s && s->table == 1 ? &sysreg_rows[s->row] : NULL;
+    const struct sysreg_handler_row *handler = s && s->table >= 2 ? &subsystem_tables[s->table - 2]->rows[s->row] : NULL;
     if (handler) {
         uint64_t value = read ? 0 : (rt == 31 ? 0 : v->arch.x[rt]);
         if (!handler->access(v, key, read, &value))

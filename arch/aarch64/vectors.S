@@ -36,6 +36,19 @@
     b       guest_exit
 .endm
 
+/* Lower EL AArch64 synchronous: an HVC (ESR_EL2.EC 0x16, Arm ARM D17.2.40) tries the light
+ * path first (world_switch.S guest_hvc_light); anything else exits as the other vectors do. */
+.macro guest_sync_a64_entry
+    .balign 128
+    stp     x0, x1, [sp, #-16]!
+    mrs     x1, esr_el2
+    lsr     x1, x1, #26
+    cmp     x1, #0x16
+    b.eq    guest_hvc_light
+    mov     x1, #8
+    b       guest_exit
+.endm
+
     .text
     .balign 2048
     .global el2_vectors
@@ -51,7 +64,7 @@ el2_vectors:
     vector_entry 6
     vector_entry 7
     /* lower EL using AArch64 */
-    guest_vector_entry 8
+    guest_sync_a64_entry
     guest_vector_entry 9
     guest_vector_entry 10
     guest_vector_entry 11

@@ -44,11 +44,8 @@ guest_enter:
     isb
     .size guest_enter, . - guest_enter
 
-/* From a lower-EL vector (vectors.S): [sp] holds the guest's x0/x1, x1 = vector index. */
-    .global guest_exit
-    .type guest_exit, %function
-guest_exit:
-    ldr     x0, [sp, #16 + FRAME_VCPU]
+/* The guest's caller-saved registers x0-x18 and x30 to / from its register file at x0 / x1. */
+.macro save_caller_saved
     stp     x2, x3, [x0, #16 * 1]
     stp     x4, x5, [x0, #16 * 2]
     stp     x6, x7, [x0, #16 * 3]
@@ -57,15 +54,67 @@ guest_exit:
     stp     x12, x13, [x0, #16 * 6]
     stp     x14, x15, [x0, #16 * 7]
     stp     x16, x17, [x0, #16 * 8]
-    stp     x18, x19, [x0, #16 * 9]
+    str     x18, [x0, #16 * 9]
+    str     x30, [x0, #16 * 15]
+    ldp     x2, x3, [sp], #16
+    stp     x2, x3, [x0, #16 * 0]
+.endm
+.macro load_caller_saved
+    ldp     x2, x3, [x1, #16 * 1]
+    ldp     x4, x5, [x1, #16 * 2]
+    ldp     x6, x7, [x1, #16 * 3]
+    ldp     x8, x9, [x1, #16 * 4]
+    ldp     x10, x11, [x1, #16 * 5]
+    ldp     x12, x13, [x1, #16 * 6]
+    ldp     x14, x15, [x1, #16 * 7]
+    ldp     x16, x17, [x1, #16 * 8]
+    ldr     x18, [x1, #16 * 9]
+    ldr     x30, [x1, #16 * 15]
+    ldp     x0, x1, [x1, #16 * 0]
+.endm
+
+/* An HVC from the guest (vectors.S), [sp] holding its x0/x1: fast_hvc_light (fast_exit.c)
+ * answers the fast hypercalls without the rest of the exit. The guest's x19-x29 are
+ * callee-saved under AAPCS64, so they stay live in the registers across that C call and only
+ * x0-x18 and x30 go through memory; ELR_EL2/SPSR_EL2 (the guest's PC and PSTATE, single-step
+ * state included) are never touched, and neither is CPTR_EL2: the guest's FP/SIMD registers
+ * stay live (that C code uses none: -mgeneral-regs-only, no library calls). Its answer:
+ * 1, back into the guest; 0, not answered: the ordinary exit of vector 8; 2, answered but the
+ * run loop has work: the ordinary exit with index FAST_KIND_HANDLED (guest.h). */
+    .global guest_hvc_light
+    .type guest_hvc_light, %function
+guest_hvc_light:
+    ldr     x0, [sp, #16 + FRAME_VCPU]
+    save_caller_saved
+    bl      fast_hvc_light
+    ldr     x1, [sp, #FRAME_VCPU]
+    cmp     w0, #1
+    b.ne    1f
+    load_caller_saved
+    eret
+    dsb     nsh
+    isb
+1:  mov     w2, #8
+    mov     w3, #FAST_KIND_HANDLED
+    cmp     w0, #0
+    csel    x1, x2, x3, eq      /* 0: vector 8's exit; 2: answered, the run loop takes over */
+    ldr     x0, [sp, #FRAME_VCPU]
+    b       guest_exit_callee_saved   /* x0-x18 and x30 are in the register file already */
+    .size guest_hvc_light, . - guest_hvc_light
+
+/* From a lower-EL vector (vectors.S): [sp] holds the guest's x0/x1, x1 = vector index. */
+    .global guest_exit
+    .type guest_exit, %function
+guest_exit:
+    ldr     x0, [sp, #16 + FRAME_VCPU]
+    save_caller_saved
+guest_exit_callee_saved:
+    str     x19, [x0, #16 * 9 + 8]
     stp     x20, x21, [x0, #16 * 10]
     stp     x22, x23, [x0, #16 * 11]
     stp     x24, x25, [x0, #16 * 12]
     stp     x26, x27, [x0, #16 * 13]
     stp     x28, x29, [x0, #16 * 14]
-    str     x30, [x0, #16 * 15]
-    ldp     x2, x3, [sp], #16
-    stp     x2, x3, [x0, #16 * 0]
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
     stp     x2, x3, [x0, #GUEST_REGS_PC]

@@ -371,12 +371,12 @@ static bool multiboot_load(struct memslots *mem, const struct x86_boot_image *im
         return fail(&c, "Multiboot header requires features 0x%lx this loader lacks", unknown, 0);
     if ((h.flags & MB_FLAG_AOUT_KLUDGE) && h.offset + 32 > img->kernel_size)
         return fail(&c, "Multiboot header at offset 0x%lx truncated", h.offset, 0);
-    uint64_t entry;
+    uint64_t entry = 0;   /* set by the loaders on success (-Os cannot see it) */
     if (!((h.flags & MB_FLAG_AOUT_KLUDGE) ? load_aout_kludge(&c, &h, &entry) : load_elf(&c, &entry)))
         return false;
     if (entry > 0xFFFFFFFFull)
         return fail(&c, "entry point 0x%lx above 4 GiB: not reachable in 32-bit mode", entry, 0);
-    uint64_t mbi;
+    uint64_t mbi = 0;
     if (!build_info(&c, &mbi))
         return false;
     memset(out, 0, sizeof(*out));

@@ -5,6 +5,9 @@
 /* Offsets world_switch.S uses. */
 #define GUEST_REGS_PC     248
 #define GUEST_REGS_PSTATE 256
+/* The exit "vector index" of an HVC guest_hvc_light answered, for which the run loop still has
+ * work (fast_exit.c); past the 16 real ones. */
+#define FAST_KIND_HANDLED 16
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>

@@ -70,6 +70,7 @@ void inject_serror(struct vcpu *v);                      /* a virtual SError (HC
  * enter again at once; FAST_HANDLED, handled but the generic entry must run first. */
 enum fast_result { FAST_NONE, FAST_REENTER, FAST_HANDLED };
 enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
+int fast_hvc_light(struct arch_vcpu *a);   /* world_switch.S guest_hvc_light */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
@@ -88,6 +89,7 @@ void pmu_vcpu_load(void);
 void pmu_vcpu_reset(struct vcpu *v);
 void pmu_guest_enter(struct vcpu *v);
 void pmu_guest_exit(struct vcpu *v);
+bool pmu_guest_counting(const struct vcpu *v);   /* the two above have work to do */
 
 /* fpsimd.c / fpsimd.S: lazy FP/SIMD switching. */
 struct fpsimd_state;
