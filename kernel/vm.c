@@ -1,5 +1,6 @@
 /* vm.c: VM creation from the configuration, memory layout, reset, and pCPU placement. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "arch.h"
 #include "arch_guest.h"
@@ -123,6 +124,21 @@ bool vm_load(struct vm *vm)
     return true;
 }
 
+/* The arch counters that moved (`hvctl stats` shows them all while it runs), for hosts without a
+ * management interface: e.g. nested VMX's immediate exits and throttle refusals under Bochs. */
+static void vm_print_arch_stats(const struct vm *vm)
+{
+    struct arch_stat a[8];
+    char line[256];
+    size_t n = 0;
+    uint32_t k = arch_vm_stats(vm, a, 8);
+    for (uint32_t i = 0; i < k && n < sizeof(line); i++)
+        if (a[i].value)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, a[i].name, a[i].value);
+    if (n)
+        hv_printf("vm %s: stats at stop:%s\n", vm->name, line);
+}
+
 /* Called by each pCPU when its vCPU's run loop ends; the last one out of the VM
  * acts on the shutdown request. Returns true when the pCPU should run again. */
 static bool vm_vcpu_left(struct vm *vm)
@@ -147,6 +163,7 @@ static bool vm_vcpu_left(struct vm *vm)
         }
     }
     hv_printf("vm %s: %s\n", vm->name, how == VM_SHUTDOWN_CRASH ? "crashed, stopped" : "powered off");
+    vm_print_arch_stats(vm);
     __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
     if (__atomic_sub_fetch(&vms_alive, 1, __ATOMIC_ACQ_REL) == 0) {
         hv_printf("hv: all VMs stopped, powering off\n");

@@ -42,6 +42,8 @@ checks() {
   expect '^vm nvmx: vcpu 0: nested VM entry failed \(exit reason 33, qualification 0\): GUEST_RFLAGS bit 1 clear$' \
          "the RFLAGS bit 1 entry failure is named"
   expect '^vm nvmx: vcpu 0: nested VMLAUNCH: VMfailValid\(8\): HOST_CS_SELECTOR is 0$' "a host-state failure is named"
+  expect '^vm nvmx: stats at stop: nested_immediate_exits=[1-9][0-9]* nested_immediate_throttled=[1-9][0-9]*$' \
+         "the throttle's refusals are counted in the VM's stats"
   expect '^vm nvmx: vcpu 0: nested: 16 immediate exits from L2 in a row without progress: the next ones delayed by 1000 us$' \
          "the livelock reproducer hits the immediate-exit throttle"
   for t in off_cpuid_vmx_hidden off_vmx_basic_gp off_cr4_vmxe_gp off_vmxon_ud; do
