@@ -24,6 +24,7 @@ static EFI_GUID file_system_guid = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;
 static EFI_GUID file_info_guid = EFI_FILE_INFO_ID;
 static EFI_GUID dtb_guid = { 0xb1b621d5, 0xf19c, 0x41a5, { 0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0 } };
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
+static EFI_GUID rng_guid = EFI_RNG_PROTOCOL_GUID;
 
 static void efi_putc(char c)
 {
@@ -230,6 +231,24 @@ static void find_platform_tables(struct boot_info *bi)
               bi->acpi_rsdp_pa ? "yes" : "no");
 }
 
+/* The firmware's random number generator (UEFI 2.10 37.5 EFI_RNG_PROTOCOL.GetRNG, default
+ * algorithm), when it has one: seeds the management challenge (kernel/mgmt_entropy.c). */
+static void read_firmware_rng(struct boot_info *bi)
+{
+    EFI_RNG_PROTOCOL *rng;
+    if (uefi_call_wrapper(BS->LocateProtocol, 3, &rng_guid, NULL, (void **)&rng) != EFI_SUCCESS || !rng) {
+        hv_printf("boot: no EFI_RNG_PROTOCOL\n");
+        return;
+    }
+    EFI_STATUS st = uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, (UINTN)sizeof(bi->efi_rng), bi->efi_rng);
+    if (st != EFI_SUCCESS) {
+        hv_printf("boot: EFI_RNG_PROTOCOL.GetRNG: %s\n", efi_reason(st));
+        return;
+    }
+    bi->efi_rng_bytes = sizeof(bi->efi_rng);
+    hv_printf("boot: EFI_RNG_PROTOCOL: %u bytes\n", (unsigned)bi->efi_rng_bytes);
+}
+
 static uint32_t mem_type(UINT32 efi_type)
 {
     switch (efi_type) {
@@ -318,6 +337,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
     hv_printf("\nhv " HV_VERSION " (%s) type-1 micro-hypervisor\n", arch_name());
     find_platform_tables(bi);
+    read_firmware_rng(bi);
     load_config(bi, image);
 
     hv_printf("boot: exiting boot services\n");

@@ -50,6 +50,12 @@ uint32_t arch_cpu_index(void);
 /* Monotonic time since an arbitrary point. */
 uint64_t arch_time_ns(void);
 
+/* One 64-bit value from the CPU's random number instruction (aarch64: RNDR when
+ * ID_AA64ISAR0_EL1.RNDR says it exists; x86_64: RDSEED, else RDRAND, when CPUID says so),
+ * retried a bounded number of times as the manuals advise. False when the CPU has none or it
+ * kept failing; *name (may be NULL) gets the instruction's name or "none". */
+bool arch_entropy(uint64_t *out, const char **name);
+
 /* Hint inside spin loops. */
 void arch_cpu_relax(void);
 

@@ -48,6 +48,9 @@ struct boot_info {
     uint64_t heap_base, heap_size_bytes;     /* newlib's sbrk arena */
     uint64_t stack_base, stack_size_bytes;   /* per-CPU stacks, CONFIG_HV_MAX_CPUS of them */
     uint64_t trampoline_pa;          /* x86: one page below 1 MiB for AP start-up */
+    uint8_t efi_rng[32];             /* EFI_RNG_PROTOCOL output at boot (the management
+                                        challenge's seed); efi_rng_bytes of it valid, 0: none */
+    uint32_t efi_rng_bytes;
 
     struct hv_config config;
     uint32_t config_error_count;

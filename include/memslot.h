@@ -70,5 +70,8 @@ bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_
 int memslot_set_locked(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_bytes, uint64_t hpa,
                        uint32_t flags);
 struct memslot *memslot_find_locked(struct memslots *ms, uint64_t gpa);
+/* memslot_get for a caller that holds ms->lock (a stage-2 change's followers, e.g. the SMMU
+ * mirror, run inside it: taking the lock again would deadlock). */
+bool memslot_get_locked(const struct memslots *ms, uint32_t id, struct memslot *out);
 
 #endif

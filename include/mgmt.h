@@ -5,12 +5,15 @@
 #define MGMT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct hv_config;
 
 /* Boot CPU, once the VMs are started: finds the NIC (arch_mgmt_nic), brings the stack up
- * (DHCP or the configured address) and listens. Reports and gives up when it cannot. */
-void mgmt_init(const struct hv_config *cfg);
+ * (DHCP or the configured address) and listens. Reports and gives up when it cannot.
+ * boot_rng: the firmware's random bytes (boot_info.efi_rng), seeding the challenges. */
+void mgmt_init(const struct hv_config *cfg, const uint8_t *boot_rng, size_t boot_rng_len);
 /* Any CPU, as often as it likes (the vCPU loops call it after exits and while blocked):
  * at most one CPU at a time does the work, at most every millisecond or so. */
 void mgmt_poll(void);

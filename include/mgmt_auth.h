@@ -18,13 +18,19 @@ struct mgmt_auth {
     uint8_t key[MGMT_AUTH_KEY_MAX];
     size_t key_len;
     uint64_t serial;                         /* challenges issued: never the same input twice */
+    uint8_t pool[32];                        /* randomness mixed in (mgmt_auth_mix): what makes
+                                                challenges differ across reboots */
 };
 
 /* False when the key is empty or longer than MGMT_AUTH_KEY_MAX. */
 bool mgmt_auth_init(struct mgmt_auth *a, const uint8_t *key, size_t key_len);
+/* Mixes len bytes of randomness (EFI_RNG_PROTOCOL, arch_entropy) into the pool:
+ * pool = HMAC-SHA-256(pool, "hv-mgmt-entropy" bytes). Bytes that carry no entropy do no harm. */
+void mgmt_auth_mix(struct mgmt_auth *a, const void *bytes, size_t len);
 /* A new challenge into out (MGMT_AUTH_HEX digits and a NUL): HMAC(key, "hv-mgmt-challenge"
- * seed serial), unpredictable without the key and unique while (seed, serial) is; seed is the
- * caller's time or randomness. */
+ * pool seed serial), unpredictable without the key; never the same twice within a boot (the
+ * serial), and across reboots different as soon as the pool holds real randomness (seed, the
+ * caller's time since boot, alone repeats: same boot time, same serial). */
 void mgmt_auth_challenge(struct mgmt_auth *a, uint64_t seed, char out[MGMT_AUTH_HEX + 1]);
 /* The answer a client must give to challenge (MGMT_AUTH_HEX digits and a NUL into out). */
 void mgmt_auth_expected(const struct mgmt_auth *a, const char *challenge, char out[MGMT_AUTH_HEX + 1]);

@@ -97,7 +97,7 @@ void kernel_main(struct boot_info *bi)
         arch_selftest_at_abort(bi->config.selftest_at_abort);
     report_vms(bi);
     if (vm_start_all(bi, cpu_count)) {
-        mgmt_init(&bi->config);      /* polled from the vCPU loops from now on */
+        mgmt_init(&bi->config, bi->efi_rng, bi->efi_rng_bytes);      /* polled from the vCPU loops from now on */
         vm_pcpu_loop(0);
     }
     hv_printf("hv: nothing left to run, powering off\n");

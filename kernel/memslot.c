@@ -62,6 +62,14 @@ int memslot_set(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t size_by
     return rc;
 }
 
+bool memslot_get_locked(const struct memslots *ms, uint32_t id, struct memslot *out)
+{
+    if (id >= VM_MAX_MEMSLOTS)
+        return false;
+    *out = ms->slot[id];
+    return out->size_bytes != 0;
+}
+
 bool memslot_get(struct memslots *ms, uint32_t id, struct memslot *out)
 {
     if (id >= VM_MAX_MEMSLOTS)

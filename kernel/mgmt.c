@@ -10,6 +10,7 @@
 #include "dirty_log.h"
 #include "kernel.h"
 #include "memslot_run.h"
+#include "mgmt_entropy.h"
 #include "migrate.h"
 #include "mgmt.h"
 #include "mgmt_auth.h"
@@ -658,6 +659,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_poll(pcb, on_poll, 2);
     tcp_nagle_disable(pcb);
     /* The greeting carries this connection's challenge; nothing is read before it is answered. */
+    mgmt_entropy_fresh(&mgmt_auth_key);
     mgmt_auth_challenge(&mgmt_auth_key, arch_time_ns(), c->challenge);
     int n = snprintf(c->out, sizeof(c->out), "hv-mgmt 1 challenge %s\n", c->challenge);
     c->out_len = n > 0 ? (size_t)n : 0;
@@ -686,7 +688,7 @@ static bool mgmt_listen(uint16_t port)
     return true;
 }
 
-void mgmt_init(const struct hv_config *cfg)
+void mgmt_init(const struct hv_config *cfg, const uint8_t *boot_rng, size_t boot_rng_len)
 {
     if (!cfg->mgmt.enabled)
         return;
@@ -695,6 +697,8 @@ void mgmt_init(const struct hv_config *cfg)
         hv_printf("mgmt: no mgmt_key in hv.cfg, management interface off (every client must authenticate)\n");
         return;
     }
+    /* Randomness so that challenges differ across reboots (a recorded response is no use). */
+    mgmt_entropy_seed(&mgmt_auth_key, boot_rng, boot_rng_len);
     struct net_dev *dev = arch_mgmt_nic();
     if (!dev) {
         hv_printf("mgmt: no NIC, management interface off\n");

@@ -7,6 +7,8 @@
 
 #define RESPONSE_PREFIX "hv-mgmt-auth-v1 "
 #define CHALLENGE_PREFIX "hv-mgmt-challenge"
+#define ENTROPY_PREFIX "hv-mgmt-entropy"
+#define MIX_CHUNK 64
 
 bool mgmt_auth_init(struct mgmt_auth *a, const uint8_t *key, size_t key_len)
 {
@@ -33,14 +35,35 @@ static void hmac_hex(const struct mgmt_auth *a, const uint8_t *msg, size_t len, 
     out[MGMT_AUTH_HEX] = '\0';
 }
 
+void mgmt_auth_mix(struct mgmt_auth *a, const void *bytes, size_t len)
+{
+    const uint8_t *p = bytes;
+    do {
+        uint8_t msg[sizeof(ENTROPY_PREFIX) - 1 + MIX_CHUNK];
+        size_t n = len < MIX_CHUNK ? len : MIX_CHUNK;
+        memcpy(msg, ENTROPY_PREFIX, sizeof(ENTROPY_PREFIX) - 1);
+        if (n)
+            memcpy(msg + sizeof(ENTROPY_PREFIX) - 1, p, n);
+        uint8_t next[sizeof(a->pool)];
+        /* On failure (no memory for mbedtls's context) the pool keeps what it had. */
+        if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), a->pool, sizeof(a->pool), msg,
+                            sizeof(ENTROPY_PREFIX) - 1 + n, next) == 0)
+            memcpy(a->pool, next, sizeof(a->pool));
+        p += n;
+        len -= n;
+    } while (len);
+}
+
 void mgmt_auth_challenge(struct mgmt_auth *a, uint64_t seed, char out[MGMT_AUTH_HEX + 1])
 {
-    uint8_t msg[sizeof(CHALLENGE_PREFIX) - 1 + 16];
+    enum { PRE = sizeof(CHALLENGE_PREFIX) - 1, POOL = sizeof(a->pool) };
+    uint8_t msg[PRE + POOL + 16];
     uint64_t serial = ++a->serial;
-    memcpy(msg, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1);
+    memcpy(msg, CHALLENGE_PREFIX, PRE);
+    memcpy(msg + PRE, a->pool, POOL);
     for (int i = 0; i < 8; i++) {
-        msg[sizeof(CHALLENGE_PREFIX) - 1 + i] = (uint8_t)(seed >> (8 * i));
-        msg[sizeof(CHALLENGE_PREFIX) - 1 + 8 + i] = (uint8_t)(serial >> (8 * i));
+        msg[PRE + POOL + i] = (uint8_t)(seed >> (8 * i));
+        msg[PRE + POOL + 8 + i] = (uint8_t)(serial >> (8 * i));
     }
     hmac_hex(a, msg, sizeof(msg), out);
 }

@@ -112,7 +112,10 @@ static uint64_t doorbell_page(void)
 }
 
 /* The mirror over [ipa, ipa+size): the memslots' parts inside it, the doorbell page if it
- * falls inside; everything else there unmapped. */
+ * falls inside; everything else there unmapped. The caller holds the VM's slot lock: run-time
+ * stage-2 changes (memslot_run.c, dirty_log.c) make and announce them under it, so taking it
+ * here deadlocked a memslot deletion or a dirty-logging fault of a VM with an assigned
+ * function; boot-time ones run before anything else can change the slots. */
 static bool mirror_range(struct smmu_vm *m, uint64_t ipa, uint64_t size)
 {
     struct vm *vm = m->vm;
@@ -120,7 +123,7 @@ static bool mirror_range(struct smmu_vm *m, uint64_t ipa, uint64_t size)
         return false;
     for (uint32_t i = 0; i < VM_MAX_MEMSLOTS; i++) {
         struct memslot s;
-        if (!memslot_get(&vm->slots, i, &s) || !overlaps(s.gpa, s.size_bytes, ipa, size))
+        if (!memslot_get_locked(&vm->slots, i, &s) || !overlaps(s.gpa, s.size_bytes, ipa, size))
             continue;
         uint64_t lo = s.gpa > ipa ? s.gpa : ipa;
         uint64_t hi_s = s.gpa + s.size_bytes, hi_r = ipa + size;
@@ -156,7 +159,10 @@ static struct smmu_vm *mirror_for(struct vm *vm)
         return NULL;
     }
     m->vm = vm;
-    if (!mirror_range(m, 0, 1ull << 48)) {
+    spin_lock(&vm->slots.lock);
+    bool built = mirror_range(m, 0, 1ull << 48);
+    spin_unlock(&vm->slots.lock);
+    if (!built) {
         hv_printf("vm %s: out of memory for its SMMU stage-2 table\n", vm->name);
         m->vm = NULL;                    /* half built: never pointed at, never followed */
         return NULL;

@@ -1,5 +1,6 @@
 /* vgic_its.c: a VM's emulated ITS: the GITS frame at 0x08080000 on vm->mmio, its lock, guest
  * memory through the audited accessors, and delivery to the vGIC (model: vgic_its_cmd.c). */
+#include <inttypes.h>
 #include "kernel.h"
 #include "vgic.h"
 #include "vgic_its.h"
@@ -19,6 +20,19 @@ static int its_mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 static int its_mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
     return guest_write(&((struct vm *)ctx)->slots, gpa, buf, len);
+}
+
+/* A table the guest programmed is not (or no longer) guest RAM, e.g. its memslot was deleted
+ * while the VM ran: the command was ignored (vgic_its.h); said on the console for the first
+ * few, as a guest can repeat it at will. */
+#define ITS_FAULT_LINES 4
+static void its_mem_fault(void *ctx, uint64_t gpa, bool write)
+{
+    struct vm *vm = ctx;
+    uint32_t n = __atomic_fetch_add(&vm->arch.its.faults_shown, 1, __ATOMIC_RELAXED);
+    if (n < ITS_FAULT_LINES)
+        hv_printf("vm %s: ITS: %s of its table at 0x%" PRIx64 " failed: not guest RAM, command ignored%s\n",
+                  vm->name, write ? "write" : "read", gpa, n + 1 == ITS_FAULT_LINES ? " (no more such lines)" : "");
 }
 
 /* The model checks vcpu < vcpu_count before any of these. */
@@ -87,6 +101,7 @@ bool vgic_its_init(struct vm *vm)
         .lpi_clear = its_lpi_clear,
         .lpi_move_all = its_lpi_move_all,
         .fwd = its_fwd,
+        .mem_fault = its_mem_fault,
         .vcpu_count = vm->vcpu_count,
         .lpi_id_bits = VGIC_ITS_LPI_ID_BITS,
     };

@@ -54,14 +54,21 @@ struct its_cmd {
 /* ---- guest memory and the tables ------------------------------------------------ */
 
 /* Entries are little endian, and so are both hosts this builds for. */
+static int mem_failed(struct its_state *its, uint64_t gpa, bool write, int rc)
+{
+    if (rc && its->env->mem_fault)
+        its->env->mem_fault(its->env->ctx, gpa, write);
+    return rc;
+}
+
 static int read64(struct its_state *its, uint64_t gpa, uint64_t *v)
 {
-    return its->env->mem_read(its->env->ctx, gpa, v, sizeof(*v));
+    return mem_failed(its, gpa, false, its->env->mem_read(its->env->ctx, gpa, v, sizeof(*v)));
 }
 
 static int write64(struct its_state *its, uint64_t gpa, uint64_t v)
 {
-    return its->env->mem_write(its->env->ctx, gpa, &v, sizeof(v));
+    return mem_failed(its, gpa, true, its->env->mem_write(its->env->ctx, gpa, &v, sizeof(v)));
 }
 
 struct its_table {
@@ -451,7 +458,7 @@ uint32_t its_process_queue(struct its_state *its, uint32_t max_cmds)
     uint32_t n = 0;
     while (rd != wr && n < max_cmds) {
         struct its_cmd c;
-        if (its->env->mem_read(its->env->ctx, base + rd, &c, sizeof(c))) {
+        if (mem_failed(its, base + rd, false, its->env->mem_read(its->env->ctx, base + rd, &c, sizeof(c)))) {
             its->creadr = rd | GITS_CREADR_STALLED;   /* retried on the next CWRITER write */
             return n;
         }

@@ -7,6 +7,10 @@ mgmt_test=a64_mgmt
 source tests/boot/mgmt_common.inc
 checks() {
   mgmt_checks
+  # The challenge's randomness (docs/management.md "Challenge entropy"): QEMU's -cpu max has
+  # FEAT_RNG, so RNDR is found through ID_AA64ISAR0_EL1 and used.
+  expect '^mgmt: challenge entropy: (EFI_RNG_PROTOCOL, )?RNDR$' "the challenge is seeded from RNDR"
+  expect_count '^mgmt: no entropy source' 0 "no 'no entropy source' warning"
   # The emulated PMU's statistics (arch_vm_stats): idle never enables its PMU.
   expect_in "$mgmt_out" '^pmu_enabled_vcpus=0$' "stats: idle1's PMU is not enabled"
   expect_in "$mgmt_out" '^pmu_overflow_irqs=0$' "stats: no PMU overflow interrupt"

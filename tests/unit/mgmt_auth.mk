@@ -7,10 +7,11 @@ build/unit/mbedtls/%.o: deps/src/mbedtls/tree/%.c kernel/mbedtls_port/mbedtls_co
 	$(HOSTCC) -g -O1 -fsanitize=address,undefined -w $(UNIT_MBEDTLS_INC) -c $< -o $@
 
 UNIT_TESTS += build/unit/test_mgmt_auth
-build/unit/test_mgmt_auth: tests/unit/test_mgmt_auth.c kernel/mgmt_auth.c include/mgmt_auth.h $(UNIT_MBEDTLS_OBJS)
+build/unit/test_mgmt_auth: tests/unit/test_mgmt_auth.c kernel/mgmt_auth.c include/mgmt_auth.h \
+  kernel/mgmt_entropy.c include/mgmt_entropy.h tests/unit/fake_arch.c $(UNIT_MBEDTLS_OBJS)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_MBEDTLS_INC) -o $@ tests/unit/test_mgmt_auth.c kernel/mgmt_auth.c \
-	  $(UNIT_MBEDTLS_OBJS) $(UNIT_LDLIBS)
+	  kernel/mgmt_entropy.c tests/unit/fake_arch.c $(UNIT_MBEDTLS_OBJS) $(UNIT_LDLIBS)
 
 FUZZ_TARGETS += build/fuzz/fuzz_mgmt_auth
 build/fuzz/fuzz_mgmt_auth: tests/fuzz/fuzz_mgmt_auth.c tests/fuzz/fuzz_check.h kernel/mgmt_auth.c include/mgmt_auth.h \

@@ -1,6 +1,7 @@
 /* test_mgmt_auth.c: HMAC-SHA-256 (RFC 4231 vectors through the same mbedtls build) and the
  * management handshake: only the right response to this connection's challenge opens it. */
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "mbedtls/md.h"
@@ -125,4 +126,116 @@ Test(mgmt_auth, key_length_limits)
     cr_assert(!mgmt_auth_init(&a, big, 0));
     cr_assert(!mgmt_auth_init(&a, big, 65));
     cr_assert(mgmt_auth_init(&a, big, 64));
+}
+
+/* ---- entropy (kernel/mgmt_entropy.c over the fake arch's random instruction) ---------- */
+#include <stdlib.h>
+#include "mgmt_entropy.h"
+
+extern bool fake_entropy_present;
+extern uint64_t fake_entropy_next;
+extern uint32_t fake_entropy_failures;
+
+static char console[4096];
+static size_t console_len;
+
+int hv_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(console + console_len, sizeof(console) - console_len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        console_len += (size_t)n < sizeof(console) - console_len ? (size_t)n : sizeof(console) - console_len - 1;
+    return n;
+}
+
+/* One "boot": a fresh mgmt_auth with the key, seeded as mgmt_init does, then its first challenge
+ * at the same time since boot (so the same seed and serial every boot). */
+static void boot_challenge(const uint8_t *efi, size_t efi_len, bool rng, uint64_t rng_value, char out[65])
+{
+    struct mgmt_auth a;
+    cr_assert(mgmt_auth_init(&a, key, sizeof(key)));
+    fake_entropy_present = rng;
+    fake_entropy_next = rng_value;
+    fake_entropy_failures = 0;
+    mgmt_entropy_seed(&a, efi, efi_len);
+    mgmt_entropy_fresh(&a);
+    mgmt_auth_challenge(&a, 5000000000ull, out);
+}
+
+Test(mgmt_entropy, same_time_and_serial_different_cpu_entropy_differ)
+{
+    char c1[65], c2[65], c3[65];
+    boot_challenge(NULL, 0, true, 0x1111, c1);
+    boot_challenge(NULL, 0, true, 0x2222, c2);
+    boot_challenge(NULL, 0, true, 0x1111, c3);
+    cr_assert_str_neq(c1, c2, "another boot's randomness: another challenge");
+    cr_assert_str_eq(c1, c3, "the randomness is the only difference");
+    cr_assert(strstr(console, "mgmt: challenge entropy: FAKERNG\n"), "%s", console);
+}
+
+Test(mgmt_entropy, same_time_and_serial_different_efi_rng_differ)
+{
+    uint8_t e1[32] = { 1 }, e2[32] = { 2 };
+    char c1[65], c2[65];
+    boot_challenge(e1, sizeof(e1), false, 0, c1);
+    boot_challenge(e2, sizeof(e2), false, 0, c2);
+    cr_assert_str_neq(c1, c2);
+    cr_assert(strstr(console, "mgmt: challenge entropy: EFI_RNG_PROTOCOL\n"), "%s", console);
+    console_len = 0;
+    boot_challenge(e1, sizeof(e1), true, 7, c2);
+    cr_assert_str_neq(c1, c2, "both sources mixed");
+    cr_assert(strstr(console, "mgmt: challenge entropy: EFI_RNG_PROTOCOL, FAKERNG\n"), "%s", console);
+}
+
+Test(mgmt_entropy, no_source_is_said_once_and_repeats_across_boots)
+{
+    char c1[65], c2[65];
+    console_len = 0;
+    console[0] = '\0';
+    boot_challenge(NULL, 0, false, 0, c1);
+    cr_assert_str_eq(console, "mgmt: no entropy source (no EFI_RNG_PROTOCOL, CPU random instruction: none): "
+                              "challenges may repeat after a reboot\n");
+    boot_challenge(NULL, 0, false, 0, c2);
+    cr_assert_str_eq(c1, c2, "what the entropy is for: without it a reboot repeats the challenge");
+}
+
+Test(mgmt_entropy, failing_reads_are_retried_by_the_caller_of_each_word)
+{
+    struct mgmt_auth a, b;
+    cr_assert(mgmt_auth_init(&a, key, sizeof(key)));
+    cr_assert(mgmt_auth_init(&b, key, sizeof(key)));
+    fake_entropy_present = true;
+    fake_entropy_next = 9;
+    fake_entropy_failures = 2;             /* two words lost, two mixed */
+    cr_assert_eq(mgmt_entropy_seed(&a, NULL, 0), 1);
+    cr_assert_eq(fake_entropy_next, 11);
+    fake_entropy_present = false;
+    cr_assert_eq(mgmt_entropy_seed(&b, NULL, 0), 0);
+    cr_assert(memcmp(a.pool, b.pool, sizeof(a.pool)) != 0);
+}
+
+static int cmp_challenge(const void *x, const void *y)
+{
+    return memcmp(x, y, 64);
+}
+
+Test(mgmt_entropy, a_challenge_never_repeats_within_a_boot)
+{
+    enum { N = 20000 };
+    char (*c)[65] = malloc(sizeof(*c) * N);
+    cr_assert(c);
+    struct mgmt_auth a;
+    cr_assert(mgmt_auth_init(&a, key, sizeof(key)));
+    fake_entropy_present = false;            /* the worst case: no randomness, a stopped clock */
+    mgmt_entropy_seed(&a, NULL, 0);
+    for (int i = 0; i < N; i++) {
+        mgmt_entropy_fresh(&a);
+        mgmt_auth_challenge(&a, 77, c[i]);
+    }
+    qsort(c, N, sizeof(*c), cmp_challenge);
+    for (int i = 1; i < N; i++)
+        cr_assert(memcmp(c[i - 1], c[i], 64) != 0, "challenge %d repeated", i);
+    free(c);
 }

@@ -14,7 +14,7 @@
 #define VCPUS      2
 #define LPI        8192
 
-static uint8_t ram[RAM_BYTES];
+static uint8_t ram[RAM_BYTES] __attribute__((aligned(4096)));
 static struct its_env env;
 static struct its_state its;
 static uint32_t cq_tail;                     /* next free byte offset in the queue */
@@ -127,7 +127,7 @@ static void setup(void)
     event_count = 0;
     cq_tail = 0;
     env = (struct its_env){ NULL, fake_read, fake_write, fake_inject, fake_config_changed,
-                            fake_clear, fake_move_all, VCPUS, 16, NULL };
+                            fake_clear, fake_move_all, VCPUS, 16, NULL, NULL };
     its_init(&its, &env);
     wr(GITS_BASER0, GITS_BASER_VALID | DT_GPA);          /* Size 0: one 4 KiB page */
     wr(GITS_BASER0 + 8, GITS_BASER_VALID | CT_GPA);
@@ -900,4 +900,88 @@ Test(vgic_its, table_address_follows_the_page_size)
     kick();
     cr_assert_eq(its.error_count, 1, "last_error 0x%x", its.last_error);
     cr_assert_eq(ram64(DT_GPA + 8), 1ull << 63 | ITT_GPA | 3, "the table starts at the 16 KiB boundary");
+}
+
+/* ---- tables under a memslot that goes away while the VM runs (kernel/memslot.c) ------- */
+#include "memslot.h"
+
+static struct memslots slots;
+static uint64_t fault_gpa[8];
+static uint32_t fault_count;
+
+static int slot_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    (void)ctx;
+    return guest_read(&slots, gpa, buf, len);
+}
+
+static int slot_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    (void)ctx;
+    return guest_write(&slots, gpa, buf, len);
+}
+
+static void record_fault(void *ctx, uint64_t gpa, bool write)
+{
+    (void)ctx, (void)write;
+    if (fault_count < 8)
+        fault_gpa[fault_count] = gpa;
+    fault_count++;
+}
+
+/* Guest RAM as two slots: slot 0 the queue and device/collection tables, slot 1 (the top
+ * 64 KiB, where the ITT lives) deleted and re-added the way `hvctl memslot NAME delete` does. */
+#define SLOT1_BYTES 0x10000ull
+#define SLOT1_GPA (RAM_BASE + RAM_BYTES - SLOT1_BYTES)
+Test(vgic_its, itt_slot_deleted_while_running_fails_cleanly_and_is_reported)
+{
+    memslots_init(&slots);
+    cr_assert_eq(memslot_set(&slots, 0, RAM_BASE, RAM_BYTES - SLOT1_BYTES, (uint64_t)(uintptr_t)ram, MEMSLOT_RAM), 0);
+    cr_assert_eq(memslot_set(&slots, 1, SLOT1_GPA, SLOT1_BYTES, (uint64_t)(uintptr_t)(ram + RAM_BYTES - SLOT1_BYTES), 0), 0);
+    cr_assert(CQ_GPA < SLOT1_GPA && DT_GPA < SLOT1_GPA && CT_GPA < SLOT1_GPA, "queue and tables in slot 0");
+    env.mem_read = slot_read;
+    env.mem_write = slot_write;
+    env.mem_fault = record_fault;
+    its_reg_write(&its, GITS_CTLR, 4, 0);
+    wr(GITS_BASER0, GITS_BASER_VALID | DT_GPA);
+    wr(GITS_BASER0 + 8, GITS_BASER_VALID | CT_GPA);
+    wr(GITS_CBASER, GITS_CBASER_VALID | CQ_GPA);
+    its_reg_write(&its, GITS_CTLR, 4, GITS_CTLR_ENABLED);
+    cq_tail = 0;
+    mapd(1, SLOT1_GPA, 3, true);
+    mapc(0, 0, true);
+    kick();
+    cr_assert_eq(its.error_count, 0);
+    cr_assert_eq(fault_count, 0);
+
+    /* the slot under the ITT goes away: MAPTI cannot write its entry, INT cannot read it */
+    cr_assert_eq(memslot_set(&slots, 1, 0, 0, 0, 0), 0);
+    mapti(1, 5, LPI + 5, 0);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_MAPTI, ITS_ERR_MEMORY));
+    cmd_ev(ITS_CMD_INT, 1, 5);
+    kick();
+    cr_assert_eq(its.last_error, ITS_ERROR(ITS_CMD_INT, ITS_ERR_MEMORY));
+    cr_assert_eq(event_count, 0, "no LPI from a table that is gone");
+    cr_assert_eq(rd(GITS_CREADR), cq_tail, "ignored, not stalled: the queue moves on");
+    cr_assert_geq(fault_count, 2);
+    cr_assert_eq(fault_gpa[0], SLOT1_GPA + 5 * ITS_ENTRY_BYTES, "the ITE's address is named: 0x%lx",
+                 (unsigned long)fault_gpa[0]);
+
+    /* back again (zeroed, as a new slot is): the same commands work */
+    memset(ram + RAM_BYTES - SLOT1_BYTES, 0, SLOT1_BYTES);
+    cr_assert_eq(memslot_set(&slots, 1, SLOT1_GPA, SLOT1_BYTES, (uint64_t)(uintptr_t)(ram + RAM_BYTES - SLOT1_BYTES), 0), 0);
+    mapti(1, 5, LPI + 5, 0);
+    cmd_ev(ITS_CMD_INT, 1, 5);
+    kick();
+    cr_assert_eq(event_count, 1, "delivered once the memory is back");
+
+    /* the queue's own slot deleted: the queue stalls at that command (and says where) */
+    uint32_t before = fault_count;
+    cr_assert_eq(memslot_set(&slots, 0, 0, 0, 0, 0), 0);
+    cmd_ev(ITS_CMD_INT, 1, 5);
+    kick();
+    cr_assert(rd(GITS_CREADR) & GITS_CREADR_STALLED, "stalled");
+    cr_assert_eq(fault_count, before + 1);
+    cr_assert_eq(fault_gpa[before < 8 ? before : 7] & ~0xfffull, CQ_GPA & ~0xfffull);
 }

@@ -144,6 +144,10 @@ struct its_env {
      * emulated pending state is then left alone); its result is ignored for the others. */
     bool (*fwd)(void *ctx, enum its_fwd_op op, uint32_t device_id, uint32_t event_id, uint32_t icid,
                 uint32_t vcpu, uint32_t intid);
+    /* Optional: a table or queue access at gpa failed (not guest RAM: never was, or its memslot
+     * was deleted or moved since the guest programmed it). The command was ignored or the
+     * queue stalled as above; this only lets the owner say so. */
+    void (*mem_fault)(void *ctx, uint64_t gpa, bool write);
 };
 
 /* The ITS's own registers; everything else is in guest memory. Guarded by its owner's lock. */
@@ -182,6 +186,7 @@ struct vgic_its {
     struct its_env env;
     struct its_state state;            /* guarded by lock */
     struct spinlock lock;              /* taken before the slot lock and the vGIC's locks */
+    uint32_t faults_shown;             /* atomic: table-access failures said on the console */
 };
 /* Registers the ITS frame at VGIC_GITS_BASE on vm->mmio; false when the bus refuses it. */
 bool vgic_its_init(struct vm *vm);
