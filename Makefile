@@ -11,6 +11,7 @@ LIBFDT_SRC := deps/src/libfdt
 DEPS_STAMP := deps/.stamp
 
 HOSTCC ?= gcc
+comma := ,
 
 ifeq ($(ARCH),aarch64)
 CROSS := aarch64-linux-gnu-
@@ -52,6 +53,14 @@ CFLAGS := -std=gnu11 -Os -g -Wall -Wextra -Werror -ffreestanding -fpic -fshort-w
   -fno-stack-protector -fno-strict-aliasing -fno-builtin-printf -ffunction-sections -fdata-sections $(ARCH_CFLAGS) \
   -Iarch/$(ARCH)/include -Iinclude -isystem $(NEWLIB)/include \
   -I$(EFI_INC) -I$(EFI_INC)/$(ARCH) -I$(LIBFDT_SRC) -MMD -MP
+# Link-time optimisation (issue 16: size): the whole image is one unit at the link, so code
+# only one caller needs is inlined or dropped and constants propagate across files. Each file
+# keeps its own -Os / -O2 (GCC streams the optimisation level per function), so the exit path
+# (HOT_SRCS) is still -O2. LTO=0 builds without it.
+LTO ?= 1
+ifeq ($(LTO),1)
+CFLAGS += -flto=auto
+endif
 LIBFDT_CFLAGS := $(filter-out -Wextra -Werror -MMD -MP,$(CFLAGS)) -w
 
 # Each arch lists the host drivers it needs in arch/$(ARCH)/drivers.mk (DRIVERS := ...).
@@ -103,10 +112,11 @@ $(B)/libfdt/%.o: $(LIBFDT_SRC)/%.c $(NEWLIB)/.stamp
 # --gc-sections drops what nothing reaches from _start; hv.ver makes every symbol local (nothing
 # links against the image), without which a -shared link keeps all of them.
 $(B)/hv.so: $(OBJS) $(LIBFDT_OBJS) linker/efi-$(ARCH).lds linker/hv.ver
-	$(LD) -nostdlib -shared -Bsymbolic -znocombreloc --gc-sections --version-script=linker/hv.ver \
-	  $(ARCH_RELR) -T linker/efi-$(ARCH).lds $(ARCH_LDFLAGS) \
+	$(CC) $(filter-out -MMD -MP -I% -isystem $(NEWLIB)/include,$(CFLAGS)) -nostdlib -shared \
+	  -Wl,-Bsymbolic,-znocombreloc,--gc-sections,--version-script=linker/hv.ver \
+	  $(ARCH_RELR) -T linker/efi-$(ARCH).lds $(addprefix -Wl$(comma),$(ARCH_LDFLAGS)) \
 	  -o $@ $(EFI_CRT0) $(OBJS) $(LIBFDT_OBJS) \
-	  -L$(EFI_LIB) -L$(NEWLIB)/lib --start-group -lgnuefi -lc $(LIBGCC) --end-group
+	  -L$(EFI_LIB) -L$(NEWLIB)/lib -Wl,--start-group -lgnuefi -lc $(LIBGCC) -Wl,--end-group
 	tools/check-relocs.sh $(ARCH) $@
 
 ifeq ($(ARCH),aarch64)

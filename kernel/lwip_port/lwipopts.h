@@ -1,5 +1,5 @@
 /* lwipopts.h: lwIP 2.1 configuration for the management interface: NO_SYS, raw API only,
- * IPv4 with ARP, DHCP, ICMP, UDP and TCP, all memory static and bounded (kernel/net.c). */
+ * IPv4 (unfragmented) with ARP, DHCP, ICMP, UDP and TCP, all memory static and bounded (kernel/net.c). */
 #ifndef LWIPOPTS_H
 #define LWIPOPTS_H
 
@@ -21,8 +21,6 @@
 #define MEMP_NUM_TCP_PCB            8          /* MGMT_CONN_MAX clients, refusals, TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN     1
 #define MEMP_NUM_TCP_SEG            32
-#define MEMP_NUM_REASSDATA          2
-#define MEMP_NUM_FRAG_PBUF          4
 #define MEMP_NUM_ARP_QUEUE          8
 #define PBUF_POOL_SIZE              24
 
@@ -41,8 +39,10 @@
 #define LWIP_IGMP                   0
 #define LWIP_DNS                    0
 #define LWIP_AUTOIP                 0
-#define IP_REASSEMBLY               1
-#define IP_FRAG                     1
+/* No IP fragmentation either way (issue 16: size): TCP segments fit the MTU (TCP_MSS), DHCP
+ * messages are small; a fragmented datagram arriving is dropped. */
+#define IP_REASSEMBLY               0
+#define IP_FRAG                     0
 
 #define LWIP_UDP                    1
 #define LWIP_DHCP                   1
