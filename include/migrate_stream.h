@@ -8,6 +8,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The stream is little-endian whatever the host: these write and read its fields. */
+static inline void migrate_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void migrate_put64(uint8_t *p, uint64_t v)
+{
+    migrate_put32(p, (uint32_t)v);
+    migrate_put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t migrate_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t migrate_get64(const uint8_t *p)
+{
+    return (uint64_t)migrate_get32(p) | (uint64_t)migrate_get32(p + 4) << 32;
+}
+
 /* All integers little-endian. Header (MIGRATE_HEADER_BYTES):
  *   0  magic "HVMIGRAT"          8 bytes
  *   8  version                   u32 (MIGRATE_VERSION)

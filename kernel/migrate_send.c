@@ -8,18 +8,6 @@
 
 #define PAGE_BYTES 4096ull
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 size_t migrate_send_bitmap_words(struct memslots *ms)
 {
     size_t words = 0;
@@ -103,9 +91,9 @@ int64_t migrate_send_pages(struct migrate_send *s, uint8_t *out, size_t cap)
         struct migrate_section_tx tx;
         migrate_section_begin(&tx, MIGRATE_SEC_PAGES, len, out);
         uint8_t *p = out + MIGRATE_SECTION_HDR_BYTES;
-        put64(p, m.gpa / PAGE_BYTES + first);
-        put32(p + 8, count);
-        put32(p + 12, 0);
+        migrate_put64(p, m.gpa / PAGE_BYTES + first);
+        migrate_put32(p + 8, count);
+        migrate_put32(p + 12, 0);
         if (guest_read(s->ms, m.gpa + first * PAGE_BYTES, p + MIGRATE_PAGES_HDR_BYTES, count * PAGE_BYTES) != 0)
             return MEMSLOT_ENOENT;
         migrate_section_update(&tx, p, len);
@@ -144,7 +132,7 @@ size_t migrate_send_state(struct migrate_send *s, uint32_t type, uint32_t id, co
     struct migrate_section_tx tx;
     migrate_section_begin(&tx, type, 4 + len, out);
     uint8_t *p = out + MIGRATE_SECTION_HDR_BYTES;
-    put32(p, id);
+    migrate_put32(p, id);
     memcpy(p + 4, state, len);
     migrate_section_update(&tx, p, 4 + len);
     migrate_section_end(&tx, p + 4 + len);
@@ -159,9 +147,9 @@ size_t migrate_send_end(struct migrate_send *s, uint8_t *out, size_t cap)
     struct migrate_section_tx tx;
     migrate_section_begin(&tx, MIGRATE_SEC_END, 16, out);
     uint8_t *p = out + MIGRATE_SECTION_HDR_BYTES;
-    put64(p, s->pages_total);
-    put32(p + 8, s->sections);
-    put32(p + 12, 0);
+    migrate_put64(p, s->pages_total);
+    migrate_put32(p + 8, s->sections);
+    migrate_put32(p + 12, 0);
     migrate_section_update(&tx, p, 16);
     migrate_section_end(&tx, p + 16);
     return MIGRATE_SECTION_HDR_BYTES + 16 + MIGRATE_SECTION_CRC_BYTES;

@@ -6,28 +6,6 @@
 
 #include "migrate_stream.h"
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib's crc32(): crc is the value so far
  * (0 to start). Catches the corruption of a transfer; the peer was authenticated by HMAC before
  * the first byte (kernel/mgmt_auth.c). */
@@ -54,12 +32,12 @@ bool migrate_header_encode(const struct migrate_header *h, uint8_t out[MIGRATE_H
         return false;
     memset(out, 0, MIGRATE_HEADER_BYTES);
     memcpy(out, MIGRATE_MAGIC, 8);
-    put32(out + 8, h->version);
-    put32(out + 12, h->arch);
+    migrate_put32(out + 8, h->version);
+    migrate_put32(out + 12, h->arch);
     memcpy(out + 16, h->name, n);
-    put32(out + 48, h->cpus);
-    put64(out + 56, h->memory_bytes);
-    put32(out + 64, migrate_crc32(0, out, 64));
+    migrate_put32(out + 48, h->cpus);
+    migrate_put64(out + 56, h->memory_bytes);
+    migrate_put32(out + 64, migrate_crc32(0, out, 64));
     return true;
 }
 
@@ -68,8 +46,8 @@ bool migrate_section_begin(struct migrate_section_tx *tx, uint32_t type, uint32_
 {
     if (length > MIGRATE_SECTION_MAX)
         return false;
-    put32(out, type);
-    put32(out + 4, length);
+    migrate_put32(out, type);
+    migrate_put32(out + 4, length);
     tx->crc = migrate_crc32(0, out, MIGRATE_SECTION_HDR_BYTES);
     tx->left = length;
     return true;
@@ -83,7 +61,7 @@ void migrate_section_update(struct migrate_section_tx *tx, const void *data, siz
 
 bool migrate_section_end(struct migrate_section_tx *tx, uint8_t out[MIGRATE_SECTION_CRC_BYTES])
 {
-    put32(out, tx->crc);
+    migrate_put32(out, tx->crc);
     return tx->left == 0;
 }
 
@@ -121,14 +99,14 @@ static enum migrate_rx_state rx_header(struct migrate_rx *rx)
     const uint8_t *b = rx->buf;
     if (memcmp(b, MIGRATE_MAGIC, 8) != 0)
         FAIL(rx, "not a migration stream (bad magic)");
-    uint32_t version = get32(b + 8);
+    uint32_t version = migrate_get32(b + 8);
     if (version != MIGRATE_VERSION)
         FAIL(rx, "stream version %" PRIu32 " not supported (this hypervisor reads %u)", version,
              MIGRATE_VERSION);
-    if (get32(b + 64) != migrate_crc32(0, b, 64))
+    if (migrate_get32(b + 64) != migrate_crc32(0, b, 64))
         FAIL(rx, "header checksum mismatch");
-    struct migrate_header h = { .version = version, .arch = get32(b + 12), .cpus = get32(b + 48),
-                                .memory_bytes = get64(b + 56) };
+    struct migrate_header h = { .version = version, .arch = migrate_get32(b + 12), .cpus = migrate_get32(b + 48),
+                                .memory_bytes = migrate_get64(b + 56) };
     memcpy(h.name, b + 16, MIGRATE_NAME_BYTES);
     if (h.name[MIGRATE_NAME_BYTES - 1] != '\0' || h.name[0] == '\0')
         FAIL(rx, "header: bad vm name");
@@ -149,8 +127,8 @@ static enum migrate_rx_state rx_section(struct migrate_rx *rx)
     case MIGRATE_SEC_PAGES: {
         if (len < MIGRATE_PAGES_HDR_BYTES)
             FAIL(rx, "section %" PRIu32 " (pages): too short", n);
-        uint64_t gfn = get64(p);
-        uint32_t count = get32(p + 8);
+        uint64_t gfn = migrate_get64(p);
+        uint32_t count = migrate_get32(p + 8);
         if (count == 0 || count > MIGRATE_PAGES_PER_SECTION ||
             len != MIGRATE_PAGES_HDR_BYTES + count * MIGRATE_PAGE_BYTES)
             FAIL(rx, "section %" PRIu32 " (pages): %" PRIu32 " pages do not match length %" PRIu32, n,
@@ -165,7 +143,7 @@ static enum migrate_rx_state rx_section(struct migrate_rx *rx)
     case MIGRATE_SEC_DEVICE: {
         if (len < 4)
             FAIL(rx, "section %" PRIu32 " (%s): too short", n, section_name(rx->sec_type));
-        uint32_t id = get32(p);
+        uint32_t id = migrate_get32(p);
         if (rx->sec_type == MIGRATE_SEC_VCPU)
             why = rx->ops->vcpu ? rx->ops->vcpu(rx->ctx, id, p + 4, len - 4) : NULL;
         else
@@ -175,8 +153,8 @@ static enum migrate_rx_state rx_section(struct migrate_rx *rx)
     case MIGRATE_SEC_END: {
         if (len != 16)
             FAIL(rx, "section %" PRIu32 " (end): length %" PRIu32 ", want 16", n, len);
-        uint64_t pages = get64(p);
-        uint32_t sections = get32(p + 8);
+        uint64_t pages = migrate_get64(p);
+        uint32_t sections = migrate_get32(p + 8);
         if (pages != rx->pages_total || sections != rx->sections)
             FAIL(rx, "end: sender sent %" PRIu32 " sections with %" PRIu64 " pages, received %" PRIu32
                  " with %" PRIu64, sections, pages, rx->sections, rx->pages_total);
@@ -228,8 +206,8 @@ enum migrate_rx_state migrate_rx_feed(struct migrate_rx *rx, const uint8_t *data
                 return MIGRATE_RX_FAILED;
             break;
         case MIGRATE_RX_SEC_HDR:
-            rx->sec_type = get32(rx->buf);
-            rx->sec_len = get32(rx->buf + 4);
+            rx->sec_type = migrate_get32(rx->buf);
+            rx->sec_len = migrate_get32(rx->buf + 4);
             if (rx->sec_len > MIGRATE_SECTION_MAX)
                 FAIL(rx, "section %" PRIu32 " (%s): length %" PRIu32 " over the limit %u", rx->sections,
                      section_name(rx->sec_type), rx->sec_len, MIGRATE_SECTION_MAX);
@@ -238,7 +216,7 @@ enum migrate_rx_state migrate_rx_feed(struct migrate_rx *rx, const uint8_t *data
         case MIGRATE_RX_SEC_BODY: {
             uint32_t body = MIGRATE_SECTION_HDR_BYTES + rx->sec_len;
             rx->have = 0;
-            if (get32(rx->buf + body) != migrate_crc32(0, rx->buf, body))
+            if (migrate_get32(rx->buf + body) != migrate_crc32(0, rx->buf, body))
                 FAIL(rx, "section %" PRIu32 " (%s, %" PRIu32 " bytes): checksum mismatch", rx->sections,
                      section_name(rx->sec_type), rx->sec_len);
             if (rx_section(rx) == MIGRATE_RX_FAILED)
