@@ -70,6 +70,7 @@ void inject_serror(struct vcpu *v);                      /* a virtual SError (HC
  * enter again at once; FAST_HANDLED, handled but the generic entry must run first. */
 enum fast_result { FAST_NONE, FAST_REENTER, FAST_HANDLED };
 enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
+enum fast_result vgic_sgi_fast(struct vcpu *v, uint64_t esr);   /* vgic_sysreg.c: SGI writes */
 int fast_hvc_light(struct arch_vcpu *a);   /* world_switch.S guest_hvc_light */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */

@@ -138,7 +138,8 @@ extern const struct mmio_ops vgic_dist_ops;     /* vgic_dist.c */
 extern const struct mmio_ops vgic_redist_ops;   /* vgic_redist.c */
 void vgic_dist_reset(struct vm *vm);
 void vgic_redist_reset(struct vcpu *v);
-/* SGIs from ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 of vCPU v (vgic.c). */
-void vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1);
+/* SGIs from ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 of vCPU v (vgic.c); true when v
+ * itself is one of the targets given the SGI (its next entry must load it). */
+bool vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1);
 
 #endif
