@@ -28,12 +28,6 @@ struct vgic_irq *vgic_irq_lookup(struct vm *vm, struct vcpu *v, uint32_t intid)
 
 /* --- pending tracking ------------------------------------------------------------------ */
 
-/* Nothing left to deliver or end, and no other vCPU's list registers or requests holding it. */
-static inline bool irq_idle(const struct vgic_irq *irq)
-{
-    return !(irq->active | irq->latch | irq->level) && !irq->req && !irq->lr_owner;
-}
-
 uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
 {
     struct vgic_cpu *c = &v->arch.vgic;
@@ -41,7 +35,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
     uint32_t n = 0, keep = 0;
     for (uint32_t bits = c->track_priv; bits; bits &= bits - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(bits);
-        if (irq_idle(&c->priv[i]))
+        if (vgic_irq_idle(&c->priv[i]))
             continue;
         keep |= 1u << i;
         out[n++] = &c->priv[i];
@@ -52,7 +46,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
         for (uint64_t bits = spis; bits; bits &= bits - 1) {
             uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
             struct vgic_irq *irq = &d->spi[i];
-            if (irq_idle(irq))
+            if (vgic_irq_idle(irq))
                 drop |= 1ull << (i % 64);
             else if (irq->target == v->id)
                 out[n++] = irq;
@@ -64,7 +58,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
     for (uint64_t bits = used; bits; bits &= bits - 1) {
         uint32_t i = (uint32_t)__builtin_ctzll(bits);
         struct vgic_irq *irq = &c->lpi[i];
-        if (irq_idle(irq)) {
+        if (vgic_irq_idle(irq)) {
             irq->intid = 0;                 /* done with: the slot is free again */
             used &= ~(1ull << i);
         } else {

@@ -711,3 +711,45 @@ Test(vgic_lr, other_system_registers_and_sgi_reads_are_left_to_the_generic_path)
     cr_assert_eq(fast_exits[EXIT_SYSREG], 0);
     cr_assert_not(v1->arch.vgic.priv[2].latch);
 }
+
+/* vgic_fold drops the tracking of what the guest ended, so the WFI that follows finds the vGIC
+ * idle without a gather; what is still active or pending stays tracked. */
+Test(vgic_lr, fold_untracks_an_ended_interrupt_and_keeps_an_active_one_tracked)
+{
+    pend_edge(1, 0x80);
+    pend_edge(2, 0x90);
+    vgic_flush(v0);
+    int l1 = lr_holding(1), l2 = lr_holding(2);
+    cr_assert(l1 >= 0 && l2 >= 0);
+    guest_sets_lr((uint32_t)l1, lr((uint32_t)l1) & ~LR_STATE);                    /* taken and ended */
+    guest_sets_lr((uint32_t)l2, (lr((uint32_t)l2) & ~LR_PENDING) | LR_ACTIVE);    /* taken, not ended */
+    vgic_fold(v0);
+    cr_assert_eq(v0->arch.vgic.track_priv, 1u << 2, "only the active one is still tracked");
+    cr_assert_not(vgic_track_idle(&vm, v0));
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(2), 0, "the active one is loaded again");
+    guest_sets_lr(0, lr(0) & ~LR_STATE);
+    vgic_fold(v0);
+    cr_assert(vgic_track_idle(&vm, v0), "all ended: idle with no gather");
+    cr_assert_not(vgic_vcpu_pending(v0));
+}
+
+/* An SPI ended by the vCPU whose list registers held it leaves the VM's SPI tracking too; a
+ * level SPI whose line is still high stays tracked (it is pending again). */
+Test(vgic_lr, fold_untracks_an_ended_spi_but_not_one_whose_line_is_high)
+{
+    struct vgic_irq *e = pend_edge(40, 0x80);
+    struct vgic_irq *l = irq_of(41);
+    l->enabled = true;
+    l->group = 1;
+    l->priority = 0x80;
+    l->level = true;
+    vgic_irq_track(l);
+    vm.arch.vgic.track_spi[0] = (1ull << (40 - 32)) | (1ull << (41 - 32));
+    vgic_flush(v0);
+    for (uint32_t i = 0; i < v0->arch.vgic.lr_used; i++)
+        guest_sets_lr(i, lr(i) & ~LR_STATE);
+    vgic_fold(v0);
+    cr_assert_eq(vm.arch.vgic.track_spi[0], 1ull << (41 - 32), "the edge SPI is untracked, the high line is not");
+    cr_assert_not(e->latch);
+}
