@@ -23,7 +23,7 @@ ARCH_LDFLAGS := --defsym=EFI_SUBSYSTEM=0xa
 # The exit path (built -O2, the rest -Os: see HOT_SRCS below).
 ARCH_HOT_SRCS := $(addprefix arch/aarch64/,trap.c fast_exit.c vcpu.c vgic.c vgic_lr.c vgic_sysreg.c \
   vgic_mmio.c vgic_dist.c vgic_redist.c sysreg_trap.c inject.c vtimer.c exception.c pmu.c fpsimd.c \
-  abort.c insn_decode.c vpsci.c counter.c host_irq.c pmu_sysreg.c) drivers/gicv3.c drivers/pl011.c
+  abort.c insn_decode.c vpsci.c counter.c host_irq.c pmu_sysreg.c cpu.c) drivers/gicv3.c drivers/pl011.c
 else ifeq ($(ARCH),x86_64)
 CROSS :=
 EFI_INC := /usr/include/efi

@@ -87,6 +87,8 @@ enum fast_result fast_exit(struct vcpu *v, uint64_t kind)
 {
     if (kind == FAST_KIND_HANDLED)
         return FAST_HANDLED;      /* guest_hvc_light answered it */
+    if (kind == KIND_SYNC_A64 && ESR_EC(read_sysreg(esr_el2)) == EC_SYS64)
+        return vgic_sgi_fast(v, read_sysreg(esr_el2));   /* SGI writes; other registers: FAST_NONE */
     if (kind != KIND_SYNC_A64 || !vgic_quiet(v))
         return FAST_NONE;
     uint64_t esr = read_sysreg(esr_el2);

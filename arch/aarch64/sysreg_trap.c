@@ -55,6 +55,13 @@ bool sysreg_hcrx(uint64_t *value)
     return host_hcx;
 }
 
+/* ID_AA64ISAR2_EL1.WFxT [3:0] as the guest sees it: without it WFIT is UNDEFINED (Arm ARM
+ * C6.2, WFIT), so a trapped WFI is a WFI and trap.c need not read the instruction. */
+bool sysreg_guest_wfxt(void)
+{
+    return BITS(id_value[IDR_ID_AA64ISAR2_EL1], 3, 0) != 0;
+}
+
 enum sysreg_kind { SR_ID, SR_RAZ_WI, SR_NOP };
 
 struct sysreg_row {

@@ -8,10 +8,11 @@ typedef void (*ec_handler)(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 /* WFI / WFE / WFIT / WFET (HCR_EL2.TWI/TWE): ISS.TI [1:0] 0b00 WFI, 0b01 WFE, 0b10 WFIT,
  * 0b11 WFET; with RV [2] set, RN [9:5] holds the register with the timeout, a CNTVCT_EL0 value
  * (Arm ARM D17.2.40, ISS encoding for WF* instructions; FEAT_WFxT). QEMU 10.0 reports a trapped
- * WFIT as a WFI (TI 0, no RV), so a WFI exit of an AArch64 guest looks at the instruction
- * itself: the vCPU is about to block anyway. The PC is at the instruction. A WFE (and WFET)
- * returns at once: guests spin with it (arch_vcpu_block). WFIT blocks like WFI until its
- * deadline at the latest. */
+ * WFIT as a WFI (TI 0, no RV), so a WFI exit of an AArch64 guest whose ID registers show
+ * FEAT_WFxT looks at the instruction itself (a stage-1 walk and a copy, ~120 instructions: not
+ * for guests that cannot have a WFIT). The PC is at the instruction. A WFE (and WFET) returns
+ * at once: guests spin with it (arch_vcpu_block). WFIT blocks like WFI until its deadline at
+ * the latest. */
 #define ISS_WFX_TI_WFIT 2u
 #define ISS_WFX_RV      (1u << 2)
 #define A64_WFIT_MASK   0xffffffe0u     /* WFIT <Xt>: 0xd5031020 | Rt (Arm ARM C6.2, WFIT) */
@@ -24,7 +25,7 @@ static void ec_wfx(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     v->arch.wfit_deadline = ~0ull;
     if (ti == ISS_WFX_TI_WFIT && (esr & ISS_WFX_RV))
         rt = (uint32_t)BITS(esr, 9, 5);
-    else if (ti == 0 && !(v->arch.pstate & PSR_AARCH32) && guest_fetch_insn(v, &insn) &&
+    else if (ti == 0 && !(v->arch.pstate & PSR_AARCH32) && sysreg_guest_wfxt() && guest_fetch_insn(v, &insn) &&
              (insn & A64_WFIT_MASK) == A64_WFIT)
         rt = insn & 31;
     if (rt < 32)

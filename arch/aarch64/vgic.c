@@ -28,12 +28,6 @@ struct vgic_irq *vgic_irq_lookup(struct vm *vm, struct vcpu *v, uint32_t intid)
 
 /* --- pending tracking ------------------------------------------------------------------ */
 
-/* Nothing left to deliver or end, and no other vCPU's list registers or requests holding it. */
-static inline bool irq_idle(const struct vgic_irq *irq)
-{
-    return !(irq->active | irq->latch | irq->level) && !irq->req && !irq->lr_owner;
-}
-
 uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
 {
     struct vgic_cpu *c = &v->arch.vgic;
@@ -41,7 +35,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
     uint32_t n = 0, keep = 0;
     for (uint32_t bits = c->track_priv; bits; bits &= bits - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(bits);
-        if (irq_idle(&c->priv[i]))
+        if (vgic_irq_idle(&c->priv[i]))
             continue;
         keep |= 1u << i;
         out[n++] = &c->priv[i];
@@ -52,7 +46,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
         for (uint64_t bits = spis; bits; bits &= bits - 1) {
             uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
             struct vgic_irq *irq = &d->spi[i];
-            if (irq_idle(irq))
+            if (vgic_irq_idle(irq))
                 drop |= 1ull << (i % 64);
             else if (irq->target == v->id)
                 out[n++] = irq;
@@ -64,7 +58,7 @@ uint32_t vgic_track_gather(struct vm *vm, struct vcpu *v, struct vgic_irq **out)
     for (uint64_t bits = used; bits; bits &= bits - 1) {
         uint32_t i = (uint32_t)__builtin_ctzll(bits);
         struct vgic_irq *irq = &c->lpi[i];
-        if (irq_idle(irq)) {
+        if (vgic_irq_idle(irq)) {
             irq->intid = 0;                 /* done with: the slot is free again */
             used &= ~(1ull << i);
         } else {
@@ -160,31 +154,37 @@ void vgic_set_spi_level(struct vm *vm, uint32_t intid, bool level)
 
 /* ICC_SGI1R_EL1 (Arm IHI 0069, its register description): TargetList [15:0], Aff1 [23:16], INTID
  * [27:24], Aff2 [39:32], IRM [40], RS [47:44], Aff3 [55:48]. With IRM every PE but the sender
- * is a target. An SGI is only forwarded to a target where it is in the group the register
- * generates (SGI1R: Group 1; SGI0R and, with a single security state, ASGI1R: Group 0). */
-void vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1)
+ * is a target; otherwise the PEs Aff3.Aff2.Aff1.(RS * 16 + n) for each bit n of TargetList. A
+ * vCPU's affinity is its id (vgic_vcpu_affinity: Aff1-Aff3 zero), so each bit names vCPU
+ * RS * 16 + n at most. An SGI is only forwarded to a target where it is in the group the
+ * register generates (SGI1R: Group 1; SGI0R and, with a single security state, ASGI1R: Group 0). */
+bool vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1)
 {
     struct vm *vm = v->vm;
-    uint32_t intid = (uint32_t)BITS(sgir, 27, 24), kick = 0;
-    bool broadcast = BITS(sgir, 40, 40);
+    uint32_t intid = (uint32_t)BITS(sgir, 27, 24), kick = 0, targets = 0;
     uint64_t aff321 = BITS(sgir, 23, 16) << 8 | BITS(sgir, 39, 32) << 16 | BITS(sgir, 55, 48) << 24;
-    uint32_t rs = (uint32_t)BITS(sgir, 47, 44), list = (uint32_t)BITS(sgir, 15, 0);
+    uint64_t base = aff321 | BITS(sgir, 47, 44) * 16;
+    _Static_assert(VM_MAX_VCPUS <= 32, "a vCPU mask in 32 bits");
+    if (BITS(sgir, 40, 40))
+        targets = (uint32_t)((1ull << vm->vcpu_count) - 1) & ~(1u << v->id);
+    else
+        for (uint32_t list = (uint32_t)BITS(sgir, 15, 0); list; list &= list - 1)
+            if (base + (uint32_t)__builtin_ctz(list) < vm->vcpu_count)
+                targets |= 1u << (base + (uint32_t)__builtin_ctz(list));
     vgic_lock(vm);
-    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-        struct vcpu *t = &vm->vcpu[i];
-        uint64_t mpidr = vgic_vcpu_affinity(t);
-        uint32_t aff0 = (uint32_t)BITS(mpidr, 7, 0);
-        bool hit = broadcast ? t != v
-                             : (BITS(mpidr, 15, 8) << 8 | BITS(mpidr, 23, 16) << 16 | BITS(mpidr, 39, 32) << 24) ==
-                                       aff321 && aff0 / 16 == rs && (list >> (aff0 % 16)) & 1;
+    uint32_t hit = 0;
+    for (uint32_t bits = targets; bits; bits &= bits - 1) {
+        struct vcpu *t = &vm->vcpu[__builtin_ctz(bits)];
         struct vgic_irq *irq = &t->arch.vgic.priv[intid];
-        if (!hit || irq->group != (group1 ? 1 : 0))
+        if (irq->group != (group1 ? 1 : 0))
             continue;
         vgic_irq_set_pending(irq, true);
         kick |= vgic_kick_bit(vm, t, irq);
+        hit |= 1u << t->id;
     }
     vgic_unlock(vm);
-    vgic_kick_mask(vm, kick);
+    vgic_kick_mask(vm, kick & ~(1u << v->id));
+    return hit >> v->id & 1;
 }
 
 /* Lowest active priority of v (the running priority as the guest's active interrupts set it;

@@ -116,12 +116,20 @@ static uint32_t lr_key(const struct vgic_irq *irq)
 static bool needs_ack_resample(struct vcpu *v, uint32_t used)
 {
     struct vgic_cpu *c = &v->arch.vgic;
+    uint32_t hw_spis = 0;                   /* loaded pending, forwarded SPIs: usually none */
+    for (uint32_t i = 0; i < used; i++) {
+        const struct vgic_irq *irq = c->lr_irq[i];
+        if ((c->lr_pending >> i & 1) && irq->hw && irq->intid >= VGIC_NR_PRIVATE &&
+            irq->intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+            hw_spis |= 1u << i;
+    }
+    if (!hw_spis)
+        return false;
     uint64_t vmcr = read_sysreg(ich_vmcr_el2);
     bool masked = (v->arch.pstate & PSR_I) || apr_bits();
     for (uint32_t i = 0; i < used; i++) {
         const struct vgic_irq *irq = c->lr_irq[i];
-        if (!(c->lr_pending >> i & 1) || !irq->hw || irq->intid < VGIC_NR_PRIVATE ||
-            irq->intid >= VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+        if (!(hw_spis >> i & 1))
             continue;
         if (masked || !(vmcr >> irq->group & 1) || irq->priority >= BITS(vmcr, 31, ICH_VMCR_VPMR_SHIFT))
             return true;
@@ -222,6 +230,9 @@ void vgic_fold(struct vcpu *v)
             irq->active = false;
         irq->req = 0;
         irq->lr_owner = 0;
+        /* Ended: nothing for the next WFI check or entry to look at (an SGI round trip ends
+         * each interrupt here, and the vCPU then blocks). */
+        vgic_irq_untrack_idle(irq);
         lr_write(i, 0);
     }
     c->lr_used = 0;

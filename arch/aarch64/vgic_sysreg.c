@@ -2,6 +2,8 @@
  * the SGI generation registers (Arm IHI 0069, ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1:
  * "trapped to EL2 when HCR_EL2.IMO (FMO for SGI0R) is 1"). Everything else the guest's
  * ICC_* accesses reach is the virtual CPU interface (ICV_*), handled by the hardware. */
+#include "guest.h"
+#include "kernel.h"
 #include "sysreg_table.h"
 #include "vgic_internal.h"
 
@@ -11,7 +13,7 @@ static bool sgi1r(struct vcpu *v, uint32_t key, bool read, uint64_t *value)
     (void)key;
     if (read)
         return false;
-    vgic_send_sgi(v, *value, true);
+    (void)vgic_send_sgi(v, *value, true);
     return true;
 }
 
@@ -21,7 +23,7 @@ static bool sgi0r(struct vcpu *v, uint32_t key, bool read, uint64_t *value)
     (void)key;
     if (read)
         return false;
-    vgic_send_sgi(v, *value, false);
+    (void)vgic_send_sgi(v, *value, false);
     return true;
 }
 
@@ -56,3 +58,46 @@ static const struct sysreg_handler_row rows[] = {
 };
 
 const struct sysreg_table vgic_sysreg_table = { rows, sizeof(rows) / sizeof(rows[0]) };
+
+/* ESR_EL2.ISS of a trapped MSR (EC 0x18, Direction 0), Rt [9:5] left out (Arm ARM D17.2.40). */
+#define ISS_MSR(op0, op1, crn, crm, op2) \
+    ((uint32_t)(op0) << 20 | (uint32_t)(op2) << 17 | (uint32_t)(op1) << 14 | (uint32_t)(crn) << 10 | (uint32_t)(crm) << 1)
+#define ISS_RT_MASK (0x1fu << 5)
+
+/* The fast tier for an SGI write (fast_exit.c): a vCPU signalling another takes an exit for
+ * each SGI, often in an interrupt handler with the interrupt it handles active in a list
+ * register. The SGI is sent as the table row above would, the exit counted by the same code
+ * (vcpu_fast_exit) and the vCPU re-entered with its list registers as the guest left them:
+ * they are the live state of its interrupts and nothing here changes them, as long as the
+ * sender is not a target itself (its new SGI must be loaded), no list register holds a
+ * forwarded interrupt (its line is resampled on entry, vtimer_sync) and no TALL1 resample or
+ * LPI refill is due. Those cases take the generic entry after the SGI is sent. */
+enum fast_result vgic_sgi_fast(struct vcpu *v, uint64_t esr)
+{
+    struct vgic_cpu *c = &v->arch.vgic;
+    uint32_t iss = ESR_ISS(esr), rt = (uint32_t)BITS(iss, 9, 5);
+    bool group1;
+    switch (iss & ~ISS_RT_MASK) {
+    case ISS_MSR(3, 0, 12, 11, 5):          /* ICC_SGI1R_EL1 */
+        group1 = true;
+        break;
+    case ISS_MSR(3, 1, 12, 11, 6):          /* ICC_ASGI1R_EL1 */
+    case ISS_MSR(3, 2, 12, 11, 7):          /* ICC_SGI0R_EL1 */
+        group1 = false;
+        break;
+    default:
+        return FAST_NONE;
+    }
+    bool self = vgic_send_sgi(v, rt == 31 ? 0 : v->arch.x[rt], group1);
+    v->arch.pc += (esr & ESR_IL) ? 4 : 2;
+    struct vcpu_exit exit;                  /* not zeroed: a memset would touch FP/SIMD (trap) */
+    exit.reason = EXIT_SYSREG;
+    bool reenter = vcpu_fast_exit(v, &exit) && !self && !v->arch.injected && !c->tall1 && !c->tall1_skip &&
+                   !__atomic_load_n(&c->lpi_overflow, __ATOMIC_RELAXED);
+    for (uint32_t i = 0; reenter && i < c->lr_used; i++)
+        reenter = !c->lr_irq[i]->hw;
+    if (!reenter)
+        return FAST_HANDLED;
+    v->arch.fault_loop = 0;                 /* progress, as arch_vcpu_run notes for a fast re-entry */
+    return FAST_REENTER;
+}

@@ -175,6 +175,25 @@ Test(vgic, sgis_go_to_the_target_list_or_everyone_else_in_their_group)
     cr_assert(!vm.vcpu[1].arch.vgic.priv[8].latch);
 }
 
+/* RS (range selector) and the returned "the sender was a target" (vgic_sgi_fast needs it). */
+Test(vgic, sgi_range_selector_names_vcpus_rs_times_16_plus_n_and_the_sender_is_reported)
+{
+    for (uint32_t i = 0; i < 3; i++)
+        gicr_write(i, GICR_SGI + 0x0080, 4, ~0u);             /* Group 1 */
+    cr_assert_not(vgic_send_sgi(&vm.vcpu[0], 9ull << 24 | 1ull << 44 | 0x6, true), "RS 1: vCPUs 17, 18");
+    for (uint32_t i = 0; i < 3; i++)
+        cr_assert_not(vm.vcpu[i].arch.vgic.priv[9].latch, "RS 1 names no vCPU of three");
+    cr_assert(vgic_send_sgi(&vm.vcpu[2], 10ull << 24 | 0x5, true), "vCPU 2 sent to 0 and 2: itself included");
+    cr_assert(vm.vcpu[0].arch.vgic.priv[10].latch && vm.vcpu[2].arch.vgic.priv[10].latch);
+    cr_assert_not(vm.vcpu[1].arch.vgic.priv[10].latch);
+    cr_assert_not(vgic_send_sgi(&vm.vcpu[1], 11ull << 24 | 0x5, true), "vCPU 1 sent to 0 and 2");
+    cr_assert_not(vgic_send_sgi(&vm.vcpu[1], 12ull << 24 | 1ull << 40, true), "IRM never includes the sender");
+    gicr_write(1, GICR_SGI + 0x0080, 4, 0);                   /* vCPU 1: Group 0 */
+    cr_assert_not(vgic_send_sgi(&vm.vcpu[1], 13ull << 24 | 0x2, true), "its Group 0 SGI: not given");
+    cr_assert_not(vm.vcpu[1].arch.vgic.priv[13].latch);
+    cr_assert_not(vgic_send_sgi(&vm.vcpu[0], 14ull << 24 | 0xfff8, true), "bits past the last vCPU: nobody");
+}
+
 Test(vgic, a_running_vcpus_list_registers_win_until_it_applies_the_request)
 {
     struct vgic_irq *irq = &vm.vcpu[1].arch.vgic.priv[3];

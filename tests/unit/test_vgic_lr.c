@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "guest.h"
 #include "sysreg_table.h"
 #include "vgic_internal.h"
 
@@ -55,6 +56,17 @@ bool gicv3_spi_line(uint32_t intid)
     return intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS && line_high[intid];
 }
 
+/* kernel/vcpu.c: an exit handled on the fast tier is counted there; false when work waits for
+ * the pCPU (the test says which). */
+static uint32_t fast_exits[EXIT_REASON_COUNT];
+static bool fast_exit_may_reenter;
+bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+    (void)vcpu;
+    fast_exits[exit->reason]++;
+    return fast_exit_may_reenter;
+}
+
 static struct vm vm;
 static struct vcpu *v0, *v1;
 
@@ -81,6 +93,8 @@ static void setup(void)
     memset(&vm, 0, sizeof(vm));
     memset(deactivated, 0, sizeof(deactivated));
     memset(line_high, 0, sizeof(line_high));
+    memset(fast_exits, 0, sizeof(fast_exits));
+    fast_exit_may_reenter = true;
     fake_sysreg_reset();
     vm.vcpu_count = 2;
     for (uint32_t i = 0; i < 2; i++) {
@@ -596,4 +610,146 @@ Test(vgic_lr, group1_registers_are_undefined_when_tall1_was_not_set)
     vgic_flush(v0);
     cr_assert_not(iar->access(v0, iar->key, true, &value));
     cr_assert_not(v0->arch.retry);
+}
+
+/* --- SGI writes on the fast tier (vgic_sysreg.c vgic_sgi_fast) ---------------------------- */
+
+/* ESR_EL2 of a trapped MSR/MRS (EC 0x18, IL 1; Arm ARM D17.2.40): Op0 [21:20], Op2 [19:17],
+ * Op1 [16:14], CRn [13:10], Rt [9:5], CRm [4:1], Direction [0]. */
+static uint64_t esr_sys(uint32_t op0, uint32_t op1, uint32_t crn, uint32_t crm, uint32_t op2, uint32_t rt, bool read)
+{
+    return 0x18ull << 26 | 1ull << 25 | op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | read;
+}
+#define ESR_SGI1R(rt) esr_sys(3, 0, 12, 11, 5, rt, false)
+#define ESR_SGI0R(rt) esr_sys(3, 2, 12, 11, 7, rt, false)
+
+static void enable_sgi(struct vcpu *v, uint32_t intid, uint8_t group)
+{
+    v->arch.vgic.priv[intid].enabled = true;
+    v->arch.vgic.priv[intid].group = group;
+    v->arch.vgic.priv[intid].priority = 0x80;
+}
+
+/* The bench's echo: v0 acknowledged SGI 1 and, in its handler, sends SGI 2 to v1. */
+Test(vgic_lr, sgi_write_in_a_handler_reenters_with_the_list_registers_as_the_guest_left_them)
+{
+    pend_edge(1, 0x80);
+    enable_sgi(v1, 2, 1);
+    vgic_flush(v0);
+    guest_sets_lr(0, (lr(0) & ~LR_PENDING) | LR_ACTIVE);    /* acknowledged, not ended */
+    uint64_t before = lr(0), hcr_writes = fake_sysreg_write_count("ich_hcr_el2");
+    uint32_t lr_writes = fake_sysreg_write_count("ich_lr0_el2");
+    v0->arch.x[3] = 2ull << 24 | 0x2;                        /* SGI 2 to Aff0 1 */
+    v0->arch.pc = 0x1000;
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI1R(3)), FAST_REENTER);
+    cr_assert_eq(v0->arch.pc, 0x1004, "past the MSR");
+    cr_assert_eq(fast_exits[EXIT_SYSREG], 1, "counted as a system-register exit, once");
+    cr_assert(v1->arch.vgic.priv[2].latch, "the target's SGI is pending");
+    cr_assert(v1->arch.vgic.track_priv & (1u << 2), "and tracked for its next entry");
+    cr_assert_eq(lr(0), before, "the sender's list register is untouched");
+    cr_assert_eq(fake_sysreg_write_count("ich_lr0_el2"), lr_writes);
+    cr_assert_eq(fake_sysreg_write_count("ich_hcr_el2"), hcr_writes);
+    cr_assert_eq(v0->arch.vgic.lr_used, 1);
+    guest_sets_lr(0, lr(0) & ~LR_STATE);                     /* the guest's EOI, later */
+    vgic_fold(v0);
+    cr_assert_not(irq_of(1)->active || irq_of(1)->latch, "ended once folded");
+}
+
+Test(vgic_lr, sgi_to_the_sender_itself_takes_the_generic_entry_to_load_it)
+{
+    enable_sgi(v0, 4, 1);
+    v0->arch.x[0] = 4ull << 24 | 0x1;                        /* Aff0 0: itself */
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI1R(0)), FAST_HANDLED);
+    cr_assert(irq_of(4)->latch);
+    cr_assert_eq(v0->arch.pc, 4);
+    cr_assert_eq(fast_exits[EXIT_SYSREG], 1);
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(4), 0, "the generic entry loads it");
+}
+
+Test(vgic_lr, sgi_write_with_a_forwarded_interrupt_loaded_takes_the_generic_entry)
+{
+    hw_spi_fired(true);
+    enable_sgi(v1, 2, 1);
+    vgic_flush(v0);
+    v0->arch.x[1] = 2ull << 24 | 0x2;
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI1R(1)), FAST_HANDLED, "its line is resampled on entry");
+    cr_assert(v1->arch.vgic.priv[2].latch, "sent all the same");
+}
+
+Test(vgic_lr, sgi_write_with_work_waiting_takes_the_generic_entry)
+{
+    enable_sgi(v1, 2, 1);
+    fast_exit_may_reenter = false;
+    v0->arch.x[1] = 2ull << 24 | 0x2;
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI1R(1)), FAST_HANDLED);
+    cr_assert(v1->arch.vgic.priv[2].latch);
+    cr_assert_eq(fast_exits[EXIT_SYSREG], 1);
+}
+
+Test(vgic_lr, sgi0r_write_gives_only_group_0_sgis_and_xzr_has_no_target)
+{
+    enable_sgi(v1, 2, 1);
+    v0->arch.x[5] = 2ull << 24 | 0x2;
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI0R(5)), FAST_REENTER);
+    cr_assert_not(v1->arch.vgic.priv[2].latch, "a Group 1 SGI is not generated by SGI0R");
+    enable_sgi(v0, 0, 1);
+    enable_sgi(v1, 0, 1);
+    cr_assert_eq(vgic_sgi_fast(v0, ESR_SGI1R(31)), FAST_REENTER, "XZR: an empty TargetList");
+    cr_assert_not(irq_of(0)->latch || v1->arch.vgic.priv[0].latch);
+    cr_assert_eq(v0->arch.pc, 8);
+}
+
+Test(vgic_lr, other_system_registers_and_sgi_reads_are_left_to_the_generic_path)
+{
+    v0->arch.x[1] = 2ull << 24 | 0x2;
+    enable_sgi(v1, 2, 1);
+    cr_assert_eq(vgic_sgi_fast(v0, esr_sys(3, 0, 12, 12, 0, 1, true)), FAST_NONE, "ICC_IAR1_EL1");
+    cr_assert_eq(vgic_sgi_fast(v0, esr_sys(3, 0, 12, 11, 5, 1, true)), FAST_NONE, "a read of SGI1R: UNDEF there");
+    cr_assert_eq(vgic_sgi_fast(v0, esr_sys(3, 0, 0, 4, 0, 1, true)), FAST_NONE, "ID_AA64PFR0_EL1");
+    cr_assert_eq(v0->arch.pc, 0);
+    cr_assert_eq(fast_exits[EXIT_SYSREG], 0);
+    cr_assert_not(v1->arch.vgic.priv[2].latch);
+}
+
+/* vgic_fold drops the tracking of what the guest ended, so the WFI that follows finds the vGIC
+ * idle without a gather; what is still active or pending stays tracked. */
+Test(vgic_lr, fold_untracks_an_ended_interrupt_and_keeps_an_active_one_tracked)
+{
+    pend_edge(1, 0x80);
+    pend_edge(2, 0x90);
+    vgic_flush(v0);
+    int l1 = lr_holding(1), l2 = lr_holding(2);
+    cr_assert(l1 >= 0 && l2 >= 0);
+    guest_sets_lr((uint32_t)l1, lr((uint32_t)l1) & ~LR_STATE);                    /* taken and ended */
+    guest_sets_lr((uint32_t)l2, (lr((uint32_t)l2) & ~LR_PENDING) | LR_ACTIVE);    /* taken, not ended */
+    vgic_fold(v0);
+    cr_assert_eq(v0->arch.vgic.track_priv, 1u << 2, "only the active one is still tracked");
+    cr_assert_not(vgic_track_idle(&vm, v0));
+    vgic_flush(v0);
+    cr_assert_eq(lr_holding(2), 0, "the active one is loaded again");
+    guest_sets_lr(0, lr(0) & ~LR_STATE);
+    vgic_fold(v0);
+    cr_assert(vgic_track_idle(&vm, v0), "all ended: idle with no gather");
+    cr_assert_not(vgic_vcpu_pending(v0));
+}
+
+/* An SPI ended by the vCPU whose list registers held it leaves the VM's SPI tracking too; a
+ * level SPI whose line is still high stays tracked (it is pending again). */
+Test(vgic_lr, fold_untracks_an_ended_spi_but_not_one_whose_line_is_high)
+{
+    struct vgic_irq *e = pend_edge(40, 0x80);
+    struct vgic_irq *l = irq_of(41);
+    l->enabled = true;
+    l->group = 1;
+    l->priority = 0x80;
+    l->level = true;
+    vgic_irq_track(l);
+    vm.arch.vgic.track_spi[0] = (1ull << (40 - 32)) | (1ull << (41 - 32));
+    vgic_flush(v0);
+    for (uint32_t i = 0; i < v0->arch.vgic.lr_used; i++)
+        guest_sets_lr(i, lr(i) & ~LR_STATE);
+    vgic_fold(v0);
+    cr_assert_eq(vm.arch.vgic.track_spi[0], 1ull << (41 - 32), "the edge SPI is untracked, the high line is not");
+    cr_assert_not(e->latch);
 }

@@ -70,12 +70,14 @@ void inject_serror(struct vcpu *v);                      /* a virtual SError (HC
  * enter again at once; FAST_HANDLED, handled but the generic entry must run first. */
 enum fast_result { FAST_NONE, FAST_REENTER, FAST_HANDLED };
 enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
+enum fast_result vgic_sgi_fast(struct vcpu *v, uint64_t esr);   /* vgic_sysreg.c: SGI writes */
 int fast_hvc_light(struct arch_vcpu *a);   /* world_switch.S guest_hvc_light */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */
 void sysreg_init(void);
 bool sysreg_hcrx(uint64_t *value);   /* HCRX_EL2 for guests; false: the register does not exist */
+bool sysreg_guest_wfxt(void);        /* the guest's ID_AA64ISAR2_EL1 shows FEAT_WFxT */
 void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);       /* abort.c */
 void abort_insn(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);
 bool guest_fetch_insn(struct vcpu *v, uint32_t *insn);   /* the A64 instruction at the guest's PC */

@@ -47,6 +47,29 @@ static inline void vgic_irq_track(struct vgic_irq *irq)
     }
 }
 
+/* Nothing left to deliver or end, and no vCPU's list registers or requests holding it. */
+static inline bool vgic_irq_idle(const struct vgic_irq *irq)
+{
+    return !(irq->active | irq->latch | irq->level) && !irq->req && !irq->lr_owner;
+}
+
+/* Its tracking bit dropped once it is idle, as vgic_track_gather would drop it (SGIs/PPIs and
+ * SPIs; an LPI's slot is freed by the gather). Lock held. */
+static inline void vgic_irq_untrack_idle(struct vgic_irq *irq)
+{
+    uint32_t intid = irq->intid;
+    if (!vgic_irq_idle(irq))
+        return;
+    if (intid < VGIC_NR_PRIVATE) {
+        struct vgic_cpu *c = (struct vgic_cpu *)((char *)(irq - intid) - offsetof(struct vgic_cpu, priv));
+        __atomic_store_n(&c->track_priv, c->track_priv & ~(1u << intid), __ATOMIC_RELAXED);
+    } else if (intid < VGIC_NR_PRIVATE + VGIC_NR_SPIS) {
+        uint32_t n = intid - VGIC_NR_PRIVATE;
+        struct vgic_dist *d = (struct vgic_dist *)((char *)(irq - n) - offsetof(struct vgic_dist, spi));
+        __atomic_store_n(&d->track_spi[n / 64], d->track_spi[n / 64] & ~(1ull << (n % 64)), __ATOMIC_RELAXED);
+    }
+}
+
 /* Every tracked interrupt of v (its SGIs/PPIs, the SPIs routed to it, its LPI slots) into out
  * (room for VGIC_NR_PRIVATE + VGIC_NR_SPIS + VGIC_LPI_SLOTS), in INTID order; stale bits and
  * LPI slots with no state left are dropped on the way. Lock held. */
@@ -138,7 +161,8 @@ extern const struct mmio_ops vgic_dist_ops;     /* vgic_dist.c */
 extern const struct mmio_ops vgic_redist_ops;   /* vgic_redist.c */
 void vgic_dist_reset(struct vm *vm);
 void vgic_redist_reset(struct vcpu *v);
-/* SGIs from ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 of vCPU v (vgic.c). */
-void vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1);
+/* SGIs from ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 of vCPU v (vgic.c); true when v
+ * itself is one of the targets given the SGI (its next entry must load it). */
+bool vgic_send_sgi(struct vcpu *v, uint64_t sgir, bool group1);
 
 #endif
