@@ -67,18 +67,20 @@ static bool fast_mmio_read(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 }
 
 /* An HVC, straight from the vector (world_switch.S guest_hvc_light) with only x0-x18 and x30
- * in the register file: the fast hypercalls are counted and answered by the same code as
- * below, when the guest's PMU and this pCPU's counters are off (their entry/exit accounting is
- * skipped here) and nothing waits for the vCPU. 1: back into the guest; 0: not answered, the
- * ordinary exit; 2: answered, the ordinary exit reports it handled. */
+ * in the register file: a fast hypercall is counted and answered here (hypercall_fast, the
+ * generic path's own answer) when nothing else would happen at this exit: the guest's PMU and
+ * this pCPU's counters off (their entry/exit accounting is skipped), the vGIC idle and the run
+ * loop with nothing to do. Those are checked first: the answer changes none of them (it only
+ * reads), and an interrupt raised meanwhile by another pCPU comes with a kick that ends the next
+ * entry at once. 1: back into the guest; 0: not answered, the ordinary exit of vector 8. */
 int fast_hvc_light(struct arch_vcpu *a)
 {
     struct vcpu *v = (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
-    struct vcpu_exit exit;
-    if (!vgic_quiet(v) || pmu_guest_counting(v) || !fast_hvc(v, &exit))
+    uint64_t nr = a->x[0];
+    if (!hypercall_is_fast(nr) || !vgic_quiet(v) || pmu_guest_counting(v) || !vcpu_fast_ready(v))
         return 0;
-    if (!vcpu_fast_exit(v, &exit) || !vgic_quiet(v) || a->injected)
-        return 2;
+    vcpu_count_exit(v, EXIT_HYPERCALL);
+    hypercall_fast(v, nr, a->x[1], a->x);     /* x0-x3; the PC is already past the HVC */
     a->fault_loop = 0;            /* progress, as arch_vcpu_run notes for a fast re-entry */
     return 1;
 }
