@@ -202,6 +202,19 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count);
 /* Every pCPU's final loop: run the vCPU placed on it until its VM stops. */
 __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu);
 
+/* The device on the VM's bus that a read of [gpa, gpa + size) reaches when stage 2 gave a
+ * translation fault there: NULL when a memslot holds gpa (RAM, the arch's abort handling decides)
+ * or no device claims it. What the generic path finds (abort handling, then handle_mmio), without
+ * the slot lock while the memslots have not changed: for an arch's fast tier. */
+const struct mmio_region *vm_device_at_slow(struct vm *vm, struct mmio_region *r, uint64_t gpa);
+static inline const struct mmio_region *vm_device_at(struct vm *vm, uint64_t gpa, uint32_t size)
+{
+    struct mmio_region *r = mmio_bus_find(&vm->mmio, gpa, size);
+    if (!r || __atomic_load_n(&r->no_slot_gen, __ATOMIC_RELAXED) == memslot_generation(&vm->slots) + 1)
+        return r;                 /* no memslot over the whole range since that generation */
+    return vm_device_at_slow(vm, r, gpa);
+}
+
 /* kernel/hypercall.c: the arch-neutral hypercall ABI of include/hypercall.h. */
 void hypercall_handle(struct vcpu *vcpu, struct vcpu_exit *exit);
 /* The fast IDs (hypercall_is_fast, kernel.h) alone, for an arch's fast tier: the answer in

@@ -28,6 +28,17 @@ static void handle_mmio(struct vcpu *vcpu, struct vcpu_exit *exit)
     arch_vcpu_complete(vcpu, exit, ok);
 }
 
+const struct mmio_region *vm_device_at_slow(struct vm *vm, struct mmio_region *r, uint64_t gpa)
+{
+    uint32_t gen;
+    if (!memslot_range_free(&vm->slots, r->base, r->size_bytes, &gen)) {
+        uint64_t hpa;             /* a memslot over part of it (a run-time slot): per address */
+        return memslot_translate(&vm->slots, gpa, &hpa, NULL) ? NULL : r;
+    }
+    __atomic_store_n(&r->no_slot_gen, gen + 1, __ATOMIC_RELAXED);
+    return r;
+}
+
 /* x86 port I/O through the VM's port bus; the arch gives an unclaimed read all-ones. */
 static void handle_pio(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
