@@ -57,6 +57,13 @@ static inline uint64_t mmio_region_read(const struct mmio_region *r, struct vcpu
     uint64_t v = r->ops->read ? r->ops->read(r->dev, vcpu, addr - r->base, size) : 0;
     return size == 8 ? v : v & ((1ull << (size * 8)) - 1);
 }
+/* A write of region r (found by mmio_bus_find for the same addr and size), value masked to size. */
+static inline void mmio_region_write(const struct mmio_region *r, struct vcpu *vcpu, uint64_t addr, uint32_t size,
+                                     uint64_t value)
+{
+    if (r->ops->write)
+        r->ops->write(r->dev, vcpu, addr - r->base, size, size == 8 ? value : value & ((1ull << (size * 8)) - 1));
+}
 /* Dispatches one access; false when no device claims the whole access. */
 bool mmio_bus_read(struct mmio_bus *bus, struct vcpu *vcpu, uint64_t addr, uint32_t size, uint64_t *value);
 bool mmio_bus_write(struct mmio_bus *bus, struct vcpu *vcpu, uint64_t addr, uint32_t size, uint64_t value);

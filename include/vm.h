@@ -202,7 +202,7 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count);
 /* Every pCPU's final loop: run the vCPU placed on it until its VM stops. */
 __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu);
 
-/* The device on the VM's bus that a read of [gpa, gpa + size) reaches when stage 2 gave a
+/* The device on the VM's bus that an access to [gpa, gpa + size) reaches when stage 2 gave a
  * translation fault there: NULL when a memslot holds gpa (RAM, the arch's abort handling decides)
  * or no device claims it. What the generic path finds (abort handling, then handle_mmio), without
  * the slot lock while the memslots have not changed: for an arch's fast tier. */

@@ -43,8 +43,6 @@ bool mmio_bus_write(struct mmio_bus *bus, struct vcpu *vcpu, uint64_t addr, uint
     const struct mmio_region *r = mmio_bus_find(bus, addr, size);
     if (!r)
         return false;
-    if (r->ops->write)
-        r->ops->write(r->dev, vcpu, addr - r->base, size,
-                      size == 8 ? value : value & ((1ull << (size * 8)) - 1));
+    mmio_region_write(r, vcpu, addr, size, value);
     return true;
 }

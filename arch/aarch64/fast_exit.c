@@ -54,6 +54,14 @@ static bool dabt_is_fast_read(uint64_t esr)
            (iss & ISS_FSC_TYPE) == FSC_TRANSLATION && (esr & ESR_IL);
 }
 
+/* The same for a load or a store (the light path also takes device writes). */
+static bool dabt_is_fast_access(uint64_t esr)
+{
+    uint32_t iss = ESR_ISS(esr);
+    return (iss & (ISS_ISV | ISS_CM | ISS_S1PTW)) == ISS_ISV && (iss & ISS_FSC_TYPE) == FSC_TRANSLATION &&
+           (esr & ESR_IL);
+}
+
 static uint64_t dabt_ipa(uint64_t far)
 {
     return (read_sysreg(hpfar_el2) & 0x0000fffffffffff0ull) << 8 | (far & 0xfff);
@@ -81,16 +89,17 @@ static bool fast_mmio_read(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 /* A data abort, straight from the vector (world_switch.S guest_dabt_light) with all the guest's
  * GPRs in its register file, its PC and PSTATE in a->pc / a->pstate and CPTR_EL2.TFP set (a
  * device handler that uses FP/SIMD saves the guest's registers first, fpsimd.c): a device read
- * (as fast_mmio_read) is counted, read through the bus and completed here when the guest's PMU
- * and this pCPU's counters are off, the vGIC idle and the run loop has nothing to do. 1: back
- * into the guest (ELR_EL2 / SPSR_EL2 from a->pc / a->pstate); 0: not taken, the ordinary exit of
- * vector 8 with nothing changed; 2: answered, but the device read changed something (an
- * interrupt line, pCPU work, FP/SIMD used): the run loop takes over (FAST_KIND_HANDLED). */
+ * (as fast_mmio_read) or write the syndrome describes is counted, done through the bus and
+ * completed here when the guest's PMU and this pCPU's counters are off, the vGIC idle and the
+ * run loop has nothing to do; the same device handlers as handle_mmio's. 1: back into the guest
+ * (ELR_EL2 / SPSR_EL2 from a->pc / a->pstate); 0: not taken, the ordinary exit of vector 8 with
+ * nothing changed; 2: done, but the access changed something (an interrupt line, console output
+ * for this pCPU to drain, FP/SIMD used): the run loop takes over (FAST_KIND_HANDLED). */
 int fast_dabt_light(struct arch_vcpu *a)
 {
     struct vcpu *v = (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
     uint64_t esr = read_sysreg(esr_el2);
-    if (!dabt_is_fast_read(esr) || !vgic_quiet(v) || pmu_guest_counting(v) || !vcpu_fast_ready(v))
+    if (!dabt_is_fast_access(esr) || !vgic_quiet(v) || pmu_guest_counting(v) || !vcpu_fast_ready(v))
         return 0;
     struct a64_ldst m;
     a64_ldst_from_iss(ESR_ISS(esr), &m);
@@ -99,7 +108,10 @@ int fast_dabt_light(struct arch_vcpu *a)
     if (!r)
         return 0;
     vcpu_count_exit(v, EXIT_MMIO);
-    guest_set_reg(v, m.rt, a64_load_value(&m, mmio_region_read(r, v, ipa, m.size_bytes)));
+    if (m.store)
+        mmio_region_write(r, v, ipa, m.size_bytes, guest_reg(v, m.rt));
+    else
+        guest_set_reg(v, m.rt, a64_load_value(&m, mmio_region_read(r, v, ipa, m.size_bytes)));
     a->insn_len = 4;
     guest_skip_insn(v);
     a->fault_loop = 0;            /* progress, as arch_vcpu_run notes for a fast re-entry */
