@@ -29,7 +29,7 @@ struct memslot {
 struct memslots {
     struct memslot slot[VM_MAX_MEMSLOTS];
     struct spinlock lock;             /* guards slot[]; held across every guest-memory copy */
-    uint32_t generation;              /* bumped on every change (lock) */
+    uint32_t generation;              /* bumped on every change (lock; read without it: atomic) */
     uint32_t used;                    /* bit n: slot[n] in use (lock), so lookups skip empty slots */
 };
 
@@ -64,6 +64,15 @@ int guest_write(struct memslots *ms, uint64_t gpa, const void *buf, size_t len);
 /* Translates one guest-physical address (no lock held afterwards: for mapping
  * decisions only, never to dereference later). */
 bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_t *flags);
+
+/* True when no slot overlaps [gpa, gpa + size_bytes); *generation: the generation that answer
+ * holds for (read under the lock). memslot_generation reads it without the lock (acquire): while it
+ * is unchanged, so is the answer. */
+bool memslot_range_free(struct memslots *ms, uint64_t gpa, uint64_t size_bytes, uint32_t *generation);
+static inline uint32_t memslot_generation(const struct memslots *ms)
+{
+    return __atomic_load_n(&ms->generation, __ATOMIC_ACQUIRE);
+}
 
 /* For kernel/memslot_run.c and kernel/dirty_log.c, which change slots and stage 2 together
  * under ms->lock: memslot_set without taking the lock, and the slot holding gpa (or NULL). */

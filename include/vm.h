@@ -64,6 +64,11 @@ struct vcpu {
     uint64_t on_entry, on_context;   /* from CPU_ON / SIPI, valid once on_ready is set */
     uint32_t on_ready;         /* atomic: the CPU_ON winner wrote on_entry/on_context */
     uint32_t parked;           /* atomic: waiting in vcpu_run_loop while its VM is paused */
+    /* Exit statistics of this vCPU: written only on its own pCPU (plain increments, no atomic
+     * read-modify-write on the exit path), read from anywhere with single-copy-atomic loads;
+     * vm_exit_count / vm_exit_total add them up with the VM's own counts. */
+    uint64_t exit_count[EXIT_REASON_COUNT];
+    uint64_t exit_total;
     struct arch_vcpu arch;
 };
 
@@ -84,8 +89,8 @@ struct vm {
     struct mmio_bus pio;
     uint32_t vcpu_count;
     struct vcpu vcpu[VM_MAX_VCPUS];
-    uint64_t exit_count[EXIT_REASON_COUNT];   /* atomic */
-    uint64_t exit_total;                      /* atomic */
+    uint64_t exit_count[EXIT_REASON_COUNT];   /* atomic: exits counted outside a vCPU's own run
+                                                 (vm_count_exit); the rest are per vCPU */
     uint64_t lpi_injected;                    /* atomic: LPIs the hypervisor injected (emulated ITS) */
     uint64_t lpi_direct;                      /* atomic: LPIs sent to the physical ITS (GICv4) */
     uint64_t fpu_lazy_saves;                  /* atomic: guest FP/SIMD state saved on the hypervisor's
@@ -127,6 +132,15 @@ const char *vm_restart(struct vm *vm);
 /* Runs a stopped VM from the state a live migration brought (kernel/migrate.c): NULL, or why not. */
 const char *vm_start_migrated(struct vm *vm);
 void vm_count_exit(struct vm *vm, uint32_t reason);
+/* One exit of vcpu, counted on its own pCPU (the run loop and the arch's fast tier). */
+static inline void vcpu_count_exit(struct vcpu *vcpu, uint32_t reason)
+{
+    __atomic_store_n(&vcpu->exit_total, vcpu->exit_total + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&vcpu->exit_count[reason], vcpu->exit_count[reason] + 1, __ATOMIC_RELAXED);
+}
+/* The VM's exit statistics: its vCPUs' counts and its own, added up (HV_HC_VM_STAT, hvctl stats). */
+uint64_t vm_exit_count(const struct vm *vm, uint32_t reason);
+uint64_t vm_exit_total(const struct vm *vm);
 /* Pause: every vCPU of the VM leaves the guest at its next exit (they are kicked) and waits
  * before entering it again, serving the management interface meanwhile; resume lets them go
  * on where they were. Asynchronous: vm_paused says when no vCPU runs guest code any more. A
@@ -188,7 +202,24 @@ uint32_t vm_start_all(struct boot_info *bi, uint32_t pcpu_count);
 /* Every pCPU's final loop: run the vCPU placed on it until its VM stops. */
 __attribute__((noreturn)) void vm_pcpu_loop(uint32_t pcpu);
 
+/* The device on the VM's bus that an access to [gpa, gpa + size) reaches when stage 2 gave a
+ * translation fault there: NULL when a memslot holds gpa (RAM, the arch's abort handling decides)
+ * or no device claims it. What the generic path finds (abort handling, then handle_mmio), without
+ * the slot lock while the memslots have not changed: for an arch's fast tier. */
+const struct mmio_region *vm_device_at_slow(struct vm *vm, struct mmio_region *r, uint64_t gpa);
+static inline const struct mmio_region *vm_device_at(struct vm *vm, uint64_t gpa, uint32_t size)
+{
+    struct mmio_region *r = mmio_bus_find(&vm->mmio, gpa, size);
+    if (!r || __atomic_load_n(&r->no_slot_gen, __ATOMIC_RELAXED) == memslot_generation(&vm->slots) + 1)
+        return r;                 /* no memslot over the whole range since that generation */
+    return vm_device_at_slow(vm, r, gpa);
+}
+
 /* kernel/hypercall.c: the arch-neutral hypercall ABI of include/hypercall.h. */
 void hypercall_handle(struct vcpu *vcpu, struct vcpu_exit *exit);
+/* The fast IDs (hypercall_is_fast, kernel.h) alone, for an arch's fast tier: the answer in
+ * ret[0..3], the same hypercall_handle gives. nr and arg0 (the only argument they take) are
+ * read before ret is written, so ret may be the guest's own argument registers. */
+void hypercall_fast(struct vcpu *vcpu, uint64_t nr, uint64_t arg0, uint64_t ret[4]);
 
 #endif

@@ -1,6 +1,7 @@
 /* hypercall.c: the arch-neutral hypercall ABI (include/hypercall.h, docs/hypercalls.md). */
 #include <stdint.h>
 #include "hypercall.h"
+#include "kernel.h"
 #include "vm.h"
 
 #define CONSOLE_WRITE_MAX 4096u
@@ -35,9 +36,9 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
     };
     switch (id) {
     case HV_STAT_EXITS_TOTAL:
-        return (int64_t)__atomic_load_n(&vm->exit_total, __ATOMIC_RELAXED);
+        return (int64_t)vm_exit_total(vm);
     case HV_STAT_EXITS_HVC ... HV_STAT_EXITS_ABORT:
-        return (int64_t)__atomic_load_n(&vm->exit_count[stat_to_reason[id]], __ATOMIC_RELAXED);
+        return (int64_t)vm_exit_count(vm, stat_to_reason[id]);
     case HV_STAT_MEMSLOT_MAX:
         return VM_MAX_MEMSLOTS;
     case HV_STAT_VCPU_COUNT:
@@ -57,36 +58,50 @@ static int64_t hc_vm_stat(struct vcpu *vcpu, uint64_t id)
     }
 }
 
-static void hc_memslot_info(struct vcpu *vcpu, struct vcpu_exit *exit)
+static void hc_memslot_info(struct vcpu *vcpu, uint64_t id, uint64_t ret[4])
 {
     struct memslot s;
-    if (exit->hypercall.arg[0] >= VM_MAX_MEMSLOTS || !memslot_get(&vcpu->vm->slots, (uint32_t)exit->hypercall.arg[0], &s)) {
-        exit->hypercall.ret[0] = (uint64_t)(int64_t)HV_HC_NOT_FOUND;
+    if (id >= VM_MAX_MEMSLOTS || !memslot_get(&vcpu->vm->slots, (uint32_t)id, &s)) {
+        ret[0] = (uint64_t)(int64_t)HV_HC_NOT_FOUND;
         return;
     }
-    exit->hypercall.ret[0] = HV_HC_SUCCESS;
-    exit->hypercall.ret[1] = s.gpa;
-    exit->hypercall.ret[2] = s.size_bytes;
-    exit->hypercall.ret[3] = ((s.flags & MEMSLOT_READONLY) ? HV_MEMSLOT_READONLY : 0) |
-                             ((s.flags & MEMSLOT_RAM) ? HV_MEMSLOT_RAM : 0);
+    ret[0] = HV_HC_SUCCESS;
+    ret[1] = s.gpa;
+    ret[2] = s.size_bytes;
+    ret[3] = ((s.flags & MEMSLOT_READONLY) ? HV_MEMSLOT_READONLY : 0) |
+             ((s.flags & MEMSLOT_RAM) ? HV_MEMSLOT_RAM : 0);
+}
+
+void hypercall_fast(struct vcpu *vcpu, uint64_t nr, uint64_t arg0, uint64_t ret[4])
+{
+    ret[0] = ret[1] = ret[2] = ret[3] = 0;
+    switch (nr) {
+    case HV_HC_VERSION:
+        ret[0] = HV_ABI_VERSION;
+        break;
+    case HV_HC_VM_STAT:
+        ret[0] = (uint64_t)hc_vm_stat(vcpu, arg0);
+        break;
+    case HV_HC_MEMSLOT_INFO:
+        hc_memslot_info(vcpu, arg0, ret);
+        break;
+    default:
+        ret[0] = (uint64_t)(int64_t)HV_HC_NOT_SUPPORTED;
+        break;
+    }
 }
 
 void hypercall_handle(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     uint64_t *ret = exit->hypercall.ret;
+    if (hypercall_is_fast(exit->hypercall.nr)) {
+        hypercall_fast(vcpu, exit->hypercall.nr, exit->hypercall.arg[0], ret);
+        return;
+    }
     ret[0] = ret[1] = ret[2] = ret[3] = 0;
     switch (exit->hypercall.nr) {
-    case HV_HC_VERSION:
-        ret[0] = HV_ABI_VERSION;
-        break;
     case HV_HC_CONSOLE_WRITE:
         ret[0] = (uint64_t)hc_console_write(vcpu, exit->hypercall.arg[0], exit->hypercall.arg[1]);
-        break;
-    case HV_HC_VM_STAT:
-        ret[0] = (uint64_t)hc_vm_stat(vcpu, exit->hypercall.arg[0]);
-        break;
-    case HV_HC_MEMSLOT_INFO:
-        hc_memslot_info(vcpu, exit);
         break;
     default:
         /* SMCCC: unknown function IDs return NOT_SUPPORTED; the guest keeps running. */

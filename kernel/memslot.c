@@ -49,7 +49,7 @@ int memslot_set_locked(struct memslots *ms, uint32_t id, uint64_t gpa, uint64_t 
         ms->slot[id] = (struct memslot){ gpa, size_bytes, hpa, flags, NULL };
         ms->used |= 1u << id;
     }
-    ms->generation++;
+    __atomic_store_n(&ms->generation, ms->generation + 1, __ATOMIC_RELEASE);   /* after the slot */
     return MEMSLOT_OK;
 }
 
@@ -99,6 +99,17 @@ struct memslot *memslot_find_locked(struct memslots *ms, uint64_t gpa)
             return s;
     }
     return NULL;
+}
+
+bool memslot_range_free(struct memslots *ms, uint64_t gpa, uint64_t size_bytes, uint32_t *generation)
+{
+    bool clear = true;
+    spin_lock(&ms->lock);
+    for (uint32_t used = ms->used; used && clear; used &= used - 1)
+        clear = !overlaps(&ms->slot[__builtin_ctz(used)], gpa, size_bytes);
+    *generation = ms->generation;
+    spin_unlock(&ms->lock);
+    return clear;
 }
 
 bool memslot_translate(struct memslots *ms, uint64_t gpa, uint64_t *hpa, uint32_t *flags)

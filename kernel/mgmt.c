@@ -98,11 +98,11 @@ static void vms_info(void *ctx, uint32_t index, struct mgmt_vm_info *out)
     out->name = vm->name;
     out->state = vm_state_name(vm);
     out->vcpu_count = vm->vcpu_count;
-    out->exits_total = load64(&vm->exit_total);
+    out->exits_total = vm_exit_total(vm);
     uint32_t n = 0;
     out->stats[n++] = (struct mgmt_stat){ "exits_total", out->exits_total };
     for (uint32_t r = 0; r < EXIT_REASON_COUNT; r++)
-        out->stats[n++] = (struct mgmt_stat){ exit_stat_names[r], load64(&vm->exit_count[r]) };
+        out->stats[n++] = (struct mgmt_stat){ exit_stat_names[r], vm_exit_count(vm, r) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_injected", load64(&vm->lpi_injected) };
     out->stats[n++] = (struct mgmt_stat){ "lpi_direct", load64(&vm->lpi_direct) };
     out->stats[n++] = (struct mgmt_stat){ "fpu_lazy_saves", load64(&vm->fpu_lazy_saves) };

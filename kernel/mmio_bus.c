@@ -12,39 +12,37 @@ int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size_bytes, 
         if (base < r->base + r->size_bytes && r->base < base + size_bytes)
             return -1;
     }
-    bus->region[bus->region_count++] = (struct mmio_region){ base, size_bytes, ops, dev, name };
+    bus->region[bus->region_count++] = (struct mmio_region){ base, size_bytes, ops, dev, name, 0 };
     return 0;
 }
 
-static const struct mmio_region *find(const struct mmio_bus *bus, uint64_t addr, uint32_t size)
+struct mmio_region *mmio_bus_scan(struct mmio_bus *bus, uint64_t addr, uint32_t size)
 {
     if (size != 1 && size != 2 && size != 4 && size != 8)
         return NULL;
     for (uint32_t i = 0; i < bus->region_count; i++) {
-        const struct mmio_region *r = &bus->region[i];
-        if (addr >= r->base && addr - r->base < r->size_bytes && r->size_bytes - (addr - r->base) >= size)
-            return r;
+        if (mmio_region_claims(&bus->region[i], addr, size)) {
+            __atomic_store_n(&bus->last_hit, i, __ATOMIC_RELAXED);
+            return &bus->region[i];
+        }
     }
     return NULL;
 }
 
 bool mmio_bus_read(struct mmio_bus *bus, struct vcpu *vcpu, uint64_t addr, uint32_t size, uint64_t *value)
 {
-    const struct mmio_region *r = find(bus, addr, size);
+    const struct mmio_region *r = mmio_bus_find(bus, addr, size);
     if (!r)
         return false;
-    uint64_t v = r->ops->read ? r->ops->read(r->dev, vcpu, addr - r->base, size) : 0;
-    *value = size == 8 ? v : v & ((1ull << (size * 8)) - 1);
+    *value = mmio_region_read(r, vcpu, addr, size);
     return true;
 }
 
 bool mmio_bus_write(struct mmio_bus *bus, struct vcpu *vcpu, uint64_t addr, uint32_t size, uint64_t value)
 {
-    const struct mmio_region *r = find(bus, addr, size);
+    const struct mmio_region *r = mmio_bus_find(bus, addr, size);
     if (!r)
         return false;
-    if (r->ops->write)
-        r->ops->write(r->dev, vcpu, addr - r->base, size,
-                      size == 8 ? value : value & ((1ull << (size * 8)) - 1));
+    mmio_region_write(r, vcpu, addr, size, value);
     return true;
 }

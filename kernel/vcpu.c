@@ -28,6 +28,17 @@ static void handle_mmio(struct vcpu *vcpu, struct vcpu_exit *exit)
     arch_vcpu_complete(vcpu, exit, ok);
 }
 
+const struct mmio_region *vm_device_at_slow(struct vm *vm, struct mmio_region *r, uint64_t gpa)
+{
+    uint32_t gen;
+    if (!memslot_range_free(&vm->slots, r->base, r->size_bytes, &gen)) {
+        uint64_t hpa;             /* a memslot over part of it (a run-time slot): per address */
+        return memslot_translate(&vm->slots, gpa, &hpa, NULL) ? NULL : r;
+    }
+    __atomic_store_n(&r->no_slot_gen, gen + 1, __ATOMIC_RELAXED);
+    return r;
+}
+
 /* x86 port I/O through the VM's port bus; the arch gives an unclaimed read all-ones. */
 static void handle_pio(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
@@ -62,6 +73,22 @@ void vm_count_exit(struct vm *vm, uint32_t reason)
 {
     if (reason < EXIT_REASON_COUNT)
         __atomic_fetch_add(&vm->exit_count[reason], 1, __ATOMIC_RELAXED);
+}
+
+uint64_t vm_exit_count(const struct vm *vm, uint32_t reason)
+{
+    uint64_t n = __atomic_load_n(&vm->exit_count[reason], __ATOMIC_RELAXED);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        n += __atomic_load_n(&vm->vcpu[i].exit_count[reason], __ATOMIC_RELAXED);
+    return n;
+}
+
+uint64_t vm_exit_total(const struct vm *vm)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        n += __atomic_load_n(&vm->vcpu[i].exit_total, __ATOMIC_RELAXED);
+    return n;
 }
 
 int vcpu_power_on(struct vm *vm, uint32_t vcpu_id, uint64_t entry, uint64_t context)
@@ -144,16 +171,19 @@ static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
         *work |= CPU_WORK_CONSOLE;
 }
 
+bool vcpu_fast_ready(const struct vcpu *vcpu)
+{
+    return !cpu_work[vcpu->pcpu] &&             /* the vCPU runs on its own pCPU */
+           __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
+           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
+}
+
 bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
-    struct vm *vm = vcpu->vm;
-    __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&vm->exit_count[exit->reason], 1, __ATOMIC_RELAXED);   /* vm_count_exit, inline */
+    vcpu_count_exit(vcpu, exit->reason);
     if (exit_handlers[exit->reason])
         exit_handlers[exit->reason](vcpu, exit);
-    return !cpu_work[vcpu->pcpu] &&             /* the vCPU runs on its own pCPU */
-           __atomic_load_n(&vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
-           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
+    return vcpu_fast_ready(vcpu);
 }
 
 void vm_pause(struct vm *vm)
@@ -209,10 +239,9 @@ void vcpu_run_loop(struct vcpu *vcpu)
         }
         struct vcpu_exit exit;
         arch_vcpu_run(vcpu, &exit);
-        if (exit.reason != EXIT_HANDLED) {
-            __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-            vm_count_exit(vm, exit.reason);
-            if (exit.reason < EXIT_REASON_COUNT && exit_handlers[exit.reason])
+        if (exit.reason < EXIT_REASON_COUNT) {
+            vcpu_count_exit(vcpu, exit.reason);
+            if (exit_handlers[exit.reason])
                 exit_handlers[exit.reason](vcpu, &exit);
         }
         if (*work)

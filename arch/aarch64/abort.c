@@ -147,7 +147,7 @@ void abort_data(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     }
     if (iss & ISS_CM) {
         /* Cache maintenance by VA on a device: nothing to maintain; skip it (as KVM does). */
-        a->pc += a->insn_len;
+        guest_skip_insn(v);
         exit->reason = EXIT_OTHER;
         return;
     }

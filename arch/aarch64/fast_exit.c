@@ -17,6 +17,7 @@
 #define ISS_WNR      (1u << 6)
 #define ISS_FSC_TYPE 0x3cu
 #define FSC_TRANSLATION 0x04u
+#define CPTR_EL2_TFP    (1ull << 10)     /* Arm ARM D17.2.31 */
 
 /* Lower EL using AArch64, synchronous (vectors.S index 8). */
 #define KIND_SYNC_A64 8
@@ -42,22 +43,41 @@ static bool fast_hvc(struct vcpu *v, struct vcpu_exit *exit)
     return true;
 }
 
-/* A load the syndrome describes (ISV = 1), outside every memslot: an emulated device's register,
- * read through the VM's bus as abort_data would (writes, and anything else, go the generic way). */
+/* A load the syndrome describes (ISV = 1, so no writeback and Rt named) that took a stage-2
+ * translation fault: an emulated device's register when the address is in no memslot and a
+ * device claims it (vm_device_at), read through the VM's bus as handle_mmio would. Writes, and
+ * anything else, go the generic way (abort.c). */
+static bool dabt_is_fast_read(uint64_t esr)
+{
+    uint32_t iss = ESR_ISS(esr);
+    return (iss & (ISS_ISV | ISS_CM | ISS_S1PTW | ISS_WNR)) == ISS_ISV &&
+           (iss & ISS_FSC_TYPE) == FSC_TRANSLATION && (esr & ESR_IL);
+}
+
+/* The same for a load or a store (the light path also takes device writes). */
+static bool dabt_is_fast_access(uint64_t esr)
+{
+    uint32_t iss = ESR_ISS(esr);
+    return (iss & (ISS_ISV | ISS_CM | ISS_S1PTW)) == ISS_ISV && (iss & ISS_FSC_TYPE) == FSC_TRANSLATION &&
+           (esr & ESR_IL);
+}
+
+static uint64_t dabt_ipa(uint64_t far)
+{
+    return (read_sysreg(hpfar_el2) & 0x0000fffffffffff0ull) << 8 | (far & 0xfff);
+}
+
 static bool fast_mmio_read(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
     struct arch_vcpu *a = &v->arch;
-    uint32_t iss = ESR_ISS(esr);
-    if ((iss & (ISS_ISV | ISS_CM | ISS_S1PTW | ISS_WNR)) != ISS_ISV || (iss & ISS_FSC_TYPE) != FSC_TRANSLATION)
+    if (!dabt_is_fast_read(esr))
         return false;
-    uint64_t far = read_sysreg(far_el2);
-    uint64_t ipa = (read_sysreg(hpfar_el2) & 0x0000fffffffffff0ull) << 8 | (far & 0xfff);
-    uint64_t hpa;
-    if (memslot_translate(&v->vm->slots, ipa, &hpa, NULL))
-        return false;                       /* RAM: not a device access (abort.c decides) */
-    a64_ldst_from_iss(iss, &a->mmio);
+    uint64_t far = read_sysreg(far_el2), ipa = dabt_ipa(far);
+    a64_ldst_from_iss(ESR_ISS(esr), &a->mmio);
+    if (!vm_device_at(v->vm, ipa, a->mmio.size_bytes))
+        return false;             /* RAM, or nothing there: abort.c decides */
     a->far = far;
-    a->insn_len = (esr & ESR_IL) ? 4 : 2;
+    a->insn_len = 4;
     exit->reason = EXIT_MMIO;
     exit->mmio.gpa = ipa;
     exit->mmio.size = a->mmio.size_bytes;
@@ -66,19 +86,58 @@ static bool fast_mmio_read(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
     return true;
 }
 
+/* A data abort, straight from the vector (world_switch.S guest_dabt_light) with all the guest's
+ * GPRs in its register file, its PC and PSTATE in a->pc / a->pstate and CPTR_EL2.TFP set (a
+ * device handler that uses FP/SIMD saves the guest's registers first, fpsimd.c): a device read
+ * (as fast_mmio_read) or write the syndrome describes is counted, done through the bus and
+ * completed here when the guest's PMU and this pCPU's counters are off, the vGIC idle and the
+ * run loop has nothing to do; the same device handlers as handle_mmio's. 1: back into the guest
+ * (ELR_EL2 / SPSR_EL2 from a->pc / a->pstate); 0: not taken, the ordinary exit of vector 8 with
+ * nothing changed; 2: done, but the access changed something (an interrupt line, console output
+ * for this pCPU to drain, FP/SIMD used): the run loop takes over (FAST_KIND_HANDLED). */
+int fast_dabt_light(struct arch_vcpu *a)
+{
+    struct vcpu *v = (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
+    uint64_t esr = read_sysreg(esr_el2);
+    if (!dabt_is_fast_access(esr) || !vgic_quiet(v) || pmu_guest_counting(v) || !vcpu_fast_ready(v))
+        return 0;
+    struct a64_ldst m;
+    a64_ldst_from_iss(ESR_ISS(esr), &m);
+    uint64_t ipa = dabt_ipa(read_sysreg(far_el2));
+    const struct mmio_region *r = vm_device_at(v->vm, ipa, m.size_bytes);
+    if (!r)
+        return 0;
+    vcpu_count_exit(v, EXIT_MMIO);
+    if (m.store)
+        mmio_region_write(r, v, ipa, m.size_bytes, guest_reg(v, m.rt));
+    else
+        guest_set_reg(v, m.rt, a64_load_value(&m, mmio_region_read(r, v, ipa, m.size_bytes)));
+    a->insn_len = 4;
+    guest_skip_insn(v);
+    a->fault_loop = 0;            /* progress, as arch_vcpu_run notes for a fast re-entry */
+    /* What a read may have changed (a device's interrupt line, console work for this pCPU,
+     * FP/SIMD used: fpsimd_trap cleared TFP). The VM's stop and the vCPU's power come from
+     * other pCPUs, with a kick. */
+    if (!(read_sysreg(cptr_el2) & CPTR_EL2_TFP) || cpu_work[v->pcpu] || !vgic_quiet(v))
+        return 2;
+    return 1;
+}
+
 /* An HVC, straight from the vector (world_switch.S guest_hvc_light) with only x0-x18 and x30
- * in the register file: the fast hypercalls are counted and answered by the same code as
- * below, when the guest's PMU and this pCPU's counters are off (their entry/exit accounting is
- * skipped here) and nothing waits for the vCPU. 1: back into the guest; 0: not answered, the
- * ordinary exit; 2: answered, the ordinary exit reports it handled. */
+ * in the register file: a fast hypercall is counted and answered here (hypercall_fast, the
+ * generic path's own answer) when nothing else would happen at this exit: the guest's PMU and
+ * this pCPU's counters off (their entry/exit accounting is skipped), the vGIC idle and the run
+ * loop with nothing to do. Those are checked first: the answer changes none of them (it only
+ * reads), and an interrupt raised meanwhile by another pCPU comes with a kick that ends the next
+ * entry at once. 1: back into the guest; 0: not answered, the ordinary exit of vector 8. */
 int fast_hvc_light(struct arch_vcpu *a)
 {
     struct vcpu *v = (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
-    struct vcpu_exit exit;
-    if (!vgic_quiet(v) || pmu_guest_counting(v) || !fast_hvc(v, &exit))
+    uint64_t nr = a->x[0];
+    if (!hypercall_is_fast(nr) || !vgic_quiet(v) || pmu_guest_counting(v) || !vcpu_fast_ready(v))
         return 0;
-    if (!vcpu_fast_exit(v, &exit) || !vgic_quiet(v) || a->injected)
-        return 2;
+    vcpu_count_exit(v, EXIT_HYPERCALL);
+    hypercall_fast(v, nr, a->x[1], a->x);     /* x0-x3; the PC is already past the HVC */
     a->fault_loop = 0;            /* progress, as arch_vcpu_run notes for a fast re-entry */
     return 1;
 }

@@ -59,25 +59,3 @@ bool a64_decode_ldst(uint32_t insn, struct a64_ldst *out)
     *out = a;
     return true;
 }
-
-void a64_ldst_from_iss(uint32_t iss, struct a64_ldst *out)
-{
-    *out = (struct a64_ldst){
-        .size_bytes = (uint8_t)(1u << BITS32(iss, 23, 22)),
-        .store = BITS32(iss, 6, 6),
-        .sign_extend = BITS32(iss, 21, 21),
-        .dest_64 = BITS32(iss, 15, 15),
-        .rt = (uint8_t)BITS32(iss, 20, 16),
-    };
-}
-
-uint64_t a64_load_value(const struct a64_ldst *a, uint64_t raw)
-{
-    uint32_t bits = a->size_bytes >= 8 ? 64 : a->size_bytes * 8u;
-    uint64_t v = bits == 64 ? raw : raw & ((1ull << bits) - 1);
-    if (a->sign_extend && bits < 64 && (v >> (bits - 1)) & 1)
-        v |= ~0ull << bits;
-    if (!a->dest_64)
-        v &= 0xffffffffull;
-    return v;
-}

@@ -30,7 +30,7 @@ static void ec_wfx(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
         rt = insn & 31;
     if (rt < 32)
         v->arch.wfit_deadline = cnt_virt_to_phys_deadline(guest_reg(v, rt), v->vm->arch.cntvoff);
-    v->arch.pc += v->arch.insn_len;
+    guest_skip_insn(v);
     exit->reason = EXIT_WFX;
 }
 
@@ -56,7 +56,7 @@ static void ec_hvc(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 static void ec_smc(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
 {
     (void)esr;
-    v->arch.pc += v->arch.insn_len;
+    guest_skip_insn(v);
     exit->reason = EXIT_FIRMWARE;
     if (vpsci_is_psci(v->arch.x[0]))
         vpsci_call(v);

@@ -203,7 +203,7 @@ static void complete_mmio(struct vcpu *v, const struct vcpu_exit *exit)
         guest_sp_write(v, guest_sp_read(v) + (uint64_t)m->imm);
     else if (m->writeback)
         a->x[m->rn] += (uint64_t)m->imm;
-    a->pc += a->insn_len;
+    guest_skip_insn(v);
 }
 
 void arch_vcpu_complete(struct vcpu *vcpu, const struct vcpu_exit *exit, bool handled)

@@ -36,8 +36,9 @@
     b       guest_exit
 .endm
 
-/* Lower EL AArch64 synchronous: an HVC (ESR_EL2.EC 0x16, Arm ARM D17.2.40) tries the light
- * path first (world_switch.S guest_hvc_light); anything else exits as the other vectors do. */
+/* Lower EL AArch64 synchronous: an HVC (ESR_EL2.EC 0x16, Arm ARM D17.2.40) and a data abort
+ * (EC 0x24) try the light paths first (world_switch.S guest_hvc_light, guest_dabt_light);
+ * anything else exits as the other vectors do. */
 .macro guest_sync_a64_entry
     .balign 128
     stp     x0, x1, [sp, #-16]!
@@ -45,6 +46,8 @@
     lsr     x1, x1, #26
     cmp     x1, #0x16
     b.eq    guest_hvc_light
+    cmp     x1, #0x24
+    b.eq    guest_dabt_light
     mov     x1, #8
     b       guest_exit
 .endm

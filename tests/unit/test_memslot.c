@@ -144,3 +144,42 @@ Test(mmio_bus, dispatches_by_range_with_offsets_and_widths)
     cr_assert_not(mmio_bus_write(&bus, NULL, 0x09000000, 3, 0), "bad width");
     cr_assert_eq(uart.writes, 0);
 }
+
+/* The last region found is tried first (a hint): a hit elsewhere moves it, a miss of the hint
+ * still finds the right region, and a bad width is refused on both paths. */
+Test(mmio_bus, last_hit_hint_never_changes_the_answer)
+{
+    struct mmio_bus bus = { 0 };
+    struct fake_dev a = { 0 }, b = { 0 };
+    cr_assert_eq(mmio_bus_register(&bus, 0x08000000, 0x10000, &dev_ops, &a, "a"), 0);
+    cr_assert_eq(mmio_bus_register(&bus, 0x09000000, 0x1000, &dev_ops, &b, "b"), 0);
+    cr_assert_eq(mmio_bus_find(&bus, 0x09000018, 4), &bus.region[1]);
+    cr_assert_eq(bus.last_hit, 1, "the hit is remembered");
+    cr_assert_eq(mmio_bus_find(&bus, 0x09000ffc, 4), &bus.region[1], "through the hint");
+    cr_assert_null(mmio_bus_find(&bus, 0x09000ffc, 8), "straddles the hinted region's end");
+    cr_assert_null(mmio_bus_find(&bus, 0x09000000, 3), "bad width with the hint");
+    cr_assert_null(mmio_bus_find(&bus, 0x09000000, 0), "zero width with the hint");
+    cr_assert_eq(mmio_bus_find(&bus, 0x0800fff8, 8), &bus.region[0], "the other region, past the hint");
+    cr_assert_eq(bus.last_hit, 0);
+    cr_assert_null(mmio_bus_find(&bus, 0x0a000000, 1), "nothing there");
+    cr_assert_eq(bus.last_hit, 0, "a miss leaves the hint");
+}
+
+/* memslot_range_free answers for the generation it returns; every change bumps it. */
+Test(memslot, range_free_and_generation)
+{
+    uint32_t gen0, gen1, gen2;
+    cr_assert(memslot_range_free(&ms, 0x09000000, 0x1000, &gen0), "no slots at all");
+    cr_assert_eq(gen0, memslot_generation(&ms));
+    cr_assert_eq(memslot_set(&ms, 2, 0x40000000, 0x100000, 0x80000000, MEMSLOT_RAM), MEMSLOT_OK);
+    cr_assert_neq(memslot_generation(&ms), gen0, "an add bumps the generation");
+    cr_assert(memslot_range_free(&ms, 0x09000000, 0x1000, &gen1), "RAM elsewhere");
+    cr_assert_not(memslot_range_free(&ms, 0x400ff000, 0x2000, &gen1), "overlaps the slot's last page");
+    cr_assert(memslot_range_free(&ms, 0x40100000, 0x1000, &gen1), "right after it");
+    cr_assert_eq(memslot_set(&ms, 3, 0x09000000, 0x1000, 0x80100000, 0), MEMSLOT_OK);
+    cr_assert_not(memslot_range_free(&ms, 0x09000800, 0x100, &gen2), "a slot over the device range");
+    cr_assert_neq(gen2, gen1);
+    cr_assert_eq(memslot_set(&ms, 3, 0, 0, 0, 0), MEMSLOT_OK);
+    cr_assert(memslot_range_free(&ms, 0x09000800, 0x100, &gen2), "deleted again");
+    cr_assert_eq(gen2, memslot_generation(&ms));
+}

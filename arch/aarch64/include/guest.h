@@ -37,6 +37,8 @@
 #define PSR_AARCH32    (1ull << 4)
 #define PSR_DAIF       (0xfull << 6)
 #define PSR_I          (1ull << 7)
+#define PSR_BTYPE      (3ull << 10)     /* AArch64 only (AArch32: IT bits) */
+#define PSR_SS         (1ull << 21)     /* software step */
 #define PSR_SSBS       (1ull << 12)
 #define PSR_PAN        (1ull << 22)
 #define PSR_DIT        (1ull << 24)
@@ -56,6 +58,16 @@
 /* Guest GPR n as an operand: 31 is XZR. */
 static inline uint64_t guest_reg(const struct vcpu *v, uint32_t n) { return n < 31 ? v->arch.x[n] : 0; }
 static inline void guest_set_reg(struct vcpu *v, uint32_t n, uint64_t val) { if (n < 31) v->arch.x[n] = val; }
+/* Past an instruction the hypervisor emulated (its PC on by insn_len): for a guest stepping
+ * itself (MDSCR_EL1.SS) that instruction has been stepped, so PSTATE.SS is cleared and the
+ * step exception comes before the next one (Arm ARM D2.12, "Software Step exceptions": the
+ * active-pending state); PSTATE.BTYPE too (FEAT_BTI): the next instruction is not reached by
+ * a branch. KVM's kvm_skip_instr does both. */
+static inline void guest_skip_insn(struct vcpu *v)
+{
+    v->arch.pc += v->arch.insn_len;
+    v->arch.pstate &= ~(PSR_SS | ((v->arch.pstate & PSR_AARCH32) ? 0 : PSR_BTYPE));
+}
 static inline bool guest_at_el0(const struct vcpu *v) { return (v->arch.pstate & 0xc) == 0; }
 
 /* inject.c: exceptions given to the guest at EL1 (Arm ARM D1.10.2). */
@@ -72,6 +84,7 @@ enum fast_result { FAST_NONE, FAST_REENTER, FAST_HANDLED };
 enum fast_result fast_exit(struct vcpu *v, uint64_t kind);
 enum fast_result vgic_sgi_fast(struct vcpu *v, uint64_t esr);   /* vgic_sysreg.c: SGI writes */
 int fast_hvc_light(struct arch_vcpu *a);   /* world_switch.S guest_hvc_light */
+int fast_dabt_light(struct arch_vcpu *a);  /* world_switch.S guest_dabt_light */
 
 /* Trap handlers for the exception classes of ESR_EL2 (trap.c dispatches to them). */
 void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr);      /* sysreg_trap.c */

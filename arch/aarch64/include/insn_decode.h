@@ -24,10 +24,29 @@ struct a64_ldst {
 bool a64_decode_ldst(uint32_t insn, struct a64_ldst *out);
 
 /* The same fields from a data abort's instruction syndrome (ESR_ELx ISS with ISV=1:
- * SAS, SSE, SRT, SF, WnR; Arm ARM D17.2.40). */
-void a64_ldst_from_iss(uint32_t iss, struct a64_ldst *out);
+ * SAS [23:22], SSE [21], SRT [20:16], SF [15], WnR [6]; Arm ARM D17.2.40). Inline: the exit
+ * path's fast tier uses it. */
+static inline void a64_ldst_from_iss(uint32_t iss, struct a64_ldst *out)
+{
+    *out = (struct a64_ldst){
+        .size_bytes = (uint8_t)(1u << ((iss >> 22) & 3)),
+        .store = (iss >> 6) & 1,
+        .sign_extend = (iss >> 21) & 1,
+        .dest_64 = (iss >> 15) & 1,
+        .rt = (uint8_t)((iss >> 16) & 31),
+    };
+}
 
 /* The value a load leaves in Xt for raw bytes read from the device. */
-uint64_t a64_load_value(const struct a64_ldst *a, uint64_t raw);
+static inline uint64_t a64_load_value(const struct a64_ldst *a, uint64_t raw)
+{
+    uint32_t bits = a->size_bytes >= 8 ? 64 : a->size_bytes * 8u;
+    uint64_t v = bits == 64 ? raw : raw & ((1ull << bits) - 1);
+    if (a->sign_extend && bits < 64 && (v >> (bits - 1)) & 1)
+        v |= ~0ull << bits;
+    if (!a->dest_64)
+        v &= 0xffffffffull;
+    return v;
+}
 
 #endif

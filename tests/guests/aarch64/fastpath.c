@@ -18,8 +18,27 @@
 #define PMCR_LC (1ull << 6)
 #define CYCLE   (1ull << 31)
 #define UARTFR  (PL011_BASE + 0x18)
+#define UARTIBRD (PL011_BASE + 0x24)
 #define FR_TXFE (1u << 7)
 #define GICD_PIDR2 (GICD_BASE + 0xffe8)
+
+/* The instructions stepped (step_call): a load the syndrome describes (the fast tier's device
+ * read), a post-indexed load (ISV = 0: the generic path decodes it) and an HVC; the step
+ * exception must come right after each, at the NOP. */
+uint64_t step_ldr(uint64_t addr);
+uint64_t step_ldr_post(uint64_t addr);
+uint64_t step_hvc(uint64_t fn);
+extern char step_ldr_next[], step_ldr_post_next[], step_hvc_next[];
+__asm__(".text\n"
+        "step_ldr:       ldr w0, [x0]\n"
+        "step_ldr_next:  nop\n"
+        "                ret\n"
+        "step_ldr_post:  ldr w1, [x0], #4\n"
+        "step_ldr_post_next: mov x0, x1\n"
+        "                ret\n"
+        "step_hvc:       hvc #0\n"
+        "step_hvc_next:  nop\n"
+        "                ret\n");
 
 static volatile uint64_t iterations, irq_iteration, irq_intid, sgi_sent_at, cpu1_ready;
 
@@ -48,11 +67,58 @@ static void test_fast_mmio(void)
     check(!wrong, "fast_mmio_reads_answer", "%lu of %u reads wrong", wrong, CALLS);
     check(mmio1 - mmio0 == CALLS, "fast_mmio_exits_counted", "MMIO exits went up by %lu, want %u",
           mmio1 - mmio0, CALLS);
+    /* Device writes take the same tier: each one lands (read back) and is one exit. */
+    wrong = 0;
+    mmio1 = stat(HV_STAT_EXITS_MMIO);        /* the checks above printed through the PL011 */
+    for (unsigned i = 0; i < CALLS / 2; i++) {
+        mmio_write32(UARTIBRD, i + 1);
+        wrong += mmio_read32(UARTIBRD) != i + 1;
+    }
+    mmio_write32(UARTIBRD, 0);
+    uint64_t mmio2 = stat(HV_STAT_EXITS_MMIO);
+    check(!wrong && mmio2 - mmio1 == CALLS + 1, "fast_mmio_writes_land_and_count",
+          "%lu of %u written values read back wrong; MMIO exits went up by %lu, want %u", wrong, CALLS / 2,
+          mmio2 - mmio1, CALLS + 1);
     /* No device and no RAM there: the external abort of the generic path (Arm ARM D1.10). */
     struct exc_record rec;
     bool ok = exc_expect(probe_read64, 0x0b000000, EC_DABT_CUR, probe_read64_insn, &rec);
     check(ok && ESR_DFSC(rec.esr) == DFSC_SEA, "fast_mmio_unclaimed_read_aborts",
           "esr 0x%lx elr 0x%lx (want one EC 0x25 DFSC 0x10 at the load)", rec.esr, rec.elr);
+}
+
+/* Single-stepping over exits the hypervisor emulates: the emulated instruction counts as the
+ * one stepped (PSTATE.SS cleared when the hypervisor moves the PC past it), so the step
+ * exception is taken before the next instruction, with the right result. */
+struct step_case {
+    const char *name;
+    uint64_t (*fn)(uint64_t);
+    uint64_t arg;
+    const char *next;             /* where the step exception must be taken */
+    uint64_t mask, want;          /* fn's result under mask */
+    unsigned n;                   /* exceptions seen */
+    struct exc_record rec;
+};
+
+static void test_single_step(void)
+{
+    struct step_case c[] = {
+        { "single_step_fast_mmio_read", step_ldr, UARTFR, step_ldr_next, FR_TXFE, FR_TXFE, 0, { 0 } },
+        { "single_step_decoded_mmio_read", step_ldr_post, UARTFR, step_ldr_post_next, FR_TXFE, FR_TXFE, 0, { 0 } },
+        { "single_step_fast_hvc", step_hvc, HV_HC_VERSION, step_hvc_next, ~0ull, HV_ABI_VERSION, 0, { 0 } },
+    };
+    /* The stepped exits only between the two readings (checks print through the PL011). */
+    uint64_t hvc0 = stat(HV_STAT_EXITS_HVC), mmio0 = stat(HV_STAT_EXITS_MMIO);
+    for (unsigned i = 0; i < 3; i++)
+        c[i].n = exc_catch_step(c[i].fn, c[i].arg, &c[i].rec);
+    uint64_t hvc1 = stat(HV_STAT_EXITS_HVC), mmio1 = stat(HV_STAT_EXITS_MMIO);
+    for (unsigned i = 0; i < 3; i++)
+        check(c[i].n == 1 && ESR_EC(c[i].rec.esr) == EC_SOFTSTEP_CUR && c[i].rec.elr == (uint64_t)(uintptr_t)c[i].next &&
+              (c[i].rec.result & c[i].mask) == c[i].want, c[i].name,
+              "%u exceptions, last esr 0x%lx elr 0x%lx (want one EC 0x33 at 0x%lx), result 0x%lx (want 0x%lx under mask 0x%lx)",
+              c[i].n, c[i].rec.esr, c[i].rec.elr, (uint64_t)(uintptr_t)c[i].next, c[i].rec.result, c[i].want, c[i].mask);
+    /* HVC: the MMIO reading, the stepped HVC, the second HVC reading (each counts itself). */
+    check(hvc1 - hvc0 == 3 && mmio1 - mmio0 == 2, "single_step_exits_counted",
+          "HVC exits +%lu (want 3), MMIO exits +%lu (want 2: the stepped loads)", hvc1 - hvc0, mmio1 - mmio0);
 }
 
 static void irq_handler(void)
@@ -147,6 +213,7 @@ int main(void *dtb)
     SKIP_IF_NOT_HV("fast_hvc_answers") {
         test_fast_hvc();
         test_fast_mmio();
+        test_single_step();
         irq_set_handler(irq_handler);
         gic_dist_init();
         gic_cpu_init();

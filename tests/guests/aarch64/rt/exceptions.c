@@ -47,6 +47,13 @@ void exc_handle(struct exc_frame *f, uint64_t kind)
     s->last.esr = esr;
     s->last.far = far;
     s->last.elr = f->elr;
+    if (kind == KIND_SYNC_SPX && ESR_EC(esr) == EC_SOFTSTEP_CUR && s->armed) {
+        /* A software step (step_call): ELR is the next instruction, not yet run. Stepping ends. */
+        s->count++;
+        write_sysreg(mdscr_el1, read_sysreg(mdscr_el1) & ~MDSCR_SS);
+        isb();
+        return;
+    }
     if ((kind == KIND_SYNC_SPX || kind == KIND_SYNC_LOWER64) && s->armed) {
         s->count++;
         f->elr += 4;            /* A64 instructions are all 4 bytes */
@@ -68,6 +75,22 @@ unsigned exc_catch(uint64_t (*fn)(uint64_t), uint64_t arg, struct exc_record *re
     s->last = (struct exc_record){ 0 };
     s->armed = true;
     uint64_t result = fn(arg);
+    s->armed = false;
+    *rec = s->last;
+    rec->result = result;
+    return s->count;
+}
+
+unsigned exc_catch_step(uint64_t (*fn)(uint64_t), uint64_t arg, struct exc_record *rec)
+{
+    struct exc_state *s = &state[cpu_index()];
+    s->count = 0;
+    s->last = (struct exc_record){ 0 };
+    s->armed = true;
+    uint64_t result = step_call(fn, arg);
+    __asm__ volatile("msr daifset, #8" ::: "memory");      /* PSTATE.D again (step_call cleared it) */
+    write_sysreg(mdscr_el1, read_sysreg(mdscr_el1) & ~(MDSCR_SS | MDSCR_KDE));
+    isb();
     s->armed = false;
     *rec = s->last;
     rec->result = result;

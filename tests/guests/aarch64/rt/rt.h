@@ -126,6 +126,9 @@ static inline void console_write_fast(const char *s, size_t len)
 #define EC_IABT_CUR          0x21
 #define EC_DABT_CUR          0x25
 #define DFSC_SEA             0x10        /* synchronous external abort, not on a table walk */
+#define EC_SOFTSTEP_CUR      0x33        /* software step taken from the current EL */
+#define MDSCR_SS             (1ull << 0)
+#define MDSCR_KDE            (1ull << 13)
 
 struct exc_record { uint64_t esr, far, elr, result; };
 
@@ -136,6 +139,14 @@ unsigned exc_catch(uint64_t (*fn)(uint64_t), uint64_t arg, struct exc_record *re
 /* Exactly one synchronous exception of class ec, taken at ELR == insn. */
 bool exc_expect(uint64_t (*fn)(uint64_t), uint64_t arg, uint32_t ec, const void *insn,
                 struct exc_record *rec);
+
+/* Runs fn(arg) at EL1 with software step on (MDSCR_EL1.SS and KDE, OS lock off, PSTATE.D clear,
+ * entered by ERET with SPSR_EL1.SS set): the first instruction of fn runs, then a software-step
+ * exception (EC 0x33) is taken at the next one; under exc_catch it is recorded (ELR = where the
+ * step stopped) and stepping ends there, so fn runs on. Arm ARM D2.12. */
+uint64_t step_call(uint64_t (*fn)(uint64_t), uint64_t arg);
+/* exc_catch around step_call(fn, arg), PSTATE.D and MDSCR_EL1 as before after it. */
+unsigned exc_catch_step(uint64_t (*fn)(uint64_t), uint64_t arg, struct exc_record *rec);
 
 /* Runs fn(arg) at EL0 (EL0t, interrupts masked, a per-CPU EL0 stack) and returns its
  * result; its synchronous exceptions other than the SVC that ends it are handled as for EL1
