@@ -203,7 +203,7 @@ void sysreg_trap(struct vcpu *v, struct vcpu_exit *exit, uint64_t esr)
         /* A handler may have given the guest an exception instead, or asked for the
          * instruction to run again once the trap is gone. */
         if (!v->arch.injected && !v->arch.retry)
-            v->arch.pc += v->arch.insn_len;
+            guest_skip_insn(v);     /* clears PSTATE.SS: a stepped MSR/MRS steps once */
         v->arch.retry = false;
         return;
     }

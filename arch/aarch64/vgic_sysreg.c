@@ -89,7 +89,8 @@ enum fast_result vgic_sgi_fast(struct vcpu *v, uint64_t esr)
         return FAST_NONE;
     }
     bool self = vgic_send_sgi(v, rt == 31 ? 0 : v->arch.x[rt], group1);
-    v->arch.pc += (esr & ESR_IL) ? 4 : 2;
+    v->arch.insn_len = (esr & ESR_IL) ? 4 : 2;
+    guest_skip_insn(v);
     struct vcpu_exit exit;                  /* not zeroed: a memset would touch FP/SIMD (trap) */
     exit.reason = EXIT_SYSREG;
     bool reenter = vcpu_fast_exit(v, &exit) && !self && !v->arch.injected && !c->tall1 && !c->tall1_skip &&

@@ -13,11 +13,11 @@ checks() {
   for t in fast_hvc_answers fast_hvc_exits_counted fast_mmio_reads_answer fast_mmio_exits_counted \
            fast_mmio_writes_land_and_count \
            fast_mmio_unclaimed_read_aborts single_step_fast_mmio_read single_step_decoded_mmio_read \
-           single_step_fast_hvc single_step_exits_counted pmu_overflow_at_fast_exit_taken_at_once \
+           single_step_fast_hvc single_step_trapped_sysreg single_step_exits_counted pmu_overflow_at_fast_exit_taken_at_once \
            sgi_during_fast_hvcs_delivered; do
     expect "^\[fastpath\] PASS $t\$" "fastpath: $t"
   done
-  expect '^\[fastpath\] DONE passed=12 failed=0' "fastpath: all checks pass"
+  expect '^\[fastpath\] DONE passed=13 failed=0' "fastpath: all checks pass"
   expect '^vm fastpath: powered off' "fastpath powers off"
   expect_not '^PANIC|^EXCEPTION' "no hypervisor exception"
   expect_exit 0 "the machine powered off cleanly"

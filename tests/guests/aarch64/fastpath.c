@@ -23,12 +23,14 @@
 #define GICD_PIDR2 (GICD_BASE + 0xffe8)
 
 /* The instructions stepped (step_call): a load the syndrome describes (the fast tier's device
- * read), a post-indexed load (ISV = 0: the generic path decodes it) and an HVC; the step
- * exception must come right after each, at the NOP. */
+ * read), a post-indexed load (ISV = 0: the generic path decodes it), an HVC and a trapped ID
+ * register read (HCR_EL2.TID3: sysreg_trap.c); the step exception must come right after each,
+ * at the NOP. */
 uint64_t step_ldr(uint64_t addr);
 uint64_t step_ldr_post(uint64_t addr);
 uint64_t step_hvc(uint64_t fn);
-extern char step_ldr_next[], step_ldr_post_next[], step_hvc_next[];
+uint64_t step_mrs(uint64_t unused);
+extern char step_ldr_next[], step_ldr_post_next[], step_hvc_next[], step_mrs_next[];
 __asm__(".text\n"
         "step_ldr:       ldr w0, [x0]\n"
         "step_ldr_next:  nop\n"
@@ -38,6 +40,9 @@ __asm__(".text\n"
         "                ret\n"
         "step_hvc:       hvc #0\n"
         "step_hvc_next:  nop\n"
+        "                ret\n"
+        "step_mrs:       mrs x0, id_aa64pfr0_el1\n"
+        "step_mrs_next:  nop\n"
         "                ret\n");
 
 static volatile uint64_t iterations, irq_iteration, irq_intid, sgi_sent_at, cpu1_ready;
@@ -105,13 +110,15 @@ static void test_single_step(void)
         { "single_step_fast_mmio_read", step_ldr, UARTFR, step_ldr_next, FR_TXFE, FR_TXFE, 0, { 0 } },
         { "single_step_decoded_mmio_read", step_ldr_post, UARTFR, step_ldr_post_next, FR_TXFE, FR_TXFE, 0, { 0 } },
         { "single_step_fast_hvc", step_hvc, HV_HC_VERSION, step_hvc_next, ~0ull, HV_ABI_VERSION, 0, { 0 } },
+        /* The value the same read gives without stepping. */
+        { "single_step_trapped_sysreg", step_mrs, 0, step_mrs_next, ~0ull, step_mrs(0), 0, { 0 } },
     };
     /* The stepped exits only between the two readings (checks print through the PL011). */
     uint64_t hvc0 = stat(HV_STAT_EXITS_HVC), mmio0 = stat(HV_STAT_EXITS_MMIO);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 4; i++)
         c[i].n = exc_catch_step(c[i].fn, c[i].arg, &c[i].rec);
     uint64_t hvc1 = stat(HV_STAT_EXITS_HVC), mmio1 = stat(HV_STAT_EXITS_MMIO);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 4; i++)
         check(c[i].n == 1 && ESR_EC(c[i].rec.esr) == EC_SOFTSTEP_CUR && c[i].rec.elr == (uint64_t)(uintptr_t)c[i].next &&
               (c[i].rec.result & c[i].mask) == c[i].want, c[i].name,
               "%u exceptions, last esr 0x%lx elr 0x%lx (want one EC 0x33 at 0x%lx), result 0x%lx (want 0x%lx under mask 0x%lx)",
