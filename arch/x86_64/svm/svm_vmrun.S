@@ -5,6 +5,7 @@
 #include "guest_gprs.h"
 
 #define SVM_EXIT_VMMCALL 0x081          /* EXITCODE (APM Vol. 2, appendix C) */
+#define SVM_EXIT_NPF     0x400
 #define VMCB_EXIT_CODE   0x070          /* control area offset (vmcb.h) */
 
 
@@ -31,14 +32,18 @@ svm_vmrun:
     LOAD_GUEST_GPRS
     vmrun %rax                      /* RAX is the VMCB again after #VMEXIT (host save area) */
     STORE_GUEST_GPRS
-    /* VMMCALL: svm_fast.c may answer it with GIF still 0 and the guest's VMLOAD state still in
-     * the CPU, then VMRUN again (why nothing is missed, and why FILL_RSB can wait: svm_fast.c). */
+    /* VMMCALL and nested page faults: svm_fast.c may answer them with GIF still 0 and the guest's
+     * VMLOAD state still in the CPU, then VMRUN again (why nothing is missed, and why FILL_RSB can
+     * wait: svm_fast.c). */
     cmpq $SVM_EXIT_VMMCALL, VMCB_EXIT_CODE(%rax)
+    je 1f
+    cmpq $SVM_EXIT_NPF, VMCB_EXIT_CODE(%rax)
     jne .Lexit
+1:
     movq %rdi, %rbx                 /* callee-saved across the call: gpr[], the VMCB */
     movq %rax, %r12
     movq %rax, %rsi
-    call svm_fast_vmmcall           /* the stack is 16-byte aligned here */
+    call svm_fast_exit              /* the stack is 16-byte aligned here */
     testb %al, %al
     jz .Lexit_vmcb
     pushq %rbx                      /* gpr[] where STORE_GUEST_GPRS expects it */
