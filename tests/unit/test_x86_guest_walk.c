@@ -131,3 +131,27 @@ Test(guest_walk, linear_write_across_pages_is_all_or_nothing)
     e64(0x13000 + 2 * 8, 0xFEE00000ull | 3);
     cr_assert(!x86_guest_access_linear(&ms, &r, 0x402000, back, 4, 0));
 }
+
+/* The instruction fetch's copy (read_in_page: words, the last one overlapping): every length up to
+ * 15 at offsets that end exactly at a page boundary or not, against the bytes in RAM; nothing past
+ * the requested length is written. Paging off, so linear = physical. */
+Test(guest_walk, read_linear_every_length_and_offset)
+{
+    struct x86_paging_regs r = { 0x11, 0, 0, 0 };
+    for (uint32_t i = 0; i < 0x2000; i++)
+        ram[0x40000 + i] = (uint8_t)(i * 7 + 3);
+    for (size_t len = 1; len <= 15; len++) {
+        for (uint64_t off = 0xFE0; off <= 0x1000; off++) {
+            uint8_t buf[16];
+            memset(buf, 0x5A, sizeof buf);
+            cr_assert_eq(x86_guest_read_linear(&ms, &r, 0x40000 + off, buf, len), len);
+            cr_assert_arr_eq(buf, ram + 0x40000 + off, len, "len %zu off 0x%lx", len, (unsigned long)off);
+            for (size_t k = len; k < sizeof buf; k++)
+                cr_assert_eq(buf[k], 0x5A, "byte %zu past len %zu written", k, len);
+        }
+    }
+    /* The last bytes of RAM: a read running past the slot's end stops there. */
+    uint8_t buf[16];
+    cr_assert_eq(x86_guest_read_linear(&ms, &r, RAM_SIZE - 5, buf, 15), 5);
+    cr_assert_arr_eq(buf, ram + RAM_SIZE - 5, 5);
+}
