@@ -119,7 +119,7 @@ static bool fast_xapic_load(struct vcpu *v, uint64_t *gpr, struct vmcb *vmcb)
         la &= 0xFFFFFFFFull;
     struct x86_paging_regs pr = { s->cr0, s->cr3, s->cr4, s->efer };
     uint8_t bytes[X86_INSN_MAX_BYTES];
-    size_t n = x86_guest_read_linear(x86_vcpu_slots(v), &pr, la, bytes, X86_INSN_MAX_BYTES);
+    size_t n = x86_guest_fetch_linear(&a->fetch_cache, x86_vcpu_slots(v), &pr, la, bytes, X86_INSN_MAX_BYTES);
     struct x86_insn i;
     uint64_t data;
     if (x86_insn_decode(bytes, n, mode, &i) != X86_DECODE_OK || i.kind != X86_INSN_LOAD ||
