@@ -21,7 +21,7 @@ size_t x86_fetch_insn(struct vcpu *v, uint8_t bytes[X86_INSN_MAX_BYTES], enum x8
     uint64_t la = m->cs_base + v->arch.rip;
     if (*mode != X86_MODE_64)
         la &= 0xFFFFFFFFull;
-    return x86_guest_read_linear(x86_vcpu_slots(v), &pr, la, bytes, X86_INSN_MAX_BYTES);
+    return x86_guest_fetch_linear(&v->arch.fetch_cache, x86_vcpu_slots(v), &pr, la, bytes, X86_INSN_MAX_BYTES);
 }
 
 /* The emulation stops the VM when the guest's page tables do not let it reach an operand: page faults

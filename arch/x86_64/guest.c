@@ -200,6 +200,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->exc_loop = 0;
     a->nmi_window_requested = false;
     a->emul = (struct x86_emul){ 0 };
+    a->fetch_cache.valid = false;       /* its slots may be new ones at the same generation */
     ops->vcpu_reset(vcpu);
     struct x86_cpu_state st;
     x86_reset_state(&s, &st);

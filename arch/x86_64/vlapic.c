@@ -463,6 +463,21 @@ bool vlapic_relocated_mmio(struct vcpu *v, uint64_t gpa, uint32_t size, bool wri
     return true;
 }
 
+/* The exit path's fast tier (svm/svm_fast.c): a read of size 1, 2, 4 or 8 bytes inside this vCPU's
+ * live xAPIC page, at its default or relocated base, answered as the VM's bus (default page, through
+ * xapic_read) or vlapic_relocated_mmio would answer it, masked to the size as the bus does. False:
+ * not such a read (the generic path decides). Register reads have no side effect. */
+bool vlapic_xapic_read(struct vcpu *v, uint64_t gpa, uint32_t size, uint64_t *data)
+{
+    uint64_t base = v->arch.apic_base & APIC_BASE_ADDR, off = gpa - base;
+    if ((size != 1 && size != 2 && size != 4 && size != 8) || off >= 0x1000 || 0x1000 - off < size ||
+        !xapic_live(v, base))
+        return false;
+    uint64_t r = page_read(v, base, off, size);
+    *data = size == 8 ? r : r & ((1ull << (8 * size)) - 1);
+    return true;
+}
+
 static const struct mmio_ops xapic_ops = { xapic_read, xapic_write };
 
 bool vlapic_register(struct vm *vm)

@@ -131,3 +131,85 @@ Test(guest_walk, linear_write_across_pages_is_all_or_nothing)
     e64(0x13000 + 2 * 8, 0xFEE00000ull | 3);
     cr_assert(!x86_guest_access_linear(&ms, &r, 0x402000, back, 4, 0));
 }
+
+/* The instruction fetch's copy (read_in_page: words, the last one overlapping): every length up to
+ * 15 at offsets that end exactly at a page boundary or not, against the bytes in RAM; nothing past
+ * the requested length is written. Paging off, so linear = physical. */
+Test(guest_walk, read_linear_every_length_and_offset)
+{
+    struct x86_paging_regs r = { 0x11, 0, 0, 0 };
+    for (uint32_t i = 0; i < 0x2000; i++)
+        ram[0x40000 + i] = (uint8_t)(i * 7 + 3);
+    for (size_t len = 1; len <= 15; len++) {
+        for (uint64_t off = 0xFE0; off <= 0x1000; off++) {
+            uint8_t buf[16];
+            memset(buf, 0x5A, sizeof buf);
+            cr_assert_eq(x86_guest_read_linear(&ms, &r, 0x40000 + off, buf, len), len);
+            cr_assert_arr_eq(buf, ram + 0x40000 + off, len, "len %zu off 0x%lx", len, (unsigned long)off);
+            for (size_t k = len; k < sizeof buf; k++)
+                cr_assert_eq(buf[k], 0x5A, "byte %zu past len %zu written", k, len);
+        }
+    }
+    /* The last bytes of RAM: a read running past the slot's end stops there. */
+    uint8_t buf[16];
+    cr_assert_eq(x86_guest_read_linear(&ms, &r, RAM_SIZE - 5, buf, 15), 5);
+    cr_assert_arr_eq(buf, ram + RAM_SIZE - 5, 5);
+}
+
+/* x86_guest_fetch_linear's cache: the same bytes as a fresh walk every time, through a page-table
+ * edit without any flush (the entries are read again), a CR3 change, a slot moved to other host
+ * memory at the same guest-physical address, and a read across a page. */
+Test(guest_walk, fetch_cache_follows_tables_registers_and_slots)
+{
+    struct x86_paging_regs r = { CR0_PG | 1, 0x10000, CR4_PAE, EFER_LMA };
+    uint64_t la = 0x400000;                       /* PML4[0] -> PDPT[0] -> PD[2] -> PT */
+    e64(0x10000, 0x11000 | 3);
+    e64(0x11000, 0x12000 | 3);
+    e64(0x12000 + 2 * 8, 0x13000 | 3);
+    e64(0x13000, 0x20000 | 3);                    /* la -> 0x20000 */
+    e64(0x13000 + 8, 0x21000 | 3);                /* la + 4 KiB -> 0x21000 */
+    for (uint32_t i = 0; i < 0x3000; i++)
+        ram[0x20000 + i] = (uint8_t)(i ^ 0x5A);
+    struct x86_fetch_cache c = { 0 };
+    uint8_t buf[15];
+    for (int k = 0; k < 2; k++) {                 /* a walk, then the cached page */
+        cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r, la + 0x10, buf, 15), 15);
+        cr_assert_arr_eq(buf, ram + 0x20010, 15);
+        cr_assert(c.valid);
+    }
+    e64(0x13000, 0x22000 | 3);                    /* the leaf moved, no flush of any kind */
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r, la + 0x10, buf, 15), 15);
+    cr_assert_arr_eq(buf, ram + 0x22010, 15, "a changed leaf entry is seen");
+    e64(0x12000 + 2 * 8, 0);                      /* an upper level no longer present */
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r, la + 0x10, buf, 15), 0);
+    e64(0x12000 + 2 * 8, 0x13000 | 3);
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r, la + 0x10, buf, 15), 15);
+    cr_assert_arr_eq(buf, ram + 0x22010, 15);
+    /* Another CR3 with other tables: its own walk. */
+    e64(0x30000, 0x31000 | 3);
+    e64(0x31000, 0x32000 | 3);
+    e64(0x32000 + 2 * 8, 0x33000 | 3);
+    e64(0x33000, 0x20000 | 3);
+    e64(0x33000 + 8, 0x21000 | 3);
+    struct x86_paging_regs r2 = r;
+    r2.cr3 = 0x30000;
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r2, la + 0x10, buf, 15), 15);
+    cr_assert_arr_eq(buf, ram + 0x20010, 15, "CR3 changed");
+    /* Across a page: both pages, as x86_guest_read_linear reads them. */
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r2, la + 0xFF8, buf, 15), 15);
+    cr_assert_arr_eq(buf, ram + 0x20FF8, 8);
+    cr_assert_arr_eq(buf + 8, ram + 0x21000, 7);
+    /* The slot moved to other host memory (same guest-physical range): the new memory is read. */
+    uint8_t *ram2 = aligned_alloc(4096, RAM_SIZE);
+    memcpy(ram2, ram, RAM_SIZE);
+    ram2[0x20010] ^= 0xFF;
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r2, la + 0x10, buf, 15), 15);
+    cr_assert_eq(memslot_set(&ms, 0, 0, 0, 0, 0), MEMSLOT_OK);
+    cr_assert_eq(memslot_set(&ms, 0, 0, RAM_SIZE, (uint64_t)(uintptr_t)ram2, MEMSLOT_RAM), MEMSLOT_OK);
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r2, la + 0x10, buf, 15), 15);
+    cr_assert_eq(buf[0], ram2[0x20010], "the moved slot's memory");
+    cr_assert_neq(buf[0], ram[0x20010]);
+    cr_assert_eq(memslot_set(&ms, 0, 0, 0, 0, 0), MEMSLOT_OK);
+    cr_assert_eq(x86_guest_fetch_linear(&c, &ms, &r2, la + 0x10, buf, 15), 0, "no memory at all");
+    free(ram2);
+}

@@ -15,6 +15,7 @@
 #include "vpci.h"
 #include "vuart16550.h"
 #include "x86_boot.h"
+#include "x86_guest_walk.h"
 #include "x86_insn.h"
 #include "x86_vplatform.h"
 
@@ -134,6 +135,7 @@ struct arch_vcpu {
     uint32_t tlb_gen_seen;    /* arch_vm.tlb_gen at the last flush on entry */
     bool flush_on_entry;      /* a fresh vCPU / pCPU: flush its ASID or VPID before running */
     struct x86_insn mmio;     /* the decoded instruction behind a pending EXIT_MMIO / string EXIT_PIO */
+    struct x86_fetch_cache fetch_cache;   /* guest_walk.c: the last instruction fetch's walk */
     struct x86_emul emul;     /* its state between exits */
     uint64_t apic_base;       /* IA32_APIC_BASE as the guest sees it (never the real one) */
     uint64_t pat;             /* IA32_PAT */

@@ -31,4 +31,24 @@ bool x86_guest_access_linear(struct memslots *ms, const struct x86_paging_regs *
 size_t x86_guest_read_linear(struct memslots *ms, const struct x86_paging_regs *r, uint64_t la, void *buf,
                              size_t len);
 
+/* x86_guest_fetch_linear's memory of the last page it read through (per vCPU): the walk's inputs
+ * (the slots and their generation, the paging registers, the linear page, each entry read: where
+ * in the hypervisor and its value) and its result (where that page is in the hypervisor). */
+struct x86_fetch_cache {
+    bool valid;
+    uint32_t generation, n;
+    const struct memslots *ms;
+    struct x86_paging_regs r;
+    uint64_t la_page;
+    const uint8_t *host_page;
+    const volatile void *at[4];
+    uint64_t value[4];
+    uint8_t bytes[4];
+};
+
+/* x86_guest_read_linear, for the instruction fetch of emulated MMIO: a read within one page skips
+ * the walk when every input of the last one is unchanged (guest_walk.c). */
+size_t x86_guest_fetch_linear(struct x86_fetch_cache *c, struct memslots *ms, const struct x86_paging_regs *r,
+                              uint64_t la, void *buf, size_t len);
+
 #endif

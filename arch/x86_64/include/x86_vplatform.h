@@ -106,6 +106,7 @@ bool vlapic_register(struct vm *vm);
 /* IA32_APIC_BASE, the x2APIC MSRs 0x800-0x8FF and IA32_TSC_DEADLINE; false: #GP. */
 bool vlapic_apic_base_write(struct vcpu *vcpu, uint64_t value);
 bool vlapic_relocated_mmio(struct vcpu *vcpu, uint64_t gpa, uint32_t size, bool write, uint64_t *data);
+bool vlapic_xapic_read(struct vcpu *vcpu, uint64_t gpa, uint32_t size, uint64_t *data);   /* svm_fast.c */
 bool vlapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool vlapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
 /* Delivers an interrupt message (from an ICR write or the IOAPIC) to the vCPUs it addresses: dest is an

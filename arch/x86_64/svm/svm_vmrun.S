@@ -4,6 +4,10 @@
 #include "arch_vm.h"
 #include "guest_gprs.h"
 
+#define SVM_EXIT_VMMCALL 0x081          /* EXITCODE (APM Vol. 2, appendix C) */
+#define SVM_EXIT_NPF     0x400
+#define VMCB_EXIT_CODE   0x070          /* control area offset (vmcb.h) */
+
 
     .text
 /* void svm_vmrun(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_vmcb_pa)
@@ -24,10 +28,32 @@ svm_vmrun:
     sti                             /* host IF = 1 during the guest: a physical interrupt (kick, host
                                        timer) exits (INTR intercept, 15.21.4); GIF = 0 holds it till STGI */
     vmload %rax
+.Lenter:
     LOAD_GUEST_GPRS
-    vmrun %rax
-    vmsave %rax                     /* RAX is the VMCB again after #VMEXIT (host save area) */
+    vmrun %rax                      /* RAX is the VMCB again after #VMEXIT (host save area) */
     STORE_GUEST_GPRS
+    /* VMMCALL and nested page faults: svm_fast.c may answer them with GIF still 0 and the guest's
+     * VMLOAD state still in the CPU, then VMRUN again (why nothing is missed, and why FILL_RSB can
+     * wait: svm_fast.c). */
+    cmpq $SVM_EXIT_VMMCALL, VMCB_EXIT_CODE(%rax)
+    je 1f
+    cmpq $SVM_EXIT_NPF, VMCB_EXIT_CODE(%rax)
+    jne .Lexit
+1:
+    movq %rdi, %rbx                 /* callee-saved across the call: gpr[], the VMCB */
+    movq %rax, %r12
+    movq %rax, %rsi
+    call svm_fast_exit              /* the stack is 16-byte aligned here */
+    testb %al, %al
+    jz .Lexit_vmcb
+    pushq %rbx                      /* gpr[] where STORE_GUEST_GPRS expects it */
+    movq %rbx, %rdi
+    movq %r12, %rax
+    jmp .Lenter
+.Lexit_vmcb:
+    movq %r12, %rax
+.Lexit:
+    vmsave %rax
     FILL_RSB
     popq %rax
     vmload %rax                     /* the hypervisor's GS base (per-CPU data) and TR */

@@ -14,6 +14,8 @@
 #define VEC_IOAPIC_EDGE     0x50
 #define VEC_IOAPIC_LEVEL    0x51
 #define IPI_COUNT           100
+#define VEC_FAST            0x42    /* interrupts raised around the hypervisor's fast hypercall tier */
+#define FAST_IPI_COUNT      20
 #define AP_APIC_ID          1       /* QEMU numbers the CPUs' APIC IDs 0, 1, ... */
 #define UNUSED_PORT         0x2F8   /* COM2: QEMU q35 with one -serial has none */
 #define UNUSED_MMIO         ((uint64_t)0xFEB00000)  /* q35 PCI window just below the IOAPIC: nothing there */
@@ -60,6 +62,35 @@ static void test_hv_calls(void)
         check(b - a == 1 && c - b == N + 1, "hv_stats",
               "EXITS_HVC deltas: %lu with no call between (want 1), %lu after %d calls (want %d)",
               b - a, c - b, N, N + 1);
+    }
+}
+
+/* An interrupt left pending while IF is clear, then STI; VMMCALL (or VMCALL): the call runs in
+ * the STI shadow, and once it completes the interrupt is taken before the next instruction (SDM
+ * Vol. 3A 6.8.3), also when the hypervisor answers it on its fast tier (which must end the shadow
+ * and see the pending interrupt). The instruction after the call reads the arrival count. */
+static void test_fast_hypercall_irq(void)
+{
+    SKIP_IF_NOT_HV("fast_hvc_irq_after_sti_shadow") {
+        lapic_init();
+        volatile uint32_t *count = &this_cpu()->irq_count[VEC_FAST];
+        uint32_t before = *count;
+        irq_disable();
+        bool sent = lapic_send_ipi(lapic_id(), VEC_FAST);
+        uint32_t held = *count;
+        uint64_t rax = HV_HC_VERSION;
+        uint32_t at_next;
+        if (!strncmp(hv_insn_name(), "vmmcall", 8))
+            __asm__ volatile("sti; vmmcall; movl %2, %1" : "+a"(rax), "=r"(at_next) : "m"(*count)
+                             : "rbx", "rcx", "rdx", "memory");
+        else
+            __asm__ volatile("sti; vmcall; movl %2, %1" : "+a"(rax), "=r"(at_next) : "m"(*count)
+                             : "rbx", "rcx", "rdx", "memory");
+        irq_enable();
+        check(sent && held == before && at_next == before + 1 && rax == HV_ABI_VERSION,
+              "fast_hvc_irq_after_sti_shadow", "IPI sent %d, arrivals %u with IF clear (want %u), %u at the "
+              "instruction after %s (want %u), answer 0x%lx", sent, held - before, 0, at_next - before,
+              hv_insn_name(), 1, rax);
     }
 }
 
@@ -183,6 +214,7 @@ static void test_ram(void)
 /* Written by the AP, read by the boot CPU (x86 memory is coherent: volatile is enough). */
 static struct {
     volatile uint32_t arrived, apic_id, lma, go, sent, sent_ok;
+    volatile uint32_t go_fast, sent_fast, sent_fast_ok;     /* IPIs during fast hypercalls */
     struct cpuid_regs topo[3];          /* the AP's CPUID 0xB subleaves 0-2 */
     struct cpuid_regs leaf1;
 } mbox;
@@ -208,6 +240,16 @@ static void ap_main(unsigned cpu)
     }
     mbox.sent_ok = ok;
     mbox.sent = 1;
+    /* Then IPIs to a BSP that only makes fast hypercalls meanwhile (test_smp). */
+    while (!mbox.go_fast)
+        cpu_relax();
+    ok = 0;
+    for (uint32_t i = 0; i < FAST_IPI_COUNT; i++) {
+        uint32_t before = irq_count(0, VEC_FAST);
+        ok += lapic_send_ipi(bsp_apic_id, VEC_FAST) && wait_eq(&cpus[0].irq_count[VEC_FAST], before + 1, 1000000);
+    }
+    mbox.sent_fast_ok = ok;
+    mbox.sent_fast = 1;
 }
 
 static int test_smp(void)
@@ -248,6 +290,21 @@ static int test_smp(void)
           "BSP->AP: %u delivered of %d (AP counted %u, BSP %u meanwhile); AP->BSP: %u delivered "
           "(BSP counted %u, AP %u)", sent_ok, IPI_COUNT, at_ap, stray_bsp, mbox.sent_ok, at_bsp,
           at_ap_after);
+
+    /* The hypervisor answers HV_HC_VERSION on its fastest tier (SVM: svm_fast.c, back into the
+     * guest with GIF still 0): an IPI from the other vCPU arriving meanwhile must still end that
+     * loop and be delivered, each one, though this vCPU makes no other exit. */
+    uint32_t fast_before = irq_count(0, VEC_FAST);
+    uint64_t calls = 0, answers = 0;
+    mbox.go_fast = 1;
+    while (!mbox.sent_fast && calls < 20000000) {
+        answers += hypercall(HV_HC_VERSION, 0, 0, 0) == HV_ABI_VERSION;
+        calls++;
+    }
+    uint32_t fast_got = irq_count(0, VEC_FAST) - fast_before;
+    check(mbox.sent_fast && mbox.sent_fast_ok == FAST_IPI_COUNT && fast_got == FAST_IPI_COUNT && answers == calls,
+          "fast_hvc_ipi_from_other_vcpu", "%u of %d IPIs delivered (%u counted) during %lu fast hypercalls "
+          "(%lu answered right)", mbox.sent_fast_ok, FAST_IPI_COUNT, fast_got, calls, answers);
     return ap;
 }
 
@@ -971,6 +1028,7 @@ int main(void)
     printf("basics: TSC %lu Hz, LAPIC timer %lu Hz, hypercall by %s, CPUID vendor %s\n", tsc_hz(),
            lapic_timer_hz(), hv_insn_name(), vendor);
     test_hv_calls();
+    test_fast_hypercall_irq();
     test_bogus_hypercall();
     test_cpuid_leaf();
     test_unknown_msr();

@@ -9,19 +9,28 @@
 #define COM1_LSR   (COM1_BASE + 5)
 #define HELD_VECTOR 0x40               /* a self-IPI left in the IRR: IF stays clear */
 
-/* HV_HC_VERSION is the cheapest call the hypervisor answers itself. Without it, CPUID leaf
- * 0: the cheapest instruction that always exits under VMX (SDM Vol. 3C, 25.1.2). */
+static bool use_vmmcall;
+
+/* HV_HC_VERSION is the cheapest call the hypervisor answers itself, issued inline as the bare
+ * CPUID below is (the runtime's hypercall() adds some 35 instructions of argument and result
+ * copying per call, which are not the exit's cost). Without the hypervisor, CPUID leaf 0: the
+ * cheapest instruction that always exits under VMX (SDM Vol. 3C, 25.1.2). The answer comes back
+ * in RAX-RDX (docs/hypercalls.md). */
 static void round_trip(bool hv)
 {
-    if (hv)
-        hypercall(HV_HC_VERSION, 0, 0, 0);
-    else
+    uint64_t rax = HV_HC_VERSION;
+    if (!hv)
         cpuid(0, 0);
+    else if (use_vmmcall)
+        __asm__ volatile("vmmcall" : "+a"(rax) :: "rbx", "rcx", "rdx");
+    else
+        __asm__ volatile("vmcall" : "+a"(rax) :: "rbx", "rcx", "rdx");
 }
 
 int main(void)
 {
     bool hv = hv_present();
+    use_vmmcall = hv && !strncmp(hv_insn_name(), "vmmcall", 8);
     printf("bench: hypercall by %s\n", hv ? hv_insn_name() : "cpuid leaf 0 (not under hv)");
 
     round_trip(hv);                     /* warm up the path once */
