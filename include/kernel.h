@@ -45,7 +45,7 @@ struct vcpu;
 struct vcpu_exit;
 bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit);
 /* What vcpu_fast_exit checks after the handler, for an arch that answers an exit itself (its
- * handler changes none of it): no work for this pCPU, the VM not stopping, the vCPU on. */
+ * handler changes none of it): no work for this pCPU, the VM not stopping or paused, the vCPU on. */
 bool vcpu_fast_ready(const struct vcpu *vcpu);
 /* Hypercalls that tier may take: they only read (no guest memory, console or interrupt). An arch
  * may answer them with the guest's FP/SIMD registers still live (aarch64's guest_hvc_light): their

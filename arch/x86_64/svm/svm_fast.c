@@ -58,16 +58,7 @@ static inline bool quiet(const struct vcpu *v, const struct vmcb *vmcb)
     return !(vmcb->save.rflags & RFLAGS_TF) && !(vmcb->control.exit_int_info & EVENTINJ_VALID) &&
            (vmcb->control.int_ctl & V_TPR_MASK) == a->lapic.tpr >> 4 && !a->svm.iret_seen &&
            !a->flush_on_entry && !a->smm.in_smm &&
-           __atomic_load_n(&vm->arch.tlb_gen, __ATOMIC_ACQUIRE) == a->tlb_gen_seen && !cpu_work[v->pcpu] &&
-           __atomic_load_n(&vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
-           !__atomic_load_n(&vm->pause_req, __ATOMIC_RELAXED);
-}
-
-/* As vcpu_fast_exit and the run loop count an exit (exit_total and the reason's counter). */
-static inline void count_exit(struct vm *vm, uint32_t reason)
-{
-    __atomic_fetch_add(&vm->exit_total, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&vm->exit_count[reason], 1, __ATOMIC_RELAXED);
+           __atomic_load_n(&vm->arch.tlb_gen, __ATOMIC_ACQUIRE) == a->tlb_gen_seen && vcpu_fast_ready(v);
 }
 
 /* VMMCALL of a read-only hypercall at CPL 0: answered by hypercall_handle as handle_hypercall does,
@@ -82,7 +73,7 @@ static bool fast_vmmcall(struct vcpu *v, uint64_t *gpr, struct vmcb *vmcb)
     uint64_t next_rip = vmcb->control.next_rip ? vmcb->control.next_rip : s->rip + VMMCALL_LEN;
     if (!hypercall_is_fast(s->rax) || s->cpl != 0 || next_rip <= s->rip)
         return false;
-    count_exit(v->vm, EXIT_HYPERCALL);
+    vcpu_count_exit(v, EXIT_HYPERCALL);
     struct vcpu_exit exit;
     exit.reason = EXIT_HYPERCALL;
     exit.hypercall.nr = s->rax;
@@ -125,7 +116,7 @@ static bool fast_xapic_load(struct vcpu *v, uint64_t *gpr, struct vmcb *vmcb)
     if (x86_insn_decode(bytes, n, mode, &i) != X86_DECODE_OK || i.kind != X86_INSN_LOAD ||
         !vlapic_xapic_read(v, gpa, i.size, &data))
         return false;
-    count_exit(v->vm, (a->apic_base & PAGE_FRAME) == VLAPIC_BASE_DEFAULT ? EXIT_MMIO : EXIT_OTHER);
+    vcpu_count_exit(v, (a->apic_base & PAGE_FRAME) == VLAPIC_BASE_DEFAULT ? EXIT_MMIO : EXIT_OTHER);
     a->mmio = i;
     a->emul.write_pending = false;
     uint64_t *dst = i.reg == GPR_RAX ? &s->rax : i.reg == GPR_RSP ? &s->rsp : &gpr[i.reg];
