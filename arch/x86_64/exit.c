@@ -35,7 +35,8 @@ void x86_vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, u
         ops->get_mode(v, &m);
         has_error = m.cr0 & CR0_PE;
     }
-    ops->inject_exception(v, vector, has_error, error);
+    ops->set_event(v, vector | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_VALID | (has_error ? X86_EVENT_ERROR_VALID : 0),
+                   error);
 }
 
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -298,6 +299,7 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_XSETBV] = exit_xsetbv,
     [X86_EXIT_RSM] = exit_rsm,
+    [X86_EXIT_IRET] = exit_none,             /* event.c's, before the handler */
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
@@ -307,5 +309,6 @@ void x86_exit_handle(struct vcpu *v, struct x86_exit *x, struct vcpu_exit *exit)
         x->kind = X86_EXIT_UNKNOWN;
     if (x->kind != X86_EXIT_EXCEPTION && x->kind != X86_EXIT_INTR)
         v->arch.exc_loop = 0;              /* exception.c: the guest made progress */
+    x86_event_exit(v, x);                  /* before the handler: it may queue an event of its own */
     exit_handlers[x->kind](v, x, exit);
 }
