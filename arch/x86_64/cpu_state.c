@@ -43,5 +43,5 @@ void x86_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *st)
     ops->set_dr(v, 7, st->dr7);
     memcpy(v->arch.gpr, st->gpr, sizeof(st->gpr));
     v->arch.rip = st->rip, v->arch.rflags = st->rflags;
-    ops->clear_interrupt_shadow(v);
+    x86_vcpu_clear_interrupt_shadow(v);
 }

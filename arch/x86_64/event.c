@@ -6,6 +6,14 @@
 #include "x86_regs.h"
 #include "x86_vcpu.h"
 
+void x86_vcpu_clear_interrupt_shadow(struct vcpu *v)
+{
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    uint32_t blocked = ops->get_interruptibility(v);
+    if (blocked & X86_BLOCKED_SHADOW)
+        ops->set_interruptibility(v, blocked & ~X86_BLOCKED_SHADOW);
+}
+
 bool x86_event_queued(struct vcpu *v)
 {
     return x86_vcpu_backend()->get_event(v) & X86_EVENT_VALID;

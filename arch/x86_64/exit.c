@@ -49,7 +49,7 @@ static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t erro
 void x86_vcpu_advance(struct vcpu *v, uint64_t rip)
 {
     v->arch.rip = rip;
-    x86_vcpu_backend()->clear_interrupt_shadow(v);
+    x86_vcpu_clear_interrupt_shadow(v);
 }
 
 static void advance(struct vcpu *v, uint64_t rip) { x86_vcpu_advance(v, rip); }
@@ -235,6 +235,19 @@ static void exit_cr8(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit 
     skip(v, x);
 }
 
+/* MOV to / from a control register the backend trapped: CR0 / CR4 writes and CR8 are the common
+ * layer's; any other access is not expected from a backend. */
+static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
+static void exit_cr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    if (x->cr.n == 8)
+        exit_cr8(v, x, exit);
+    else if (!x->cr.read && (x->cr.n == 0 || x->cr.n == 4))
+        exit_cr_write(v, x, exit);
+    else
+        exit_unknown(v, x, exit);
+}
+
 /* RDPMC: no virtual PMU on x86 yet, so no counter exists (SDM Vol. 2B, RDPMC: #GP(0) for an invalid
  * counter); never the host's counters. */
 static void exit_rdpmc(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
@@ -293,8 +306,7 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_CACHE_FLUSH] = exit_skip,      /* guest RAM is write-back host memory: nothing to flush */
     [X86_EXIT_MONITOR_MWAIT] = exit_ud,      /* hidden in CPUID (cpuid.c) */
     [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
-    [X86_EXIT_CR_WRITE] = exit_cr_write,
-    [X86_EXIT_CR8] = exit_cr8,
+    [X86_EXIT_CR_ACCESS] = exit_cr,
     [X86_EXIT_EXCEPTION] = x86_exception_exit,
     [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_XSETBV] = exit_xsetbv,

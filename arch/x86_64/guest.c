@@ -202,6 +202,10 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     a->nmi_soft.masked = a->nmi_soft.iret_seen = false;
     a->emul = (struct x86_emul){ 0 };
     ops->vcpu_reset(vcpu);
+    ops->set_event(vcpu, 0, 0);
+    ops->set_interruptibility(vcpu, 0);
+    ops->set_tsc_offset(vcpu, a->tsc_offset);   /* what msr.c keeps: its reset values */
+    ops->set_pat(vcpu, a->pat);
     struct x86_cpu_state st;
     x86_reset_state(&s, &st);
     x86_vcpu_set_state(vcpu, &st);

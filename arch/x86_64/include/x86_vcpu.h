@@ -27,8 +27,7 @@ enum x86_exit_kind {
     X86_EXIT_CACHE_FLUSH,   /* INVD, WBINVD (exit.c: stepped past) */
     X86_EXIT_MONITOR_MWAIT, /* MONITOR, MWAIT (exit.c: #UD) */
     X86_EXIT_FAILED_ENTRY,  /* VM entry refused the guest state */
-    X86_EXIT_CR_WRITE,      /* MOV to CR0 / CR4 the common layer owns (cr.c) */
-    X86_EXIT_CR8,           /* MOV to / from CR8, the virtual LAPIC's TPR (cr.c; VMX: CR8 exiting) */
+    X86_EXIT_CR_ACCESS,     /* MOV to / from a CR: CR0 / CR4 writes and CR8 are the common layer's (cr.c) */
     X86_EXIT_EXCEPTION,     /* an intercepted guest exception: #DB, #AC, #MC (cr.c's policy) */
     X86_EXIT_RDPMC,         /* no virtual PMU: #GP */
     X86_EXIT_XSETBV,        /* XCR0 is the guest's, checked (fpu.c) */
@@ -45,7 +44,7 @@ struct x86_exit {
     uint64_t info1, info2;       /* the backend's qualification words (reports) */
     struct { uint16_t port; uint8_t size; bool in, string, rep; } io;
     struct { uint64_t gpa; bool write, fetch, walk; } npf;
-    struct { uint8_t n; int8_t gpr; bool read; } cr;  /* CR_WRITE, CR8: gpr -1 when the backend cannot tell */
+    struct { uint8_t n; int8_t gpr; bool read; } cr;  /* CR_ACCESS: gpr -1 when the backend cannot tell */
     struct { uint8_t vector; uint64_t dr6; } exc;     /* EXCEPTION: the vector; dr6: #DB only */
     /* Every exit the backend decodes: the event whose delivery it interrupted (SVM EXITINTINFO 15.7.2,
      * VMX IDT-vectoring information 24.9.3, both in the X86_EVENT_* layout) and its error code. */
@@ -146,7 +145,7 @@ struct x86_vcpu_ops {
     uint32_t (*get_event)(struct vcpu *vcpu);
     /* X86_BLOCKED_*: the STI / MOV-SS shadow, and NMI blocking where the hardware tracks it. */
     uint32_t (*get_interruptibility)(struct vcpu *vcpu);
-    void (*clear_interrupt_shadow)(struct vcpu *vcpu);
+    void (*set_interruptibility)(struct vcpu *vcpu, uint32_t blocked);
     /* An exit as soon as the guest can take an interrupt (nmi: an NMI): SVM has one window for both
      * (V_IRQ with the VINTR intercept) and keeps it open while either of arch_vcpu's requests
      * (window_requested, nmi_window_requested) stands; VMX: interrupt- / NMI-window exiting. */
@@ -156,7 +155,7 @@ struct x86_vcpu_ops {
     void (*intercept_iret)(struct vcpu *vcpu, bool on);
     /* Control registers (cr.c decides, the backend carries out): the guest's view of CR0 / CR4 is
      * value; the backend adds what its hardware requires (VMX fixed bits) and keeps a write to any
-     * bit of cr4_trapped exiting (X86_EXIT_CR_WRITE). */
+     * bit of cr4_trapped exiting (X86_EXIT_CR_ACCESS). */
     void (*set_cr0)(struct vcpu *vcpu, uint64_t value);
     void (*set_cr4)(struct vcpu *vcpu, uint64_t value);
     void (*trap_cr4_writes)(struct vcpu *vcpu, uint64_t cr4_trapped);
@@ -202,6 +201,8 @@ void x86_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s);
 /* event.c: the x86 vCPU core's event policy (SDM Vol. 3A 6.7.1, 6.8.3; Vol. 3C 26.3.1.5, 26.6; APM
  * Vol. 2 15.20, 15.21), the same on both backends. */
 bool x86_event_queued(struct vcpu *vcpu);
+/* The STI / MOV-SS shadow ends (the instruction behind the exit completed, or a new state loaded). */
+void x86_vcpu_clear_interrupt_shadow(struct vcpu *vcpu);
 /* An external interrupt now: RFLAGS.IF, no STI / MOV-SS shadow, nothing queued, and not an L2 whose
  * L1 takes its interrupts as VM exits. */
 bool x86_interrupt_allowed(struct vcpu *vcpu);
@@ -270,9 +271,20 @@ bool x86_nested_vmx_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 /* msr.c: the MSR allow list; false means the access raises #GP(0). */
 bool x86_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
 bool x86_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
-/* The MSRs the guest owns directly (the table's BACKEND rows): pass(bitmap, msr) clears the
- * backend's intercept for each (SVM MSRPM, VMX MSR bitmap). */
-void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap);
+/* The MSRs the guest owns directly (the table's BACKEND rows): pass(ctx, msr) for each. */
+void x86_msr_passthrough(void (*pass)(void *ctx, uint32_t msr), void *ctx);
+/* msr_map.c: an MSR permission map (SVM MSRPM, APM Vol. 2 15.11; VMX MSR bitmaps, SDM Vol. 3C 24.6.9):
+ * bytes long; ranges of X86_MSR_MAP_RANGE MSRs from base at byte offset; bits_per_msr bits per MSR,
+ * its read-intercept bit first and its write-intercept bit write_bit bits after it. fill: every access
+ * intercepted but those to the MSRs the guest owns (x86_msr_passthrough). */
+#define X86_MSR_MAP_RANGE 0x2000u
+struct x86_msr_map {
+    uint32_t bytes;
+    struct { uint32_t base, offset; } range[3];
+    uint8_t range_count, bits_per_msr;
+    uint32_t write_bit;
+};
+void x86_msr_map_fill(const struct x86_msr_map *layout, uint8_t *map);
 /* The reset values msr.c virtualizes (IA32_APIC_BASE, IA32_PAT). */
 void x86_msr_reset(struct vcpu *vcpu);
 

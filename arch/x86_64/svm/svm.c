@@ -51,20 +51,9 @@ static bool svm_cpu_enable(void)
 }
 
 /* MSRPM (15.11, table 15-7): two bits per MSR (read, write) in three 2 KiB blocks. */
-static void msrpm_pass(uint8_t *pm, uint32_t msr)
-{
-    uint32_t block;
-    if (msr < 0x2000)
-        block = 0;
-    else if (msr - 0xC0000000u < 0x2000)
-        block = 1;
-    else if (msr - 0xC0010000u < 0x2000)
-        block = 2;
-    else
-        return;
-    uint32_t bit = block * 0x800 * 8 + (msr & 0x1FFF) * 2;
-    pm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
-}
+static const struct x86_msr_map msrpm = {
+    MSRPM_PAGES * PAGE_SIZE, { { 0, 0 }, { 0xC0000000u, 0x800 }, { 0xC0010000u, 0x1000 } }, 3, 2, 1
+};
 
 static bool svm_vm_init(struct vm *vm)
 {
@@ -75,8 +64,7 @@ static bool svm_vm_init(struct vm *vm)
         if (!iopm_pa || !msrpm_pa)
             return false;
         memset((void *)(uintptr_t)iopm_pa, 0xFF, IOPM_PAGES * PAGE_SIZE);
-        memset((void *)(uintptr_t)msrpm_pa, 0xFF, MSRPM_PAGES * PAGE_SIZE);
-        x86_msr_passthrough(msrpm_pass, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
+        x86_msr_map_fill(&msrpm, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
     }
     uint32_t asids = cpuid(0x8000000A, 0).ebx;
     if (vm->arch.asid >= asids) {
@@ -111,8 +99,6 @@ static void svm_vcpu_reset(struct vcpu *vcpu)
     c->int_ctl = V_INTR_MASKING;             /* guest RFLAGS.IF masks only virtual interrupts (15.21.1) */
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
-    c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
-    vmcb->save.g_pat = vcpu->arch.pat;
 }
 
 /* EVENTINJ (15.20): the X86_EVENT_* layout with the error code in 63:32, delivered through the guest
@@ -128,7 +114,10 @@ static uint32_t svm_get_interruptibility(struct vcpu *vcpu)
 {
     return (vmcb_of(vcpu)->control.int_shadow & INT_SHADOW) ? X86_BLOCKED_STI : 0;
 }
-static void svm_clear_interrupt_shadow(struct vcpu *vcpu) { vmcb_of(vcpu)->control.int_shadow = 0; }
+static void svm_set_interruptibility(struct vcpu *vcpu, uint32_t blocked)
+{
+    vmcb_of(vcpu)->control.int_shadow = (blocked & X86_BLOCKED_SHADOW) ? INT_SHADOW : 0;
+}
 
 /* A virtual interrupt of the highest priority, ignoring V_TPR, that is never taken: the VINTR intercept
  * fires first, as soon as the guest could take it (15.21.2, 15.21.4). The interrupt window and, without
@@ -209,7 +198,7 @@ static const struct x86_exit_row svm_exits[] = {
     { SVM_EXIT_MWAIT_ARMED, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, NULL, 3 },        /* 0F 01 D1 */
     { SVM_EXIT_NPF, X86_EXIT_NPF, NULL, 0 },
-    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, decode_cr_write, 0 },
+    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_ACCESS, decode_cr_write, 0 },
     { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, decode_exception, 0 },
     { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, decode_exception, 0 },
     { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, decode_exception, 0 },
@@ -354,7 +343,7 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .set_event = svm_set_event,
     .get_event = svm_get_event,
     .get_interruptibility = svm_get_interruptibility,
-    .clear_interrupt_shadow = svm_clear_interrupt_shadow,
+    .set_interruptibility = svm_set_interruptibility,
     .set_window = svm_set_window,
     .intercept_iret = svm_intercept_iret,
     .set_cr0 = svm_set_cr0,

@@ -16,10 +16,6 @@
 
 #define MSR_IA32_PAT              0x277u
 #define MSR_IA32_FS_BASE          0xC0000100u
-#define MSR_IA32_VMX_CR0_FIXED0   0x486u
-#define MSR_IA32_VMX_CR0_FIXED1   0x487u
-#define MSR_IA32_VMX_CR4_FIXED0   0x488u
-#define MSR_IA32_VMX_CR4_FIXED1   0x489u
 #define FEATURE_CONTROL_LOCK      (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 #define VMX_BASIC_TRUE_CTLS       (1ull << 55)
@@ -27,10 +23,8 @@
 #define EPT_CAP_WB                (1ull << 14)
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
-/* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
+/* Access rights (24.4.1, table 24-2): the neutral layout (X86_AR_*) and unusable in bit 16. */
 #define AR_UNUSABLE   (1u << 16)
-#define AR_L          (1u << 13)
-#define AR_DB         (1u << 14)
 
 int vmx_enter(uint64_t *gpr, int launched);
 
@@ -145,15 +139,7 @@ static bool vmx_cpu_enable(void)
 }
 
 /* MSR bitmap (24.6.9): read bitmaps for 0-1FFF and C0000000-C0001FFF, then the write bitmaps. */
-static void msr_bitmap_pass(uint8_t *bm, uint32_t msr)
-{
-    uint32_t base = msr < 0x2000 ? 0 : (msr - 0xC0000000u < 0x2000 ? 1024 : 0xFFFFFFFFu);
-    if (base == 0xFFFFFFFFu)
-        return;
-    uint32_t bit = msr & 0x1FFF;
-    bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-    bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-}
+static const struct x86_msr_map msr_bitmap = { PAGE_SIZE, { { 0, 0 }, { 0xC0000000u, 1024 } }, 2, 1, 2048 * 8 };
 
 static bool vmx_vm_init(struct vm *vm)
 {
@@ -163,10 +149,9 @@ static bool vmx_vm_init(struct vm *vm)
         msr_bitmap_pa = hv_page_alloc(1, PAGE_SIZE);
         if (!msr_bitmap_pa)
             return false;
-        memset((void *)(uintptr_t)msr_bitmap_pa, 0xFF, PAGE_SIZE);
         /* FS/GS base and SYSENTER are guest-state fields; the SYSCALL MSRs and KernelGSbase stay live
          * in hardware (one vCPU per pCPU at a time). */
-        x86_msr_passthrough(msr_bitmap_pass, (uint8_t *)(uintptr_t)msr_bitmap_pa);
+        x86_msr_map_fill(&msr_bitmap, (uint8_t *)(uintptr_t)msr_bitmap_pa);
     }
     vm->arch.eptp = vm->stage2.root_pa | EPTP_WB_WALK4;
     return true;
@@ -235,20 +220,16 @@ static void vmx_vcpu_reset(struct vcpu *vcpu)
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
     vmwrite(MSR_BITMAP, msr_bitmap_pa);
-    vmwrite(TSC_OFFSET, (uint64_t)a->tsc_offset);
     vmwrite(EPT_POINTER, vcpu->vm->arch.eptp);
     vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
     write_host_state();
     vmwrite(CR0_GUEST_HOST_MASK, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));   /* unrestricted guest frees PE, PG */
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
-    vmwrite(GUEST_IA32_PAT, a->pat);
     vmwrite(GUEST_IA32_DEBUGCTL, 0);
     vmwrite(GUEST_SYSENTER_CS, 0);
     vmwrite(GUEST_SYSENTER_ESP, 0);
     vmwrite(GUEST_SYSENTER_EIP, 0);
-    vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
     vmwrite(GUEST_ACTIVITY_STATE, 0);
     vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmwrite(VMCS_LINK_POINTER, ~0ull);
@@ -277,12 +258,10 @@ static uint32_t vmx_get_interruptibility(struct vcpu *vcpu)
     return (uint32_t)vmread(GUEST_INTERRUPTIBILITY_INFO);
 }
 
-static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
+static void vmx_set_interruptibility(struct vcpu *vcpu, uint32_t blocked)
 {
     (void)vcpu;
-    uint64_t s = vmread(GUEST_INTERRUPTIBILITY_INFO);
-    if (s & INTERRUPTIBILITY_SHADOW)
-        vmwrite(GUEST_INTERRUPTIBILITY_INFO, s & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
+    vmwrite(GUEST_INTERRUPTIBILITY_INFO, blocked);
 }
 
 /* Interrupt-window exiting: an exit before the first instruction the guest could be interrupted at;
@@ -305,20 +284,14 @@ static void decode_ept_gpa(struct vcpu *v, struct x86_exit *x)
 
 /* CR accesses (table 27-3: CR number 3:0, access type 5:4 (0 MOV to, 1 MOV from), GPR 11:8): MOV to
  * CR0 / CR4 changing a bit of the guest/host masks, MOV to / from CR8 (CR8 exiting: no TPR shadow).
- * CLTS and LMSW touch no masked bit here. */
+ * CLTS and LMSW (types 2, 3) touch no masked bit here. */
 static void decode_cr(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint64_t q = x->info1;
-    uint32_t cr = q & 0xF, type = (q >> 4) & 3;
-    x->cr.n = (uint8_t)cr;
-    x->cr.gpr = (int8_t)((q >> 8) & 0xF);
-    x->cr.read = type == 1;
-    if ((cr == 0 || cr == 4) && type == 0)
-        x->kind = X86_EXIT_CR_WRITE;
-    else if (cr == 8 && type <= 1)
-        x->kind = X86_EXIT_CR8;
-    else
+    x->cr.n = (uint8_t)(x->info1 & 0xF);
+    x->cr.gpr = (int8_t)((x->info1 >> 8) & 0xF);
+    x->cr.read = ((x->info1 >> 4) & 3) == 1;
+    if (((x->info1 >> 4) & 3) > 1)
         x->kind = X86_EXIT_UNKNOWN;
 }
 
@@ -345,7 +318,7 @@ static const struct x86_exit_row vmx_exits[] = {
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL, 0 },
     { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL, 0 },   /* guest.c injects */
     { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL, 0 },
-    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr, 0 },
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_CR_ACCESS, decode_cr, 0 },
     { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL, 0 },
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL, 0 },
     { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL, 0 },
@@ -368,6 +341,9 @@ static const struct x86_exit_row vmx_exits[] = {
     { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { EXIT_REASON_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
     { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL, 0 },
+    /* Reasons only a failed VM entry reports (with bit 31, appendix C): invalid guest state, MSR
+     * loading, a machine check during entry. */
+    { 33, X86_EXIT_FAILED_ENTRY, NULL, 0 }, { 34, X86_EXIT_FAILED_ENTRY, NULL, 0 }, { 41, X86_EXIT_FAILED_ENTRY, NULL, 0 },
 };
 /* Exit qualifications of I/O instructions (table 28-5: size - 1 in 2:0) and EPT violations (table 28-7:
  * a guest linear address that is not the access's own, bits 7 and 8, is a guest page-table access). */
@@ -390,10 +366,6 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     x->vectoring = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);      /* before a decoder switches VMCS */
     if ((x->vectoring & INTR_INFO_VALID) && (x->vectoring & INTR_INFO_ERROR_VALID))
         x->vectoring_error = (uint32_t)vmread(IDT_VECTORING_ERROR_CODE);
-    if (reason & EXIT_REASON_ENTRY_FAILURE) {
-        x->kind = X86_EXIT_FAILED_ENTRY;
-        return;
-    }
     x86_exit_table_decode(&vmx_exit_table, v, x, reason & 0xFFFF);
 }
 
@@ -453,7 +425,7 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW), .cr3 = vmread(GUEST_CR3),
         .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
         .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
-        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA), .cs_db = ar & AR_DB,
+        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & X86_AR_L) && (efer & EFER_LMA), .cs_db = ar & X86_AR_DB,
         .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
                       vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
         .idtr_base = vmread(GUEST_IDTR_BASE), .idtr_limit = (uint32_t)vmread(GUEST_IDTR_LIMIT),
@@ -565,7 +537,7 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .set_event = vmx_set_event,
     .get_event = vmx_get_event,
     .get_interruptibility = vmx_get_interruptibility,
-    .clear_interrupt_shadow = vmx_clear_interrupt_shadow,
+    .set_interruptibility = vmx_set_interruptibility,
     .set_window = vmx_set_window,
     .set_cr0 = vmx_set_cr0,
     .set_cr4 = vmx_set_cr4,
