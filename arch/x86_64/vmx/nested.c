@@ -969,7 +969,7 @@ void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
 
 /* An exit while L2 ran (vmcs02 current): to L1 when vmcs12 says so, else false and vmx.c decodes it
  * for L0 as for any guest. */
-bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
+static bool l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
     struct nested_vmx *n = &v->arch.nvmx;
     struct nested_exit e = {
@@ -1011,6 +1011,17 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     exit_to_l1(v, 0, 0, 0, true, true);
     x->kind = X86_EXIT_NONE;
     return true;
+}
+
+/* The event an exit of L2's interrupted (x->vectoring) is L1's to deliver again once the exit went to
+ * L1 (in vmcs12's IDT-vectoring information); event.c queues it into vmcs02 again only when L0 handled
+ * the exit and L2 resumes (a shadow EPT fill, L0's immediate exit). */
+bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
+{
+    bool taken = l2_exit(v, x, reason);
+    if (taken && !v->arch.nvmx.guest_mode)
+        x->vectoring = 0;
+    return taken;
 }
 
 /* --- L1's interrupts and NMIs while L2 runs; L0's immediate exits ---------------------------------- */

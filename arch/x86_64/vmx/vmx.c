@@ -363,9 +363,6 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     x->code = reason;
     x->info1 = vmread(EXIT_QUALIFICATION);
     x->insn_len = (uint32_t)vmread(VM_EXIT_INSTRUCTION_LEN);
-    x->vectoring = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);      /* before a decoder switches VMCS */
-    if ((x->vectoring & INTR_INFO_VALID) && (x->vectoring & INTR_INFO_ERROR_VALID))
-        x->vectoring_error = (uint32_t)vmread(IDT_VECTORING_ERROR_CODE);
     x86_exit_table_decode(&vmx_exit_table, v, x, reason & 0xFFFF);
 }
 
@@ -400,6 +397,9 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     a->rip = vmread(GUEST_RIP);
     a->rflags = vmread(GUEST_RFLAGS);
     uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+    x->vectoring = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);      /* vmcs02's, before nested.c switches */
+    if ((x->vectoring & INTR_INFO_VALID) && (x->vectoring & INTR_INFO_ERROR_VALID))
+        x->vectoring_error = (uint32_t)vmread(IDT_VECTORING_ERROR_CODE);
     /* Without "acknowledge interrupt on exit" the interrupt is still pending in the host LAPIC: open IF
      * for one instruction so the host IDT takes it (idt.c: EOI only), or the next entry exits again. */
     if ((reason & 0xFFFF) == EXIT_REASON_EXTERNAL_INTERRUPT)
