@@ -6,14 +6,6 @@
 #include "x86_regs.h"
 #include "x86_vcpu.h"
 
-void x86_vcpu_clear_interrupt_shadow(struct vcpu *v)
-{
-    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
-    uint32_t blocked = ops->get_interruptibility(v);
-    if (blocked & X86_BLOCKED_SHADOW)
-        ops->set_interruptibility(v, blocked & ~X86_BLOCKED_SHADOW);
-}
-
 bool x86_event_queued(struct vcpu *v)
 {
     return x86_vcpu_backend()->get_event(v) & X86_EVENT_VALID;
@@ -58,16 +50,13 @@ void x86_inject_nmi(struct vcpu *v)
 }
 
 /* While L2 runs, L1's own window requests in vmcs12 decide too (vmx/nested.c). */
-void x86_request_window(struct vcpu *v, bool nmi, bool on)
+void x86_window_changed(struct vcpu *v, bool nmi, bool on)
 {
-    bool *requested = nmi ? &v->arch.nmi_window_requested : &v->arch.window_requested;
-    if (on == *requested)
-        return;
-    *requested = on;
+    *(nmi ? &v->arch.nmi_window_requested : &v->arch.window_requested) = on;
     x86_vcpu_backend()->set_window(v, nmi, x86_nested_window(v, nmi, on));
 }
 
-void x86_event_exit(struct vcpu *v, const struct x86_exit *x)
+void x86_event_exit_slow(struct vcpu *v, const struct x86_exit *x)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &v->arch;

@@ -201,8 +201,15 @@ void x86_vcpu_set_state(struct vcpu *vcpu, const struct x86_cpu_state *s);
 /* event.c: the x86 vCPU core's event policy (SDM Vol. 3A 6.7.1, 6.8.3; Vol. 3C 26.3.1.5, 26.6; APM
  * Vol. 2 15.20, 15.21), the same on both backends. */
 bool x86_event_queued(struct vcpu *vcpu);
-/* The STI / MOV-SS shadow ends (the instruction behind the exit completed, or a new state loaded). */
-void x86_vcpu_clear_interrupt_shadow(struct vcpu *vcpu);
+/* The STI / MOV-SS shadow ends (the instruction behind the exit completed, or a new state loaded).
+ * Inline: every skipped instruction (hypercall, port I/O, MMIO) comes here. */
+static inline void x86_vcpu_clear_interrupt_shadow(struct vcpu *vcpu)
+{
+    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
+    uint32_t blocked = ops->get_interruptibility(vcpu);
+    if (blocked & X86_BLOCKED_SHADOW)
+        ops->set_interruptibility(vcpu, blocked & ~X86_BLOCKED_SHADOW);
+}
 /* An external interrupt now: RFLAGS.IF, no STI / MOV-SS shadow, nothing queued, and not an L2 whose
  * L1 takes its interrupts as VM exits. */
 bool x86_interrupt_allowed(struct vcpu *vcpu);
@@ -211,11 +218,23 @@ bool x86_interrupt_allowed(struct vcpu *vcpu);
 bool x86_nmi_allowed(struct vcpu *vcpu);
 void x86_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
 void x86_inject_nmi(struct vcpu *vcpu);
-/* The interrupt (nmi: NMI) window wanted or not, told to the backend when that changes. */
-void x86_request_window(struct vcpu *vcpu, bool nmi, bool on);
+/* The interrupt (nmi: NMI) window wanted or not, told to the backend when that changes (inline: the
+ * exit path asks on every entry, the answer rarely changes). */
+void x86_window_changed(struct vcpu *vcpu, bool nmi, bool on);
+static inline void x86_request_window(struct vcpu *vcpu, bool nmi, bool on)
+{
+    if (on != (nmi ? vcpu->arch.nmi_window_requested : vcpu->arch.window_requested))
+        x86_window_changed(vcpu, nmi, on);
+}
 /* Right after each exit, before its handler: NMI blocking in software ends once the guest left the
- * NMI handler's IRET; an event whose delivery the exit interrupted is queued again. */
-void x86_event_exit(struct vcpu *vcpu, const struct x86_exit *x);
+ * NMI handler's IRET; an event whose delivery the exit interrupted is queued again. Inline: on most
+ * exits there is neither. */
+void x86_event_exit_slow(struct vcpu *vcpu, const struct x86_exit *x);
+static inline void x86_event_exit(struct vcpu *vcpu, const struct x86_exit *x)
+{
+    if (vcpu->arch.nmi_soft.iret_seen || x->kind == X86_EXIT_IRET || (x->vectoring & X86_EVENT_VALID))
+        x86_event_exit_slow(vcpu, x);
+}
 
 /* emulate.c: the instructions behind MMIO exits (NPF / EPT violation) and string port I/O. One device
  * access per kernel/ exit; a read-then-write instruction leaves its write pending (struct x86_emul),
