@@ -228,11 +228,11 @@ static inline void x86_request_window(struct vcpu *vcpu, bool nmi, bool on)
 }
 /* Right after each exit, before its handler: NMI blocking in software ends once the guest left the
  * NMI handler's IRET; an event whose delivery the exit interrupted is queued again. Inline: on most
- * exits there is neither. */
+ * exits there is neither (IRET exits and iret_seen come only while an NMI is masked in software). */
 void x86_event_exit_slow(struct vcpu *vcpu, const struct x86_exit *x);
 static inline void x86_event_exit(struct vcpu *vcpu, const struct x86_exit *x)
 {
-    if (vcpu->arch.nmi_soft.iret_seen || x->kind == X86_EXIT_IRET || (x->vectoring & X86_EVENT_VALID))
+    if (vcpu->arch.nmi_soft.masked || (x->vectoring & X86_EVENT_VALID))
         x86_event_exit_slow(vcpu, x);
 }
 
