@@ -35,7 +35,7 @@ ARCH_LDFLAGS := -z nodynamic-undefined-weak
 ARCH_RELR := -z pack-relative-relocs
 ARCH_HOT_SRCS := $(addprefix arch/x86_64/,svm/svm.c svm/npt.c vmx/vmx.c guest.c emulate.c insn_decode.c \
   insn_alu.c guest_walk.c vlapic.c lapic.c cpuid.c msr.c cr.c fpu.c tsc.c percpu.c vioapic.c exit.c \
-  exception.c exit_table.c svm/svm_fast.c)
+  exception.c exit_table.c event.c svm/svm_fast.c)
 else
 $(error ARCH must be aarch64 or x86_64)
 endif

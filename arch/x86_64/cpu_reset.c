@@ -1,6 +1,6 @@
-/* cpu_reset.c: the architectural state a vCPU starts in, the same on both backends (they load it
- * with set_state): the boot protocol's 32-bit protected mode, or real mode after INIT and a start-up
- * IPI. Pure: host-tested (tests/unit/test_x86_cpu_reset.c). */
+/* cpu_reset.c: the architectural state a vCPU starts in, the same on both backends (cpu_state.c loads
+ * it): the boot protocol's 32-bit protected mode, or real mode after INIT and a start-up IPI. Pure:
+ * host-tested (tests/unit/test_x86_cpu_reset.c). */
 #include <string.h>
 #include "x86_boot.h"
 #include "x86_regs.h"

@@ -3,7 +3,7 @@
  *
  * CR0 and CR4 as the guest sees them are owned here. A backend traps the writes it cannot let
  * through (VMX: bits its fixed-bit MSRs force, e.g. CR0.NE and CR4.VMXE, and every CR4 bit this
- * file does not allow; SVM: every CR4 write) and reports them as X86_EXIT_CR_WRITE; x86_cr_write
+ * file does not allow; SVM: every CR4 write) and reports them as X86_EXIT_CR_ACCESS; x86_cr_write
  * applies the checks of MOV to CR0/CR4 (Intel SDM Vol. 2B "MOV—Move to/from Control Registers",
  * Vol. 3A 2.5 and 4.1.1; AMD APM Vol. 2, 3.1) and hands the new guest value to the backend.
  * CR4 may hold only the bits whose feature CPUID offers the guest (x86_cr4_supported). */

@@ -67,7 +67,7 @@ void x86_exception_exit(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
     }
     /* In delivery: the exit interrupted the delivery of this same vector (SVM EXITINTINFO 15.7.2, VMX
      * IDT-vectoring information 27.2.4: valid bit 31, vector 7:0). */
-    bool in_delivery = (x->exc.vectoring >> 31) && (uint8_t)x->exc.vectoring == vec;
+    bool in_delivery = (x->vectoring & X86_EVENT_VALID) && (uint8_t)x->vectoring == vec;
     bool looping = in_delivery ||
                    (vec == X86_EXC_DB && (x->exc.dr6 & DR6_B0_B3) && !(x->exc.dr6 & DR6_BS) &&
                     v->arch.rip == guest_handler_rip(v, X86_EXC_DB));
@@ -80,6 +80,6 @@ void x86_exception_exit(struct vcpu *v, const struct x86_exit *x, struct vcpu_ex
         return;
     }
     if (vec == X86_EXC_DB)
-        ops->set_dr6(v, x->exc.dr6);
+        ops->set_dr(v, 6, x->exc.dr6);
     x86_vcpu_inject_exception(v, vec, vec == X86_EXC_AC, 0);
 }

@@ -35,7 +35,8 @@ void x86_vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, u
         ops->get_mode(v, &m);
         has_error = m.cr0 & CR0_PE;
     }
-    ops->inject_exception(v, vector, has_error, error);
+    ops->set_event(v, vector | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_VALID | (has_error ? X86_EVENT_ERROR_VALID : 0),
+                   error);
 }
 
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -48,7 +49,7 @@ static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t erro
 void x86_vcpu_advance(struct vcpu *v, uint64_t rip)
 {
     v->arch.rip = rip;
-    x86_vcpu_backend()->clear_interrupt_shadow(v);
+    x86_vcpu_clear_interrupt_shadow(v);
 }
 
 static void advance(struct vcpu *v, uint64_t rip) { x86_vcpu_advance(v, rip); }
@@ -234,6 +235,19 @@ static void exit_cr8(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit 
     skip(v, x);
 }
 
+/* MOV to / from a control register the backend trapped: CR0 / CR4 writes and CR8 are the common
+ * layer's; any other access is not expected from a backend. */
+static void exit_unknown(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit);
+static void exit_cr(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
+{
+    if (x->cr.n == 8)
+        exit_cr8(v, x, exit);
+    else if (!x->cr.read && (x->cr.n == 0 || x->cr.n == 4))
+        exit_cr_write(v, x, exit);
+    else
+        exit_unknown(v, x, exit);
+}
+
 /* RDPMC: no virtual PMU on x86 yet, so no counter exists (SDM Vol. 2B, RDPMC: #GP(0) for an invalid
  * counter); never the host's counters. */
 static void exit_rdpmc(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exit)
@@ -292,12 +306,12 @@ static const x86_exit_fn exit_handlers[X86_EXIT_KIND_COUNT] = {
     [X86_EXIT_CACHE_FLUSH] = exit_skip,      /* guest RAM is write-back host memory: nothing to flush */
     [X86_EXIT_MONITOR_MWAIT] = exit_ud,      /* hidden in CPUID (cpuid.c) */
     [X86_EXIT_FAILED_ENTRY] = exit_failed_entry,
-    [X86_EXIT_CR_WRITE] = exit_cr_write,
-    [X86_EXIT_CR8] = exit_cr8,
+    [X86_EXIT_CR_ACCESS] = exit_cr,
     [X86_EXIT_EXCEPTION] = x86_exception_exit,
     [X86_EXIT_RDPMC] = exit_rdpmc,
     [X86_EXIT_XSETBV] = exit_xsetbv,
     [X86_EXIT_RSM] = exit_rsm,
+    [X86_EXIT_IRET] = exit_none,             /* event.c's, before the handler */
     [X86_EXIT_UNKNOWN] = exit_unknown,
 };
 
@@ -307,5 +321,6 @@ void x86_exit_handle(struct vcpu *v, struct x86_exit *x, struct vcpu_exit *exit)
         x->kind = X86_EXIT_UNKNOWN;
     if (x->kind != X86_EXIT_EXCEPTION && x->kind != X86_EXIT_INTR)
         v->arch.exc_loop = 0;              /* exception.c: the guest made progress */
+    x86_event_exit(v, x);                  /* before the handler: it may queue an event of its own */
     exit_handlers[x->kind](v, x, exit);
 }

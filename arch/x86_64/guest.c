@@ -198,13 +198,18 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t context)
     x86_fpu_reset(vcpu);
     x86_smm_vcpu_reset(vcpu);           /* out of SMM: vcpu_reset below puts it on vm->stage2 */
     a->exc_loop = 0;
-    a->nmi_window_requested = false;
+    a->window_requested = a->nmi_window_requested = false;
+    a->nmi_soft.masked = a->nmi_soft.iret_seen = false;
     a->emul = (struct x86_emul){ 0 };
     a->fetch_cache.valid = false;       /* its slots may be new ones at the same generation */
     ops->vcpu_reset(vcpu);
+    ops->set_event(vcpu, 0, 0);
+    ops->set_interruptibility(vcpu, 0);
+    ops->set_tsc_offset(vcpu, a->tsc_offset);   /* what msr.c keeps: its reset values */
+    ops->set_pat(vcpu, a->pat);
     struct x86_cpu_state st;
     x86_reset_state(&s, &st);
-    ops->set_state(vcpu, &st);
+    x86_vcpu_set_state(vcpu, &st);
     x86_cr_reset(vcpu);
     x86_exception_reset(vcpu);
 }
@@ -225,32 +230,24 @@ static void update_timers(struct vcpu *v, uint64_t now)
  * exit at the first moment it can (SDM Vol. 3A, 6.8.1 and 10.8.3; SDM Vol. 3C, 26.6; APM 15.20). */
 static void inject_events(struct vcpu *v)
 {
-    const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct arch_vcpu *a = &v->arch;
-    /* An NMI only when no NMI is in progress and no shadow is in effect (SDM Vol. 3A 6.7.1, Vol. 3C
-     * 26.3.1.5: injecting one under MOV-SS blocking fails VM entry); otherwise an NMI window. */
+    /* An NMI when event.c allows one (no NMI in progress, no shadow); otherwise an NMI window. */
     bool want_nmi = __atomic_load_n(&a->lapic.nmi_pending, __ATOMIC_ACQUIRE) &&
                     !a->smm.in_smm;           /* SMM blocks NMIs until RSM (SDM Vol. 3C 34.8) */
-    if (want_nmi && ops->nmi_allowed(v)) {
+    if (want_nmi && x86_nmi_allowed(v)) {
         __atomic_store_n(&a->lapic.nmi_pending, 0, __ATOMIC_RELAXED);
-        ops->inject_nmi(v);
+        x86_inject_nmi(v);
         want_nmi = false;
     }
-    if (want_nmi != a->nmi_window_requested) {
-        ops->set_nmi_window(v, want_nmi);
-        a->nmi_window_requested = want_nmi;
-    }
+    x86_request_window(v, true, want_nmi);
     uint8_t vector;
     bool want = vlapic_pending(v, &vector);
-    if (want && ops->interrupt_allowed(v)) {
+    if (want && x86_interrupt_allowed(v)) {
         vlapic_ack(v, vector);
-        ops->inject_interrupt(v, vector);
+        x86_inject_interrupt(v, vector);
         want = vlapic_pending(v, &vector);      /* a higher class still waiting: exit after this one */
     }
-    if (want != a->window_requested) {
-        ops->set_interrupt_window(v, want);
-        a->window_requested = want;
-    }
+    x86_request_window(v, false, want);
 }
 
 /* The host LAPIC timer forces an exit at the next virtual deadline, since a guest spinning without

@@ -347,11 +347,11 @@ static const struct msr_row {
 
 #define MSR_TABLE_COUNT (sizeof(msr_table) / sizeof(msr_table[0]))
 
-void x86_msr_passthrough(void (*pass)(uint8_t *bitmap, uint32_t msr), uint8_t *bitmap)
+void x86_msr_passthrough(void (*pass)(void *ctx, uint32_t msr), void *ctx)
 {
     for (size_t i = 0; i < MSR_TABLE_COUNT; i++)
         for (uint32_t m = msr_table[i].first; msr_table[i].backend && m <= msr_table[i].last; m++)
-            pass(bitmap, m);
+            pass(ctx, m);
 }
 
 static const struct msr_row *msr_find(enum x86_vendor vendor, uint32_t msr)

@@ -63,11 +63,11 @@ bool x86_smm_deliver(struct vcpu *v, struct vcpu_exit *exit)
 {
     const struct x86_vcpu_ops *ops = x86_vcpu_backend();
     struct x86_smm_vcpu *smm = &v->arch.smm;
-    if (!x86_smm_pending(v) || ops->event_queued(v))
+    if (!x86_smm_pending(v) || x86_event_queued(v))
         return true;
     __atomic_store_n(&smm->smi_pending, 0, __ATOMIC_RELAXED);
     struct x86_cpu_state cur, entry;
-    ops->get_state(v, &cur);
+    x86_vcpu_get_state(v, &cur);
     bool lm = long_mode_map(v);
     uint8_t area[SMM_SAVE_BYTES];
     smm_save_build(&cur, smm->smbase, lm, area);
@@ -78,7 +78,7 @@ bool x86_smm_deliver(struct vcpu *v, struct vcpu_exit *exit)
         return false;
     }
     smm_entry_state(&cur, smm->smbase, lm, &entry);
-    ops->set_state(v, &entry);
+    x86_vcpu_set_state(v, &entry);
     smm->in_smm = true;                   /* blocks NMIs until RSM (34.8) and SMIs (latched) */
     smm->smi_count++;
     ops->set_stage2(v, &v->vm->arch.smram.stage2);
@@ -95,7 +95,7 @@ void x86_smm_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exi
     struct x86_smm_vcpu *smm = &v->arch.smm;
     exit->reason = EXIT_OTHER;
     if (!smm->in_smm) {
-        ops->inject_exception(v, X86_EXC_UD, false, 0);
+        x86_vcpu_inject_exception(v, X86_EXC_UD, false, 0);
         return;
     }
     uint8_t area[SMM_SAVE_BYTES];
@@ -104,7 +104,7 @@ void x86_smm_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exi
         return;
     }
     struct x86_cpu_state cur, s;
-    ops->get_state(v, &cur);
+    x86_vcpu_get_state(v, &cur);
     uint32_t smbase;
     smm_save_parse(area, long_mode_map(v), &cur, &s, &smbase);
     uint32_t r[4];
@@ -115,7 +115,7 @@ void x86_smm_rsm(struct vcpu *v, const struct x86_exit *x, struct vcpu_exit *exi
         stop(v, exit, "RSM from an invalid state-save map (shutdown)", why, x->code);
         return;
     }
-    ops->set_state(v, &s);
+    x86_vcpu_set_state(v, &s);
     smm->smbase = smbase;
     smm->in_smm = false;
     ops->set_stage2(v, &v->vm->stage2);

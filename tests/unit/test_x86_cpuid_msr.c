@@ -549,7 +549,7 @@ Test(vlapic, icr_smi_raises_smi_on_the_destination)
  * ones VMRUN / VM entry switch or the hypervisor never uses, and never one msr.c virtualizes. */
 static uint32_t passed[32];
 static unsigned passed_count;
-static void record_pass(uint8_t *bitmap, uint32_t msr) { (void)bitmap; if (passed_count < 32) passed[passed_count++] = msr; }
+static void record_pass(void *ctx, uint32_t msr) { (void)ctx; if (passed_count < 32) passed[passed_count++] = msr; }
 
 Test(msr, passthrough_is_the_backend_switched_set)
 {

@@ -61,19 +61,18 @@ size_t x86_fetch_insn(struct vcpu *t, uint8_t bytes[X86_INSN_MAX_BYTES], enum x8
     return X86_INSN_MAX_BYTES;
 }
 
-static void get_state(struct vcpu *t, struct x86_cpu_state *s) { (void)t; *s = hw; }
-static void set_state(struct vcpu *t, const struct x86_cpu_state *s) { (void)t; hw = *s; }
-static void set_stage2(struct vcpu *t, const struct pgtable *pt) { (void)t; stage2_now = pt; }
-static bool event_queued(struct vcpu *t) { (void)t; return queued; }
-static void inject_exception(struct vcpu *t, uint8_t vector, bool has_error, uint32_t error)
+/* cpu_state.c's and event.c's entry points smm.c uses, over the one state the fake keeps. */
+void x86_vcpu_get_state(struct vcpu *t, struct x86_cpu_state *s) { (void)t; *s = hw; }
+void x86_vcpu_set_state(struct vcpu *t, const struct x86_cpu_state *s) { (void)t; hw = *s; }
+bool x86_event_queued(struct vcpu *t) { (void)t; return queued; }
+void x86_vcpu_inject_exception(struct vcpu *t, uint8_t vector, bool has_error, uint32_t error)
 {
     (void)t, (void)has_error, (void)error;
     if (vector == 6)
         ud_injected++;
 }
-static const struct x86_vcpu_ops fake_ops = { .name = "fake", .get_state = get_state, .set_state = set_state,
-                                              .set_stage2 = set_stage2, .event_queued = event_queued,
-                                              .inject_exception = inject_exception };
+static void set_stage2(struct vcpu *t, const struct pgtable *pt) { (void)t; stage2_now = pt; }
+static const struct x86_vcpu_ops fake_ops = { .name = "fake", .set_stage2 = set_stage2 };
 const struct x86_vcpu_ops *x86_vcpu_backend(void) { return &fake_ops; }
 
 /* A 64-bit kernel's state, as in test_x86_smm.c. */

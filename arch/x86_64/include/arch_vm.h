@@ -73,9 +73,7 @@ struct x86_msrs {
 #define X86_FPU_AREA_BYTES 1024   /* >= 832, the standard-form size for x87 | SSE | AVX */
 
 /* SVM: the VMCB (APM Vol. 2, appendix B). VMX: the VMCS region (SDM Vol. 3C, 24.2). */
-/* SVM without vNMI: NMI blocking in software (15.21.4 as KVM does it): masked from the injection
- * until the guest's IRET has completed (IRET intercepted; done once RIP left the IRET). */
-struct svm_vcpu { uint64_t vmcb_pa; bool nmi_masked, iret_seen, irq_window, nmi_window; uint64_t iret_rip; };
+struct svm_vcpu { uint64_t vmcb_pa; };
 struct vmx_vcpu { uint64_t vmcs_pa; bool launched; };
 
 /* Nested VMX (vmx/nested.c; SDM Vol. 3C, chapters 24-31 as L1 sees them): L1's VMX operation, its current
@@ -145,6 +143,10 @@ struct arch_vcpu {
     uint32_t kick_by_ipi;     /* atomic: in the guest, or asleep in HLT on its pCPU: a kick must be an IPI */
     bool window_requested;    /* an interrupt-window exit is armed */
     bool nmi_window_requested;    /* an NMI-window exit is armed */
+    /* event.c: NMI blocking in software where the hardware has none (SVM without vNMI, APM 15.21.4, as
+     * KVM): masked from the injection until the guest's IRET has completed (IRET intercepted; done
+     * once RIP left the IRET). */
+    struct { bool masked, iret_seen; uint64_t iret_rip; } nmi_soft;
     uint32_t exc_loop;        /* intercepted exceptions raised during their own delivery, in a row */
     bool start_sipi;          /* the next reset is a start-up IPI's (real mode), set by the sender */
     uint64_t host_timer_armed;   /* host TSC deadline the pCPU's LAPIC timer is set for; 0: none */

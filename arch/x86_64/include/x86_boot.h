@@ -23,7 +23,7 @@ struct x86_boot_state {
 };
 
 /* cpu_reset.c: the whole architectural state a vCPU starts in for st (every register not named by the
- * protocol at its reset value), which the backend loads with set_state. */
+ * protocol at its reset value), which x86_vcpu_set_state loads (cpu_state.c). */
 struct x86_cpu_state;
 void x86_reset_state(const struct x86_boot_state *st, struct x86_cpu_state *s);
 

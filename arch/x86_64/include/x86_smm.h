@@ -19,6 +19,8 @@ struct x86_segment {
 #define X86_AR_TYPE(ar)  ((ar) & 0xFu)
 #define X86_AR_S         (1u << 4)
 #define X86_AR_DPL(ar)   (((ar) >> 5) & 3u)
+#define X86_AR_L         (1u << 13)     /* 64-bit code segment */
+#define X86_AR_DB        (1u << 14)     /* default operation size 32 */
 #define X86_AR_P         (1u << 7)
 #define X86_AR_L         (1u << 13)
 #define X86_AR_DB        (1u << 14)

@@ -51,20 +51,9 @@ static bool svm_cpu_enable(void)
 }
 
 /* MSRPM (15.11, table 15-7): two bits per MSR (read, write) in three 2 KiB blocks. */
-static void msrpm_pass(uint8_t *pm, uint32_t msr)
-{
-    uint32_t block;
-    if (msr < 0x2000)
-        block = 0;
-    else if (msr - 0xC0000000u < 0x2000)
-        block = 1;
-    else if (msr - 0xC0010000u < 0x2000)
-        block = 2;
-    else
-        return;
-    uint32_t bit = block * 0x800 * 8 + (msr & 0x1FFF) * 2;
-    pm[bit / 8] &= (uint8_t)~(3u << (bit % 8));
-}
+static const struct x86_msr_map msrpm = {
+    MSRPM_PAGES * PAGE_SIZE, { { 0, 0 }, { 0xC0000000u, 0x800 }, { 0xC0010000u, 0x1000 } }, 3, 2, 1
+};
 
 static bool svm_vm_init(struct vm *vm)
 {
@@ -75,8 +64,7 @@ static bool svm_vm_init(struct vm *vm)
         if (!iopm_pa || !msrpm_pa)
             return false;
         memset((void *)(uintptr_t)iopm_pa, 0xFF, IOPM_PAGES * PAGE_SIZE);
-        memset((void *)(uintptr_t)msrpm_pa, 0xFF, MSRPM_PAGES * PAGE_SIZE);
-        x86_msr_passthrough(msrpm_pass, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
+        x86_msr_map_fill(&msrpm, (uint8_t *)(uintptr_t)msrpm_pa);   /* in the VMCB: VMRUN / VMLOAD */
     }
     uint32_t asids = cpuid(0x8000000A, 0).ebx;
     if (vm->arch.asid >= asids) {
@@ -92,7 +80,7 @@ static bool svm_vcpu_init(struct vcpu *vcpu)
     return vcpu->arch.svm.vmcb_pa != 0;
 }
 
-/* The VMCB with this hypervisor's intercepts; the guest state comes from set_state (guest.c). */
+/* The VMCB with this hypervisor's intercepts; the guest state comes from cpu_state.c (guest.c). */
 static void svm_vcpu_reset(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -109,54 +97,36 @@ static void svm_vcpu_reset(struct vcpu *vcpu)
     c->guest_asid = vcpu->vm->arch.asid;
     c->tlb_control = TLB_CONTROL_FLUSH_ASID;
     c->int_ctl = V_INTR_MASKING;             /* guest RFLAGS.IF masks only virtual interrupts (15.21.1) */
-    vcpu->arch.window_requested = false;
-    vcpu->arch.svm.nmi_masked = vcpu->arch.svm.iret_seen = false;
-    vcpu->arch.svm.irq_window = vcpu->arch.svm.nmi_window = false;
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->stage2.root_pa;
-    c->tsc_offset = (uint64_t)vcpu->arch.tsc_offset;
-    vmcb->save.g_pat = vcpu->arch.pat;
 }
 
-static bool svm_event_queued(struct vcpu *vcpu) { return vmcb_of(vcpu)->control.event_inj & EVENTINJ_VALID; }
-
-static bool svm_interrupt_allowed(struct vcpu *vcpu)
+/* EVENTINJ (15.20): the X86_EVENT_* layout with the error code in 63:32, delivered through the guest
+ * IDT at the next VMRUN. */
+static void svm_set_event(struct vcpu *vcpu, uint32_t info, uint32_t error)
 {
-    const struct vmcb *vmcb = vmcb_of(vcpu);
-    return (vcpu->arch.rflags & RFLAGS_IF) && !(vmcb->control.int_shadow & INT_SHADOW) &&
-           !(vmcb->control.event_inj & EVENTINJ_VALID);
+    vmcb_of(vcpu)->control.event_inj = info | (uint64_t)error << 32;
 }
+static uint32_t svm_get_event(struct vcpu *vcpu) { return (uint32_t)vmcb_of(vcpu)->control.event_inj; }
 
-/* EVENTINJ (15.20): delivered through the guest IDT at the next VMRUN. */
-static void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+/* INT_SHADOW (15.21.5) says only "a shadow": reported as STI's. No NMI blocking state without vNMI. */
+static uint32_t svm_get_interruptibility(struct vcpu *vcpu)
 {
-    vmcb_of(vcpu)->control.event_inj = vector | EVENTINJ_TYPE_INTR | EVENTINJ_VALID;
+    return (vmcb_of(vcpu)->control.int_shadow & INT_SHADOW) ? X86_BLOCKED_STI : 0;
 }
-
-/* The NMI masks further NMIs until its handler's IRET completes: intercept IRET to see it start. */
-static void svm_inject_nmi(struct vcpu *vcpu)
+static void svm_set_interruptibility(struct vcpu *vcpu, uint32_t blocked)
 {
-    struct vmcb_control *c = &vmcb_of(vcpu)->control;
-    c->event_inj = 2 | EVENTINJ_TYPE_NMI | EVENTINJ_VALID;
-    c->intercept_misc1 |= INTERCEPT_IRET;
-    vcpu->arch.svm.nmi_masked = true;
-    vcpu->arch.svm.iret_seen = false;
-}
-
-static bool svm_nmi_allowed(struct vcpu *vcpu)
-{
-    const struct vmcb *vmcb = vmcb_of(vcpu);
-    return !vcpu->arch.svm.nmi_masked && !(vmcb->control.int_shadow & INT_SHADOW) &&
-           !(vmcb->control.event_inj & EVENTINJ_VALID);
+    vmcb_of(vcpu)->control.int_shadow = (blocked & X86_BLOCKED_SHADOW) ? INT_SHADOW : 0;
 }
 
 /* A virtual interrupt of the highest priority, ignoring V_TPR, that is never taken: the VINTR intercept
- * fires first, as soon as the guest could take it (15.21.2, 15.21.4). Used for the interrupt window
- * and, without vNMI, as the NMI window too (it opens once the NMI handler's IRET restored IF). */
-static void window_apply(struct vcpu *vcpu)
+ * fires first, as soon as the guest could take it (15.21.2, 15.21.4). The interrupt window and, without
+ * vNMI, the NMI window too (it opens once the NMI handler's IRET restored IF): open while either is wanted. */
+static void svm_set_window(struct vcpu *vcpu, bool nmi, bool on)
 {
+    (void)nmi, (void)on;
     struct vmcb_control *c = &vmcb_of(vcpu)->control;
-    if (vcpu->arch.svm.irq_window || vcpu->arch.svm.nmi_window) {
+    if (vcpu->arch.window_requested || vcpu->arch.nmi_window_requested) {
         c->int_ctl |= V_IRQ | V_IGN_TPR | 0xFull << V_INTR_PRIO_SHIFT;
         c->intercept_misc1 |= INTERCEPT_VINTR;
     } else {
@@ -165,52 +135,21 @@ static void window_apply(struct vcpu *vcpu)
     }
 }
 
-static void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
+static void svm_intercept_iret(struct vcpu *vcpu, bool on)
 {
-    vcpu->arch.svm.irq_window = on;
-    window_apply(vcpu);
-}
-
-static void svm_set_nmi_window(struct vcpu *vcpu, bool on)
-{
-    vcpu->arch.svm.nmi_window = on;
-    window_apply(vcpu);
-}
-
-static void svm_clear_interrupt_shadow(struct vcpu *vcpu) { vmcb_of(vcpu)->control.int_shadow = 0; }
-
-static void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
-{
-    vmcb_of(vcpu)->control.event_inj = vector | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID |
-                                       (has_error ? EVENTINJ_EV | (uint64_t)error << 32 : 0);
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    c->intercept_misc1 = on ? c->intercept_misc1 | INTERCEPT_IRET : c->intercept_misc1 & ~INTERCEPT_IRET;
 }
 
 /* --- exit decoding: one row per intercepted EXITCODE ----------------------- */
 
-static void decode_ioio(struct vcpu *v, struct x86_exit *x)
-{
-    uint64_t info = x->info1;
-    x->io.port = (uint16_t)(info >> IOIO_PORT_SHIFT);
-    x->io.size = (uint8_t)((info >> IOIO_SZ_SHIFT) & 7);    /* one-hot 1, 2, 4 = the byte count */
-    x->io.in = info & IOIO_TYPE_IN;
-    x->io.string = info & IOIO_STR;
-    x->io.rep = info & IOIO_REP;
-    x->insn_len = (uint32_t)(x->info2 - v->arch.rip);      /* EXITINFO2 = next RIP */
-}
+/* Without NRIPS: EXITINFO2 is the next RIP (15.10.2). */
+static void decode_ioio(struct vcpu *v, struct x86_exit *x) { x->insn_len = (uint32_t)(x->info2 - v->arch.rip); }
 
 static void decode_msr(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
     x->kind = x->info1 ? X86_EXIT_WRMSR : X86_EXIT_RDMSR;
-}
-
-static void decode_npf(struct vcpu *v, struct x86_exit *x)
-{
-    (void)v;
-    x->npf.gpa = x->info2;
-    x->npf.write = x->info1 & NPF_WRITE;
-    x->npf.fetch = x->info1 & NPF_FETCH;
-    x->npf.walk = x->info1 & NPF_GUEST_WALK;
 }
 
 /* MOV to CR4 (cr.c checks it): the GPR from decode assists when the CPU has them, else exit.c
@@ -224,14 +163,11 @@ static void decode_cr_write(struct vcpu *v, struct x86_exit *x)
         x->insn_len = 0;
 }
 
-/* An intercepted exception (exception.c), with EXITINTINFO (15.7.2); a #DB intercept has already
- * updated the VMCB's DR6 (15.12). */
+/* An intercepted exception (exception.c); a #DB intercept has already updated the VMCB's DR6 (15.12). */
 static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
-    const struct vmcb *vmcb = vmcb_of(v);
     x->exc.vector = (uint8_t)(x->code - SVM_EXIT_EXCP(0));
-    x->exc.vectoring = (uint32_t)vmcb->control.exit_int_info;
-    x->exc.dr6 = vmcb->save.dr6;
+    x->exc.dr6 = vmcb_of(v)->save.dr6;
 }
 
 /* One row per intercepted EXITCODE; insn_len: the instruction's length without NRIPS (no prefixes). */
@@ -261,25 +197,33 @@ static const struct x86_exit_row svm_exits[] = {
     { SVM_EXIT_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { SVM_EXIT_MWAIT_ARMED, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { SVM_EXIT_XSETBV, X86_EXIT_XSETBV, NULL, 3 },        /* 0F 01 D1 */
-    { SVM_EXIT_NPF, X86_EXIT_NPF, decode_npf, 0 },
-    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_WRITE, decode_cr_write, 0 },
+    { SVM_EXIT_NPF, X86_EXIT_NPF, NULL, 0 },
+    { SVM_EXIT_WRITE_CR(4), X86_EXIT_CR_ACCESS, decode_cr_write, 0 },
     { SVM_EXIT_EXCP(X86_EXC_DB), X86_EXIT_EXCEPTION, decode_exception, 0 },
     { SVM_EXIT_EXCP(X86_EXC_AC), X86_EXIT_EXCEPTION, decode_exception, 0 },
     { SVM_EXIT_EXCP(X86_EXC_MC), X86_EXIT_EXCEPTION, decode_exception, 0 },
     { SVM_EXIT_RDPMC, X86_EXIT_RDPMC, NULL, 2 },            /* 0F 33 */
-    { SVM_EXIT_IRET, X86_EXIT_NONE, NULL, 0 },               /* svm_run: NMI unmasking */
+    { SVM_EXIT_IRET, X86_EXIT_IRET, NULL, 0 },               /* event.c: NMI unmasking */
+};
+/* EXITINFO1 of IOIO (15.10.2: SZ8/16/32 one-hot in 6:4) and NPF (15.25.6: bit 33, a guest page-table access). */
+static const struct x86_exit_quals svm_quals = {
+    .io_in = IOIO_TYPE_IN, .io_string = IOIO_STR, .io_rep = IOIO_REP, .io_size_shift = IOIO_SZ_SHIFT,
+    .npf_write = NPF_WRITE, .npf_fetch = NPF_FETCH, .npf_walk = NPF_GUEST_WALK,
 };
 _Static_assert(sizeof(svm_exits) / sizeof(svm_exits[0]) < 255, "the index holds row + 1 in a byte");
 static uint8_t svm_exit_index[SVM_EXIT_NPF + 1];
 static const struct x86_exit_table svm_exit_table = {
-    svm_exits, sizeof(svm_exits) / sizeof(svm_exits[0]), svm_exit_index, sizeof(svm_exit_index)
+    svm_exits, sizeof(svm_exits) / sizeof(svm_exits[0]), svm_exit_index, sizeof(svm_exit_index), &svm_quals
 };
 
-static void svm_decode(struct vcpu *v, const struct vmcb *vmcb, struct x86_exit *x)
+static void svm_decode(struct vcpu *v, struct vmcb *vmcb, struct x86_exit *x)
 {
     x->code = vmcb->control.exit_code;
     x->info1 = vmcb->control.exit_info1;
     x->info2 = vmcb->control.exit_info2;
+    x->vectoring = (uint32_t)vmcb->control.exit_int_info;
+    x->vectoring_error = (uint32_t)(vmcb->control.exit_int_info >> 32);
+    vmcb->control.event_inj = 0;       /* delivered, or in EXITINTINFO: none queued after an exit */
     if (x->code == SVM_EXIT_INVALID) {
         x->kind = X86_EXIT_FAILED_ENTRY;
         return;
@@ -308,18 +252,6 @@ static void svm_run(struct vcpu *vcpu, struct x86_exit *x)
     a->rflags = vmcb->save.rflags;
     if ((vmcb->control.int_ctl & V_TPR_MASK) != tpr)
         a->lapic.tpr = (uint32_t)(vmcb->control.int_ctl & V_TPR_MASK) << 4;
-    /* NMI blocking without vNMI: an IRET intercept (before it executes) after an injected NMI; NMIs
-     * stay masked until RIP has left that IRET (seen at a later exit), as KVM does. */
-    if (a->svm.iret_seen && a->rip != a->svm.iret_rip)
-        a->svm.nmi_masked = a->svm.iret_seen = false;
-    if (vmcb->control.exit_code == SVM_EXIT_IRET) {
-        vmcb->control.intercept_misc1 &= ~INTERCEPT_IRET;
-        a->svm.iret_seen = true;
-        a->svm.iret_rip = a->rip;
-    }
-    /* An event whose delivery the exit interrupted is delivered again on the next entry (15.7.2). */
-    uint64_t pending = vmcb->control.exit_int_info;
-    vmcb->control.event_inj = (pending & EVENTINJ_VALID) ? pending : 0;
     svm_decode(vcpu, vmcb, x);
 }
 
@@ -334,7 +266,8 @@ static void svm_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
     };
 }
 
-static uint64_t svm_get_efer(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.efer; }
+/* The guest's EFER has no SVME: set_efer adds what VMRUN requires (15.5.1). */
+static uint64_t svm_get_efer(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.efer & ~EFER_SVME; }
 static void svm_set_efer(struct vcpu *vcpu, uint64_t efer) { vmcb_of(vcpu)->save.efer = efer | EFER_SVME; }
 static void svm_set_pat(struct vcpu *vcpu, uint64_t pat) { vmcb_of(vcpu)->save.g_pat = pat; }
 static void svm_set_tsc_offset(struct vcpu *vcpu, int64_t off) { vmcb_of(vcpu)->control.tsc_offset = (uint64_t)off; }
@@ -351,56 +284,38 @@ static void svm_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
 {
     vmcb_of(vcpu)->control.intercept_exceptions = vectors;
 }
-static void svm_set_dr6(struct vcpu *vcpu, uint64_t dr6) { vmcb_of(vcpu)->save.dr6 = dr6; }
-
-/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); VMCB attributes are the AR layout without 11:8 (B-2) --- */
-
-static struct x86_segment seg_get(const struct vmcb_seg *s)
+static uint64_t svm_get_dr(struct vcpu *vcpu, unsigned n)
 {
-    return (struct x86_segment){ s->selector, (uint16_t)((s->attrib & 0xFF) | (s->attrib & 0xF00) << 4), s->limit, s->base };
+    return n == 6 ? vmcb_of(vcpu)->save.dr6 : vmcb_of(vcpu)->save.dr7;
+}
+static void svm_set_dr(struct vcpu *vcpu, unsigned n, uint64_t value)
+{
+    *(n == 6 ? &vmcb_of(vcpu)->save.dr6 : &vmcb_of(vcpu)->save.dr7) = value;
+}
+static void svm_set_cr3(struct vcpu *vcpu, uint64_t cr3) { vmcb_of(vcpu)->save.cr3 = cr3; }
+
+/* --- segments: VMCB attributes are the neutral AR layout without its bits 11:8 (B-2) ----------------- */
+
+static struct vmcb_seg *seg_of(struct vcpu *vcpu, unsigned seg)
+{
+    struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    struct vmcb_seg *const segs[X86_SEG_COUNT] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs,
+                                                   &s->ldtr, &s->tr, &s->gdtr, &s->idtr };
+    return segs[seg];
 }
 
-static void seg_set(struct vmcb_seg *s, const struct x86_segment *g)
+static void svm_get_segment(struct vcpu *vcpu, unsigned seg, struct x86_segment *g)
 {
-    *s = (struct vmcb_seg){ g->sel, (uint16_t)((g->ar & 0xFF) | (g->ar >> 4 & 0xF00)), g->limit, g->base };
+    const struct vmcb_seg *s = seg_of(vcpu, seg);
+    *g = (struct x86_segment){ s->selector, (uint16_t)((s->attrib & 0xFF) | (s->attrib & 0xF00) << 4), s->limit, s->base };
 }
 
-static void svm_get_state(struct vcpu *vcpu, struct x86_cpu_state *st)
+static void svm_set_segment(struct vcpu *vcpu, unsigned seg, const struct x86_segment *g)
 {
-    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
-    const struct vmcb_seg *segs[SREG_COUNT] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
-    for (unsigned i = 0; i < SREG_COUNT; i++)
-        st->seg[i] = seg_get(segs[i]);
-    st->ldtr = seg_get(&s->ldtr);
-    st->tr = seg_get(&s->tr);
-    st->gdtr = (struct x86_dtable){ s->gdtr.base, s->gdtr.limit };
-    st->idtr = (struct x86_dtable){ s->idtr.base, s->idtr.limit };
-    st->cr0 = s->cr0, st->cr3 = s->cr3, st->cr4 = s->cr4, st->efer = s->efer & ~EFER_SVME;
-    st->dr6 = s->dr6, st->dr7 = s->dr7;
-    memcpy(st->gpr, vcpu->arch.gpr, sizeof(st->gpr));
-    st->rip = vcpu->arch.rip, st->rflags = vcpu->arch.rflags;
-}
-
-static void svm_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    struct vmcb_save *s = &vmcb->save;
-    struct vmcb_seg *segs[SREG_COUNT] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
-    for (unsigned i = 0; i < SREG_COUNT; i++)
-        seg_set(segs[i], &st->seg[i]);
-    seg_set(&s->ldtr, &st->ldtr);
-    seg_set(&s->tr, &st->tr);
-    s->gdtr = (struct vmcb_seg){ 0, 0, st->gdtr.limit, st->gdtr.base };
-    s->idtr = (struct vmcb_seg){ 0, 0, st->idtr.limit, st->idtr.base };
-    s->cpl = (st->cr0 & CR0_PE) ? (uint8_t)X86_AR_DPL(st->seg[SREG_SS].ar) : 0;   /* CPL is SS.DPL (15.5.1) */
-    svm_set_cr0(vcpu, st->cr0);
-    svm_set_cr4(vcpu, st->cr4);
-    s->cr3 = st->cr3;
-    svm_set_efer(vcpu, st->efer);
-    s->dr6 = st->dr6, s->dr7 = st->dr7;
-    memcpy(vcpu->arch.gpr, st->gpr, sizeof(st->gpr));
-    vcpu->arch.rip = st->rip, vcpu->arch.rflags = st->rflags;
-    vmcb->control.int_shadow = 0;
+    *seg_of(vcpu, seg) = (struct vmcb_seg){ g->sel, (uint16_t)((g->ar & 0xFF) | (g->ar >> 4 & 0xF00)), g->limit, g->base };
+    struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    if (seg == SREG_SS)       /* CPL is SS.DPL (15.5.1) */
+        s->cpl = (s->cr0 & CR0_PE) ? (uint8_t)X86_AR_DPL(g->ar) : 0;
 }
 
 /* TLB_CONTROL for the next VMRUN only (15.16.1): svm_run sets it back to none after it. */
@@ -420,27 +335,26 @@ const struct x86_vcpu_ops svm_vcpu_ops = {
     .vcpu_init = svm_vcpu_init,
     .vcpu_reset = svm_vcpu_reset,
     .run = svm_run,
-    .inject_exception = svm_inject_exception,
     .get_mode = svm_get_mode,
     .get_efer = svm_get_efer,
     .set_efer = svm_set_efer,
     .set_pat = svm_set_pat,
     .set_tsc_offset = svm_set_tsc_offset,
-    .interrupt_allowed = svm_interrupt_allowed,
-    .event_queued = svm_event_queued,
-    .inject_interrupt = svm_inject_interrupt,
-    .inject_nmi = svm_inject_nmi,
-    .nmi_allowed = svm_nmi_allowed,
-    .set_nmi_window = svm_set_nmi_window,
-    .set_interrupt_window = svm_set_interrupt_window,
-    .clear_interrupt_shadow = svm_clear_interrupt_shadow,
+    .set_event = svm_set_event,
+    .get_event = svm_get_event,
+    .get_interruptibility = svm_get_interruptibility,
+    .set_interruptibility = svm_set_interruptibility,
+    .set_window = svm_set_window,
+    .intercept_iret = svm_intercept_iret,
     .set_cr0 = svm_set_cr0,
     .set_cr4 = svm_set_cr4,
     .trap_cr4_writes = svm_trap_cr4_writes,
     .set_exception_intercepts = svm_set_exception_intercepts,
-    .set_dr6 = svm_set_dr6,
-    .get_state = svm_get_state,
-    .set_state = svm_set_state,
+    .get_dr = svm_get_dr,
+    .set_dr = svm_set_dr,
+    .get_segment = svm_get_segment,
+    .set_segment = svm_set_segment,
+    .set_cr3 = svm_set_cr3,
     .set_stage2 = svm_set_stage2,
     .flush_tlb = svm_flush_tlb,
 };

@@ -56,7 +56,7 @@ static inline bool quiet(const struct vcpu *v, const struct vmcb *vmcb)
     const struct arch_vcpu *a = &v->arch;
     const struct vm *vm = v->vm;
     return !(vmcb->save.rflags & RFLAGS_TF) && !(vmcb->control.exit_int_info & EVENTINJ_VALID) &&
-           (vmcb->control.int_ctl & V_TPR_MASK) == a->lapic.tpr >> 4 && !a->svm.iret_seen &&
+           (vmcb->control.int_ctl & V_TPR_MASK) == a->lapic.tpr >> 4 && !a->nmi_soft.masked &&
            !a->flush_on_entry && !a->smm.in_smm &&
            __atomic_load_n(&vm->arch.tlb_gen, __ATOMIC_ACQUIRE) == a->tlb_gen_seen && vcpu_fast_ready(v);
 }

@@ -149,7 +149,8 @@ static void fail_invalid(struct vcpu *v, const struct x86_exit *x)
 
 static void inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-    x86_vcpu_backend()->inject_exception(v, vector, has_error, error);
+    x86_vcpu_backend()->set_event(v, vector | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_VALID |
+                                  (has_error ? X86_EVENT_ERROR_VALID : 0), error);
 }
 
 /* --- operands (27.2.4) ----------------------------------------------------------------------------- */
@@ -968,7 +969,7 @@ void nested_vmx_instruction(struct vcpu *v, struct x86_exit *x)
 
 /* An exit while L2 ran (vmcs02 current): to L1 when vmcs12 says so, else false and vmx.c decodes it
  * for L0 as for any guest. */
-bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
+static bool l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
 {
     struct nested_vmx *n = &v->arch.nvmx;
     struct nested_exit e = {
@@ -1012,6 +1013,17 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     return true;
 }
 
+/* The event an exit of L2's interrupted (x->vectoring) is L1's to deliver again once the exit went to
+ * L1 (in vmcs12's IDT-vectoring information); event.c queues it into vmcs02 again only when L0 handled
+ * the exit and L2 resumes (a shadow EPT fill, L0's immediate exit). */
+bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason)
+{
+    bool taken = l2_exit(v, x, reason);
+    if (taken && !v->arch.nvmx.guest_mode)
+        x->vectoring = 0;
+    return taken;
+}
+
 /* --- L1's interrupts and NMIs while L2 runs; L0's immediate exits ---------------------------------- */
 
 bool nested_vmx_l2_takes_l1_interrupts(const struct vcpu *v)
@@ -1029,14 +1041,21 @@ bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v)
     return !(v12(v->arch.nvmx.vmcs12, V12_PIN_BASED_VM_EXEC_CONTROL) & V12_PIN_NMI_EXITING);
 }
 
-/* L0 wants a window for an event of L1's (guest.c inject_events: L2 cannot take it now). Where L1 takes
+bool x86_nested_l2_exits_on_l1_nmi(const struct vcpu *v)
+{
+    return v->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_nmis(v);
+}
+
+/* L0 wants a window for an event of L1's (event.c x86_request_window: L2 cannot take it now). Where L1 takes
  * its interrupts (NMIs) as VM exits, the window is not what gates them: nested_vmx_before_l2_entry
  * makes that exit before L2 is entered, or the armed preemption timer right after an injection into L2
  * is delivered. A window exit there would only stop L2 at each instruction boundary with IF set (as
  * after the IRET of the injected event's handler) for L0 to re-enter it, the throttled entries'
  * delay passing in those slivers of non-root time. L1's own window request (vmcs12) stays. */
-bool nested_vmx_window(const struct vcpu *v, bool on, bool nmi)
+bool x86_nested_window(const struct vcpu *v, bool nmi, bool on)
 {
+    if (!v->arch.nvmx.guest_mode)
+        return on;
     const struct vmcs12 *c = v->arch.nvmx.vmcs12;
     bool l1_wants = v12(c, V12_CPU_BASED_VM_EXEC_CONTROL) & (nmi ? V12_CPU_NMI_WINDOW : V12_CPU_INTR_WINDOW);
     bool l0_injects = nmi ? nested_vmx_l2_takes_l1_nmis(v) : nested_vmx_l2_takes_l1_interrupts(v);

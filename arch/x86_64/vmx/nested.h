@@ -17,11 +17,9 @@ bool nested_vmx_l2_exit(struct vcpu *v, struct x86_exit *x, uint32_t reason);
 /* Before entering L2: an interrupt or NMI pending for L1 that L1 takes as a VM exit. True when that
  * exit to L1 happened instead of the entry (x->kind is X86_EXIT_NONE). */
 bool nested_vmx_before_l2_entry(struct vcpu *v, struct x86_exit *x);
-/* While L2 runs, L0 injects nothing of L1's into it except where L1 lets its interrupts reach L2. */
+/* While L2 runs, L0 injects nothing of L1's into it except where L1 lets its interrupts reach L2
+ * (event.c asks through x86_nested_l2_exits_on_l1_interrupt / _nmi and x86_nested_window). */
 bool nested_vmx_l2_takes_l1_interrupts(const struct vcpu *v);
 bool nested_vmx_l2_takes_l1_nmis(const struct vcpu *v);
-/* While L2 runs: whether vmcs02 exits on the interrupt (nmi: NMI) window, given that L0 wants one
- * (on): where L1 asked for it in vmcs12, and where L0 injects L1's events into L2. */
-bool nested_vmx_window(const struct vcpu *v, bool on, bool nmi);
 
 #endif

@@ -16,10 +16,6 @@
 
 #define MSR_IA32_PAT              0x277u
 #define MSR_IA32_FS_BASE          0xC0000100u
-#define MSR_IA32_VMX_CR0_FIXED0   0x486u
-#define MSR_IA32_VMX_CR0_FIXED1   0x487u
-#define MSR_IA32_VMX_CR4_FIXED0   0x488u
-#define MSR_IA32_VMX_CR4_FIXED1   0x489u
 #define FEATURE_CONTROL_LOCK      (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 #define VMX_BASIC_TRUE_CTLS       (1ull << 55)
@@ -27,10 +23,8 @@
 #define EPT_CAP_WB                (1ull << 14)
 #define EPT_CAP_1G                (1ull << 17)
 #define EPTP_WB_WALK4             (6ull | 3ull << 3)   /* memory type WB, walk length 4 - 1 (24.6.11) */
-/* Access rights (24.4.1, table 24-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 15:12, unusable 16. */
+/* Access rights (24.4.1, table 24-2): the neutral layout (X86_AR_*) and unusable in bit 16. */
 #define AR_UNUSABLE   (1u << 16)
-#define AR_L          (1u << 13)
-#define AR_DB         (1u << 14)
 
 int vmx_enter(uint64_t *gpr, int launched);
 
@@ -145,15 +139,7 @@ static bool vmx_cpu_enable(void)
 }
 
 /* MSR bitmap (24.6.9): read bitmaps for 0-1FFF and C0000000-C0001FFF, then the write bitmaps. */
-static void msr_bitmap_pass(uint8_t *bm, uint32_t msr)
-{
-    uint32_t base = msr < 0x2000 ? 0 : (msr - 0xC0000000u < 0x2000 ? 1024 : 0xFFFFFFFFu);
-    if (base == 0xFFFFFFFFu)
-        return;
-    uint32_t bit = msr & 0x1FFF;
-    bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-    bm[2048 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-}
+static const struct x86_msr_map msr_bitmap = { PAGE_SIZE, { { 0, 0 }, { 0xC0000000u, 1024 } }, 2, 1, 2048 * 8 };
 
 static bool vmx_vm_init(struct vm *vm)
 {
@@ -163,10 +149,9 @@ static bool vmx_vm_init(struct vm *vm)
         msr_bitmap_pa = hv_page_alloc(1, PAGE_SIZE);
         if (!msr_bitmap_pa)
             return false;
-        memset((void *)(uintptr_t)msr_bitmap_pa, 0xFF, PAGE_SIZE);
         /* FS/GS base and SYSENTER are guest-state fields; the SYSCALL MSRs and KernelGSbase stay live
          * in hardware (one vCPU per pCPU at a time). */
-        x86_msr_passthrough(msr_bitmap_pass, (uint8_t *)(uintptr_t)msr_bitmap_pa);
+        x86_msr_map_fill(&msr_bitmap, (uint8_t *)(uintptr_t)msr_bitmap_pa);
     }
     vm->arch.eptp = vm->stage2.root_pa | EPTP_WB_WALK4;
     return true;
@@ -182,15 +167,6 @@ static bool vmx_vcpu_init(struct vcpu *vcpu)
 }
 
 struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
-
-static void guest_seg_at(uint32_t sel_field, uint16_t sel, uint32_t ar, uint64_t base, uint32_t limit)
-{
-    uint32_t index = (sel_field - GUEST_ES_SELECTOR) / 2;
-    vmwrite(sel_field, sel);
-    vmwrite(GUEST_ES_BASE + 2 * index, base);
-    vmwrite(GUEST_ES_LIMIT + 2 * index, limit);
-    vmwrite(GUEST_ES_AR_BYTES + 2 * index, ar);
-}
 
 /* The host state VM exits return to (27.5): this pCPU's own GDT, IDT, TSS, GS base and page tables. */
 static void write_host_state(void)
@@ -223,7 +199,7 @@ static void write_host_state(void)
 }
 
 /* The VMCS with this hypervisor's controls and host state, and the guest state no struct x86_cpu_state
- * names at its reset value; the rest comes from set_state (guest.c). CR0 and CR4 bits that VMX operation
+ * names at its reset value; the rest comes from cpu_state.c (guest.c). CR0 and CR4 bits that VMX operation
  * fixes (NE, VMXE) stay set in hardware but are masked: the guest reads and writes its own view through
  * the read shadows without exits (25.3). */
 static void vmx_vcpu_reset(struct vcpu *vcpu)
@@ -244,140 +220,78 @@ static void vmx_vcpu_reset(struct vcpu *vcpu)
     vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
     vmwrite(MSR_BITMAP, msr_bitmap_pa);
-    vmwrite(TSC_OFFSET, (uint64_t)a->tsc_offset);
     vmwrite(EPT_POINTER, vcpu->vm->arch.eptp);
     vmwrite(VIRTUAL_PROCESSOR_ID, vcpu->vm->arch.asid);
     write_host_state();
     vmwrite(CR0_GUEST_HOST_MASK, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));   /* unrestricted guest frees PE, PG */
     vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0);
-    a->window_requested = false;
-    vmwrite(GUEST_IA32_PAT, a->pat);
     vmwrite(GUEST_IA32_DEBUGCTL, 0);
     vmwrite(GUEST_SYSENTER_CS, 0);
     vmwrite(GUEST_SYSENTER_ESP, 0);
     vmwrite(GUEST_SYSENTER_EIP, 0);
-    vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
     vmwrite(GUEST_ACTIVITY_STATE, 0);
     vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmwrite(VMCS_LINK_POINTER, ~0ull);
 }
 
-static void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error)
+/* VM-entry interruption information (24.8.3) is the X86_EVENT_* layout. */
+static void vmx_set_event(struct vcpu *vcpu, uint32_t info, uint32_t error)
 {
     (void)vcpu;
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_HW_EXCEPTION | INTR_INFO_VALID |
-                                      (has_error ? INTR_INFO_ERROR_VALID : 0));
-    if (has_error)
+    vmwrite(VM_ENTRY_INTR_INFO_FIELD, info);
+    if (info & INTR_INFO_ERROR_VALID)
         vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 }
 
-static bool vmx_event_queued(struct vcpu *vcpu)
+static uint32_t vmx_get_event(struct vcpu *vcpu)
 {
     (void)vcpu;
-    return vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID;
+    return (uint32_t)vmread(VM_ENTRY_INTR_INFO_FIELD);
 }
 
-/* 26.3.1.5: an external interrupt may be injected only with RFLAGS.IF set and no STI / MOV-SS blocking. */
-static bool vmx_interrupt_allowed(struct vcpu *vcpu)
-{
-    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_interrupts(vcpu))
-        return false;
-    return (vcpu->arch.rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_SHADOW) &&
-           !vmx_event_queued(vcpu);
-}
-
-static void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+/* The guest interruptibility state (24.4.2) is the X86_BLOCKED_* layout; with virtual NMIs its NMI
+ * blocking is the guest's (set by an injected NMI, cleared by its IRET, 25.3). */
+static uint32_t vmx_get_interruptibility(struct vcpu *vcpu)
 {
     (void)vcpu;
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_TYPE_EXT_INTR | INTR_INFO_VALID);
+    return (uint32_t)vmread(GUEST_INTERRUPTIBILITY_INFO);
 }
 
-/* 26.3.1.5: no NMI injection under STI or MOV-SS blocking or while an NMI is blocking (virtual NMIs). */
-static bool vmx_nmi_allowed(struct vcpu *vcpu)
+static void vmx_set_interruptibility(struct vcpu *vcpu, uint32_t blocked)
 {
-    if (vcpu->arch.nvmx.guest_mode && !nested_vmx_l2_takes_l1_nmis(vcpu))
-        return false;
-    return !(vmread(GUEST_INTERRUPTIBILITY_INFO) & (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI)) &&
-           !vmx_event_queued(vcpu);
+    (void)vcpu;
+    vmwrite(GUEST_INTERRUPTIBILITY_INFO, blocked);
 }
 
 /* Interrupt-window exiting: an exit before the first instruction the guest could be interrupted at;
  * NMI-window exiting: one once no NMI blocking is in effect (24.6.2). */
-static void window_exiting(uint32_t control, bool on)
+static void vmx_set_window(struct vcpu *vcpu, bool nmi, bool on)
 {
+    (void)vcpu;
+    uint32_t control = nmi ? CPU_NMI_WINDOW_EXITING : CPU_INTR_WINDOW_EXITING;
     uint64_t c = vmread(CPU_BASED_VM_EXEC_CONTROL);
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? c | control : c & ~(uint64_t)control);
 }
 
-/* While L2 runs, L0's windows for events L1 takes as VM exits are not vmcs02's (nested.c). */
-static void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
-{
-    if (vcpu->arch.nvmx.guest_mode)
-        on = nested_vmx_window(vcpu, on, true);
-    window_exiting(CPU_NMI_WINDOW_EXITING, on);
-}
-static void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
-{
-    if (vcpu->arch.nvmx.guest_mode)
-        on = nested_vmx_window(vcpu, on, false);
-    window_exiting(CPU_INTR_WINDOW_EXITING, on);
-}
-
-static void vmx_inject_nmi(struct vcpu *vcpu)
-{
-    (void)vcpu;
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, 2 | INTR_INFO_TYPE_NMI | INTR_INFO_VALID);
-}
-
-static void vmx_clear_interrupt_shadow(struct vcpu *vcpu)
-{
-    (void)vcpu;
-    uint64_t s = vmread(GUEST_INTERRUPTIBILITY_INFO);
-    if (s & INTERRUPTIBILITY_SHADOW)
-        vmwrite(GUEST_INTERRUPTIBILITY_INFO, s & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
-}
-
 /* --- exit decoding: one row per basic exit reason ---------------------------- */
 
-static void decode_io(struct vcpu *v, struct x86_exit *x)
+static void decode_ept_gpa(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint64_t q = x->info1;
-    x->io.size = (uint8_t)((q & IO_QUAL_SIZE_MASK) + 1);
-    x->io.in = q & IO_QUAL_IN;
-    x->io.string = q & IO_QUAL_STRING;
-    x->io.rep = q & IO_QUAL_REP;
-    x->io.port = (uint16_t)(q >> IO_QUAL_PORT_SHIFT);
-}
-
-static void decode_ept_violation(struct vcpu *v, struct x86_exit *x)
-{
-    (void)v;
-    uint64_t q = x->info1;
     x->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
-    x->npf.write = q & EPT_QUAL_WRITE;
-    x->npf.fetch = q & EPT_QUAL_FETCH;
-    x->npf.walk = (q & EPT_QUAL_LA_VALID) && !(q & EPT_QUAL_FINAL);
 }
 
 /* CR accesses (table 27-3: CR number 3:0, access type 5:4 (0 MOV to, 1 MOV from), GPR 11:8): MOV to
  * CR0 / CR4 changing a bit of the guest/host masks, MOV to / from CR8 (CR8 exiting: no TPR shadow).
- * CLTS and LMSW touch no masked bit here. */
+ * CLTS and LMSW (types 2, 3) touch no masked bit here. */
 static void decode_cr(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint64_t q = x->info1;
-    uint32_t cr = q & 0xF, type = (q >> 4) & 3;
-    x->cr.n = (uint8_t)cr;
-    x->cr.gpr = (int8_t)((q >> 8) & 0xF);
-    x->cr.read = type == 1;
-    if ((cr == 0 || cr == 4) && type == 0)
-        x->kind = X86_EXIT_CR_WRITE;
-    else if (cr == 8 && type <= 1)
-        x->kind = X86_EXIT_CR8;
-    else
+    x->cr.n = (uint8_t)(x->info1 & 0xF);
+    x->cr.gpr = (int8_t)((x->info1 >> 8) & 0xF);
+    x->cr.read = ((x->info1 >> 4) & 3) == 1;
+    if (((x->info1 >> 4) & 3) > 1)
         x->kind = X86_EXIT_UNKNOWN;
 }
 
@@ -387,13 +301,12 @@ static void decode_cr(struct vcpu *v, struct x86_exit *x)
 static void decode_exception(struct vcpu *v, struct x86_exit *x)
 {
     (void)v;
-    uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO), idt = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);
+    uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO);
     if (((info >> 8) & 7) == 2) {
         x->kind = X86_EXIT_INTR;
         return;
     }
     x->exc.vector = (uint8_t)info;
-    x->exc.vectoring = idt;
     x->exc.dr6 = 0xFFFF0FF0ull | (x->info1 & 0x600F);
 }
 
@@ -405,7 +318,7 @@ static const struct x86_exit_row vmx_exits[] = {
     { EXIT_REASON_INIT_SIGNAL, X86_EXIT_INIT, NULL, 0 },
     { EXIT_REASON_INTERRUPT_WINDOW, X86_EXIT_NONE, NULL, 0 },   /* guest.c injects */
     { EXIT_REASON_NMI_WINDOW, X86_EXIT_NONE, NULL, 0 },
-    { EXIT_REASON_CR_ACCESS, X86_EXIT_UNKNOWN, decode_cr, 0 },
+    { EXIT_REASON_CR_ACCESS, X86_EXIT_CR_ACCESS, decode_cr, 0 },
     { EXIT_REASON_SIPI, X86_EXIT_NONE, NULL, 0 },
     { EXIT_REASON_CPUID, X86_EXIT_CPUID, NULL, 0 },
     { EXIT_REASON_GETSEC, X86_EXIT_UD, NULL, 0 },
@@ -418,22 +331,31 @@ static const struct x86_exit_row vmx_exits[] = {
     { 23, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 24, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { 25, X86_EXIT_NONE, nested_vmx_instruction, 0 }, { 26, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { EXIT_REASON_VMXON, X86_EXIT_NONE, nested_vmx_instruction, 0 },
-    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, decode_io, 0 },
+    { EXIT_REASON_IO_INSTRUCTION, X86_EXIT_IO, NULL, 0 },
     { EXIT_REASON_MSR_READ, X86_EXIT_RDMSR, NULL, 0 },
     { EXIT_REASON_MSR_WRITE, X86_EXIT_WRMSR, NULL, 0 },
     { EXIT_REASON_MWAIT, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
     { EXIT_REASON_MONITOR, X86_EXIT_MONITOR_MWAIT, NULL, 0 },
-    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_violation, 0 },
+    { EXIT_REASON_EPT_VIOLATION, X86_EXIT_NPF, decode_ept_gpa, 0 },
     { EXIT_REASON_INVEPT, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { EXIT_REASON_INVVPID, X86_EXIT_NONE, nested_vmx_instruction, 0 },
     { EXIT_REASON_WBINVD, X86_EXIT_CACHE_FLUSH, NULL, 0 },
     { EXIT_REASON_XSETBV, X86_EXIT_XSETBV, NULL, 0 },
+    /* Reasons only a failed VM entry reports (with bit 31, appendix C): invalid guest state, MSR
+     * loading, a machine check during entry. */
+    { 33, X86_EXIT_FAILED_ENTRY, NULL, 0 }, { 34, X86_EXIT_FAILED_ENTRY, NULL, 0 }, { 41, X86_EXIT_FAILED_ENTRY, NULL, 0 },
+};
+/* Exit qualifications of I/O instructions (table 28-5: size - 1 in 2:0) and EPT violations (table 28-7:
+ * a guest linear address that is not the access's own, bits 7 and 8, is a guest page-table access). */
+static const struct x86_exit_quals vmx_quals = {
+    .io_in = IO_QUAL_IN, .io_string = IO_QUAL_STRING, .io_rep = IO_QUAL_REP, .io_size_add = 1,
+    .npf_write = EPT_QUAL_WRITE, .npf_fetch = EPT_QUAL_FETCH, .npf_walk = EPT_QUAL_LA_VALID, .npf_walk_not = EPT_QUAL_FINAL,
 };
 /* Indexed by basic exit reason (SDM Vol. 3D, appendix C). */
 _Static_assert(sizeof(vmx_exits) / sizeof(vmx_exits[0]) < 255, "the index holds row + 1 in a byte");
 static uint8_t vmx_exit_index[128];
 static const struct x86_exit_table vmx_exit_table = {
-    vmx_exits, sizeof(vmx_exits) / sizeof(vmx_exits[0]), vmx_exit_index, sizeof(vmx_exit_index)
+    vmx_exits, sizeof(vmx_exits) / sizeof(vmx_exits[0]), vmx_exit_index, sizeof(vmx_exit_index), &vmx_quals
 };
 
 static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
@@ -441,10 +363,6 @@ static void vmx_decode(struct vcpu *v, struct x86_exit *x, uint32_t reason)
     x->code = reason;
     x->info1 = vmread(EXIT_QUALIFICATION);
     x->insn_len = (uint32_t)vmread(VM_EXIT_INSTRUCTION_LEN);
-    if (reason & EXIT_REASON_ENTRY_FAILURE) {
-        x->kind = X86_EXIT_FAILED_ENTRY;
-        return;
-    }
     x86_exit_table_decode(&vmx_exit_table, v, x, reason & 0xFFFF);
 }
 
@@ -478,12 +396,10 @@ static void vmx_run(struct vcpu *vcpu, struct x86_exit *x)
     a->gpr[GPR_RSP] = vmread(GUEST_RSP);
     a->rip = vmread(GUEST_RIP);
     a->rflags = vmread(GUEST_RFLAGS);
-    /* An event whose delivery the exit interrupted is delivered again on the next entry (27.2.4). */
-    uint32_t idt = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);
-    vmwrite(VM_ENTRY_INTR_INFO_FIELD, (idt & INTR_INFO_VALID) ? idt & ~(1u << 12) : 0);
-    if ((idt & INTR_INFO_VALID) && (idt & INTR_INFO_ERROR_VALID))
-        vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
     uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+    x->vectoring = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);      /* vmcs02's, before nested.c switches */
+    if ((x->vectoring & INTR_INFO_VALID) && (x->vectoring & INTR_INFO_ERROR_VALID))
+        x->vectoring_error = (uint32_t)vmread(IDT_VECTORING_ERROR_CODE);
     /* Without "acknowledge interrupt on exit" the interrupt is still pending in the host LAPIC: open IF
      * for one instruction so the host IDT takes it (idt.c: EOI only), or the next entry exits again. */
     if ((reason & 0xFFFF) == EXIT_REASON_EXTERNAL_INTERRUPT)
@@ -509,7 +425,7 @@ static void vmx_get_mode(struct vcpu *vcpu, struct x86_guest_mode *m)
         .cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW), .cr3 = vmread(GUEST_CR3),
         .cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW), .efer = efer,
         .cpl = (uint8_t)((vmread(GUEST_SS_AR_BYTES) >> 5) & 3),      /* SS.DPL is the CPL (24.4.1) */
-        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & AR_L) && (efer & EFER_LMA), .cs_db = ar & AR_DB,
+        .cs_base = vmread(GUEST_CS_BASE), .cs_l = (ar & X86_AR_L) && (efer & EFER_LMA), .cs_db = ar & X86_AR_DB,
         .seg_base = { vmread(GUEST_ES_BASE), vmread(GUEST_CS_BASE), vmread(GUEST_SS_BASE), vmread(GUEST_DS_BASE),
                       vmread(GUEST_FS_BASE), vmread(GUEST_GS_BASE) },
         .idtr_base = vmread(GUEST_IDTR_BASE), .idtr_limit = (uint32_t)vmread(GUEST_IDTR_LIMIT),
@@ -546,68 +462,52 @@ static void vmx_set_exception_intercepts(struct vcpu *vcpu, uint32_t vectors)
 }
 
 /* DR6 is not in the VMCS: the guest's is the live register (the hypervisor never uses it). */
-static void vmx_set_dr6(struct vcpu *vcpu, uint64_t dr6)
+static uint64_t vmx_get_dr(struct vcpu *vcpu, unsigned n)
 {
     (void)vcpu;
-    __asm__ volatile("mov %0, %%dr6" :: "r"(dr6));
+    uint64_t dr6;
+    if (n == 7)
+        return vmread(GUEST_DR7);
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+    return dr6;
 }
 
-/* --- the whole state (cpu_reset.c's start, smm.c's SMM entry and RSM); an unusable segment is one without P (24.4.1) --- */
-
-static const uint32_t seg_fields[SREG_COUNT] = { GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR,
-                                                 GUEST_DS_SELECTOR, GUEST_FS_SELECTOR, GUEST_GS_SELECTOR };
-
-static struct x86_segment seg_get(uint32_t sel_field)
+static void vmx_set_dr(struct vcpu *vcpu, unsigned n, uint64_t value)
 {
-    uint32_t index = (sel_field - GUEST_ES_SELECTOR) / 2, ar = (uint32_t)vmread(GUEST_ES_AR_BYTES + 2 * index);
-    return (struct x86_segment){ (uint16_t)vmread(sel_field), (uint16_t)((ar & AR_UNUSABLE) ? ar & ~0x80u : ar),
-                             (uint32_t)vmread(GUEST_ES_LIMIT + 2 * index), vmread(GUEST_ES_BASE + 2 * index) };
+    (void)vcpu;
+    if (n == 7)
+        vmwrite(GUEST_DR7, value);
+    else
+        __asm__ volatile("mov %0, %%dr6" :: "r"(value));
 }
 
-static void seg_set(uint32_t sel_field, const struct x86_segment *g)
+/* --- segments: ES..GS, LDTR, TR have their fields at GUEST_ES_* + 2 * index, GDTR and IDTR continue
+ * the base and limit fields (appendix B); an unusable segment is one without P (24.4.1) ------------- */
+
+static void vmx_get_segment(struct vcpu *vcpu, unsigned seg, struct x86_segment *g)
 {
+    (void)vcpu;
+    *g = (struct x86_segment){ 0, 0, (uint32_t)vmread(GUEST_ES_LIMIT + 2 * seg), vmread(GUEST_ES_BASE + 2 * seg) };
+    if (seg >= X86_SEG_GDTR)
+        return;
+    uint32_t ar = (uint32_t)vmread(GUEST_ES_AR_BYTES + 2 * seg);
+    g->sel = (uint16_t)vmread(GUEST_ES_SELECTOR + 2 * seg);
+    g->ar = (uint16_t)((ar & AR_UNUSABLE) ? ar & ~0x80u : ar);
+}
+
+static void vmx_set_segment(struct vcpu *vcpu, unsigned seg, const struct x86_segment *g)
+{
+    (void)vcpu;
+    vmwrite(GUEST_ES_BASE + 2 * seg, g->base);
+    vmwrite(GUEST_ES_LIMIT + 2 * seg, g->limit);
+    if (seg >= X86_SEG_GDTR)
+        return;
     uint32_t ar = g->ar & 0xF0FFu;                      /* bits 11:8 reserved */
-    guest_seg_at(sel_field, g->sel, (ar & 0x80) ? ar : ar | AR_UNUSABLE, g->base, g->limit);
+    vmwrite(GUEST_ES_SELECTOR + 2 * seg, g->sel);
+    vmwrite(GUEST_ES_AR_BYTES + 2 * seg, (ar & 0x80) ? ar : ar | AR_UNUSABLE);
 }
 
-static void vmx_get_state(struct vcpu *vcpu, struct x86_cpu_state *st)
-{
-    for (unsigned i = 0; i < SREG_COUNT; i++)
-        st->seg[i] = seg_get(seg_fields[i]);
-    st->ldtr = seg_get(GUEST_LDTR_SELECTOR);
-    st->tr = seg_get(GUEST_TR_SELECTOR);
-    st->gdtr = (struct x86_dtable){ vmread(GUEST_GDTR_BASE), (uint32_t)vmread(GUEST_GDTR_LIMIT) };
-    st->idtr = (struct x86_dtable){ vmread(GUEST_IDTR_BASE), (uint32_t)vmread(GUEST_IDTR_LIMIT) };
-    st->cr0 = shadowed(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW);
-    st->cr4 = shadowed(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW);
-    st->cr3 = vmread(GUEST_CR3);
-    st->efer = vmread(GUEST_IA32_EFER);
-    __asm__ volatile("mov %%dr6, %0" : "=r"(st->dr6));
-    st->dr7 = vmread(GUEST_DR7);
-    memcpy(st->gpr, vcpu->arch.gpr, sizeof(st->gpr));
-    st->rip = vcpu->arch.rip, st->rflags = vcpu->arch.rflags;
-}
-
-static void vmx_set_state(struct vcpu *vcpu, const struct x86_cpu_state *st)
-{
-    for (unsigned i = 0; i < SREG_COUNT; i++)
-        seg_set(seg_fields[i], &st->seg[i]);
-    seg_set(GUEST_LDTR_SELECTOR, &st->ldtr);
-    seg_set(GUEST_TR_SELECTOR, &st->tr);
-    vmwrite(GUEST_GDTR_BASE, st->gdtr.base);
-    vmwrite(GUEST_GDTR_LIMIT, st->gdtr.limit);
-    vmwrite(GUEST_IDTR_BASE, st->idtr.base);
-    vmwrite(GUEST_IDTR_LIMIT, st->idtr.limit);
-    vmx_set_cr0(vcpu, st->cr0);
-    vmx_set_cr4(vcpu, st->cr4);
-    vmwrite(GUEST_CR3, st->cr3);
-    vmwrite(GUEST_IA32_EFER, st->efer);
-    vmx_set_dr6(vcpu, st->dr6);
-    vmwrite(GUEST_DR7, st->dr7);
-    memcpy(vcpu->arch.gpr, st->gpr, sizeof(st->gpr));
-    vcpu->arch.rip = st->rip, vcpu->arch.rflags = st->rflags;
-    vmwrite(GUEST_INTERRUPTIBILITY_INFO, vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
-}
+static void vmx_set_cr3(struct vcpu *vcpu, uint64_t cr3) { (void)vcpu; vmwrite(GUEST_CR3, cr3); }
 
 static void vmx_set_stage2(struct vcpu *vcpu, const struct pgtable *pt)
 {
@@ -629,27 +529,25 @@ const struct x86_vcpu_ops vmx_vcpu_ops = {
     .vcpu_init = vmx_vcpu_init,
     .vcpu_reset = vmx_vcpu_reset,
     .run = vmx_run,
-    .inject_exception = vmx_inject_exception,
     .get_mode = vmx_get_mode,
     .get_efer = vmx_get_efer,
     .set_efer = vmx_set_efer,
     .set_pat = vmx_set_pat,
     .set_tsc_offset = vmx_set_tsc_offset,
-    .interrupt_allowed = vmx_interrupt_allowed,
-    .event_queued = vmx_event_queued,
-    .inject_interrupt = vmx_inject_interrupt,
-    .inject_nmi = vmx_inject_nmi,
-    .nmi_allowed = vmx_nmi_allowed,
-    .set_nmi_window = vmx_set_nmi_window,
-    .set_interrupt_window = vmx_set_interrupt_window,
-    .clear_interrupt_shadow = vmx_clear_interrupt_shadow,
+    .set_event = vmx_set_event,
+    .get_event = vmx_get_event,
+    .get_interruptibility = vmx_get_interruptibility,
+    .set_interruptibility = vmx_set_interruptibility,
+    .set_window = vmx_set_window,
     .set_cr0 = vmx_set_cr0,
     .set_cr4 = vmx_set_cr4,
     .trap_cr4_writes = vmx_trap_cr4_writes,
     .set_exception_intercepts = vmx_set_exception_intercepts,
-    .set_dr6 = vmx_set_dr6,
-    .get_state = vmx_get_state,
-    .set_state = vmx_set_state,
+    .get_dr = vmx_get_dr,
+    .set_dr = vmx_set_dr,
+    .get_segment = vmx_get_segment,
+    .set_segment = vmx_set_segment,
+    .set_cr3 = vmx_set_cr3,
     .set_stage2 = vmx_set_stage2,
     .flush_tlb = vmx_flush,
 };
