@@ -277,20 +277,30 @@ static void vmxoff(struct vcpu *v, const struct x86_exit *x, const struct x86_gu
     succeed(v, x);
 }
 
+/* VMCLEAR / VMPTRLD's operand (SDM Vol. 3C, 31.3): a page-aligned address within the physical-address
+ * width, not the VMXON region; else VMfailValid with that instruction's error number. */
+static bool vmcs_operand(struct vcpu *v, const struct x86_exit *x, const struct x86_guest_mode *m, uint64_t *pa,
+                         uint32_t invalid_addr, uint32_t vmxon_ptr)
+{
+    if (!common_checks(v, m, false) || !read_pointer(v, x, m, pa))
+        return false;
+    if (!region_addr_ok(v, *pa)) {
+        fail(v, x, invalid_addr);
+        return false;
+    }
+    if (*pa == v->arch.nvmx.vmxon_ptr) {
+        fail(v, x, vmxon_ptr);
+        return false;
+    }
+    return true;
+}
+
 static void vmclear(struct vcpu *v, const struct x86_exit *x, const struct x86_guest_mode *m)
 {
     struct nested_vmx *n = &v->arch.nvmx;
     uint64_t pa;
-    if (!common_checks(v, m, false) || !read_pointer(v, x, m, &pa))
+    if (!vmcs_operand(v, x, m, &pa, VMXERR_VMCLEAR_INVALID_ADDR, VMXERR_VMCLEAR_VMXON_PTR))
         return;
-    if (!region_addr_ok(v, pa)) {
-        fail(v, x, VMXERR_VMCLEAR_INVALID_ADDR);
-        return;
-    }
-    if (pa == n->vmxon_ptr) {
-        fail(v, x, VMXERR_VMCLEAR_VMXON_PTR);
-        return;
-    }
     uint32_t clear = VMCS12_CLEAR;
     if (pa == n->current_ptr) {
         n->vmcs12->launch_state = clear;
@@ -306,16 +316,8 @@ static void vmptrld(struct vcpu *v, const struct x86_exit *x, const struct x86_g
 {
     struct nested_vmx *n = &v->arch.nvmx;
     uint64_t pa;
-    if (!common_checks(v, m, false) || !read_pointer(v, x, m, &pa))
+    if (!vmcs_operand(v, x, m, &pa, VMXERR_VMPTRLD_INVALID_ADDR, VMXERR_VMPTRLD_VMXON_PTR))
         return;
-    if (!region_addr_ok(v, pa)) {
-        fail(v, x, VMXERR_VMPTRLD_INVALID_ADDR);
-        return;
-    }
-    if (pa == n->vmxon_ptr) {
-        fail(v, x, VMXERR_VMPTRLD_VMXON_PTR);
-        return;
-    }
     uint32_t rev = ~0u;
     guest_read(&v->vm->slots, pa, &rev, 4);
     if ((rev & 0x7FFFFFFFu) != NESTED_VMCS12_REVISION || (rev >> 31)) {   /* no shadow VMCS offered */
