@@ -1,5 +1,6 @@
-/* svm_fast.c: the SVM exit path's fastest tier. svm_vmrun.S calls svm_fast_exit right after a
- * #VMEXIT for VMMCALL or a nested page fault, with GIF still 0, the guest's GPRs in gpr[] and the
+/* svm_fast.c: the SVM exit path's fastest tier. svm_vmrun.S calls svm_fast_vmmcall right after a
+ * #VMEXIT for VMMCALL (with the guest's RBX and caller-saved GPRs in gpr[], the others still in the
+ * CPU) and svm_fast_exit after a nested page fault (all GPRs in gpr[]), with GIF still 0 and the
  * guest's VMLOAD/VMSAVE state (FS/GS/TR/LDTR, SYSCALL MSRs) still in the CPU. A read-only hypercall
  * and a load from the vCPU's xAPIC page are counted and answered as on the generic path, and VMRUN
  * follows at once: no VMSAVE/VMLOAD, no host state restored, no trip through arch_vcpu_run's entry
