@@ -44,9 +44,7 @@ extern uint32_t cpu_work[];            /* [HV_MAX_CPUS], by arch_cpu_index() */
 struct vcpu;
 struct vcpu_exit;
 bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit);
-/* What vcpu_fast_exit checks after the handler, for an arch that answers an exit itself (its
- * handler changes none of it): no work for this pCPU, the VM not stopping or paused, the vCPU on. */
-bool vcpu_fast_ready(const struct vcpu *vcpu);
+/* vcpu_fast_ready (vm.h): what vcpu_fast_exit checks after the handler. */
 /* Hypercalls that tier may take: they only read (no guest memory, console or interrupt). An arch
  * may answer them with the guest's FP/SIMD registers still live (aarch64's guest_hvc_light): their
  * handlers use no library code (newlib's string functions use vector registers). */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "arch_vm.h"      /* struct arch_vm, struct arch_vcpu: arch/$(ARCH)/include */
 #include "config.h"
+#include "kernel.h"       /* cpu_work */
 #include "console_ring.h"
 #include "memslot.h"
 #include "mmio_bus.h"
@@ -137,6 +138,16 @@ static inline void vcpu_count_exit(struct vcpu *vcpu, uint32_t reason)
 {
     __atomic_store_n(&vcpu->exit_total, vcpu->exit_total + 1, __ATOMIC_RELAXED);
     __atomic_store_n(&vcpu->exit_count[reason], vcpu->exit_count[reason] + 1, __ATOMIC_RELAXED);
+}
+/* What vcpu_fast_exit checks after the handler, for an arch that answers an exit itself (its
+ * handler changes none of it): no work for this pCPU, the VM not stopping or paused, the vCPU on.
+ * Inline: the fast tiers' own checks are a few instructions each. */
+static inline bool vcpu_fast_ready(const struct vcpu *vcpu)
+{
+    return !cpu_work[vcpu->pcpu] &&             /* the vCPU runs on its own pCPU */
+           __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
+           !__atomic_load_n(&vcpu->vm->pause_req, __ATOMIC_RELAXED) &&   /* parks in the run loop */
+           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
 }
 /* The VM's exit statistics: its vCPUs' counts and its own, added up (HV_HC_VM_STAT, hvctl stats). */
 uint64_t vm_exit_count(const struct vm *vm, uint32_t reason);

@@ -171,14 +171,6 @@ static void cpu_work_run(struct vcpu *vcpu, uint32_t *work)
         *work |= CPU_WORK_CONSOLE;
 }
 
-bool vcpu_fast_ready(const struct vcpu *vcpu)
-{
-    return !cpu_work[vcpu->pcpu] &&             /* the vCPU runs on its own pCPU */
-           __atomic_load_n(&vcpu->vm->shutdown, __ATOMIC_RELAXED) == VM_SHUTDOWN_NONE &&
-           !__atomic_load_n(&vcpu->vm->pause_req, __ATOMIC_RELAXED) &&   /* parks in the run loop */
-           __atomic_load_n(&vcpu->power, __ATOMIC_RELAXED) == VCPU_ON;
-}
-
 bool vcpu_fast_exit(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
     vcpu_count_exit(vcpu, exit->reason);

@@ -65,7 +65,9 @@ static uint64_t size_mask(uint32_t size)
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
 }
 
-int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out)
+/* Not inlined: the shortcut's callers would pay its prologue. */
+__attribute__((noinline))
+int x86_insn_decode_general(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out)
 {
     struct cursor c = { bytes, avail, 0 };
     bool opsize_prefix = false, addrsize_prefix = false, rep = false;
@@ -239,6 +241,74 @@ int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, 
     insn.len = (uint8_t)c.pos;
     *out = insn;
     return X86_DECODE_OK;
+}
+
+/* The common MMIO forms first: MOV r/m, reg and MOV reg, r/m (88, 89, 8A, 8B /r) with no prefix
+ * but a REX in 64-bit mode, a memory operand, 32- or 64-bit mode (default address size: X86_MODE_*
+ * is it). The same answer as x86_insn_decode_general gives for these bytes
+ * (tests/unit/test_x86_decode.c compares them over every ModRM, SIB forms, REX, other prefixes and
+ * lengths); false: not this form, or short bytes. */
+static bool decode_mov(const uint8_t *b, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out)
+{
+    uint32_t rex = 0, prefixes = 0;
+    if (mode == X86_MODE_16 || avail < 3)
+        return false;
+    if ((b[0] & 0xF0) == 0x40) {
+        if (mode != X86_MODE_64)
+            return false;               /* INC / DEC */
+        rex = b[0];
+        prefixes = 1;
+        b++;
+    }
+    uint32_t opcode = b[0], modrm = b[1];
+    if ((opcode & 0xFC) != 0x88 || modrm >= 0xC0)
+        return false;
+    /* SIB and displacement (SDM Vol. 2A, tables 2-2 and 2-3), as skip_modrm_memory. */
+    uint32_t len = prefixes + 2;
+    if (modrm >= 0x80)
+        len += 4;
+    else if (modrm >= 0x40)
+        len += 1;
+    if ((modrm & 7) == 4) {
+        if (avail < prefixes + 3)
+            return false;
+        len++;
+        if (modrm < 0x40 && (b[2] & 7) == 5)
+            len += 4;
+    } else if ((modrm & 0xC7) == 5) {
+        len += 4;
+    }
+    if (len > avail)
+        return false;
+    uint32_t reg = (modrm >> 3) & 7, size = 1;
+    out->reg_high8 = false;
+    if (opcode & 1) {
+        size = (rex & REX_W) ? 8 : 4;
+    } else if (!rex && reg >= 4) {
+        reg -= 4;                       /* AH, CH, DH, BH */
+        out->reg_high8 = true;
+    }
+    out->len = (uint8_t)len;
+    out->size = (uint8_t)size;
+    out->reg = (uint8_t)(reg | ((rex & REX_R) ? 8 : 0));
+    if (opcode & 2) {
+        out->kind = X86_INSN_LOAD;
+        out->dest_size = (uint8_t)size;
+    } else {
+        out->kind = X86_INSN_STORE;
+        out->dest_size = 0;
+    }
+    out->sign_extend = out->rep = out->has_imm = false;
+    out->addr_size = (uint8_t)mode;
+    out->op = 0;
+    out->seg = X86_SEG_DS;
+    out->imm = 0;
+    return true;
+}
+
+int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out)
+{
+    return decode_mov(bytes, avail, mode, out) ? X86_DECODE_OK : x86_insn_decode_general(bytes, avail, mode, out);
 }
 
 uint64_t x86_insn_load_result(const struct x86_insn *insn, uint64_t old, uint64_t data)

@@ -419,14 +419,20 @@ static bool xapic_live(const struct vcpu *v, uint64_t base)
     return hw_enabled(v) && !x2apic_mode(v) && (v->arch.apic_base & APIC_BASE_ADDR) == base;
 }
 
-static uint64_t page_read(struct vcpu *vcpu, uint64_t base, uint64_t off, uint32_t size)
+/* A read of the page of a vCPU whose xAPIC is live there (xapic_live, checked by the caller). */
+static inline __attribute__((always_inline)) uint64_t live_page_read(struct vcpu *vcpu, uint64_t off, uint32_t size)
 {
     uint32_t r;
-    if (!xapic_live(vcpu, base) || !reg_read(vcpu, (uint32_t)off & 0xFF0, &r))
+    if (!reg_read(vcpu, (uint32_t)off & 0xFF0, &r))
         return ~0ull;
     /* Registers are 32 bits at 16-byte strides (SDM 10.4.1): narrower reads take their bytes. */
     uint32_t shift = 8 * ((uint32_t)off & 3);
     return (off & 0xC) ? 0 : (r >> shift) & (size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
+}
+
+static uint64_t page_read(struct vcpu *vcpu, uint64_t base, uint64_t off, uint32_t size)
+{
+    return xapic_live(vcpu, base) ? live_page_read(vcpu, off, size) : ~0ull;
 }
 
 static void page_write(struct vcpu *vcpu, uint64_t base, uint64_t off, uint32_t size, uint64_t value)
@@ -473,7 +479,7 @@ bool vlapic_xapic_read(struct vcpu *v, uint64_t gpa, uint32_t size, uint64_t *da
     if ((size != 1 && size != 2 && size != 4 && size != 8) || off >= 0x1000 || 0x1000 - off < size ||
         !xapic_live(v, base))
         return false;
-    uint64_t r = page_read(v, base, off, size);
+    uint64_t r = live_page_read(v, off, size);
     *data = size == 8 ? r : r & ((1ull << (8 * size)) - 1);
     return true;
 }

@@ -1,6 +1,7 @@
 /* test_x86_decode.c: the x86 MMIO instruction decoder (lengths, directions, sizes, registers, extension;
  * MOVS, INS/OUTS, read-modify-write, TEST, XCHG) and the ALU flag arithmetic of insn_alu.c. */
 #include <criterion/criterion.h>
+#include <string.h>
 #include "x86_insn.h"
 
 static struct x86_insn dec(enum x86_cpu_mode mode, const uint8_t *b, size_t n)
@@ -353,4 +354,61 @@ Test(x86_alu, logical_ops_clear_cf_of_af)
     cr_assert_eq(r, 0x8);
     cr_assert(!x86_alu_writes(X86_ALU_TEST));
     cr_assert_eq(alu(X86_ALU_TEST, 8, 0x8000000000000000ull, ~0ull, 0, &r), FL(0, 1, 0, 0, 1, 0));
+}
+
+/* x86_insn_decode takes plain MOVs (88-8B /r, REX only) by a shortcut: it must give what the full
+ * decoder gives, field by field, for every ModRM, the SIB forms, each REX and other prefixes (which
+ * the shortcut leaves to the full decoder), neighbouring opcodes, and every length the bytes may
+ * be cut to. */
+static void expect_same(const uint8_t *b, size_t n, enum x86_cpu_mode mode)
+{
+    struct x86_insn f, g;
+    memset(&f, 0xA5, sizeof(f));
+    memset(&g, 0xA5, sizeof(g));
+    int rf = x86_insn_decode(b, n, mode, &f), rg = x86_insn_decode_general(b, n, mode, &g);
+    cr_assert_eq(rf, rg, "rc %d vs %d: mode %d %02x %02x %02x %02x n %zu", rf, rg, mode, b[0], b[1], b[2], b[3], n);
+    if (rf != X86_DECODE_OK)
+        return;
+    cr_assert(f.len == g.len && f.kind == g.kind && f.size == g.size && f.reg == g.reg &&
+              f.reg_high8 == g.reg_high8 && f.dest_size == g.dest_size && f.sign_extend == g.sign_extend &&
+              f.rep == g.rep && f.addr_size == g.addr_size && f.op == g.op && f.seg == g.seg &&
+              f.has_imm == g.has_imm && (!g.has_imm || f.imm == g.imm),
+              "insn differs: mode %d %02x %02x %02x %02x n %zu (len %u/%u reg %u/%u size %u/%u)", mode, b[0],
+              b[1], b[2], b[3], n, f.len, g.len, f.reg, g.reg, f.size, g.size);
+}
+
+Test(x86_decode, mov_shortcut_matches_full_decoder)
+{
+    static const enum x86_cpu_mode modes[] = { X86_MODE_16, X86_MODE_32, X86_MODE_64 };
+    static const uint8_t sibs[] = { 0x00, 0x05, 0x24, 0x25, 0x45, 0xFD };
+    static const uint8_t others[] = { 0x66, 0x67, 0xF3, 0x2E, 0x64, 0xF0 };
+    unsigned checked = 0;
+    for (size_t m = 0; m < 3; m++)
+        for (int pre = -1; pre < 16 + (int)sizeof(others); pre++)
+            for (uint32_t op = 0x86; op <= 0x8D; op++)
+                for (uint32_t modrm = 0; modrm < 256; modrm++)
+                    for (size_t s = 0; s < sizeof(sibs); s++) {
+                        uint8_t b[16];
+                        size_t k = 0;
+                        if (pre >= 16)
+                            b[k++] = others[pre - 16];
+                        else if (pre >= 0)
+                            b[k++] = (uint8_t)(0x40 + pre);
+                        b[k++] = (uint8_t)op;
+                        b[k++] = (uint8_t)modrm;
+                        b[k++] = sibs[s];
+                        for (; k < sizeof(b); k++)
+                            b[k] = (uint8_t)(0x11 * k);
+                        for (size_t n = 0; n <= 12; n++, checked++)
+                            expect_same(b, n, modes[m]);
+                    }
+    /* every SIB byte under each mod with rm = 4 */
+    for (size_t m = 1; m < 3; m++)
+        for (uint32_t mod = 0; mod < 3; mod++)
+            for (uint32_t sib = 0; sib < 256; sib++) {
+                uint8_t b[16] = { 0x48, 0x8B, (uint8_t)(mod << 6 | 3 << 3 | 4), (uint8_t)sib, 1, 2, 3, 4, 5, 6 };
+                for (size_t n = 0; n <= 12; n++, checked++)
+                    expect_same(b, n, modes[m]);
+            }
+    cr_assert_gt(checked, 1000000u);
 }

@@ -60,6 +60,9 @@ enum x86_decode_error {
 
 /* Decodes the instruction at bytes[0..avail). Returns X86_DECODE_OK and fills *out, or an error. */
 int x86_insn_decode(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out);
+/* The same without the shortcut for plain MOVs x86_insn_decode takes first (the unit test checks
+ * that both agree). */
+int x86_insn_decode_general(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out);
 /* MOV to CR (0F 22 /r): sets *cr and *gpr, returns the length; 0 when it is not one. */
 size_t x86_decode_mov_to_cr(const uint8_t *bytes, size_t avail, enum x86_cpu_mode mode, uint8_t *cr, uint8_t *gpr);
 

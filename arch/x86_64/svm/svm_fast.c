@@ -1,5 +1,6 @@
-/* svm_fast.c: the SVM exit path's fastest tier. svm_vmrun.S calls svm_fast_exit right after a
- * #VMEXIT for VMMCALL or a nested page fault, with GIF still 0, the guest's GPRs in gpr[] and the
+/* svm_fast.c: the SVM exit path's fastest tier. svm_vmrun.S calls svm_fast_vmmcall right after a
+ * #VMEXIT for VMMCALL (with the guest's RBX and caller-saved GPRs in gpr[], the others still in the
+ * CPU) and svm_fast_exit after a nested page fault (all GPRs in gpr[]), with GIF still 0 and the
  * guest's VMLOAD/VMSAVE state (FS/GS/TR/LDTR, SYSCALL MSRs) still in the CPU. A read-only hypercall
  * and a load from the vCPU's xAPIC page are counted and answered as on the generic path, and VMRUN
  * follows at once: no VMSAVE/VMLOAD, no host state restored, no trip through arch_vcpu_run's entry
@@ -49,46 +50,66 @@
 _Static_assert(offsetof(struct vmcb, control.exit_code) == 0x070, "svm_vmrun.S reads EXITCODE at 0x070");
 
 bool svm_fast_exit(uint64_t *gpr, struct vmcb *vmcb);
+bool svm_fast_vmmcall(uint64_t *gpr, struct vmcb *vmcb);
 
-/* Nothing the generic entry sequence would do differently after this exit (see above). */
+static inline struct vcpu *vcpu_of(uint64_t *gpr)
+{
+    return (struct vcpu *)((char *)gpr - offsetof(struct vcpu, arch.gpr));
+}
+
+/* Nothing the generic entry sequence would do differently after this exit (see above). An
+ * instruction intercept (VMMCALL) never interrupts an event's delivery, so its EXITINTINFO is never
+ * valid (15.7.2): the caller checks that for the nested page fault only. */
 static inline bool quiet(const struct vcpu *v, const struct vmcb *vmcb)
 {
     const struct arch_vcpu *a = &v->arch;
     const struct vm *vm = v->vm;
-    return !(vmcb->save.rflags & RFLAGS_TF) && !(vmcb->control.exit_int_info & EVENTINJ_VALID) &&
+    return !(vmcb->save.rflags & RFLAGS_TF) &&
            (vmcb->control.int_ctl & V_TPR_MASK) == a->lapic.tpr >> 4 && !a->nmi_soft.masked &&
            !a->flush_on_entry && !a->smm.in_smm &&
            __atomic_load_n(&vm->arch.tlb_gen, __ATOMIC_ACQUIRE) == a->tlb_gen_seen && vcpu_fast_ready(v);
 }
 
-/* VMMCALL of a read-only hypercall at CPL 0: answered by hypercall_handle as handle_hypercall does,
- * completed as arch_vcpu_complete does (RAX-RDX, RIP past the VMMCALL, the STI/MOV-SS shadow
- * ended), straight in the VMCB and gpr[]: svm_run copies RAX, RIP and the rest to struct
- * arch_vcpu at the exit that leaves this loop. */
-static bool fast_vmmcall(struct vcpu *v, uint64_t *gpr, struct vmcb *vmcb)
+/* The instruction completed (exit.c x86_vcpu_advance ends its STI/MOV-SS shadow), and svm_run's
+ * and exit.c's bookkeeping after an exit: no flush asked, no event to re-inject (EXITINTINFO
+ * invalid), the guest made progress. */
+static inline void completed(struct vcpu *v, struct vmcb_control *c)
 {
+    c->int_shadow = 0;
+    c->tlb_control = TLB_CONTROL_NONE;
+    c->event_inj = 0;
+    v->arch.exc_loop = 0;
+    x86_spec_vm_entry();
+}
+
+/* VMMCALL of a read-only hypercall at CPL 0: answered by hypercall_fast as handle_hypercall does
+ * (through hypercall_handle, which gives the fast IDs hypercall_fast's answer), completed as
+ * arch_vcpu_complete does (RAX-RDX, RIP past the VMMCALL, the STI/MOV-SS shadow ended), straight in
+ * the VMCB and gpr[]: svm_run copies RAX, RIP and the rest to struct arch_vcpu at the exit that
+ * leaves this loop. svm_vmrun.S has stored only RBX and the caller-saved GPRs in gpr[] (the others
+ * are still the guest's in the CPU, kept by the C calling convention) and loads back the same. */
+bool svm_fast_vmmcall(uint64_t *gpr, struct vmcb *vmcb)
+{
+    struct vcpu *v = vcpu_of(gpr);
     struct vmcb_save *s = &vmcb->save;
+    uint64_t nr = s->rax;
     /* NEXT_RIP (15.7.1) is written only by CPUs with NRIPS (QEMU TCG has none): else, as svm.c's
      * exit table, the instruction's length without prefixes. */
     uint64_t next_rip = vmcb->control.next_rip ? vmcb->control.next_rip : s->rip + VMMCALL_LEN;
-    if (!hypercall_is_fast(s->rax) || s->cpl != 0 || next_rip <= s->rip)
+    if (!hypercall_is_fast(nr) || s->cpl != 0 || next_rip <= s->rip || !quiet(v, vmcb))
         return false;
     vcpu_count_exit(v, EXIT_HYPERCALL);
-    struct vcpu_exit exit;
-    exit.reason = EXIT_HYPERCALL;
-    exit.hypercall.nr = s->rax;
-    exit.hypercall.arg[0] = gpr[GPR_RBX];
-    exit.hypercall.arg[1] = gpr[GPR_RCX];
-    exit.hypercall.arg[2] = gpr[GPR_RDX];
-    exit.hypercall.arg[3] = gpr[GPR_RSI];
-    hypercall_handle(v, &exit);
-    s->rax = exit.hypercall.ret[0];
-    gpr[GPR_RBX] = exit.hypercall.ret[1];
-    gpr[GPR_RCX] = exit.hypercall.ret[2];
-    gpr[GPR_RDX] = exit.hypercall.ret[3];
+    uint64_t ret[4];
+    hypercall_fast(v, nr, gpr[GPR_RBX], ret);
+    s->rax = ret[0];
+    gpr[GPR_RBX] = ret[1];
+    gpr[GPR_RCX] = ret[2];
+    gpr[GPR_RDX] = ret[3];
     s->rip = next_rip;
+    completed(v, &vmcb->control);
     return true;
 }
+
 
 /* A nested page fault on a read of the vCPU's xAPIC page by a plain load (MOV, MOVZX, MOVSX,
  * MOVSXD): the instruction fetched and decoded as emulate.c x86_emul_npf does, the register read
@@ -125,21 +146,13 @@ static bool fast_xapic_load(struct vcpu *v, uint64_t *gpr, struct vmcb *vmcb)
     return true;
 }
 
-/* True: answered, VMRUN again. False: nothing changed, the ordinary exit path takes it. */
+/* The nested page fault: true, answered, VMRUN again; false, nothing changed, the ordinary exit
+ * path takes it. All the guest's GPRs are in gpr[]. */
 bool svm_fast_exit(uint64_t *gpr, struct vmcb *vmcb)
 {
-    struct vcpu *v = (struct vcpu *)((char *)gpr - offsetof(struct vcpu, arch.gpr));
-    struct vmcb_control *c = &vmcb->control;
-    if (!quiet(v, vmcb) ||
-        !(c->exit_code == SVM_EXIT_VMMCALL ? fast_vmmcall(v, gpr, vmcb) : fast_xapic_load(v, gpr, vmcb)))
+    struct vcpu *v = vcpu_of(gpr);
+    if ((vmcb->control.exit_int_info & EVENTINJ_VALID) || !quiet(v, vmcb) || !fast_xapic_load(v, gpr, vmcb))
         return false;
-    /* The instruction completed (exit.c x86_vcpu_advance ends its STI/MOV-SS shadow), and svm_run's
-     * and exit.c's bookkeeping after an exit: no flush asked, no event to re-inject (EXITINTINFO
-     * invalid, checked), the guest made progress. */
-    c->int_shadow = 0;
-    c->tlb_control = TLB_CONTROL_NONE;
-    c->event_inj = 0;
-    v->arch.exc_loop = 0;
-    x86_spec_vm_entry();
+    completed(v, &vmcb->control);
     return true;
 }

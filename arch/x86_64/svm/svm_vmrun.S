@@ -9,6 +9,16 @@
 #define VMCB_EXIT_CODE   0x070          /* control area offset (vmcb.h) */
 
 
+/* The guest's RBP and R12-R15 -> gpr[] (at the top of the stack); clobbers %rdi. */
+.macro STORE_CALLEE_SAVED_GPRS
+    movq (%rsp), %rdi
+    movq %rbp, GPR(5)(%rdi)
+    movq %r12, GPR(12)(%rdi)
+    movq %r13, GPR(13)(%rdi)
+    movq %r14, GPR(14)(%rdi)
+    movq %r15, GPR(15)(%rdi)
+.endm
+
     .text
 /* void svm_vmrun(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_vmcb_pa)
  * gpr: struct arch_vcpu.gpr (RAX and RSP are taken from and left in the VMCB). host_vmcb_pa: this
@@ -22,7 +32,7 @@ svm_vmrun:
     pushq %r14
     pushq %r15
     pushq %rdx                      /* host VMCB */
-    pushq %rdi                      /* gpr[] */
+    pushq %rdi                      /* gpr[]: at (%rsp) for the whole loop */
     movq %rsi, %rax
     clgi                            /* no interrupt or NMI until the host state is whole again */
     sti                             /* host IF = 1 during the guest: a physical interrupt (kick, host
@@ -30,28 +40,61 @@ svm_vmrun:
     vmload %rax
 .Lenter:
     LOAD_GUEST_GPRS
+.Lvmrun:
     vmrun %rax                      /* RAX is the VMCB again after #VMEXIT (host save area) */
-    STORE_GUEST_GPRS
+    /* The guest's caller-saved GPRs and RBX (the hypercall's argument and result) -> gpr[] (RDI
+     * via the stack). RBP and R12-R15 stay the guest's in the CPU across a C call (SysV ABI: the
+     * callee preserves them) and are stored only on the way to a path that reads gpr[] whole. */
+    pushq %rdi
+    movq 8(%rsp), %rdi
+    movq %rcx, GPR(1)(%rdi)
+    movq %rdx, GPR(2)(%rdi)
+    movq %rbx, GPR(3)(%rdi)
+    movq %rsi, GPR(6)(%rdi)
+    movq %r8, GPR(8)(%rdi)
+    movq %r9, GPR(9)(%rdi)
+    movq %r10, GPR(10)(%rdi)
+    movq %r11, GPR(11)(%rdi)
+    popq GPR(7)(%rdi)
     /* VMMCALL and nested page faults: svm_fast.c may answer them with GIF still 0 and the guest's
      * VMLOAD state still in the CPU, then VMRUN again (why nothing is missed, and why FILL_RSB can
      * wait: svm_fast.c). */
     cmpq $SVM_EXIT_VMMCALL, VMCB_EXIT_CODE(%rax)
-    je 1f
-    cmpq $SVM_EXIT_NPF, VMCB_EXIT_CODE(%rax)
-    jne .Lexit
-1:
-    movq %rdi, %rbx                 /* callee-saved across the call: gpr[], the VMCB */
-    movq %rax, %r12
+    jne 2f
+    pushq %rax                      /* the VMCB; the stack is 16-byte aligned at the call */
     movq %rax, %rsi
-    call svm_fast_exit              /* the stack is 16-byte aligned here */
+    call svm_fast_vmmcall           /* reads and writes gpr[] RBX-RDX only */
     testb %al, %al
-    jz .Lexit_vmcb
-    pushq %rbx                      /* gpr[] where STORE_GUEST_GPRS expects it */
-    movq %rbx, %rdi
-    movq %r12, %rax
+    popq %rax
+    jz .Lstore_callee_saved
+    /* Back what the call may have clobbered (and the answer in RBX-RDX). */
+    movq (%rsp), %rdi
+    movq GPR(1)(%rdi), %rcx
+    movq GPR(2)(%rdi), %rdx
+    movq GPR(3)(%rdi), %rbx
+    movq GPR(6)(%rdi), %rsi
+    movq GPR(8)(%rdi), %r8
+    movq GPR(9)(%rdi), %r9
+    movq GPR(10)(%rdi), %r10
+    movq GPR(11)(%rdi), %r11
+    movq GPR(7)(%rdi), %rdi
+    jmp .Lvmrun
+2:
+    cmpq $SVM_EXIT_NPF, VMCB_EXIT_CODE(%rax)
+    jne .Lstore_callee_saved
+    STORE_CALLEE_SAVED_GPRS         /* svm_fast_exit reads any GPR */
+    pushq %rax
+    movq %rax, %rsi
+    call svm_fast_exit
+    testb %al, %al
+    popq %rax
+    jz .Lexit_gprs_stored
+    movq (%rsp), %rdi
     jmp .Lenter
-.Lexit_vmcb:
-    movq %r12, %rax
+.Lstore_callee_saved:
+    STORE_CALLEE_SAVED_GPRS
+.Lexit_gprs_stored:
+    addq $8, %rsp                   /* gpr[] */
 .Lexit:
     vmsave %rax
     FILL_RSB
