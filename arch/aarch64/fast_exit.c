@@ -47,19 +47,21 @@ static bool fast_hvc(struct vcpu *v, struct vcpu_exit *exit)
  * translation fault: an emulated device's register when the address is in no memslot and a
  * device claims it (vm_device_at), read through the VM's bus as handle_mmio would. Writes, and
  * anything else, go the generic way (abort.c). */
-static bool dabt_is_fast_read(uint64_t esr)
-{
-    uint32_t iss = ESR_ISS(esr);
-    return (iss & (ISS_ISV | ISS_CM | ISS_S1PTW | ISS_WNR)) == ISS_ISV &&
-           (iss & ISS_FSC_TYPE) == FSC_TRANSLATION && (esr & ESR_IL);
-}
-
-/* The same for a load or a store (the light path also takes device writes). */
+/* A load or a store the syndrome describes (ISV = 1, so no writeback and Rt named) that took a
+ * stage-2 translation fault (the light path takes both). */
 static bool dabt_is_fast_access(uint64_t esr)
 {
     uint32_t iss = ESR_ISS(esr);
     return (iss & (ISS_ISV | ISS_CM | ISS_S1PTW)) == ISS_ISV && (iss & ISS_FSC_TYPE) == FSC_TRANSLATION &&
            (esr & ESR_IL);
+}
+
+/* The loads of those: an emulated device's register when the address is in no memslot and a
+ * device claims it (vm_device_at), read through the VM's bus as handle_mmio would. Writes, and
+ * anything else, go the generic way (abort.c). */
+static bool dabt_is_fast_read(uint64_t esr)
+{
+    return dabt_is_fast_access(esr) && !(ESR_ISS(esr) & ISS_WNR);
 }
 
 static uint64_t dabt_ipa(uint64_t far)
@@ -146,11 +148,13 @@ enum fast_result fast_exit(struct vcpu *v, uint64_t kind)
 {
     if (kind == FAST_KIND_HANDLED)
         return FAST_HANDLED;      /* guest_hvc_light answered it */
-    if (kind == KIND_SYNC_A64 && ESR_EC(read_sysreg(esr_el2)) == EC_SYS64)
-        return vgic_sgi_fast(v, read_sysreg(esr_el2));   /* SGI writes; other registers: FAST_NONE */
-    if (kind != KIND_SYNC_A64 || !vgic_quiet(v))
+    if (kind != KIND_SYNC_A64)
         return FAST_NONE;
     uint64_t esr = read_sysreg(esr_el2);
+    if (ESR_EC(esr) == EC_SYS64)
+        return vgic_sgi_fast(v, esr);       /* SGI writes; other registers: FAST_NONE */
+    if (!vgic_quiet(v))
+        return FAST_NONE;
     struct vcpu_exit exit;
     bool hot;
     switch (ESR_EC(esr)) {
