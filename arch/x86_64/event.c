@@ -72,5 +72,19 @@ void x86_event_exit_slow(struct vcpu *v, const struct x86_exit *x)
     /* An event whose delivery the exit interrupted is delivered again on the next entry (SDM Vol. 3C
      * 27.2.4, APM 15.7.2); bit 12 of the IDT-vectoring information is undefined (24.9.3). */
     if (x->vectoring & X86_EVENT_VALID)
-        ops->set_event(v, x->vectoring & ~(1u << 12), x->vectoring_error);
+        ops->set_event(v, x86_event_redelivered(x->vectoring), x->vectoring_error);
+}
+
+/* The event to queue again for what an exit reported in delivery. QEMU's TCG reports every event it
+ * was delivering for the guest as an exception (type 3), hardware interrupts and NMIs too, where the
+ * CPUs report their type (APM 15.7.2); VM entry refuses an exception-type EVENTINJ with vector 2 or
+ * above 31 (APM 15.20; SDM Vol. 3C 26.2.1.3). Vectors 32-255 are interrupts and vector 2 the NMI
+ * (SDM Vol. 3A 6.3.1), so those go back in as such, without an error code. */
+uint32_t x86_event_redelivered(uint32_t vectoring)
+{
+    uint32_t info = vectoring & ~(1u << 12);
+    uint8_t vector = (uint8_t)info;
+    if ((info & (7u << 8)) == X86_EVENT_TYPE_EXCEPTION && (vector == 2 || vector >= 32))
+        info = (info & ~(7u << 8 | X86_EVENT_ERROR_VALID)) | (vector == 2 ? X86_EVENT_TYPE_NMI : X86_EVENT_TYPE_INTR);
+    return info;
 }

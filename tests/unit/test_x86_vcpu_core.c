@@ -172,6 +172,24 @@ Test(x86_vcpu_core, interrupted_event_delivered_again)
     cr_assert_eq(hw.event, 0);
 }
 
+/* QEMU's TCG hands back an interrupted hardware interrupt or NMI as an exception (type 3), which VM
+ * entry would refuse (vector 2 or above 31 as an exception): they go back in as an interrupt / NMI. */
+Test(x86_vcpu_core, interrupt_reported_as_exception_delivered_as_interrupt)
+{
+    exit_at(0x1000, X86_EXIT_NPF, 0xEC | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_VALID, 0);
+    cr_assert_eq(hw.event, 0xEC | X86_EVENT_TYPE_INTR | X86_EVENT_VALID);
+    exit_at(0x1000, X86_EXIT_NPF, 0x20 | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_ERROR_VALID | X86_EVENT_VALID, 0);
+    cr_assert_eq(hw.event, 0x20 | X86_EVENT_TYPE_INTR | X86_EVENT_VALID, "no error code on an interrupt");
+    exit_at(0x1000, X86_EXIT_NPF, 2 | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_VALID, 0);
+    cr_assert_eq(hw.event, 2 | X86_EVENT_TYPE_NMI | X86_EVENT_VALID);
+    uint32_t df = 8 | X86_EVENT_TYPE_EXCEPTION | X86_EVENT_ERROR_VALID | X86_EVENT_VALID;
+    exit_at(0x1000, X86_EXIT_NPF, df, 0);
+    cr_assert_eq(hw.event, df, "a real exception (0-31 but 2) stays one");
+    uint32_t soft = 0x80 | 4u << 8 | X86_EVENT_VALID;
+    exit_at(0x1000, X86_EXIT_NPF, soft, 0);
+    cr_assert_eq(hw.event, soft, "a software interrupt (INT n) keeps its type");
+}
+
 Test(x86_vcpu_core, windows_told_to_the_backend_on_change_only)
 {
     x86_request_window(&vcpu, false, false);

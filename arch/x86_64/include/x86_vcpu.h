@@ -230,6 +230,7 @@ static inline void x86_request_window(struct vcpu *vcpu, bool nmi, bool on)
  * NMI handler's IRET; an event whose delivery the exit interrupted is queued again. Inline: on most
  * exits there is neither (IRET exits and iret_seen come only while an NMI is masked in software). */
 void x86_event_exit_slow(struct vcpu *vcpu, const struct x86_exit *x);
+uint32_t x86_event_redelivered(uint32_t vectoring);
 static inline void x86_event_exit(struct vcpu *vcpu, const struct x86_exit *x)
 {
     if (vcpu->arch.nmi_soft.masked || (x->vectoring & X86_EVENT_VALID))
