@@ -63,6 +63,12 @@ check_boot() { # check_boot FILE: evaluates the checks of one finished boot
   expect_exit() { if [ "$rc" = "$1" ]; then pass "$name: $2"; else fail "$name: $2" "hvrun exit $rc, want $1; $(tail -1 "$out/$name.err" 2>/dev/null)"; fi; }
   ( source "$f"; checks ) > "$out/$name.checks"
   cat "$out/$name.checks"
+  # A failed boot shows the hypervisor's own last lines (not the guests' "[VM] ..." output) right
+  # under its checks, so a CI excerpt carries why a VM stopped or was never started.
+  if grep -q '^FAIL' "$out/$name.checks"; then
+    echo "---- $name: the hypervisor's last lines in $log"
+    grep -avE '^\[[^]]+\] ' "$log" | tail -n 15 | sed 's/^/  | /'
+  fi
   passed=$((passed + $(grep -c '^PASS' "$out/$name.checks")))
   failed=$((failed + $(grep -c '^FAIL' "$out/$name.checks")))
 }
